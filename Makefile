@@ -1,0 +1,50 @@
+# The two README commands: `make demo` and `make test`. Both install what they need and are
+# idempotent: stamps make the second run skip the installs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VENDOR := static/liveui/vendor
+
+.PHONY: setup demo test lint test-only screenshots chromium clean
+
+setup: $(VENV)/.installed $(VENDOR)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Browser packages come from the npm registry; they are copied, never committed.
+$(VENDOR)/.installed: node_modules/.installed
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/htmx-ext-sse/dist/sse.min.js $(VENDOR)/htmx-ext-sse.min.js
+	cp node_modules/htmx-ext-ws/dist/ws.min.js $(VENDOR)/htmx-ext-ws.min.js
+	cp node_modules/phoenix/priv/static/phoenix.min.js $(VENDOR)/phoenix.min.js
+	cp node_modules/phoenix/priv/static/phoenix.mjs $(VENDOR)/phoenix.mjs
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+demo: setup
+	$(PY) -m demo --port 8000
+
+lint: setup
+	$(VENV)/bin/ruff check liveui demo bench tests
+	$(VENV)/bin/mypy
+
+test: setup chromium lint
+	$(PY) -m pytest -q
+
+screenshots: setup chromium
+	$(PY) -m demo.screenshots
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR)

@@ -1,0 +1,49 @@
+"""liveui: LiveView-style real-time, server-rendered UI for Starlette.
+
+See the README for a quick start and docs/ for one page per concept.
+"""
+
+from .channels import (
+    Channel,
+    ChannelSettings,
+    ChannelSocket,
+    ConnectInfo,
+    Endpoint,
+    Reply,
+    Socket,
+    Stop,
+    channel,
+    error,
+    ok,
+    reply,
+    stop,
+)
+from .pubsub import Backend, Hub, MemoryBackend, backend_from_url
+from .tokens import TokenError, TokenExpired, TokenInvalid, TokenMissing
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Backend",
+    "Channel",
+    "ChannelSettings",
+    "ChannelSocket",
+    "ConnectInfo",
+    "Endpoint",
+    "Hub",
+    "MemoryBackend",
+    "Reply",
+    "Socket",
+    "Stop",
+    "TokenError",
+    "TokenExpired",
+    "TokenInvalid",
+    "TokenMissing",
+    "__version__",
+    "backend_from_url",
+    "channel",
+    "error",
+    "ok",
+    "reply",
+    "stop",
+]

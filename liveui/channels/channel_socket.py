@@ -1,0 +1,60 @@
+"""`ChannelSocket`: what a channel callback sees of its connection."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .connection import Connection
+    from .endpoint import Endpoint
+    from .process import ChannelProcess
+
+__all__ = ["ChannelSocket"]
+
+
+class ChannelSocket:
+    """Per-channel state: a copy of the connection's assigns plus the channel's own.
+
+    `assigns` set in one channel do not leak into the connection or into other channels, as in
+    Phoenix.
+    """
+
+    __slots__ = ("_process", "assigns", "connection", "join_ref", "topic")
+
+    def __init__(self, connection: Connection, topic: str, join_ref: str | None) -> None:
+        self.connection = connection
+        self.topic = topic
+        self.join_ref = join_ref
+        self.assigns: dict[str, Any] = dict(connection.assigns)
+        self._process: ChannelProcess | None = None
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self.connection.endpoint
+
+    @property
+    def id(self) -> str | None:
+        return self.connection.socket_id
+
+    def assign(self, **values: Any) -> None:
+        self.assigns.update(values)
+
+    def push(self, event: str, payload: Any) -> None:
+        """Send an event to this client only."""
+        if self._process is None:
+            raise RuntimeError("push is not possible before the channel is set up")
+        self._process.push(event, payload)
+
+    def broadcast(self, event: str, payload: Any) -> None:
+        """Send to every subscriber of this topic on every node, this client included."""
+        self.connection.endpoint.broadcast(self.topic, event, payload)
+
+    def broadcast_from(self, event: str, payload: Any) -> None:
+        """Like `broadcast`, but not to this connection."""
+        self.connection.endpoint.broadcast_from(self.connection, self.topic, event, payload)
+
+    def send_info(self, message: Any) -> None:
+        """Queue `message` for this channel's `handle_info`, after anything already queued."""
+        if self._process is None:
+            raise RuntimeError("send_info is not possible before the channel is set up")
+        self._process.post_info(message)

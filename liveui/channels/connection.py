@@ -1,0 +1,277 @@
+"""`Connection`: the socket-level protocol engine, independent of the transport.
+
+It decodes client frames, answers heartbeats, joins and leaves channels, routes pushes to the
+right `ChannelProcess`, enforces the limits (frame size, rate, channel count) and encodes what
+goes back. A transport only moves frames: see `websocket.py`, and `liveui.testing` which drives
+this class with no network at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .._utils import maybe_await
+from .channel_socket import ChannelSocket
+from .message import Frame, Inbound, Reply
+from .process import ChannelProcess
+from .serializers import DecodeError, Serializer
+
+if TYPE_CHECKING:
+    from ..pubsub.broadcast import Broadcast
+    from .endpoint import Endpoint
+    from .settings import ChannelSettings
+    from .socket import Socket
+
+__all__ = ["CloseCode", "Connection", "Transport"]
+
+log = logging.getLogger("liveui.channels")
+
+
+class CloseCode:
+    """WebSocket close codes the server uses. 1000 is never used: old clients would not return."""
+
+    GOING_AWAY = 1001  # idle timeout, disconnect by socket id, server shutdown: client reconnects
+    POLICY = 1008  # rate limit exceeded
+    INVALID_DATA = 1007  # undecodable frame
+    TOO_BIG = 1009  # frame over max_frame_size
+    INTERNAL = 1011
+    RESTART = 1012
+    TRY_AGAIN = 1013  # outbound queue overflow: the client is too slow
+
+
+class Transport(Protocol):
+    def send(self, frame: Frame) -> None:
+        """Queue a frame; never blocks. The transport applies its overflow policy."""
+
+    def close(self, code: int, reason: str) -> None:
+        """Close the connection (idempotent)."""
+
+
+class Connection:
+    __slots__ = (
+        "_strikes",
+        "_tokens",
+        "_tokens_at",
+        "assigns",
+        "channels",
+        "closed",
+        "connect_info",
+        "endpoint",
+        "handler",
+        "last_seen",
+        "serializer",
+        "settings",
+        "socket_id",
+        "transport",
+    )
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        handler: Socket,
+        serializer: Serializer,
+        assigns: dict[str, Any],
+        transport: Transport,
+        connect_info: Any = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.handler = handler
+        self.serializer = serializer
+        self.assigns = assigns
+        self.transport = transport
+        self.connect_info = connect_info
+        self.settings: ChannelSettings = endpoint.settings
+        self.channels: dict[str, ChannelProcess] = {}
+        self.socket_id: str | None = None
+        self.closed = False
+        self.last_seen = time.monotonic()
+        self._tokens = float(self.settings.rate_burst)
+        self._tokens_at = self.last_seen
+        self._strikes = 0
+
+    # lifecycle -------------------------------------------------------------------------------
+    def open(self, socket_id: str | None) -> None:
+        self.socket_id = socket_id
+        self.endpoint.register(self)
+        if socket_id is not None:
+            self.endpoint.hub.subscribe(socket_id, self)
+
+    async def closed_by_transport(self) -> None:
+        """The transport is gone: end every channel, forget the connection."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.socket_id is not None:
+            self.endpoint.hub.unsubscribe(self.socket_id, self)
+        self.endpoint.unregister(self)
+        for process in list(self.channels.values()):
+            await self._remove(process, "closed")
+
+    def close(self, code: int, reason: str) -> None:
+        self.transport.close(code, reason)
+
+    def deliver(self, message: Broadcast) -> None:
+        """Broadcasts on the socket id topic: "disconnect" closes this connection with 1001."""
+        if message.event == "disconnect":
+            self.close(CloseCode.GOING_AWAY, "disconnected by the server")
+
+    # sending ---------------------------------------------------------------------------------
+    def send(self, frame: Frame) -> None:
+        if not self.closed:
+            self.transport.send(frame)
+
+    def send_reply(
+        self, join_ref: str | None, ref: str | None, topic: str, status: str, response: Any
+    ) -> None:
+        self.send(self.serializer.encode_reply(join_ref, ref, topic, status, response))
+
+    def _send_event(self, join_ref: str | None, ref: str | None, topic: str, event: str) -> None:
+        # phx_close / phx_error carry a ref (the join_ref), which encode_push does not: build it.
+        ser = self.serializer
+        if ser.vsn.startswith("2"):
+            frame: Frame = _json_frame([join_ref, ref, topic, event, {}])
+        else:
+            frame = _json_frame({"topic": topic, "event": event, "payload": {}, "ref": ref})
+        self.send(frame)
+
+    # receiving -------------------------------------------------------------------------------
+    async def receive(self, data: Frame) -> None:
+        now = time.monotonic()
+        self.last_seen = now
+        if len(data) > self.settings.max_frame_size:
+            self.close(CloseCode.TOO_BIG, "frame too large")
+            return
+        try:
+            message = self.serializer.decode(data)
+        except DecodeError as exc:
+            log.info("liveui: closing a connection after an undecodable frame: %s", exc)
+            self.close(CloseCode.INVALID_DATA, f"undecodable frame: {exc}"[:120])
+            return
+        if message.topic == "phoenix" and message.event == "heartbeat":
+            self.send_reply(None, message.ref, "phoenix", "ok", {})
+            return
+        if not self._take_token(now):
+            self._strikes += 1
+            if self._strikes > self.settings.rate_burst:
+                self.close(CloseCode.POLICY, "rate limit exceeded")
+            elif message.ref is not None:
+                self.send_reply(message.join_ref, message.ref, message.topic, "error",
+                                {"reason": "rate_limited"})
+            return
+        self._strikes = 0
+        event = message.event
+        if event == "phx_join":
+            await self._join(message)
+        elif event == "phx_leave":
+            self._leave(message)
+        else:
+            self._push(message)
+
+    def _take_token(self, now: float) -> bool:
+        s = self.settings
+        self._tokens = min(float(s.rate_burst), self._tokens + (now - self._tokens_at) * s.rate_limit)
+        self._tokens_at = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
+
+    def _unmatched(self, message: Inbound) -> None:
+        self.send_reply(None, message.ref, message.topic, "error", {"reason": "unmatched topic"})
+
+    def _current(self, message: Inbound) -> ChannelProcess | None:
+        """The joined channel this message is for; None when unjoined (or stale: ignored)."""
+        process = self.channels.get(message.topic)
+        if process is None:
+            self._unmatched(message)
+            return None
+        if message.join_ref is not None and message.join_ref != process.join_ref:
+            return None  # a stale join_ref: Phoenix ignores these silently
+        return process
+
+    def _push(self, message: Inbound) -> None:
+        process = self._current(message)
+        if process is not None and not process.post_in(message) and message.ref is not None:
+            self.send_reply(process.join_ref, message.ref, message.topic, "error",
+                            {"reason": "overloaded"})
+
+    def _leave(self, message: Inbound) -> None:
+        process = self.channels.get(message.topic)
+        if process is None:
+            self.send_reply(message.join_ref, message.ref, message.topic, "ok", {})
+            return
+        if message.join_ref is not None and message.join_ref != process.join_ref:
+            return
+        process.post_leave(message)
+
+    async def _join(self, message: Inbound) -> None:
+        topic = message.topic
+        channel_cls = self.handler.route(topic)
+        if channel_cls is None:
+            self._unmatched(message)
+            return
+        old = self.channels.get(topic)
+        if old is not None:
+            await self._remove(old, "duplicate_join")
+            self._send_event(old.join_ref, old.join_ref, topic, "phx_close")
+        if len(self.channels) >= self.settings.max_channels:
+            self.send_reply(message.join_ref, message.ref, topic, "error",
+                            {"reason": "too many channels joined"})
+            return
+        channel = channel_cls()
+        socket = ChannelSocket(self, topic, message.join_ref)
+        process = ChannelProcess(self, channel, socket)
+        try:
+            result = await maybe_await(channel.join(topic, message.payload, socket))
+        except Exception:
+            log.exception("liveui: join of %s crashed", topic)
+            self.send_reply(message.join_ref, message.ref, topic, "error", {"reason": "join crashed"})
+            return
+        if self.closed:
+            return
+        if result is None:
+            result = Reply("ok", {})
+        if not isinstance(result, Reply):
+            log.error("liveui: join of %s returned %r, not ok(...) / error(...)", topic, result)
+            self.send_reply(message.join_ref, message.ref, topic, "error", {"reason": "join crashed"})
+            return
+        if result.status != "ok":
+            self.send_reply(message.join_ref, message.ref, topic, result.status, result.response)
+            return
+        self.channels[topic] = process
+        self.endpoint.hub.subscribe(topic, process)
+        self.send_reply(message.join_ref, message.ref, topic, "ok", result.response)
+        process.mark_joined()
+
+    # channel endings -------------------------------------------------------------------------
+    async def _remove(self, process: ChannelProcess, reason: str) -> None:
+        if self.channels.get(process.topic) is process:
+            del self.channels[process.topic]
+        self.endpoint.hub.unsubscribe(process.topic, process)
+        if not process.stopped:
+            await process.terminate(reason)
+
+    async def close_channel(self, process: ChannelProcess, reason: str) -> None:
+        """A normal stop (leave or stop result): `phx_close`, and the client does not rejoin."""
+        await self._remove(process, reason)
+        self._send_event(process.join_ref, process.join_ref, process.topic, "phx_close")
+
+    async def crash_channel(self, process: ChannelProcess) -> None:
+        """An exception: `phx_error`, and the client rejoins with backoff."""
+        await self._remove(process, "crash")
+        ser = self.serializer
+        payload = {"reason": "channel_crash"}
+        if ser.vsn.startswith("2"):
+            frame: Frame = _json_frame([process.join_ref, process.join_ref, process.topic,
+                                        "phx_error", payload])
+        else:
+            frame = _json_frame({"topic": process.topic, "event": "phx_error", "payload": payload,
+                                 "ref": process.join_ref})
+        self.send(frame)
+
+
+def _json_frame(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))

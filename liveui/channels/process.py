@@ -1,0 +1,184 @@
+"""`ChannelProcess`: one joined channel, isolated behind its own bounded mailbox.
+
+Client pushes, `send_info` messages and intercepted broadcasts are queued and handled one at a
+time, in order, by a drain task that exists only while there is work (an idle channel costs no
+task). An exception in a callback ends this channel with `phx_error`; the connection and its
+other channels keep working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from .._utils import maybe_await
+from .message import Inbound, Reply, Stop, error
+
+if TYPE_CHECKING:
+    from ..pubsub.broadcast import Broadcast
+    from .channel import Channel
+    from .channel_socket import ChannelSocket
+    from .connection import Connection
+
+__all__ = ["ChannelProcess"]
+
+log = logging.getLogger("liveui.channels")
+
+_IN, _INFO, _OUT, _LEAVE = 0, 1, 2, 3
+
+
+class ChannelProcess:
+    __slots__ = (
+        "_draining",
+        "_joined",
+        "_mailbox",
+        "_pending_pushes",
+        "_task",
+        "channel",
+        "connection",
+        "socket",
+        "stopped",
+    )
+
+    def __init__(self, connection: Connection, channel: Channel, socket: ChannelSocket) -> None:
+        self.connection = connection
+        self.channel = channel
+        self.socket = socket
+        self._mailbox: deque[tuple[int, Any]] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._draining = False
+        self._joined = False
+        self._pending_pushes: list[tuple[str, Any]] = []
+        self.stopped = False
+        socket._process = self
+
+    @property
+    def topic(self) -> str:
+        return self.socket.topic
+
+    @property
+    def join_ref(self) -> str | None:
+        return self.socket.join_ref
+
+    # outbound --------------------------------------------------------------------------------
+    def push(self, event: str, payload: Any) -> None:
+        if self.stopped:
+            return
+        if not self._joined:
+            # The join reply goes first; pushes made during join wait for it.
+            self._pending_pushes.append((event, payload))
+            return
+        conn = self.connection
+        conn.send(conn.serializer.encode_push(self.join_ref, self.topic, event, payload))
+
+    def deliver(self, message: Broadcast) -> None:
+        """A broadcast on this topic: straight to the transport, encoded once per serializer."""
+        conn = self.connection
+        if message.exclude is conn or self.stopped:
+            return
+        if message.event in self.channel.intercept:
+            self._post(_OUT, message)
+            return
+        serializer = conn.serializer
+        conn.send(message.frame(serializer, serializer.encode_broadcast))
+
+    # inbound ---------------------------------------------------------------------------------
+    def mark_joined(self) -> None:
+        self._joined = True
+        pending, self._pending_pushes = self._pending_pushes, []
+        for event, payload in pending:
+            self.push(event, payload)
+        if self._mailbox:
+            self._schedule()
+
+    def post_in(self, message: Inbound) -> bool:
+        """Queue a client push; False when the mailbox is full (the caller refuses it)."""
+        if len(self._mailbox) >= self.connection.settings.mailbox_size:
+            return False
+        self._post(_IN, message)
+        return True
+
+    def post_leave(self, message: Inbound) -> None:
+        self._post(_LEAVE, message)
+
+    def post_info(self, message: Any) -> None:
+        if len(self._mailbox) >= self.connection.settings.mailbox_size:
+            log.warning("liveui: mailbox of %s full, dropped an info message", self.topic)
+            return
+        self._post(_INFO, message)
+
+    def _post(self, kind: int, item: Any) -> None:
+        if self.stopped:
+            return
+        self._mailbox.append((kind, item))
+        if self._joined:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._draining:
+            self._draining = True
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self._mailbox and not self.stopped:
+                kind, item = self._mailbox.popleft()
+                try:
+                    await self._handle(kind, item)
+                except Exception:
+                    event = item.event if isinstance(item, Inbound) else type(item).__name__
+                    log.exception("liveui: channel %s crashed handling %r", self.topic, event)
+                    await self.connection.crash_channel(self)
+                    return
+        finally:
+            self._draining = False
+            self._task = None
+
+    async def _handle(self, kind: int, item: Any) -> None:
+        channel, socket = self.channel, self.socket
+        if kind == _IN:
+            result = await maybe_await(channel.handle_in(item.event, item.payload, socket))
+            await self._apply(result, item.ref)
+        elif kind == _INFO:
+            result = await maybe_await(channel.handle_info(item, socket))
+            await self._apply(result, None)
+        elif kind == _OUT:
+            await maybe_await(channel.handle_out(item.event, item.payload, socket))
+        else:
+            self.connection.send_reply(self.join_ref, item.ref, self.topic, "ok", {})
+            await self.connection.close_channel(self, "leave")
+
+    async def _apply(self, result: Any, ref: str | None) -> None:
+        if result is None:
+            return
+        if isinstance(result, Reply):
+            if ref is not None:
+                self.connection.send_reply(self.join_ref, ref, self.topic, result.status, result.response)
+            return
+        if isinstance(result, Stop):
+            if result.reply is not None and ref is not None:
+                r = result.reply
+                self.connection.send_reply(self.join_ref, ref, self.topic, r.status, r.response)
+            await self.connection.close_channel(self, result.reason)
+            return
+        raise TypeError(
+            f"a channel callback returned {result!r}; return ok(...), error(...), stop(...) or None"
+        )
+
+    async def terminate(self, reason: str) -> None:
+        """Stop taking messages and run the channel's `terminate`; errors there are only logged."""
+        self.stopped = True
+        self._mailbox.clear()
+        task = self._task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        try:
+            await maybe_await(self.channel.terminate(reason, self.socket))
+        except Exception:
+            log.exception("liveui: terminate of channel %s failed", self.topic)
+
+
+def refused_push_reply() -> Reply:
+    return error({"reason": "overloaded"})

@@ -1,0 +1,30 @@
+"""Limits and timings of the channel server, with the defaults of Phoenix where it has one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["ChannelSettings"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSettings:
+    max_frame_size: int = 1024 * 1024
+    """Bytes; a larger client frame closes the connection with 1009."""
+    idle_timeout: float = 60.0
+    """Seconds without any client frame before the server closes (the client heartbeats at 30 s)."""
+    tick_interval: float = 5.0
+    """Period of the one shared timer that checks idle connections."""
+    max_channels: int = 100
+    """Channels one connection may join; the next join is refused."""
+    mailbox_size: int = 100
+    """Messages queued for one channel; a push beyond it is refused with `overloaded`."""
+    outbound_queue_size: int = 1000
+    """Frames queued for one connection; beyond it the connection is closed with 1013."""
+    rate_limit: float = 200.0
+    """Client frames per second allowed on one connection, sustained."""
+    rate_burst: int = 400
+    """Frames allowed in a burst above the sustained rate."""
+    check_origin: bool | Sequence[str] = False
+    """False: accept any Origin; True: the Origin's host must equal the Host header; or a list."""

@@ -1,0 +1,56 @@
+"""Signed, expiring tokens (itsdangerous) that tell missing, invalid and expired apart.
+
+    TokenError
+     ├── TokenMissing   no token was given
+     ├── TokenInvalid   forged, truncated, or signed with another secret or salt
+     └── TokenExpired   genuine but older than max_age
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+__all__ = ["TokenError", "TokenExpired", "TokenInvalid", "TokenMissing", "sign", "verify"]
+
+
+class TokenError(Exception):
+    reason = "invalid_token"
+
+
+class TokenMissing(TokenError):
+    reason = "missing_token"
+
+
+class TokenInvalid(TokenError):
+    reason = "invalid_token"
+
+
+class TokenExpired(TokenError):
+    reason = "expired_token"
+
+
+def _serializer(secret: str, salt: str) -> URLSafeTimedSerializer:
+    if not secret:
+        raise ValueError("liveui: a secret key is required to sign tokens")
+    return URLSafeTimedSerializer(secret, salt=salt)
+
+
+def sign(secret: str, data: Any, *, salt: str = "liveui") -> str:
+    """Sign JSON-serializable `data`; the signing time is embedded for `max_age` checks."""
+    return _serializer(secret, salt).dumps(data)
+
+
+def verify(secret: str, token: str | None, *, max_age: float, salt: str = "liveui") -> Any:
+    """Return the signed data or raise TokenMissing / TokenInvalid / TokenExpired."""
+    if not token:
+        raise TokenMissing("no token given")
+    if not isinstance(token, str):
+        raise TokenInvalid("token is not a string")
+    try:
+        return _serializer(secret, salt).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise TokenExpired(f"token expired ({exc})") from None
+    except BadSignature:
+        raise TokenInvalid("token signature does not match") from None

@@ -1,0 +1,87 @@
+"""Shared fixtures: real services with CI-aware skipping, and a Chromium for Playwright.
+
+Locally a missing PostgreSQL, Redis or Chromium skips with a message saying what is missing;
+with CI=true it fails instead, so CI can never pass by skipping what it is meant to prove.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def unavailable(what: str) -> None:
+    """Skip locally; fail loudly in CI."""
+    if IN_CI:
+        pytest.fail(f"{what} (CI=true: this must not be skipped)", pytrace=False)
+    pytest.skip(what)
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = os.environ.get("LIVEUI_TEST_POSTGRES_URL") or (DEFAULT_POSTGRES_URL if IN_CI else "")
+    if not url:
+        url = DEFAULT_POSTGRES_URL
+    if not _reachable(url, 5432):
+        unavailable(f"PostgreSQL is not reachable at {url} (set LIVEUI_TEST_POSTGRES_URL)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("LIVEUI_TEST_REDIS_URL") or DEFAULT_REDIS_URL
+    if not _reachable(url, 6379):
+        unavailable(f"Redis is not reachable at {url} (set LIVEUI_TEST_REDIS_URL)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        unavailable("Debian's chromium is not installed (make test installs it)")
+        raise AssertionError("unreachable")
+    return path
+
+
+@pytest.fixture(scope="session")
+def node_path() -> str:
+    path = shutil.which("node")
+    if path is None or not os.path.isdir("node_modules/phoenix"):
+        unavailable("node and node_modules/phoenix are needed (make setup installs them)")
+        raise AssertionError("unreachable")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict, chromium_path: str) -> dict:
+    """pytest-playwright: launch Debian's Chromium, never a downloaded browser."""
+    return {**browser_type_launch_args, "executable_path": chromium_path, "args": CHROMIUM_ARGS}
