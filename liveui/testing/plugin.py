@@ -1,0 +1,25 @@
+"""The liveui pytest plugin (registered through the `pytest11` entry point).
+
+Fixtures:
+- `channel_endpoint`: a started `Endpoint` on an in-memory hub, stopped after the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+
+from ..channels.endpoint import Endpoint
+
+__all__ = ["channel_endpoint"]
+
+
+@pytest_asyncio.fixture
+async def channel_endpoint() -> AsyncIterator[Endpoint]:
+    endpoint = Endpoint()
+    await endpoint.start()
+    try:
+        yield endpoint
+    finally:
+        await endpoint.stop()
