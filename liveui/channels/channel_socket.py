@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from .connection import Connection
     from .endpoint import Endpoint
     from .process import ChannelProcess
+    from .socket import Socket
 
 __all__ = ["ChannelSocket"]
 
@@ -31,6 +32,11 @@ class ChannelSocket:
     @property
     def endpoint(self) -> Endpoint:
         return self.connection.endpoint
+
+    @property
+    def handler(self) -> Socket:
+        """The `Socket` instance that accepted this connection: where app dependencies live."""
+        return self.connection.handler
 
     @property
     def id(self) -> str | None:

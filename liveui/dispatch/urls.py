@@ -25,6 +25,8 @@ def async_url(url: str) -> str:
         return url
     driver = _ASYNC_DRIVERS.get(parsed.drivername)
     if driver is None:
-        raise ValueError(f"liveui: no known asyncio driver for database URL scheme {parsed.drivername!r}")
+        raise ValueError(
+            f"liveui: no known asyncio driver for database URL scheme {parsed.drivername!r}"
+        )
     backend = "postgresql" if parsed.drivername == "postgres" else parsed.drivername
     return parsed.set(drivername=f"{backend}+{driver}").render_as_string(hide_password=False)

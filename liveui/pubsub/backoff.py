@@ -23,9 +23,10 @@ class Backoff:
         self._attempt = 0
 
     def next_delay(self) -> float:
-        base = min(self.maximum, self.initial * (2**self._attempt))
+        base = min(self.maximum, self.initial * 2.0**self._attempt)
         self._attempt = min(self._attempt + 1, 30)
-        return base * random.uniform(0.5, 1.5)
+        jitter: float = random.uniform(0.5, 1.5)
+        return base * jitter
 
     def reset(self) -> None:
         self._attempt = 0

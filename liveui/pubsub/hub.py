@@ -3,11 +3,18 @@
 It delivers each broadcast to this node's subscribers directly, and hands one small envelope to
 the backend so other nodes can do the same; envelopes coming back from the backend that this node
 sent itself are ignored, so nothing is delivered twice.
+
+When the backend is away, local delivery goes on; envelopes wait in a bounded outbox (named
+overflow policy) and are retried with jittered backoff. When the backend reports that inbound
+messages may have been lost (an outage ended), the hub runs its resync listeners, which reload
+their state from the database. When the outbox itself had to drop envelopes, the hub tells the
+other nodes to resync too, with one control message once publishing works again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -16,36 +23,72 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .backoff import Backoff, OutageLog
 from .base import Backend
 from .broadcast import Broadcast, Subscriber
 from .memory import MemoryBackend
+from .overflow import BoundedQueue, Overflow
 
-__all__ = ["Hub"]
+__all__ = ["CHANNEL_PREFIX", "CONTROL_CHANNEL", "Hub", "ResyncListener"]
 
 log = logging.getLogger("liveui.pubsub")
 
 CHANNEL_PREFIX = "liveui:"
+"""Backend channel of a topic: the prefix keeps liveui's channels apart from an app's own."""
+CONTROL_CHANNEL = "liveui-control"
+"""Hub-to-hub messages (no topic can collide with it: topics always get the prefix)."""
+
+ResyncListener = Callable[[], Awaitable[None] | None]
+
+# ASCII-only: any str (lone surrogates included) encodes, and every receiver can decode it.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class Hub:
     """Local topic registry plus a backend for reaching the other nodes.
 
     `broadcast` may be called from any thread (a sync SQLAlchemy hook in a threadpool); delivery
-    always happens on the hub's event loop.
+    always happens on the hub's event loop. It must be called after the business transaction
+    committed: the hub publishes from its own backend connection, so nothing it sends can be
+    rolled back, and nothing may announce a change other nodes cannot read yet.
     """
 
-    def __init__(self, backend: Backend | None = None, *, publish_queue_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        backend: Backend | None = None,
+        *,
+        publish_queue_size: int = 10_000,
+        publish_overflow: Overflow | str = Overflow.DROP_OLDEST,
+        publish_batch_size: int = 256,
+        retry_initial: float = 0.05,
+        retry_max: float = 5.0,
+        stop_flush_timeout: float = 2.0,
+    ) -> None:
         self.backend = backend if backend is not None else MemoryBackend()
         self.node_id = uuid.uuid4().hex[:16]
+        self._own_prefix = b'{"n":"' + self.node_id.encode() + b'"'
+        self._seq = 0
         self._topics: dict[str, dict[Subscriber, None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
-        self._outbox: deque[tuple[str, bytes]] = deque()
-        self._outbox_limit = publish_queue_size
-        self._outbox_dropped = 0
+        self._outbox: BoundedQueue[tuple[str, bytes]] = BoundedQueue(
+            publish_queue_size, publish_overflow
+        )
+        self._batch_size = publish_batch_size
+        self._in_flight: list[tuple[str, bytes]] = []
+        self._drops_announced = 0
+        self._retry = (retry_initial, retry_max)
+        self._stop_flush_timeout = stop_flush_timeout
         self._outbox_ready = asyncio.Event()
         self._publisher: asyncio.Task[None] | None = None
-        self._resync_listeners: list[Callable[[], Awaitable[None] | None]] = []
+        self._sub_ops: deque[tuple[bool, str]] = deque()
+        self._sub_ready = asyncio.Event()
+        self._subscriber_task: asyncio.Task[None] | None = None
+        self._resync_listeners: list[ResyncListener] = []
+        self._resync_wanted = False
+        self._resync_task: asyncio.Task[None] | None = None
+        self._publish_outage = OutageLog(log, "pub/sub publishing")
+        self.resync_count = 0
         self.started = False
 
     # lifecycle -----------------------------------------------------------------------------
@@ -55,33 +98,47 @@ class Hub:
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._outbox_ready = asyncio.Event()
+        self._sub_ready = asyncio.Event()
         self.backend.set_handler(self._on_backend_message)
+        self.backend.set_gap_handler(self._request_resync)
         await self.backend.start()
-        if self._topics and self.backend.is_distributed:
-            await self.backend.subscribe([CHANNEL_PREFIX + t for t in self._topics])
         if self.backend.is_distributed:
-            self._publisher = asyncio.create_task(self._publish_loop(), name="liveui-hub-publisher")
+            await self.backend.subscribe(
+                [CONTROL_CHANNEL, *(CHANNEL_PREFIX + t for t in self._topics)]
+            )
+            self._publisher = asyncio.create_task(self._publish_loop(), name="liveui-hub-publish")
+            self._subscriber_task = asyncio.create_task(
+                self._subscription_loop(), name="liveui-hub-subscribe"
+            )
         self.started = True
 
     async def stop(self) -> None:
+        """Stop; envelopes still waiting get `stop_flush_timeout` seconds to reach the backend."""
         if not self.started:
             return
         self.started = False
-        if self._publisher is not None:
-            self._publisher.cancel()
-            try:
-                await self._publisher
-            except asyncio.CancelledError:
-                pass
-            self._publisher = None
+        if self._publisher is not None and (self._outbox or self._in_flight):
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._drained(), self._stop_flush_timeout)
+        for task in (self._publisher, self._subscriber_task, self._resync_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._publisher = self._subscriber_task = self._resync_task = None
+        self._sub_ops.clear()
         await self.backend.stop()
+
+    async def _drained(self) -> None:
+        while self._outbox or self._in_flight:
+            await asyncio.sleep(0.01)
 
     # subscriptions -------------------------------------------------------------------------
     def subscribe(self, topic: str, subscriber: Subscriber) -> None:
         subscribers = self._topics.get(topic)
         if subscribers is None:
             subscribers = self._topics[topic] = {}
-            self._backend_call(self.backend.subscribe, topic)
+            self._queue_subscription(True, topic)
         subscribers[subscriber] = None
 
     def unsubscribe(self, topic: str, subscriber: Subscriber) -> None:
@@ -91,7 +148,7 @@ class Hub:
         subscribers.pop(subscriber, None)
         if not subscribers:
             del self._topics[topic]
-            self._backend_call(self.backend.unsubscribe, topic)
+            self._queue_subscription(False, topic)
 
     def subscriber_count(self, topic: str) -> int:
         return len(self._topics.get(topic, ()))
@@ -99,12 +156,18 @@ class Hub:
     def topics(self) -> list[str]:
         return list(self._topics)
 
-    def on_resync(self, listener: Callable[[], Awaitable[None] | None]) -> None:
-        """Register a callback run after the backend recovered from an outage (messages may be lost)."""
+    # resync ----------------------------------------------------------------------------------
+    def on_resync(self, listener: ResyncListener) -> None:
+        """Run `listener` after messages may have been lost (an outage ended): reload state."""
         self._resync_listeners.append(listener)
+
+    def remove_resync(self, listener: ResyncListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._resync_listeners.remove(listener)
 
     async def resync(self) -> None:
         """Tell every listener that messages may have been lost; they reload from the database."""
+        self.resync_count += 1
         for listener in list(self._resync_listeners):
             try:
                 result = listener()
@@ -113,8 +176,24 @@ class Hub:
             except Exception:
                 log.exception("liveui: resync listener failed")
 
+    def _request_resync(self) -> None:
+        # Gaps reported while a resync runs cause one more run after it, never one per report.
+        self._resync_wanted = True
+        if self._resync_task is None and self._loop is not None:
+            self._resync_task = self._loop.create_task(self._resync_loop(), name="liveui-resync")
+
+    async def _resync_loop(self) -> None:
+        try:
+            while self._resync_wanted:
+                self._resync_wanted = False
+                await self.resync()
+        finally:
+            self._resync_task = None
+
     # broadcasting --------------------------------------------------------------------------
-    def broadcast(self, topic: str, event: str, payload: Any, exclude: object | None = None) -> None:
+    def broadcast(
+        self, topic: str, event: str, payload: Any, exclude: object | None = None
+    ) -> None:
         """Deliver to local subscribers now and publish once for the other nodes."""
         loop = self._loop
         if loop is not None and threading.get_ident() != self._loop_thread:
@@ -125,12 +204,23 @@ class Hub:
         self._broadcast(topic, event, payload, exclude)
 
     def _broadcast(self, topic: str, event: str, payload: Any, exclude: object | None) -> None:
-        self.deliver_local(Broadcast(topic, event, payload, exclude))
-        if self.backend.is_distributed and self.started:
-            envelope = json.dumps(
-                {"n": self.node_id, "t": topic, "e": event, "p": payload}, separators=(",", ":")
-            ).encode()
-            self._enqueue_publish(CHANNEL_PREFIX + topic, envelope)
+        if self.started and self.backend.is_distributed:
+            # Encode first: a payload other nodes cannot receive is refused before anyone sees it.
+            self._seq += 1
+            try:
+                # "n" first: _on_backend_message recognises its own envelopes by this prefix;
+                # "s" keeps equal broadcasts distinct (PostgreSQL folds identical NOTIFYs).
+                envelope = _dumps({"n": self.node_id, "s": self._seq, "t": topic, "e": event,
+                                   "p": payload}).encode()
+            except (TypeError, ValueError) as exc:
+                raise TypeError(
+                    f"liveui: the payload of {event!r} on {topic!r} is not JSON-serializable: {exc}"
+                ) from exc
+            self.deliver_local(Broadcast(topic, event, payload, exclude))
+            self._outbox.put((CHANNEL_PREFIX + topic, envelope))
+            self._outbox_ready.set()
+        else:
+            self.deliver_local(Broadcast(topic, event, payload, exclude))
 
     def deliver_local(self, message: Broadcast) -> None:
         subscribers = self._topics.get(message.topic)
@@ -142,50 +232,81 @@ class Hub:
             except Exception:
                 log.exception("liveui: subscriber %r failed on %r", subscriber, message)
 
-    # backend plumbing ----------------------------------------------------------------------
-    def _backend_call(
-        self, method: Callable[[list[str]], Awaitable[None]], topic: str
-    ) -> None:
-        if not (self.started and self.backend.is_distributed):
-            return
-        task = asyncio.ensure_future(method([CHANNEL_PREFIX + topic]))
-        task.add_done_callback(_log_failure)
+    @property
+    def dropped_publishes(self) -> int:
+        """Envelopes the outbox discarded while the backend was away or slow."""
+        return self._outbox.dropped
 
-    def _enqueue_publish(self, channel: str, data: bytes) -> None:
-        if len(self._outbox) >= self._outbox_limit:
-            # Overflow policy "drop_oldest": the backend is away or slow; the resync after it
-            # recovers repairs what the other nodes missed, so memory stays bounded.
-            self._outbox.popleft()
-            self._outbox_dropped += 1
-        self._outbox.append((channel, data))
-        self._outbox_ready.set()
+    @property
+    def pending_publishes(self) -> int:
+        return len(self._outbox) + len(self._in_flight)
+
+    # backend plumbing ----------------------------------------------------------------------
+    def _queue_subscription(self, subscribe: bool, topic: str) -> None:
+        if self.started and self.backend.is_distributed:
+            self._sub_ops.append((subscribe, CHANNEL_PREFIX + topic))
+            self._sub_ready.set()
+
+    async def _subscription_loop(self) -> None:
+        # One task applies subscribe/unsubscribe in call order, batching runs of the same kind.
+        ops = self._sub_ops
+        while True:
+            await self._sub_ready.wait()
+            self._sub_ready.clear()
+            while ops:
+                kind = ops[0][0]
+                channels: list[str] = []
+                while ops and ops[0][0] == kind:
+                    channels.append(ops.popleft()[1])
+                try:
+                    if kind:
+                        await self.backend.subscribe(channels)
+                    else:
+                        await self.backend.unsubscribe(channels)
+                except Exception:
+                    # Backends restore subscriptions themselves; this is a bug, not an outage.
+                    log.exception("liveui: pub/sub backend failed to (un)subscribe %s", channels)
 
     async def _publish_loop(self) -> None:
+        backoff = Backoff(*self._retry)
+        outbox = self._outbox
         while True:
-            await self._outbox_ready.wait()
-            self._outbox_ready.clear()
-            while self._outbox:
-                channel, data = self._outbox[0]
-                await self.backend.publish(channel, data)
-                if self._outbox and self._outbox[0] == (channel, data):
-                    self._outbox.popleft()
+            if not self._in_flight:
+                if not outbox:
+                    self._outbox_ready.clear()
+                    await self._outbox_ready.wait()
+                    continue
+                self._in_flight = outbox.take(self._batch_size)
+            try:
+                await self.backend.publish_many(self._in_flight)
+            except Exception as exc:  # BackendUnavailable, or a driver error: keep the batch
+                self._publish_outage.failed(exc)
+                await asyncio.sleep(backoff.next_delay())
+                continue
+            self._in_flight = []
+            if self._publish_outage.recovered():
+                backoff.reset()
+            if outbox.dropped > self._drops_announced:
+                log.warning("liveui: %d broadcasts were dropped by the outbox (%s); asking "
+                            "the other nodes to resync", outbox.dropped - self._drops_announced,
+                            outbox.policy.value)
+                self._drops_announced = outbox.dropped
+                outbox.put((CONTROL_CHANNEL, self._control("resync")))
+
+    def _control(self, command: str) -> bytes:
+        return _dumps({"n": self.node_id, "c": command}).encode()
 
     def _on_backend_message(self, channel: str, data: bytes) -> None:
+        if data.startswith(self._own_prefix):
+            return
         try:
             envelope = json.loads(data)
-            if envelope.get("n") == self.node_id:
+            if channel == CONTROL_CHANNEL:
+                if envelope.get("c") == "resync":
+                    self._request_resync()
                 return
             message = Broadcast(envelope["t"], envelope["e"], envelope.get("p"))
         except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("liveui: ignored an undecodable pub/sub message on %s", channel)
             return
         self.deliver_local(message)
-
-    @property
-    def dropped_publishes(self) -> int:
-        return self._outbox_dropped
-
-
-def _log_failure(task: asyncio.Future[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("liveui: pub/sub backend call failed: %s", task.exception())

@@ -22,7 +22,7 @@ __all__ = ["BoundedQueue", "Overflow"]
 T = TypeVar("T")
 
 
-class Overflow(str, enum.Enum):
+class Overflow(enum.StrEnum):
     DROP_OLDEST = "drop_oldest"
     DROP_NEWEST = "drop_newest"
 

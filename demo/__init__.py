@@ -1,0 +1,1 @@
+"""The liveui demo: a small shop dashboard with live badges, notifications and a chat room."""

@@ -1,0 +1,117 @@
+"""The demo application: `create_app()` wires liveui into an ordinary Starlette app.
+
+`app` at module level serves `uvicorn demo.app:app` and `liveui gen ts --app demo.app:app`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from liveui import Endpoint, UserChannel
+from liveui.dispatch import Dispatch, DispatchSettings
+from liveui.live import LiveUI
+from liveui.pubsub import Hub, backend_from_url
+from liveui.paths import static_dir
+
+from . import pages
+from .config import DemoConfig
+from .db import make_async_engine, make_sessionmaker
+from .models import Base, CartItem, Order, ResellerRequest, Ticket, User
+from .seed import seed
+from .simulation import Simulator
+from .sockets import UserSocket, default_channels
+
+__all__ = ["app", "create_app"]
+
+log = logging.getLogger("demo")
+
+HERE = Path(__file__).resolve().parent
+
+
+class DemoUserChannel(UserChannel):
+    """The seed's three-line UserChannel: every default kept."""
+
+
+def create_app(config: DemoConfig | None = None) -> Starlette:
+    config = config or DemoConfig.from_env()
+    engine = make_async_engine(config.database_url)
+    sessions = make_sessionmaker(engine)
+    endpoint = Endpoint(hub=Hub(backend_from_url(config.pubsub_url)))
+    dispatch = Dispatch(
+        DispatchSettings(
+            models=[Order, CartItem, Ticket, ResellerRequest],
+            user_model=User,
+            audiences={"admin": User.is_admin.is_(True)},
+        ),
+        engine=engine,
+        endpoint=endpoint,
+    )
+    dispatch.install(sessions)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    live = LiveUI(
+        endpoint=endpoint,
+        dispatch=dispatch,
+        secret_key=config.secret_key,
+        transport=config.transport,
+        get_user_id=pages.live_user_id,
+    )
+    live.install_templates(templates)
+    socket = UserSocket(config.secret_key, sessions, default_channels(DemoUserChannel))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(dispatch.metadata.create_all)
+        if await seed(sessions, dispatch):
+            log.info("demo: seeded users alice, bob, carol and admin (password: demo)")
+        async with endpoint.lifespan(), live.lifespan():
+            try:
+                yield
+            finally:
+                await app.state.simulator.stop()
+        await engine.dispose()
+
+    routes: list[Any] = [
+        *pages.routes(),
+        *live.routes(),
+        endpoint.mount("/socket", socket),
+        Mount("/static/liveui", app=StaticFiles(directory=str(static_dir() / "liveui")), name="liveui-static"),
+        Mount("/static/demo", app=StaticFiles(directory=str(HERE / "static")), name="demo-static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SessionMiddleware, secret_key=config.secret_key, same_site="lax",
+                               session_cookie="demo_session")],
+        lifespan=lifespan,
+        exception_handlers=pages.EXCEPTION_HANDLERS,
+    )
+    app.state.config = config
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.endpoint = endpoint
+    app.state.dispatch = dispatch
+    app.state.live = live
+    app.state.templates = templates
+    app.state.simulator = Simulator(sessions, dispatch)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # `demo.app:app` is built on first access, so importing the module has no side effects.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

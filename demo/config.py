@@ -1,0 +1,50 @@
+"""Demo configuration from the environment, with embedded defaults (SQLite file, memory pub/sub)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DemoConfig"]
+
+log = logging.getLogger("demo")
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "var"
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    database_url: str
+    pubsub_url: str
+    secret_key: str
+    transport: str
+    data_dir: Path
+
+    @classmethod
+    def from_env(cls) -> DemoConfig:
+        data_dir = Path(os.environ.get("LIVEUI_DEMO_DATA_DIR") or DEFAULT_DATA_DIR)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        database_url = os.environ.get("LIVEUI_DATABASE_URL") or f"sqlite:///{data_dir / 'demo.db'}"
+        transport = os.environ.get("LIVEUI_TRANSPORT", "sse").lower()
+        if transport not in ("sse", "ws"):
+            raise SystemExit(f"LIVEUI_TRANSPORT must be 'sse' or 'ws', not {transport!r}")
+        return cls(
+            database_url=database_url,
+            pubsub_url=os.environ.get("LIVEUI_PUBSUB_URL") or "memory://",
+            secret_key=os.environ.get("LIVEUI_SECRET_KEY") or _development_secret(data_dir),
+            transport=transport,
+            data_dir=data_dir,
+        )
+
+
+def _development_secret(data_dir: Path) -> str:
+    """A secret kept beside the database, so `python -m demo token` matches the running server."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    log.warning("LIVEUI_SECRET_KEY is not set: using the development secret in %s", path)
+    return path.read_text().strip()

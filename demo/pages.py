@@ -1,0 +1,271 @@
+"""The demo's pages and form actions. Every action is a POST with the session's CSRF token and
+redirects back (post/redirect/get), so the pages work without JavaScript; liveui makes the
+badges and notifications live on top."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from . import services
+from .auth import check_csrf, csrf_token, current_user_id, log_in, log_out, require_user
+from .models import CartItem, Order, ResellerRequest, Ticket, User
+from .sockets import ROOM_MEMBERS, socket_token
+
+__all__ = ["EXCEPTION_HANDLERS", "live_user_id", "routes"]
+
+
+def live_user_id(request: Request) -> str | None:
+    return current_user_id(request)
+
+
+async def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    state = request.app.state
+    user = context.get("user")
+    await state.live.prepare(request)
+    base = {
+        "request": request,
+        "csrf_token": csrf_token(request) if "session" in request.scope else "",
+        "path": request.url.path,
+        "flash": request.session.pop("flash", None) if "session" in request.scope else None,
+        "socket_token": socket_token(state.config.secret_key, user.id) if user else None,
+    }
+    return state.templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+
+
+def back(request: Request, default: str, flash: str | None = None) -> Response:
+    if flash:
+        request.session["flash"] = flash
+    return RedirectResponse(default, status_code=303)
+
+
+Handler = Callable[[Request, User, dict[str, Any]], Awaitable[str | None]]
+
+
+def action(path: str, redirect: str, handler: Handler) -> Route:
+    """A POST endpoint: logged-in user, CSRF-checked form, ActionError shown as a flash."""
+
+    async def endpoint(request: Request) -> Response:
+        user = await require_user(request)
+        form = await check_csrf(request)
+        try:
+            flash = await handler(request, user, form)
+        except services.ActionError as exc:
+            if exc.status == 403:
+                raise HTTPException(403, str(exc)) from None
+            flash = str(exc)
+        return back(request, redirect, flash)
+
+    return Route(path, endpoint, methods=["POST"])
+
+
+def _id(request: Request) -> int:
+    try:
+        return int(request.path_params["id"])
+    except (KeyError, ValueError):
+        raise HTTPException(404, "Not found") from None
+
+
+# pages -----------------------------------------------------------------------------------------
+async def login_page(request: Request) -> Response:
+    if request.method == "POST":
+        form = await request.form()
+        username, password = str(form.get("username", "")), str(form.get("password", ""))
+        user = await log_in(request, username.strip().lower(), password)
+        if user is not None:
+            target = str(request.query_params.get("next") or "/")
+            return RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/", status_code=303)
+        return await render(request, "login.html", {"error": "Unknown user or wrong password.", "username": username}, 401)
+    return await render(request, "login.html", {})
+
+
+async def logout(request: Request) -> Response:
+    if request.method == "POST":
+        await check_csrf(request)
+        return log_out(request)
+    return await render(request, "logout.html", {"user": await require_user(request)})
+
+
+async def dashboard(request: Request) -> Response:
+    user = await require_user(request)
+    return await render(request, "dashboard.html", {"user": user})
+
+
+async def orders_page(request: Request) -> Response:
+    user = await require_user(request)
+    async with request.app.state.sessions() as session:
+        orders = (await session.scalars(
+            select(Order).where(Order.user_id == user.id).order_by(Order.id.desc()).limit(100)
+        )).all()
+    return await render(request, "orders.html", {"user": user, "orders": orders})
+
+
+async def cart_page(request: Request) -> Response:
+    user = await require_user(request)
+    async with request.app.state.sessions() as session:
+        items = (await session.scalars(
+            select(CartItem).where(CartItem.user_id == user.id).order_by(CartItem.id)
+        )).all()
+    return await render(request, "cart.html", {"user": user, "items": items})
+
+
+async def tickets_page(request: Request) -> Response:
+    user = await require_user(request)
+    async with request.app.state.sessions() as session:
+        tickets = (await session.scalars(
+            select(Ticket).where(Ticket.user_id == user.id).order_by(Ticket.id.desc()).limit(100)
+        )).all()
+    return await render(request, "tickets.html", {"user": user, "tickets": tickets})
+
+
+async def reseller_page(request: Request) -> Response:
+    user = await require_user(request)
+    async with request.app.state.sessions() as session:
+        requests = (await session.scalars(
+            select(ResellerRequest).where(ResellerRequest.user_id == user.id)
+            .order_by(ResellerRequest.id.desc())
+        )).all()
+    return await render(request, "reseller.html", {"user": user, "requests": requests})
+
+
+async def admin_page(request: Request) -> Response:
+    user = await require_user(request)
+    if not user.is_admin:
+        raise HTTPException(403, "The admin area is for administrators.")
+    async with request.app.state.sessions() as session:
+        orders = (await session.scalars(
+            select(Order).where(Order.status == "pending").order_by(Order.id)
+        )).all()
+        resellers = (await session.scalars(
+            select(ResellerRequest).where(ResellerRequest.status == "pending").order_by(ResellerRequest.id)
+        )).all()
+    simulator = request.app.state.simulator
+    return await render(request, "admin.html", {
+        "user": user, "orders": orders, "resellers": resellers, "simulating": simulator.running,
+    })
+
+
+async def chat_page(request: Request) -> Response:
+    user = await require_user(request)
+    member = user.username in ROOM_MEMBERS["lobby"]
+    return await render(request, "chat.html", {"user": user, "member": member})
+
+
+async def spa_page(request: Request) -> Response:
+    user = await require_user(request)
+    return await render(request, "spa.html", {"user": user})
+
+
+# actions ---------------------------------------------------------------------------------------
+async def _place_order(request: Request, user: User, form: dict[str, Any]) -> str:
+    async with request.app.state.sessions() as session:
+        order = await services.place_order(session, user)
+    return f"Order #{order.id} placed: {order.item}."
+
+
+async def _cancel_order(request: Request, user: User, form: dict[str, Any]) -> str:
+    async with request.app.state.sessions() as session:
+        order = await services.cancel_order(session, request.app.state.dispatch, _id(request), user)
+    return f"Order #{order.id} cancelled."
+
+
+async def _complete_order(request: Request, user: User, form: dict[str, Any]) -> str:
+    async with request.app.state.sessions() as session:
+        order = await services.complete_order(session, request.app.state.dispatch, _id(request), user)
+    return f"Order #{order.id} completed; {order.user.display_name} was notified."
+
+
+async def _add_item(request: Request, user: User, form: dict[str, Any]) -> str:
+    async with request.app.state.sessions() as session:
+        item = await services.add_cart_item(session, user)
+    return f"Added {item.name} to your cart."
+
+
+async def _remove_item(request: Request, user: User, form: dict[str, Any]) -> str:
+    async with request.app.state.sessions() as session:
+        await services.remove_cart_item(session, _id(request), user)
+    return "Item removed."
+
+
+async def _open_ticket(request: Request, user: User, form: dict[str, Any]) -> str:
+    async with request.app.state.sessions() as session:
+        ticket = await services.open_ticket(session, user)
+    return f"Ticket #{ticket.id} opened: {ticket.subject}."
+
+
+async def _close_ticket(request: Request, user: User, form: dict[str, Any]) -> str:
+    async with request.app.state.sessions() as session:
+        ticket = await services.close_ticket(session, _id(request), user)
+    return f"Ticket #{ticket.id} closed."
+
+
+async def _request_reseller(request: Request, user: User, form: dict[str, Any]) -> str:
+    async with request.app.state.sessions() as session:
+        await services.request_reseller(session, user)
+    return "Request sent; an admin will review it."
+
+
+async def _approve_reseller(request: Request, user: User, form: dict[str, Any]) -> str:
+    async with request.app.state.sessions() as session:
+        await services.approve_reseller(session, request.app.state.dispatch, _id(request), user)
+    return "Reseller access approved."
+
+
+async def _toggle_simulation(request: Request, user: User, form: dict[str, Any]) -> str:
+    if not user.is_admin:
+        raise services.ActionError("Only an admin can simulate activity.", 403)
+    simulator = request.app.state.simulator
+    if form.get("enabled") == "1" or (form.get("enabled") is None and not simulator.running):
+        simulator.start(float(form.get("interval") or 2.0))
+        return "Simulating activity from other users."
+    await simulator.stop()
+    return "Simulation stopped."
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (301, 302, 303) and exc.headers:
+        return RedirectResponse(exc.headers["Location"], status_code=exc.status_code)
+    if request.headers.get("hx-request"):
+        return HTMLResponse(str(exc.detail), status_code=exc.status_code)
+    user_id = current_user_id(request) if "session" in request.scope else None
+    user = None
+    if user_id is not None:
+        async with request.app.state.sessions() as session:
+            user = await session.get(User, int(user_id))
+    return await render(request, "error.html", {"user": user, "status": exc.status_code, "detail": exc.detail}, exc.status_code)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {HTTPException: http_error}
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/", dashboard),
+        Route("/login", login_page, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["GET", "POST"]),
+        Route("/orders", orders_page),
+        Route("/cart", cart_page),
+        Route("/tickets", tickets_page),
+        Route("/reseller", reseller_page),
+        Route("/admin", admin_page),
+        Route("/chat", chat_page),
+        Route("/spa", spa_page),
+        action("/orders/place", "/orders", _place_order),
+        action("/orders/{id}/cancel", "/orders", _cancel_order),
+        action("/admin/orders/{id}/complete", "/admin", _complete_order),
+        action("/admin/orders/{id}/cancel", "/admin", _cancel_order),
+        action("/cart/add", "/cart", _add_item),
+        action("/cart/{id}/remove", "/cart", _remove_item),
+        action("/tickets/open", "/tickets", _open_ticket),
+        action("/tickets/{id}/close", "/tickets", _close_ticket),
+        action("/reseller/request", "/reseller", _request_reseller),
+        action("/admin/reseller/{id}/approve", "/admin", _approve_reseller),
+        action("/admin/simulate", "/admin", _toggle_simulation),
+    ]

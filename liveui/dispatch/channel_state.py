@@ -1,0 +1,49 @@
+"""`ChannelState`: everything a freshly joined client needs, counters and notifications loaded
+concurrently. Pushed as `initial_state` by `UserChannel` after the join reply."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .counters import CounterLoader
+    from .notification import NotificationSerializer
+    from .notifications import NotificationLoader
+
+__all__ = ["ChannelState"]
+
+
+class ChannelState:
+    def __init__(self, counters: CounterLoader, notifications: NotificationLoader) -> None:
+        self.counters = counters
+        self.notifications = notifications
+
+    async def build(
+        self,
+        user_id: Any,
+        notification_limit: int = 50,
+        notification_serializer: NotificationSerializer | None = None,
+        counter_models: Iterable[type[Any]] | None = None,
+        parallel: bool = True,
+    ) -> dict[str, Any]:
+        """`{"counters": {name: value}, "versions": {name: version}, "notifications": [...]}`."""
+        load_counters = self.counters.load_counter_values(user_id, counter_models)
+        if not self.notifications.configured:
+            values = await load_counters
+            notifications: list[Any] = []
+        else:
+            load_recent = self.notifications.load_recent(
+                user_id, notification_limit, notification_serializer
+            )
+            if parallel:
+                values, notifications = await asyncio.gather(load_counters, load_recent)
+            else:
+                values = await load_counters
+                notifications = await load_recent
+        return {
+            "counters": {name: v.value for name, v in values.items()},
+            "versions": {name: v.version for name, v in values.items()},
+            "notifications": notifications,
+        }

@@ -1,0 +1,192 @@
+"""Counter declarations: `counter(...)` next to the model, resolved into `Counter` on first use.
+
+    class Order(Base):
+        ...
+        __counters__ = [
+            counter("pending_orders", where=lambda: Order.status == "pending",
+                    owner=lambda: Order.user_id, invalidates=["orders"]),
+            counter("admin_pending_orders", where=lambda: Order.status == "pending",
+                    audience="admin"),
+        ]
+
+`where` and `owner` may be lambdas because the columns do not exist yet inside the class body;
+they are called once, when the registry first needs the counter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import Mapper
+from sqlalchemy.orm.exc import UnmappedColumnError
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.schema import Column
+
+from .errors import ConfigurationError
+
+__all__ = ["ROW_EVENTS", "Counter", "CounterSpec", "CounterValue", "counter"]
+
+ROW_EVENTS = ("insert", "update", "delete")
+"""The changes the session hooks see; any other trigger name is an application action."""
+
+Lazy = Any
+"""A SQLAlchemy expression, or a zero-argument callable returning one."""
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class CounterValue:
+    """A counter's value and the version that orders it: clients drop lower versions."""
+
+    value: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class CounterSpec:
+    """What `counter(...)` returns: a declaration, not yet bound to its model."""
+
+    name: str
+    where: Lazy
+    owner: Lazy
+    audience: str
+    on: tuple[str, ...]
+    invalidates: tuple[str, ...]
+
+
+def counter(
+    name: str,
+    *,
+    where: Lazy = None,
+    owner: Lazy = None,
+    audience: str = "user",
+    on: Iterable[str] = ROW_EVENTS,
+    invalidates: Iterable[str] = (),
+) -> CounterSpec:
+    """Declare a counter of the rows of the model it is declared on.
+
+    - `where`: the rows that count (None counts every row).
+    - `owner`: the column naming the user a row belongs to (`Order.user_id`); each owner gets
+      their own value on `user:<owner>`. Without an owner the counter is global and its one value
+      goes to every member of `audience`.
+    - `audience`: "user" (everyone) or a name from `DispatchSettings.audiences`; with an owner it
+      only decides who loads the counter.
+    - `on`: "insert", "update", "delete" and/or names of application actions (see
+      `Dispatch.action`).
+    - `invalidates`: query keys sent as `metadata.invalidate_queries` so SPA clients refetch.
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigurationError(f"counter name {name!r} must be a non-empty identifier")
+    triggers = tuple(on) if not isinstance(on, str) else (on,)
+    if not triggers or not all(isinstance(t, str) and t for t in triggers):
+        raise ConfigurationError(f"counter {name!r}: `on` must name at least one trigger")
+    keys = tuple(invalidates) if not isinstance(invalidates, str) else (invalidates,)
+    if not all(isinstance(k, str) for k in keys):
+        raise ConfigurationError(f"counter {name!r}: `invalidates` must be strings")
+    if not isinstance(audience, str) or not audience:
+        raise ConfigurationError(f"counter {name!r}: `audience` must be a name")
+    return CounterSpec(name, where, owner, audience, triggers, keys)
+
+
+@dataclass(frozen=True, slots=True)
+class Counter:
+    """A counter bound to its model, with its expressions resolved."""
+
+    name: str
+    model: type[Any]
+    where: ColumnElement[bool] | None
+    owner: ColumnElement[Any] | None
+    audience: str
+    on: frozenset[str]
+    invalidates: tuple[str, ...]
+    watched: frozenset[str] | None
+    """Attribute keys whose change can move the count; None: any update might."""
+    owner_key: str | None
+    """The mapped attribute holding the owner, read from changed rows during flush."""
+
+    @property
+    def is_global(self) -> bool:
+        return self.owner is None
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return {"invalidate_queries": list(self.invalidates)}
+
+
+def _resolve(value: Lazy) -> Any:
+    return value() if callable(value) and not isinstance(value, ColumnElement) else value
+
+
+def bind(spec: CounterSpec, model: type[Any]) -> Counter:
+    """Resolve a declaration against its (configured) model; errors name the counter."""
+    try:
+        mapper: Mapper[Any] = inspect(model)
+    except Exception as exc:
+        raise ConfigurationError(f"counter {spec.name!r}: {model!r} is not a mapped class") from exc
+    try:
+        where = _resolve(spec.where)
+        owner = _resolve(spec.owner)
+    except Exception as exc:
+        raise ConfigurationError(f"counter {spec.name!r}: its where/owner failed: {exc}") from exc
+    if owner is not None and hasattr(owner, "__clause_element__"):
+        owner = owner.__clause_element__()
+    if where is not None and hasattr(where, "__clause_element__"):
+        where = where.__clause_element__()
+    if where is not None and not isinstance(where, ColumnElement):
+        raise ConfigurationError(f"counter {spec.name!r}: `where` must be a SQL expression")
+    if owner is not None and not isinstance(owner, ColumnElement):
+        raise ConfigurationError(f"counter {spec.name!r}: `owner` must be a column")
+    owner_key = _attr_key(mapper, owner) if owner is not None else None
+    if owner is not None and owner_key is None:
+        raise ConfigurationError(
+            f"counter {spec.name!r}: owner must be a column of {model.__name__}"
+        )
+    watched = _watched(mapper, where)
+    if watched is not None and owner_key is not None:
+        watched = watched | {owner_key}
+    return Counter(
+        name=spec.name,
+        model=model,
+        where=where,
+        owner=owner,
+        audience=spec.audience,
+        on=frozenset(spec.on),
+        invalidates=spec.invalidates,
+        watched=watched,
+        owner_key=owner_key,
+    )
+
+
+def _attr_key(mapper: Mapper[Any], column: ColumnElement[Any]) -> str | None:
+    if not isinstance(column, Column):
+        return None
+    try:
+        return mapper.get_property_by_column(column).key
+    except UnmappedColumnError:
+        return None
+
+
+def _watched(mapper: Mapper[Any], where: ColumnElement[bool] | None) -> frozenset[str] | None:
+    """Attributes of the model the filter reads, or None when it reads anything else."""
+    if where is None:
+        return frozenset()
+    keys: set[str] = set()
+    tables = set(mapper.tables)
+    for element in visitors.iterate(where):
+        if isinstance(element, Column):
+            if element.table not in tables:
+                return None
+            key = _attr_key(mapper, element)
+            if key is None:
+                return None
+            keys.add(key)
+        elif getattr(element, "is_selectable", False) and not isinstance(element, Column):
+            return None  # a subquery: its inputs live elsewhere
+    return frozenset(keys)
+

@@ -1,0 +1,252 @@
+"""`CounterLoader`: counter values for a user, and the grouped recount after commits.
+
+Cost contract: a recompute costs one `GROUP BY owner` query per owner counter (over just the
+owners the commits touched) and one query per global counter, whose single value is fanned out
+to every member of its audience (one membership query per audience). Loading a user's counters
+on join is one query for the user's audiences and one for all their counters.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from .broadcaster import COUNTER_UPDATED, Broadcaster, counter_payload, user_topic
+from .changes import ChangeSet
+from .counter import Counter, CounterValue
+from .database import Database
+from .registry import CounterRegistry
+from .values import CounterValues, now_version
+
+__all__ = ["CounterLoader", "coerce_id"]
+
+log = logging.getLogger("liveui.dispatch")
+
+OWNER_CHUNK = 5_000
+"""Owners per IN list; far below every driver's bound-parameter limit."""
+
+
+def coerce_id(column: ColumnElement[Any], value: Any) -> Any:
+    """A user id from a topic string, converted to the column's Python type ("5" -> 5)."""
+    try:
+        pytype = column.type.python_type
+    except NotImplementedError:
+        return value
+    if isinstance(value, pytype):
+        return value
+    if pytype is int and isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError(f"user id {value!r} is not an integer") from None
+    if pytype is str:
+        return str(value)
+    return value
+
+
+@dataclass(slots=True)
+class _Count:
+    counter: Counter
+    started: int
+    values: dict[Any, int]
+
+
+class CounterLoader:
+    def __init__(
+        self,
+        registry: CounterRegistry,
+        database: Database,
+        values: CounterValues,
+        broadcast: Broadcaster,
+    ) -> None:
+        self.registry = registry
+        self.database = database
+        self.values = values
+        self.broadcast = broadcast
+
+    # loading ---------------------------------------------------------------------------------
+    async def audiences_of(self, user_id: Any) -> set[str]:
+        """"user" plus every configured audience whose filter matches this user."""
+        return await self.database.run(lambda conn: self._audiences_of(conn, user_id))
+
+    async def load_counter_values(
+        self, user_id: Any, models: Iterable[type[Any]] | None = None
+    ) -> dict[str, CounterValue]:
+        """This user's counters (audience-filtered) with their versions."""
+        counters = self.registry.for_models(models)
+
+        def load(conn: Connection) -> dict[str, CounterValue]:
+            audiences = self._audiences_of(conn, user_id)
+            visible = [c for c in counters if c.audience in audiences]
+            return self._load(conn, visible, user_id)
+
+        return await self.database.run(load)
+
+    async def load_counters_for_user(
+        self, user_id: Any, models: Iterable[type[Any]] | None = None
+    ) -> dict[str, int]:
+        values = await self.load_counter_values(user_id, models)
+        return {name: v.value for name, v in values.items()}
+
+    async def load_audience_counters(self, audience: str) -> dict[str, int]:
+        """The global counters of one audience (owner counters need a user: see above)."""
+        visible = [
+            c for c in self.registry.counters.values() if c.audience == audience and c.is_global
+        ]
+        values = await self.database.run(lambda conn: self._load(conn, visible, None))
+        return {name: v.value for name, v in values.items()}
+
+    async def load_admin_counters(self) -> dict[str, int]:
+        return await self.load_audience_counters("admin")
+
+    def _audiences_of(self, conn: Connection, user_id: Any) -> set[str]:
+        names = self.registry.audience_names
+        if not names or user_id is None:
+            return {"user"}
+        id_column = self.registry.user_id_column
+        uid = coerce_id(id_column, user_id)
+        checks = [
+            exists().where(id_column == uid, self.registry.audience_filter(name))
+            for name in names
+        ]
+        row = conn.execute(select(*checks)).one()
+        return {"user", *(name for name, member in zip(names, row, strict=True) if member)}
+
+    def _load(
+        self, conn: Connection, counters: Sequence[Counter], user_id: Any
+    ) -> dict[str, CounterValue]:
+        if not counters:
+            return {}
+        started = now_version()
+        try:
+            row = conn.execute(select(*(self._count(c, user_id) for c in counters))).one()
+            counted = dict(zip((c.name for c in counters), row, strict=True))
+        except Exception:
+            # Find the culprit(s) one by one, so one broken counter does not hide the others.
+            conn.rollback()
+            counted = {}
+            for c in counters:
+                try:
+                    counted[c.name] = conn.execute(select(self._count(c, user_id))).scalar_one()
+                except Exception:
+                    conn.rollback()
+                    log.exception("liveui.dispatch: loading counter %r failed", c.name)
+        out: dict[str, CounterValue] = {}
+        for c in counters:
+            owner = None if c.is_global else user_id
+            if c.name in counted:
+                out[c.name], _ = self.values.record(c.name, owner, int(counted[c.name]), started)
+            else:
+                last = self.values.get(c.name, owner)
+                if last is not None:  # never invent a value: the last known, or nothing
+                    out[c.name] = last
+        return out
+
+    def _count(self, c: Counter, user_id: Any) -> Any:
+        query: Select[Any] = select(func.count()).select_from(c.model)
+        if c.where is not None:
+            query = query.where(c.where)
+        if c.owner is not None:
+            query = query.where(c.owner == coerce_id(c.owner, user_id))
+        return query.scalar_subquery()
+
+    # recomputing after commits ---------------------------------------------------------------
+    async def recompute(self, changes: ChangeSet) -> int:
+        """Recount what `changes` touched and broadcast the values that moved; returns how many
+        broadcasts were made."""
+        counts, members = await self.database.run(lambda conn: self._recount(conn, changes))
+        sent = 0
+        for count in counts:
+            c = count.counter
+            if c.is_global:
+                if c.audience not in members:
+                    continue  # could not tell who should hear it: keep the last value
+                value, news = self.values.record(c.name, None, count.values[None], count.started)
+                if news:
+                    payload = counter_payload(c.name, value.value, c.invalidates, value.version)
+                    for member in members.get(c.audience, ()):
+                        self.broadcast(user_topic(member), COUNTER_UPDATED, payload)
+                        sent += 1
+                continue
+            for owner, n in count.values.items():
+                value, news = self.values.record(c.name, owner, n, count.started)
+                if news:
+                    payload = counter_payload(c.name, value.value, c.invalidates, value.version)
+                    self.broadcast(user_topic(owner), COUNTER_UPDATED, payload)
+                    sent += 1
+        return sent
+
+    def _recount(
+        self, conn: Connection, changes: ChangeSet
+    ) -> tuple[list[_Count], dict[str, list[Any]]]:
+        counters = self.registry.counters
+        counts: list[_Count] = []
+        for name, owners in changes.owners.items():
+            c = counters.get(name)
+            if c is None or c.owner is None or not owners:
+                continue
+            started = now_version()
+            try:
+                values = dict.fromkeys(owners, 0)
+                ordered = list(owners)
+                for i in range(0, len(ordered), OWNER_CHUNK):
+                    chunk = ordered[i : i + OWNER_CHUNK]
+                    query = (
+                        select(c.owner, func.count())
+                        .select_from(c.model)
+                        .where(c.owner.in_(chunk))
+                        .group_by(c.owner)
+                    )
+                    if c.where is not None:
+                        query = query.where(c.where)
+                    for owner, n in conn.execute(query):
+                        values[owner] = int(n)
+            except Exception:
+                conn.rollback()
+                log.exception(
+                    "liveui.dispatch: recounting counter %r failed; keeping its last values",
+                    name,
+                )
+                continue
+            counts.append(_Count(c, started, values))
+        audiences: set[str] = set()
+        for name in changes.globals:
+            c = counters.get(name)
+            if c is None:
+                continue
+            started = now_version()
+            try:
+                n = conn.execute(self._global_count(c)).scalar_one()
+            except Exception:
+                conn.rollback()
+                log.exception(
+                    "liveui.dispatch: recounting counter %r failed; keeping its last value", name
+                )
+                continue
+            counts.append(_Count(c, started, {None: int(n)}))
+            audiences.add(c.audience)
+        members: dict[str, list[Any]] = {}
+        for audience in audiences:
+            try:
+                query = select(self.registry.user_id_column).where(
+                    self.registry.audience_filter(audience)
+                )
+                members[audience] = list(conn.execute(query).scalars())
+            except Exception:
+                conn.rollback()
+                log.exception("liveui.dispatch: loading the members of audience %r failed",
+                              audience)
+        return counts, members
+
+    @staticmethod
+    def _global_count(c: Counter) -> Select[Any]:
+        query: Select[Any] = select(func.count()).select_from(c.model)
+        if c.where is not None:
+            query = query.where(c.where)
+        return query

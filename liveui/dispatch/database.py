@@ -1,0 +1,54 @@
+"""`Database`: run a function over a connection, whether the app's engine is sync or async.
+
+Every query of `liveui.dispatch` is written once, against a sync `Connection`; an `AsyncEngine`
+runs it through `run_sync` on the event loop, a sync `Engine` in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .errors import ConfigurationError
+
+__all__ = ["Database"]
+
+T = TypeVar("T")
+
+
+class Database:
+    def __init__(self, engine: Engine | AsyncEngine | None) -> None:
+        self.engine = engine
+
+    def _require(self) -> Engine | AsyncEngine:
+        if self.engine is None:
+            raise ConfigurationError("Dispatch needs an engine: Dispatch(settings, engine=...)")
+        return self.engine
+
+    @property
+    def is_async(self) -> bool:
+        return isinstance(self.engine, AsyncEngine)
+
+    async def run(self, fn: Callable[[Connection], T]) -> T:
+        engine = self._require()
+        if isinstance(engine, AsyncEngine):
+            async with engine.connect() as conn:
+                return await conn.run_sync(fn)
+        return await asyncio.to_thread(self.run_blocking, fn)
+
+    def run_blocking(self, fn: Callable[[Connection], T]) -> T:
+        engine = self._require()
+        if isinstance(engine, AsyncEngine):
+            raise ConfigurationError(
+                "a sync commit outside any event loop needs a sync engine; "
+                "give Dispatch a sync Engine or commit from async code"
+            )
+        with engine.connect() as conn:
+            return fn(conn)
+
+    def dialect_name(self) -> Any:
+        return self._require().dialect.name

@@ -1,0 +1,104 @@
+"""`describe_counters`: what is declared, as plain data, for "why does my badge not update?"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.schema import Column
+
+from .counter import Counter
+from .registry import CounterRegistry
+from .settings import DispatchSettings
+
+if TYPE_CHECKING:
+    from .dispatch import Dispatch
+
+__all__ = ["CounterInfo", "describe_counters"]
+
+
+@dataclass(frozen=True, slots=True)
+class CounterInfo:
+    name: str
+    model: str
+    table: str
+    audience: str
+    owner: str | None
+    triggers: tuple[str, ...]
+    invalidates: tuple[str, ...]
+    where: str
+    """The filter as SQL, with its parameters inlined."""
+    watched: tuple[str, ...] | None
+    """Attributes whose update triggers a recount (None: any update)."""
+    index: str
+    """The index that keeps the grouped recount cheap."""
+
+    def __str__(self) -> str:
+        owner = f"owner={self.owner}" if self.owner else f"global, audience={self.audience}"
+        return (
+            f"{self.name} on {self.model} ({owner}; on {', '.join(self.triggers)}): "
+            f"WHERE {self.where}; index: {self.index}"
+        )
+
+
+def describe_counters(
+    source: Dispatch | DispatchSettings | type[Any],
+    *,
+    dialect: Dialect | None = None,
+) -> list[CounterInfo]:
+    """The counters declared on a model (a class with `__counters__`), or across a dispatch's
+    (or settings') configured models, sorted by name."""
+    if isinstance(source, DispatchSettings):
+        counters = CounterRegistry(source).counters.values()
+    elif isinstance(source, type):
+        counters = CounterRegistry(DispatchSettings(models=[source])).counters.values()
+    else:
+        counters = source.registry.counters.values()
+        if dialect is None and source.engine is not None:
+            dialect = source.engine.dialect
+    return [_info(c, dialect) for c in sorted(counters, key=lambda c: c.name)]
+
+
+def _sql(expression: Any, dialect: Dialect | None) -> str:
+    if expression is None:
+        return "(every row)"
+    try:
+        return str(expression.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    except Exception:
+        return str(expression.compile(dialect=dialect))
+
+
+def _index(c: Counter, table: str) -> str:
+    columns: list[str] = []
+    if isinstance(c.owner, Column):
+        columns.append(c.owner.name)
+    mapper = inspect(c.model)
+    for key in sorted(c.watched or ()):
+        column = mapper.columns.get(key)
+        if column is not None and column.name not in columns:
+            columns.append(column.name)
+    if not columns:
+        return "none needed" if c.where is None else "(filter reads other tables: index its joins)"
+    return f"CREATE INDEX ix_{table}_{'_'.join(columns)} ON {table} ({', '.join(columns)})"
+
+
+def _info(c: Counter, dialect: Dialect | None) -> CounterInfo:
+    table = inspect(c.model).persist_selectable
+    table_name = getattr(table, "name", str(table))
+    owner = None
+    if isinstance(c.owner, Column):
+        owner = f"{table_name}.{c.owner.name}"
+    return CounterInfo(
+        name=c.name,
+        model=c.model.__name__,
+        table=table_name,
+        audience=c.audience,
+        owner=owner,
+        triggers=tuple(sorted(c.on)),
+        invalidates=c.invalidates,
+        where=_sql(c.where, dialect),
+        watched=None if c.watched is None else tuple(sorted(c.watched)),
+        index=_index(c, table_name),
+    )

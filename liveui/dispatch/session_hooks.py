@@ -1,0 +1,148 @@
+"""`SessionHooks`: SQLAlchemy session events that note which counters a transaction moved.
+
+During flush it records, per counter, the owners a row change touches (the old AND the new owner
+of an update); after commit it hands that `ChangeSet` on; when the outermost transaction ends any
+other way (rollback, close) the record is dropped, so nothing is broadcast for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstanceState, Session, SessionTransaction, sessionmaker
+
+from .changes import ChangeSet
+from .counter import Counter
+from .registry import CounterRegistry
+
+__all__ = ["SessionHooks"]
+
+log = logging.getLogger("liveui.dispatch")
+
+_EVENTS = ("before_flush", "after_flush", "after_commit", "after_transaction_end")
+
+
+class SessionHooks:
+    def __init__(self, registry: CounterRegistry, committed: Callable[[ChangeSet], None]) -> None:
+        self.registry = registry
+        self._committed = committed
+        self._key = ("liveui.dispatch", id(self))
+
+    # installing ------------------------------------------------------------------------------
+    def install(self, target: Any) -> None:
+        """Hook a `sessionmaker`, `async_sessionmaker`, Session subclass or session instance."""
+        if isinstance(target, async_sessionmaker):
+            # Listen on a private sync class, so only this factory's sessions are affected.
+            base = target.kw.get("sync_session_class") or Session
+            hooked = type(f"Dispatch{base.__name__}", (base,), {})
+            target.configure(sync_session_class=hooked)
+            self._listen(hooked)
+        elif isinstance(target, AsyncSession):
+            self._listen(target.sync_session)
+        elif isinstance(target, (sessionmaker, Session)):
+            self._listen(target)
+        elif isinstance(target, type) and issubclass(target, AsyncSession):
+            raise TypeError(
+                "install() an async_sessionmaker (or a session), not the AsyncSession class"
+            )
+        elif isinstance(target, type) and issubclass(target, Session):
+            self._listen(target)
+        else:
+            raise TypeError(f"cannot install dispatch hooks on {target!r}")
+
+    def hook_session(self, session: Session) -> None:
+        """Make sure this one session reports its commit (used by `notify`)."""
+        if not (
+            event.contains(type(session), "after_commit", self._after_commit)
+            or event.contains(session, "after_commit", self._after_commit)
+        ):
+            self._listen(session)
+
+    def _listen(self, target: Any) -> None:
+        for name in _EVENTS:
+            fn = getattr(self, f"_{name}")
+            if not event.contains(target, name, fn):
+                event.listen(target, name, fn)
+
+    def pending(self, session: Session) -> ChangeSet:
+        changes: ChangeSet | None = session.info.get(self._key)
+        if changes is None:
+            changes = session.info[self._key] = ChangeSet()
+        return changes
+
+    # listeners -------------------------------------------------------------------------------
+    def _before_flush(self, session: Session, flush_context: Any, instances: Any) -> None:
+        # A row about to be deleted or moved must have its owner loaded now: after the flush
+        # the old owner can no longer be read.
+        try:
+            for obj in (*session.deleted, *session.dirty):
+                for c in self.registry.for_class(type(obj)):
+                    if c.owner_key is not None and c.owner_key not in inspect(obj).dict:
+                        getattr(obj, c.owner_key)
+        except Exception:
+            log.exception("liveui.dispatch: reading counter owners before flush failed")
+
+    def _after_flush(self, session: Session, flush_context: Any) -> None:
+        try:
+            self._record(session)
+        except Exception:
+            # Never break the app's transaction; say loudly which counters may lag.
+            log.exception("liveui.dispatch: recording counter changes failed")
+
+    def _record(self, session: Session) -> None:
+        changes: ChangeSet | None = None
+        kinds: tuple[tuple[str, Iterable[Any]], ...] = (
+            ("insert", session.new), ("update", session.dirty), ("delete", session.deleted)
+        )
+        for kind, objects in kinds:
+            for obj in objects:
+                counters = self.registry.for_class(type(obj))
+                if not counters:
+                    continue
+                if kind == "update" and not session.is_modified(obj, include_collections=False):
+                    continue
+                state: InstanceState[Any] = inspect(obj)
+                for c in counters:
+                    if kind not in c.on or (kind == "update" and not _moved(state, c)):
+                        continue
+                    if changes is None:
+                        changes = self.pending(session)
+                    if c.owner_key is None:
+                        changes.touch(c.name, is_global=True)
+                    else:
+                        for owner in _owners(state, c.owner_key):
+                            changes.touch(c.name, owner)
+
+    def _after_commit(self, session: Session) -> None:
+        changes = session.info.pop(self._key, None)
+        if changes:
+            try:
+                self._committed(changes)
+            except Exception:
+                log.exception("liveui.dispatch: handing committed changes on failed")
+
+    def _after_transaction_end(self, session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:
+            # The outermost transaction ended without after_commit taking the record: rolled
+            # back or closed. Whatever was recorded never happened.
+            session.info.pop(self._key, None)
+
+
+def _moved(state: InstanceState[Any], c: Counter) -> bool:
+    if c.watched is None:
+        return True
+    attrs = state.attrs
+    return any(attrs[key].history.has_changes() for key in c.watched)
+
+
+def _owners(state: InstanceState[Any], key: str) -> set[Any]:
+    history = state.attrs[key].history
+    owners = {*history.added, *history.deleted, *history.unchanged}
+    if not owners and key in state.dict:
+        owners.add(state.dict[key])
+    owners.discard(None)
+    return owners

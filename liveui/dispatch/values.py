@@ -1,0 +1,80 @@
+"""`CounterValues`: the last value and version of each (counter, owner), bounded.
+
+Versions stay monotonic across processes and restarts because they are taken from the wall
+clock *before* the count query: a value read later reflects at least everything an earlier read
+saw. A read that started before the one already stored is stale and is dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from .counter import CounterValue
+
+__all__ = ["CounterValues", "now_version"]
+
+
+def now_version() -> int:
+    return time.time_ns()
+
+
+class CounterValues:
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._max = max_entries
+        self._lock = threading.Lock()
+        # key -> (value, version, started)
+        self._entries: OrderedDict[tuple[str, str], tuple[int, int, int]] = OrderedDict()
+
+    @staticmethod
+    def key(name: str, owner: Any) -> tuple[str, str]:
+        return (name, "" if owner is None else str(owner))
+
+    def get(self, name: str, owner: Any) -> CounterValue | None:
+        with self._lock:
+            entry = self._entries.get(self.key(name, owner))
+        return None if entry is None else CounterValue(entry[0], entry[1])
+
+    def record(self, name: str, owner: Any, value: int, started: int) -> tuple[CounterValue, bool]:
+        """Store a value read by a query started at `started` (ns).
+
+        Returns the value to show and whether it is news (changed, and not stale). A stale read
+        returns the stored value with False.
+        """
+        key = self.key(name, owner)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                old_value, old_version, old_started = entry
+                if started < old_started:
+                    return CounterValue(old_value, old_version), False
+                if value == old_value:
+                    self._entries[key] = (old_value, old_version, started)
+                    self._entries.move_to_end(key)
+                    return CounterValue(old_value, old_version), False
+                version = max(started, old_version + 1)
+            else:
+                version = started
+            self._entries[key] = (value, version, started)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        return CounterValue(value, version), True
+
+    def stamp(self, name: str, owner: Any, value: int) -> CounterValue:
+        """A value pushed by hand (`UserChannel.broadcast_counter`): always a new version."""
+        started = now_version()
+        key = self.key(name, owner)
+        with self._lock:
+            entry = self._entries.get(key)
+            version = started if entry is None else max(started, entry[1] + 1)
+            self._entries[key] = (value, version, started)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        return CounterValue(value, version)
+
+    def __len__(self) -> int:
+        return len(self._entries)

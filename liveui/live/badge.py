@@ -1,0 +1,80 @@
+"""`LiveBadge`: a counter's current value, rendered on first paint and kept live.
+
+Markup contract: the element carries `data-counter="<name>"` and its text is the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..pubsub.broadcast import Broadcast
+from .component import LiveComponent
+from .context import LiveContext
+from .contract import CounterValueLike
+
+__all__ = ["LiveBadge"]
+
+
+class LiveBadge(LiveComponent):
+    name = "badge"
+    template = "liveui/badge.html"
+
+    def __init__(
+        self, counter: str, label: str | None = None, hide_zero: bool = False, id: str | None = None
+    ) -> None:
+        if not isinstance(counter, str) or not counter:
+            raise TypeError("a badge needs a counter name")
+        params: dict[str, Any] = {"counter": counter}
+        if label is not None:
+            params["label"] = str(label)
+        if hide_zero:
+            params["hide_zero"] = True
+        if id is not None:
+            params["id"] = id
+        super().__init__(**params)
+        self.state = {"value": 0, "version": 0}
+
+    @property
+    def counter(self) -> str:
+        return str(self.params["counter"])
+
+    def dom_id(self) -> str:
+        explicit = self.params.get("id")
+        return explicit if isinstance(explicit, str) else f"liveui-badge-{self.params['counter']}"
+
+    def set_from(self, counters: Mapping[str, CounterValueLike]) -> None:
+        found = counters.get(self.counter)
+        if found is None:  # not in the user's audience, or not declared: nothing to count
+            self.state = {"value": 0, "version": 0}
+        else:
+            self.state = {"value": int(found.value), "version": int(found.version)}
+
+    async def mount(self, ctx: LiveContext) -> None:
+        self.set_from(await ctx.counters())
+
+    def handle_info(self, message: Broadcast) -> bool:
+        if message.event != "counter_updated":
+            return False
+        payload = message.payload
+        if not isinstance(payload, dict) or payload.get("counter") != self.counter:
+            return False
+        version = payload.get("version")
+        if isinstance(version, int) and version <= self.state["version"]:
+            return False  # late or duplicate: what we hold is as new or newer
+        try:
+            value = int(payload["value"])
+        except (KeyError, TypeError, ValueError):
+            return False
+        changed = value != self.state["value"]
+        self.state = {"value": value, "version": version if isinstance(version, int) else 0}
+        return changed
+
+    def etag(self) -> str:
+        return str(self.state["value"])
+
+    def context(self) -> dict[str, Any]:
+        # Only the value is rendered, so every session at the same value shares one render.
+        context = super().context()
+        context["state"] = {"value": self.state["value"]}
+        return context

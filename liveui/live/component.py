@@ -1,0 +1,161 @@
+"""`LiveComponent`: the base class of every live component (the badge, the dropdown, yours).
+
+A component is server-held state plus a template. Its life in a tab:
+
+    mount(ctx)            initial state, may load from the database (async)
+    render / fragments    HTML for first paint / the patchable pieces, each an element with an id
+    handle_info(message)  a pub/sub or dispatch event; return True when the state changed
+    handle_event(...)     a user action from the page (an htmx POST or a ws-send message)
+
+Each component is identified on the page by a spec, its type `name` plus JSON `params`, written
+into data attributes of its root element; liveui.js sends the specs when it connects so a session
+can always be rebuilt, on any node, after a restart.
+
+    class Clock(LiveComponent):
+        name = "clock"
+        template = "clock.html"        # <span id="{{ id }}" {{ attrs }}>{{ state.now }}</span>
+
+        async def mount(self, ctx):
+            self.state = {"now": "-"}
+
+        def topics(self, user_id):
+            return ["clock"]
+
+        def handle_info(self, message):
+            self.state = {"now": message.payload["now"]}
+            return True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from markupsafe import Markup, escape
+
+from ..pubsub.broadcast import Broadcast
+from .errors import EventRejected, SpecError
+from .fragment import Fragment
+
+if TYPE_CHECKING:
+    from .context import LiveContext
+    from .render import Renderer
+
+__all__ = ["LiveComponent", "component_from_spec", "component_type", "component_types"]
+
+_ID = re.compile(r"^[A-Za-z][\w-]{0,80}$")
+_types: dict[str, type[LiveComponent]] = {}
+
+
+def _stable_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+class LiveComponent:
+    name: ClassVar[str] = ""
+    """The type name used in specs; setting it registers the subclass."""
+    template: ClassVar[str] = ""
+    """The Jinja2 template rendering the component (context: id, state, params, attrs)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            _types[cls.name] = cls
+
+    def __init__(self, **params: Any) -> None:
+        try:
+            _stable_json(params)
+            json.dumps(params)
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"{self.name}: params must be JSON-serializable ({exc})") from None
+        self.params: dict[str, Any] = params
+        self.state: dict[str, Any] = {}
+        self.id = self.dom_id()
+        if not _ID.match(self.id):
+            raise SpecError(f"{self.name}: {self.id!r} is not a valid element id")
+
+    # identity --------------------------------------------------------------------------------
+    def dom_id(self) -> str:
+        """The id of the root element; an explicit `id` param wins, else one derived from params."""
+        explicit = self.params.get("id")
+        if isinstance(explicit, str):
+            return explicit
+        digest = hashlib.sha1(_stable_json(self.params).encode()).hexdigest()[:8]
+        return f"live-{self.name}-{digest}"
+
+    def spec(self) -> dict[str, Any]:
+        return {"c": self.name, "p": self.params}
+
+    def etag(self) -> str:
+        """A digest of the state; a page whose etag matches needs no re-render on connect."""
+        return hashlib.sha1(_stable_json(self.state).encode()).hexdigest()[:12]
+
+    def attrs(self) -> Markup:
+        """The data attributes liveui.js reads to rebuild this component on (re)connect."""
+        return Markup(
+            f'data-live="{escape(self.name)}" data-live-params="{escape(_stable_json(self.params))}"'
+            f' data-live-etag="{self.etag()}"'
+        )
+
+    # lifecycle -------------------------------------------------------------------------------
+    def topics(self, user_id: Any) -> list[str]:
+        """Pub/sub topics whose broadcasts reach `handle_info` (the user's own by default)."""
+        return [f"user:{user_id}"]
+
+    async def mount(self, ctx: LiveContext) -> None:
+        """Set the initial `state`; called at page render and whenever the session resyncs."""
+
+    def handle_info(self, message: Broadcast) -> bool | Awaitable[bool]:
+        """React to a broadcast; return True if the state changed (then it is re-rendered)."""
+        return False
+
+    async def handle_event(self, event: str, data: Mapping[str, Any], ctx: LiveContext) -> None:
+        """React to a user action. Raise `EventRejected` to answer with an error status."""
+        raise EventRejected(400, f"{self.name} does not handle the event {event!r}")
+
+    # rendering -------------------------------------------------------------------------------
+    def context(self) -> dict[str, Any]:
+        return {"id": self.id, "state": self.state, "params": self.params, "attrs": self.attrs()}
+
+    def render(self, renderer: Renderer) -> str:
+        """The whole component, for first paint."""
+        if not self.template:
+            raise NotImplementedError(f"{type(self).__name__} sets no template")
+        return renderer.render(self.template, **self.context())
+
+    def fragments(self, renderer: Renderer) -> list[Fragment]:
+        """The patchable pieces; only those whose HTML changed are sent. Default: the whole root."""
+        return [Fragment(self.id, self.render(renderer))]
+
+    def full_fragments(self, renderer: Renderer) -> list[Fragment]:
+        """What to send when the page's copy is unknown (reconnect without replay)."""
+        return self.fragments(renderer)
+
+
+def component_types() -> dict[str, type[LiveComponent]]:
+    return dict(_types)
+
+
+def component_type(name: str) -> type[LiveComponent]:
+    try:
+        return _types[name]
+    except KeyError:
+        raise SpecError(f"no live component is registered under the name {name!r}") from None
+
+
+def component_from_spec(spec: Any) -> tuple[LiveComponent, str | None]:
+    """Build a component from a page spec `{"c": name, "p": params, "e": etag}`."""
+    if not isinstance(spec, dict):
+        raise SpecError("a component spec must be an object")
+    name, params, etag = spec.get("c"), spec.get("p", {}), spec.get("e")
+    if not isinstance(name, str) or not isinstance(params, dict):
+        raise SpecError("a component spec needs a name 'c' and an object 'p'")
+    if etag is not None and not isinstance(etag, str):
+        raise SpecError("a component spec's etag 'e' must be a string")
+    try:
+        return component_type(name)(**{str(k): v for k, v in params.items()}), etag
+    except TypeError as exc:
+        raise SpecError(f"{name}: bad params ({exc})") from None

@@ -1,0 +1,80 @@
+"""`LiveConnection`: one open SSE stream or WebSocket of a session, read by its transport.
+
+The session appends patches to its outbox and wakes its connections; each connection keeps a
+cursor (the last patch it wrote) and its transport drains what is newer. Heartbeats are requested
+by the registry's check on the shared ticker, never by a timer of the connection's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from .session import LiveSession
+
+__all__ = ["LiveConnection", "Outgoing"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    kind: Literal["patch", "ping", "close"]
+    event_id: str = ""
+    text: str = ""
+
+
+class LiveConnection:
+    __slots__ = ("_closing", "_ping", "_wakeup", "cursor", "last_write", "max_pending", "session")
+
+    def __init__(self, session: LiveSession, cursor: int, *, max_pending: int) -> None:
+        self.session = session
+        self.cursor = cursor
+        self.max_pending = max_pending
+        self.last_write = time.monotonic()
+        self._wakeup = asyncio.Event()
+        self._ping = False
+        self._closing: str | None = None
+
+    @property
+    def closing(self) -> str | None:
+        return self._closing
+
+    def wake(self) -> None:
+        if self.session.outbox.pending(self.cursor, self.max_pending) > self.max_pending:
+            # Overflow policy "disconnect": the client reconnects and resyncs from the database.
+            self.close("slow client: too many patches pending")
+        self._wakeup.set()
+
+    def ping(self) -> None:
+        self._ping = True
+        self._wakeup.set()
+
+    def close(self, reason: str) -> None:
+        if self._closing is None:
+            self._closing = reason
+        self._wakeup.set()
+
+    def marker(self) -> Outgoing:
+        """A no-op patch carrying the id the client is at, so even a quiet stream has one."""
+        return Outgoing("patch", self.session.outbox.event_id(self.cursor), "<!-- liveui -->")
+
+    async def next(self) -> list[Outgoing]:
+        """Wait for something to write; a `close` item is always the last one."""
+        while True:
+            if self._closing is not None:
+                return [Outgoing("close", text=self._closing)]
+            outbox = self.session.outbox
+            pending = outbox.after(self.cursor)
+            items = [Outgoing("patch", outbox.event_id(seq), text) for seq, text in pending]
+            if pending:
+                self.cursor = pending[-1][0]
+            if self._ping and not items:
+                items.append(Outgoing("ping"))
+            self._ping = False
+            if items:
+                self.last_write = time.monotonic()
+                return items
+            self._wakeup.clear()
+            await self._wakeup.wait()

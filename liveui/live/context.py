@@ -1,0 +1,83 @@
+"""`LiveContext`: who is looking, and the data loads shared by a page's components.
+
+One context per page render (made by `LiveUI.prepare`) and one per (re)mount of a session, so the
+user's counters and recent notifications are loaded once however many components need them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .contract import CounterValueLike, DispatchLike
+
+if TYPE_CHECKING:
+    from ..channels.endpoint import Endpoint
+    from .session import LiveSession
+
+__all__ = ["LiveContext"]
+
+
+class LiveContext:
+    def __init__(
+        self,
+        user_id: Any,
+        dispatch: DispatchLike | None,
+        *,
+        endpoint: Endpoint | None = None,
+        session: LiveSession | None = None,
+        notification_limit: int = 10,
+    ) -> None:
+        self.user_id = user_id
+        self.dispatch = dispatch
+        self.endpoint = endpoint
+        self.session = session
+        self.notification_limit = notification_limit
+        self._counters: Mapping[str, CounterValueLike] | None = None
+        self._notifications: list[dict[str, Any]] | None = None
+        self._lock = asyncio.Lock()
+
+    def _require_dispatch(self) -> DispatchLike:
+        if self.dispatch is None:
+            raise RuntimeError("liveui: this component needs LiveUI(dispatch=...) to load its data")
+        return self.dispatch
+
+    async def counters(self) -> Mapping[str, CounterValueLike]:
+        """The user's counter values (audience-filtered), loaded once per context."""
+        async with self._lock:
+            if self._counters is None:
+                dispatch = self._require_dispatch()
+                self._counters = await dispatch.counters.load_counter_values(self.user_id)
+            return self._counters
+
+    async def notifications(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The user's most recent notifications, newest first, loaded once per context."""
+        wanted = max(limit or 0, self.notification_limit)
+        async with self._lock:
+            if self._notifications is None or wanted > self.notification_limit:
+                self.notification_limit = wanted
+                dispatch = self._require_dispatch()
+                self._notifications = list(
+                    await dispatch.notifications.load_recent(self.user_id, limit=wanted)
+                )
+            return self._notifications[: limit or wanted]
+
+    def preload(
+        self,
+        counters: Mapping[str, CounterValueLike] | None = None,
+        notifications: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Seed the loads (e.g. from data the page already has)."""
+        if counters is not None:
+            self._counters = counters
+        if notifications is not None:
+            self._notifications = notifications
+
+    @property
+    def loaded_counters(self) -> Mapping[str, CounterValueLike]:
+        return self._counters or {}
+
+    @property
+    def loaded_notifications(self) -> list[dict[str, Any]]:
+        return self._notifications or []

@@ -1,0 +1,153 @@
+"""`NotificationDropdown`: the bell, its unread badge and the list of recent notifications.
+
+Patches never touch the container that holds the open/closed state (kept in liveui.js): a change
+re-renders single list items by id, a new notification is inserted at the top of the list, an
+item falling off the end is deleted. The bell's count is its own `LiveBadge` component.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from markupsafe import Markup
+
+from ..pubsub.broadcast import Broadcast
+from .component import LiveComponent
+from .context import LiveContext
+from .errors import EventRejected
+from .fragment import Fragment
+from .render import Renderer
+
+__all__ = ["NotificationDropdown", "safe_url"]
+
+_UNSAFE_ID = re.compile(r"[^\w-]")
+
+
+def safe_url(url: Any) -> str | None:
+    """Only http(s) and relative URLs become links (never `javascript:`)."""
+    if not isinstance(url, str) or not url.strip():
+        return None
+    scheme = urlsplit(url.strip()).scheme.lower()
+    return url.strip() if scheme in ("", "http", "https") else None
+
+
+class NotificationDropdown(LiveComponent):
+    name = "notifications"
+    template = "liveui/notification_dropdown.html"
+    item_template = "liveui/notification_item.html"
+    list_template = "liveui/notification_list.html"
+
+    def __init__(self, limit: int = 10, id: str | None = None) -> None:
+        if not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise TypeError("limit must be an integer from 1 to 100")
+        params: dict[str, Any] = {"limit": limit}
+        if id is not None:
+            params["id"] = id
+        super().__init__(**params)
+        self.state = {"items": []}
+
+    @property
+    def limit(self) -> int:
+        return int(self.params["limit"])
+
+    def dom_id(self) -> str:
+        explicit = self.params.get("id")
+        return explicit if isinstance(explicit, str) else "liveui-notifications"
+
+    def item_id(self, notification: Mapping[str, Any]) -> str:
+        return f"{self.id}-n-{_UNSAFE_ID.sub('-', str(notification.get('id')))}"
+
+    # state -----------------------------------------------------------------------------------
+    def set_from(self, notifications: list[dict[str, Any]]) -> None:
+        self.state = {"items": [dict(n) for n in notifications[: self.limit]]}
+
+    async def mount(self, ctx: LiveContext) -> None:
+        self.set_from(await ctx.notifications(self.limit))
+
+    def handle_info(self, message: Broadcast) -> bool:
+        items: list[dict[str, Any]] = self.state["items"]
+        payload = message.payload if isinstance(message.payload, dict) else {}
+        if message.event == "new_notification":
+            if "id" not in payload or any(n.get("id") == payload["id"] for n in items):
+                return False
+            self.state = {"items": [dict(payload), *items][: self.limit]}
+            return True
+        if message.event == "notification_read":
+            changed = False
+            for n in items:
+                if n.get("id") == payload.get("id") and not n.get("read"):
+                    n["read"] = True
+                    changed = True
+            return changed
+        if message.event == "all_notifications_read":
+            unread = [n for n in items if not n.get("read")]
+            for n in unread:
+                n["read"] = True
+            return bool(unread)
+        return False
+
+    async def handle_event(self, event: str, data: Mapping[str, Any], ctx: LiveContext) -> None:
+        from ..dispatch.errors import Forbidden, NotFound
+
+        dispatch = ctx._require_dispatch()
+        try:
+            if event == "mark_read":
+                notification_id = data.get("id")
+                if not isinstance(notification_id, str) or not notification_id:
+                    raise EventRejected(400, "mark_read needs the notification id")
+                await dispatch.notifications.mark_as_read(notification_id, actor=ctx.user_id)
+            elif event == "mark_all_read":
+                await dispatch.notifications.mark_all_as_read(ctx.user_id, actor=ctx.user_id)
+            else:
+                raise EventRejected(400, f"unknown event {event!r}")
+        except Forbidden:
+            raise EventRejected(403, "not your notification") from None
+        except NotFound:
+            raise EventRejected(404, "no such notification") from None
+
+    # rendering -------------------------------------------------------------------------------
+    def _vals(self, event: str, **extra: str) -> str:
+        return json.dumps(
+            {"component": self.id, "spec": json.dumps(self.spec()), "event": event, **extra}
+        )
+
+    def _item(self, renderer: Renderer, notification: dict[str, Any]) -> Fragment:
+        item_id = self.item_id(notification)
+        html = renderer.render(
+            self.item_template,
+            n=notification,
+            item_id=item_id,
+            action_url=safe_url(notification.get("actionUrl")),
+            vals=self._vals("mark_read", id=str(notification.get("id"))),
+        )
+        return Fragment(item_id, html, container=f"{self.id}-list")
+
+    def _empty(self, renderer: Renderer) -> Fragment:
+        html = renderer.render(
+            "liveui/notification_empty.html", id=f"{self.id}-empty", empty=not self.state["items"]
+        )
+        return Fragment(f"{self.id}-empty", html)
+
+    def fragments(self, renderer: Renderer) -> list[Fragment]:
+        return [*(self._item(renderer, n) for n in self.state["items"]), self._empty(renderer)]
+
+    def _list(self, renderer: Renderer) -> Fragment:
+        items = Markup("".join(self._item(renderer, n).html for n in self.state["items"]))
+        html = renderer.render(self.list_template, id=f"{self.id}-list", items=items)
+        return Fragment(f"{self.id}-list", html)
+
+    def full_fragments(self, renderer: Renderer) -> list[Fragment]:
+        return [self._list(renderer), self._empty(renderer)]
+
+    def render(self, renderer: Renderer, bell_badge: str = "") -> str:
+        return renderer.env.get_template(self.template).render(
+            **self.context(),
+            list_html=Markup(self._list(renderer).html),
+            empty_html=Markup(self._empty(renderer).html),
+            bell_badge=Markup(bell_badge),
+            mark_all_vals=self._vals("mark_all_read"),
+        )

@@ -1,0 +1,86 @@
+"""`SessionRegistry`: the live sessions of this process, by session id.
+
+Its one periodic check runs on the endpoint's shared ticker: heartbeats for quiet connections and
+freeing sessions whose tab has been gone longer than the grace period.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .component import LiveComponent
+from .connection import LiveConnection
+from .session import LiveSession
+
+if TYPE_CHECKING:
+    from .app import LiveUI
+
+__all__ = ["SessionRegistry"]
+
+log = logging.getLogger("liveui.live")
+
+
+class SessionRegistry:
+    def __init__(self, live: LiveUI) -> None:
+        self.live = live
+        self.sessions: dict[str, LiveSession] = {}
+
+    def __len__(self) -> int:
+        return len(self.sessions)
+
+    def get(self, session_id: str) -> LiveSession | None:
+        return self.sessions.get(session_id)
+
+    async def connect(
+        self,
+        user_id: Any,
+        session_id: str,
+        components: list[tuple[LiveComponent, str | None]],
+        last_event_id: str | None,
+    ) -> LiveConnection:
+        """Attach a connection: replay from `last_event_id` if possible, else rebuild and resync."""
+        session = self.sessions.get(session_id)
+        if session is not None and (session.closed or session.user_id != user_id):
+            session = None
+        if session is not None:
+            seq = session.outbox.parse(last_event_id)
+            if seq is not None:
+                return session.attach(seq)  # replay what was missed from the buffer
+            connection = session.attach(session.outbox.seq)
+            await session.resync()
+            return connection
+        session = LiveSession(self.live, user_id, session_id, (c for c, _ in components))
+        self.sessions[session_id] = session
+        connection = session.attach(0)
+        etags: Mapping[str, str | None] = {c.id: etag for c, etag in components}
+        try:
+            await session.start(etags)
+        except BaseException:
+            self.discard(session, "mount failed")
+            raise
+        return connection
+
+    def discard(self, session: LiveSession, reason: str) -> None:
+        session.close(reason)
+        if self.sessions.get(session.session_id) is session:
+            del self.sessions[session.session_id]
+
+    def close_all(self, reason: str) -> None:
+        for session in list(self.sessions.values()):
+            self.discard(session, reason)
+
+    def check(self, now: float) -> None:
+        """On the shared ticker: heartbeat quiet connections, free expired sessions."""
+        settings = self.live.settings
+        quiet_since = now - settings.heartbeat_interval
+        expired_before = now - settings.grace_period
+        for session in list(self.sessions.values()):
+            if session.connections:
+                for connection in session.connections:
+                    if connection.last_write <= quiet_since:
+                        connection.ping()
+            elif session.detached_at is not None and session.detached_at <= expired_before:
+                log.debug("liveui: freeing %r after the grace period", session)
+                self.discard(session, "grace period over")

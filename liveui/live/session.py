@@ -1,0 +1,210 @@
+"""`LiveSession`: the server-side state of one tab's live components.
+
+It subscribes to its components' topics, feeds each broadcast to the components that listen to
+it, re-renders only those whose state changed and appends the fragments that differ from what
+this tab already has to its outbox, as htmx out-of-band swaps. Its open connections (usually
+one, a duplicated tab may share it) write the outbox out.
+
+Order on (re)connect, so a page rendered at T and connected at T+d misses nothing in between:
+subscribe, then mount from the database, then apply what arrived meanwhile (components compare
+versions, so a late event cannot roll a value back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..pubsub.broadcast import Broadcast
+from .component import LiveComponent
+from .connection import LiveConnection
+from .context import LiveContext
+from .fragment import Fragment, Op, render_ops
+from .outbox import Outbox
+
+if TYPE_CHECKING:
+    from .app import LiveUI
+
+__all__ = ["LiveSession"]
+
+log = logging.getLogger("liveui.live")
+
+
+class LiveSession:
+    def __init__(
+        self,
+        live: LiveUI,
+        user_id: Any,
+        session_id: str,
+        components: Iterable[LiveComponent],
+    ) -> None:
+        self.live = live
+        self.user_id = user_id
+        self.session_id = session_id
+        self.components: dict[str, LiveComponent] = {c.id: c for c in components}
+        self.outbox = Outbox(live.settings.replay_buffer)
+        self.connections: list[LiveConnection] = []
+        self.detached_at: float | None = time.monotonic()
+        self.closed = False
+        self._sent: dict[str, int] = {}
+        self._owned: dict[str, set[str]] = {}
+        self._listeners: dict[str, list[LiveComponent]] = {}
+        self._inbox: deque[Broadcast] = deque()
+        self._busy = 0
+        self._lock = asyncio.Lock()
+
+    # lifecycle -------------------------------------------------------------------------------
+    async def start(self, etags: Mapping[str, str | None] | None = None) -> None:
+        """Subscribe, mount every component, then send what the page does not already show."""
+        etags = etags or {}
+        hub = self.live.endpoint.hub
+        for component in self.components.values():
+            for topic in component.topics(self.user_id):
+                listeners = self._listeners.setdefault(topic, [])
+                if not listeners:
+                    hub.subscribe(topic, self)
+                listeners.append(component)
+        await self._remount(lambda c: etags.get(c.id) == c.etag())
+
+    async def resync(self) -> None:
+        """Reload everything from the database and re-render it all (replay was impossible)."""
+        await self._remount(lambda c: False)
+
+    async def _remount(self, page_is_current: Any) -> None:
+        async with self._lock:
+            self._busy += 1
+            try:
+                ctx = self.live.context(self.user_id, session=self)
+                await asyncio.gather(*(c.mount(ctx) for c in self.components.values()))
+                for component in self.components.values():
+                    if page_is_current(component):
+                        self._seed(component)
+                    else:
+                        self._push_full(component)
+            finally:
+                self._busy -= 1
+            self._drain()
+
+    def attach(self, cursor: int) -> LiveConnection:
+        connection = LiveConnection(self, cursor, max_pending=self.live.settings.max_pending)
+        self.connections.append(connection)
+        self.detached_at = None
+        while len(self.connections) > self.live.settings.max_connections_per_session:
+            self.connections.pop(0).close("replaced by a newer connection of the same page")
+        return connection
+
+    def detach(self, connection: LiveConnection) -> None:
+        if connection in self.connections:
+            self.connections.remove(connection)
+        if not self.connections:
+            self.detached_at = time.monotonic()
+
+    def close(self, reason: str = "session closed") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for topic in self._listeners:
+            self.live.endpoint.hub.unsubscribe(topic, self)
+        self._listeners.clear()
+        for connection in list(self.connections):
+            connection.close(reason)
+
+    # events ----------------------------------------------------------------------------------
+    def deliver(self, message: Broadcast) -> None:
+        """Called by the hub on the event loop; never blocks."""
+        if self.closed:
+            return
+        if self._busy:
+            self._inbox.append(message)
+            return
+        self._apply(message)
+
+    def _apply(self, message: Broadcast) -> None:
+        for component in self._listeners.get(message.topic, ()):
+            try:
+                result = component.handle_info(message)
+            except Exception:
+                log.exception("liveui: %s.handle_info failed on %r", type(component).__name__, message)
+                continue
+            if inspect.isawaitable(result):
+                self._busy += 1
+                asyncio.ensure_future(self._finish(component, result))
+            elif result:
+                self.push(component)
+
+    async def _finish(self, component: LiveComponent, result: Awaitable[bool]) -> None:
+        try:
+            if await result:
+                self.push(component)
+        except Exception:
+            log.exception("liveui: %s.handle_info failed", type(component).__name__)
+        finally:
+            self._busy -= 1
+            self._drain()
+
+    def _drain(self) -> None:
+        while self._inbox and not self._busy:
+            self._apply(self._inbox.popleft())
+
+    # patches ---------------------------------------------------------------------------------
+    def push(self, component: LiveComponent) -> None:
+        """Re-render `component` and send the fragments that changed since the last send."""
+        if self.closed:
+            return
+        renderer = self.live.renderer
+        fragments = component.fragments(renderer)
+        sent = self._sent
+        ops: list[Op] = []
+        inserts: list[Op] = []
+        ids: set[str] = set()
+        for fragment in fragments:
+            ids.add(fragment.id)
+            digest = hash(fragment.html)
+            previous = sent.get(fragment.id)
+            if previous == digest:
+                continue
+            sent[fragment.id] = digest
+            if previous is None and fragment.container is not None:
+                inserts.append(Op("insert", fragment))
+            else:
+                ops.append(Op("replace", fragment))
+        for gone in self._owned.get(component.id, set()) - ids:
+            sent.pop(gone, None)
+            ops.append(Op("delete", Fragment(gone, "")))
+        self._owned[component.id] = ids
+        # Fragments are listed top to bottom; inserting each at the top reverses them.
+        top = [op for op in inserts if op.fragment.position == "afterbegin"]
+        bottom = [op for op in inserts if op.fragment.position != "afterbegin"]
+        self._emit([*reversed(top), *bottom, *ops])
+
+    def _push_full(self, component: LiveComponent) -> None:
+        renderer = self.live.renderer
+        self._emit([Op("replace", f) for f in component.full_fragments(renderer)])
+        self._seed(component)
+
+    def _seed(self, component: LiveComponent) -> None:
+        """Record that the page shows `component` exactly as it renders now."""
+        ids: set[str] = set()
+        for fragment in component.fragments(self.live.renderer):
+            self._sent[fragment.id] = hash(fragment.html)
+            ids.add(fragment.id)
+        for gone in self._owned.get(component.id, set()) - ids:
+            self._sent.pop(gone, None)
+        self._owned[component.id] = ids
+
+    def _emit(self, ops: list[Op]) -> None:
+        if not ops:
+            return
+        single = ops[0].fragment.id if len(ops) == 1 and ops[0].kind == "replace" else None
+        self.outbox.append(render_ops(ops), coalesce_key=single)
+        for connection in list(self.connections):
+            connection.wake()
+
+    def __repr__(self) -> str:
+        return f"LiveSession(user={self.user_id!r}, id={self.session_id!r})"
+

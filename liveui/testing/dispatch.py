@@ -1,0 +1,161 @@
+"""Capture dispatch broadcasts in tests, the way AshDispatch users mock `counter_broadcast_fn`.
+
+    async def test_badge(dispatch_broadcasts, ...):
+        dispatch = Dispatch(settings, engine=engine, broadcast=dispatch_broadcasts)
+        ...commit an order...
+        await dispatch_broadcasts.assert_counter_broadcast(user.id, "pending_orders", 5)
+
+Every assertion waits (with a timeout) for the broadcast to arrive and, when it does not, fails
+with a list of everything that was broadcast. `refute_counter_broadcast` takes the dispatch and
+waits until it is idle, so "nothing was sent" is checked after the work, not by sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from ..dispatch.dispatch import Dispatch
+
+__all__ = ["BroadcastRecorder", "RecordedBroadcast", "dispatch_broadcasts"]
+
+DEFAULT_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedBroadcast:
+    topic: str
+    event: str
+    payload: Any
+
+    @property
+    def user_id(self) -> str:
+        return self.topic.partition(":")[2]
+
+
+class BroadcastRecorder:
+    """A `(topic, event, payload)` broadcast function that remembers; safe from any thread."""
+
+    def __init__(self, forward: Callable[[str, str, Any], Any] | None = None) -> None:
+        self.broadcasts: list[RecordedBroadcast] = []
+        self._forward = forward
+        self._lock = threading.Lock()
+
+    def __call__(self, topic: str, event: str, payload: Any) -> None:
+        with self._lock:
+            self.broadcasts.append(RecordedBroadcast(topic, event, payload))
+        if self._forward is not None:
+            self._forward(topic, event, payload)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.broadcasts.clear()
+
+    def events(self, user_id: Any = None, event: str | None = None) -> list[RecordedBroadcast]:
+        with self._lock:
+            found = list(self.broadcasts)
+        return [
+            b for b in found
+            if (user_id is None or b.topic == f"user:{user_id}")
+            and (event is None or b.event == event)
+        ]
+
+    def counter_values(self, user_id: Any, counter: str) -> list[int]:
+        """Every value of `counter` broadcast to `user_id`, in order."""
+        return [
+            b.payload["value"] for b in self.events(user_id, "counter_updated")
+            if b.payload.get("counter") == counter
+        ]
+
+    # assertions --------------------------------------------------------------------------------
+    async def wait_for(
+        self,
+        predicate: Callable[[RecordedBroadcast], bool],
+        what: str,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> RecordedBroadcast:
+        deadline = time.monotonic() + timeout
+        delay = 0.001
+        while True:
+            for b in self.events():
+                if predicate(b):
+                    return b
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"expected {what} within {timeout}s; broadcast so far:\n{self.describe()}"
+                )
+            await asyncio.sleep(delay)  # polling: broadcasts may come from other threads
+            delay = min(delay * 2, 0.02)
+
+    async def assert_counter_broadcast(
+        self, user_id: Any, counter: str, value: int | None = None, *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> dict[str, Any]:
+        """Wait for `counter_updated` of `counter` (with `value`, if given) on `user:<user_id>`."""
+        topic = f"user:{user_id}"
+        found = await self.wait_for(
+            lambda b: b.topic == topic and b.event == "counter_updated"
+            and b.payload.get("counter") == counter
+            and (value is None or b.payload.get("value") == value),
+            f"counter_updated {counter}={value if value is not None else '*'} on {topic}",
+            timeout,
+        )
+        payload: dict[str, Any] = found.payload
+        return payload
+
+    async def assert_notification_broadcast(
+        self, user_id: Any, title: str | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> dict[str, Any]:
+        """Wait for `new_notification` (titled `title`, if given) on `user:<user_id>`."""
+        topic = f"user:{user_id}"
+        found = await self.wait_for(
+            lambda b: b.topic == topic and b.event == "new_notification"
+            and (title is None or b.payload.get("title") == title),
+            f"new_notification {title or ''} on {topic}",
+            timeout,
+        )
+        payload: dict[str, Any] = found.payload
+        return payload
+
+    async def assert_event(
+        self, user_id: Any, event: str, payload: Any = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> Any:
+        topic = f"user:{user_id}"
+        found = await self.wait_for(
+            lambda b: b.topic == topic and b.event == event
+            and (payload is None or b.payload == payload),
+            f"{event} {payload if payload is not None else ''} on {topic}",
+            timeout,
+        )
+        return found.payload
+
+    async def refute_counter_broadcast(
+        self, dispatch: Dispatch, user_id: Any, counter: str | None = None, *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Wait until `dispatch` has finished its work, then check that no such update was sent."""
+        await dispatch.wait_idle(timeout)
+        topic = f"user:{user_id}"
+        sent = [
+            b for b in self.events(event="counter_updated")
+            if b.topic == topic and (counter is None or b.payload.get("counter") == counter)
+        ]
+        if sent:
+            raise AssertionError(f"unexpected counter_updated on {topic}: {sent!r}")
+
+    def describe(self) -> str:
+        lines = [f"  {b.topic} {b.event} {b.payload!r}" for b in self.events()]
+        return "\n".join(lines) if lines else "  (nothing)"
+
+
+@pytest.fixture
+def dispatch_broadcasts() -> BroadcastRecorder:
+    """A recorder to pass as `Dispatch(..., broadcast=dispatch_broadcasts)`."""
+    return BroadcastRecorder()
