@@ -29,6 +29,8 @@ __all__ = ["CloseCode", "Connection", "Transport"]
 
 log = logging.getLogger("liveui.channels")
 
+JOIN_CRASHED = {"reason": "join crashed"}
+
 
 class CloseCode:
     """WebSocket close codes the server uses. 1000 is never used: old clients would not return."""
@@ -141,7 +143,7 @@ class Connection:
     async def receive(self, data: Frame) -> None:
         now = time.monotonic()
         self.last_seen = now
-        if len(data) > self.settings.max_frame_size:
+        if _frame_size(data, self.settings.max_frame_size) > self.settings.max_frame_size:
             self.close(CloseCode.TOO_BIG, "frame too large")
             return
         try:
@@ -172,7 +174,8 @@ class Connection:
 
     def _take_token(self, now: float) -> bool:
         s = self.settings
-        self._tokens = min(float(s.rate_burst), self._tokens + (now - self._tokens_at) * s.rate_limit)
+        refill = (now - self._tokens_at) * s.rate_limit
+        self._tokens = min(float(s.rate_burst), self._tokens + refill)
         self._tokens_at = now
         if self._tokens < 1.0:
             return False
@@ -221,29 +224,32 @@ class Connection:
             self.send_reply(message.join_ref, message.ref, topic, "error",
                             {"reason": "too many channels joined"})
             return
-        channel = channel_cls()
-        socket = ChannelSocket(self, topic, message.join_ref)
-        process = ChannelProcess(self, channel, socket)
         try:
+            channel = channel_cls()
+            socket = ChannelSocket(self, topic, message.join_ref)
+            process = ChannelProcess(self, channel, socket)
             result = await maybe_await(channel.join(topic, message.payload, socket))
+            if result is None:
+                result = Reply("ok", {})
+            if not isinstance(result, Reply):
+                raise TypeError(f"join returned {result!r}, not ok(...) / error(...)")
+            # Encoded before the channel is registered: a response that cannot be sent is a
+            # crashed join, not a half-joined channel and a dead connection.
+            frame = self.serializer.encode_reply(
+                message.join_ref, message.ref, topic, result.status, result.response
+            )
         except Exception:
             log.exception("liveui: join of %s crashed", topic)
-            self.send_reply(message.join_ref, message.ref, topic, "error", {"reason": "join crashed"})
+            self.send_reply(message.join_ref, message.ref, topic, "error", JOIN_CRASHED)
             return
         if self.closed:
             return
-        if result is None:
-            result = Reply("ok", {})
-        if not isinstance(result, Reply):
-            log.error("liveui: join of %s returned %r, not ok(...) / error(...)", topic, result)
-            self.send_reply(message.join_ref, message.ref, topic, "error", {"reason": "join crashed"})
-            return
         if result.status != "ok":
-            self.send_reply(message.join_ref, message.ref, topic, result.status, result.response)
+            self.send(frame)
             return
         self.channels[topic] = process
         self.endpoint.hub.subscribe(topic, process)
-        self.send_reply(message.join_ref, message.ref, topic, "ok", result.response)
+        self.send(frame)
         process.mark_joined()
 
     # channel endings -------------------------------------------------------------------------
@@ -271,6 +277,15 @@ class Connection:
             frame = _json_frame({"topic": process.topic, "event": "phx_error", "payload": payload,
                                  "ref": process.join_ref})
         self.send(frame)
+
+
+def _frame_size(data: Frame, limit: int) -> int:
+    """Bytes on the wire; text is at most 4 UTF-8 bytes per character, so encode only near the
+    limit."""
+    size = len(data)
+    if type(data) is str and size <= limit < size * 4:
+        return len(data.encode())
+    return size
 
 
 def _json_frame(value: Any) -> str:

@@ -155,7 +155,9 @@ class ChannelProcess:
             return
         if isinstance(result, Reply):
             if ref is not None:
-                self.connection.send_reply(self.join_ref, ref, self.topic, result.status, result.response)
+                self.connection.send_reply(
+                    self.join_ref, ref, self.topic, result.status, result.response
+                )
             return
         if isinstance(result, Stop):
             if result.reply is not None and ref is not None:

@@ -7,21 +7,58 @@ client frames into `Inbound`, raising `DecodeError` for anything malformed.
 from __future__ import annotations
 
 import json
+import re
 import struct
 from typing import Any
 
 from ..pubsub.broadcast import Broadcast
 from .message import Frame, Inbound
 
-__all__ = ["DecodeError", "Serializer", "V1JSONSerializer", "V2JSONSerializer", "serializer_for_vsn"]
+__all__ = [
+    "DecodeError",
+    "Serializer",
+    "V1JSONSerializer",
+    "V2JSONSerializer",
+    "serializer_for_vsn",
+]
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+# A JSON `\uD800`-`\uDFFF` escape: the only way a lone surrogate gets into a decoded string.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _reject_constant(name: str) -> Any:
+    raise DecodeError(f"{name} is not valid JSON")
+
+
+_loads = json.JSONDecoder(parse_constant=_reject_constant).decode
 
 PUSH, REPLY, BROADCAST = 0, 1, 2
 
 
 class DecodeError(ValueError):
     """The client sent a frame that is not a well-formed channel message."""
+
+
+def _load_json(data: str) -> Any:
+    """Strict JSON: what phoenix.js can parse back (no NaN/Infinity, no lone surrogates).
+
+    Anything else would be echoed or broadcast to other clients as text they cannot parse, or
+    that the transport cannot even encode as UTF-8; deep nesting must not crash the reader.
+    """
+    try:
+        value = _loads(data)
+    except DecodeError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise DecodeError(f"invalid JSON: {exc}"[:200]) from None
+    if "\\u" in data and _SURROGATE_ESCAPE.search(data):
+        try:
+            _dumps(value).encode()
+        except UnicodeEncodeError:
+            raise DecodeError("invalid JSON: a lone UTF-16 surrogate") from None
+    return value
 
 
 def _check_ref(value: Any, name: str) -> str | None:
@@ -78,10 +115,7 @@ class V2JSONSerializer(Serializer):
     def decode(self, data: Frame) -> Inbound:
         if isinstance(data, bytes):
             return _decode_binary(data)
-        try:
-            frame = json.loads(data)
-        except ValueError as exc:
-            raise DecodeError(f"invalid JSON: {exc}") from None
+        frame = _load_json(data)
         if not isinstance(frame, list) or len(frame) != 5:
             raise DecodeError("a V2 frame is a list [join_ref, ref, topic, event, payload]")
         join_ref, ref, topic, event, payload = frame
@@ -115,10 +149,7 @@ class V1JSONSerializer(Serializer):
     def decode(self, data: Frame) -> Inbound:
         if isinstance(data, bytes):
             raise DecodeError("the V1 serializer takes text frames only")
-        try:
-            frame = json.loads(data)
-        except ValueError as exc:
-            raise DecodeError(f"invalid JSON: {exc}") from None
+        frame = _load_json(data)
         if not isinstance(frame, dict):
             raise DecodeError("a V1 frame is an object {topic, event, payload, ref}")
         return Inbound(

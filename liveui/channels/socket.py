@@ -60,7 +60,9 @@ class SocketInfo:
 class Socket:
     channels: ClassVar[Sequence[ChannelRoute]] = ()
 
-    async def connect(self, params: dict[str, Any], connect_info: ConnectInfo) -> dict[str, Any] | None:
+    async def connect(
+        self, params: dict[str, Any], connect_info: ConnectInfo
+    ) -> dict[str, Any] | None:
         """Return the connection's assigns to accept, None (or raise) to refuse with HTTP 403."""
         return {}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -84,9 +85,17 @@ class WebSocketTransport:
                 code, reason = self._close
                 self._close = None
                 await send({"type": "websocket.close", "code": code, "reason": reason})
-        except Exception:  # the peer is gone; the read loop sees the disconnect and cleans up
+        except Exception as exc:
             self._closing = True
             queue.clear()
+            if not isinstance(exc, OSError):
+                # Not a vanished peer but a frame the server could not send (e.g. text that is
+                # not valid UTF-8): close so the client reconnects, instead of a silent socket.
+                log.error("liveui: could not send a frame, closing with 1011: %r", exc)
+                with contextlib.suppress(Exception):
+                    await send({"type": "websocket.close", "code": CloseCode.INTERNAL,
+                                "reason": "server could not send a frame"})
+            # A vanished peer: the read loop sees the disconnect and cleans up.
         finally:
             self._flushing = False
 
@@ -117,7 +126,8 @@ class WebSocketApp:
                 kind = message["type"]
                 if kind == "websocket.receive":
                     text = message.get("text")
-                    await connection.receive(text if text is not None else message.get("bytes") or b"")
+                    data = text if text is not None else message.get("bytes") or b""
+                    await connection.receive(data)
                 elif kind == "websocket.disconnect":
                     break
         finally:
@@ -129,10 +139,12 @@ class WebSocketApp:
         vsn = params.pop("vsn", None)
         serializer = serializer_for_vsn(vsn if isinstance(vsn, str) else None)
         if serializer is None:
-            return await _refuse(send, f"unsupported vsn {vsn!r}")
+            await _refuse(send, f"unsupported vsn {vsn!r}")
+            return None
         origin = headers.get("origin")
         if not _origin_allowed(self.endpoint.settings.check_origin, origin, headers.get("host")):
-            return await _refuse(send, f"origin {origin!r} not allowed")
+            await _refuse(send, f"origin {origin!r} not allowed")
+            return None
         offered: list[str] = list(scope.get("subprotocols") or [])
         info = ConnectInfo(
             headers=headers,
@@ -147,10 +159,12 @@ class WebSocketApp:
             log.info("liveui: connect refused by an exception: %r", exc)
             assigns = None
         if assigns is None:
-            return await _refuse(send, "connect refused")
+            await _refuse(send, "connect refused")
+            return None
         if not isinstance(assigns, dict):
             raise TypeError("Socket.connect must return a dict of assigns or None")
-        await send({"type": "websocket.accept", "subprotocol": "phoenix" if "phoenix" in offered else None})
+        subprotocol = "phoenix" if "phoenix" in offered else None
+        await send({"type": "websocket.accept", "subprotocol": subprotocol})
         transport = WebSocketTransport(send, self.endpoint.settings.outbound_queue_size)
         connection = Connection(self.endpoint, self.handler, serializer, assigns, transport, info)
         connection.open(self.handler.id(SocketInfo(assigns)))
@@ -161,7 +175,6 @@ async def _refuse(send: Send, why: str) -> None:
     """Close before accepting: the ASGI server answers the upgrade with HTTP 403."""
     log.debug("liveui: websocket refused: %s", why)
     await send({"type": "websocket.close", "code": 1008, "reason": why[:120]})
-    return None
 
 
 def _token_from_subprotocols(offered: list[str]) -> str | None:

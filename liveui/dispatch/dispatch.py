@@ -45,7 +45,7 @@ __all__ = ["Dispatch"]
 log = logging.getLogger("liveui.dispatch")
 
 _by_endpoint: weakref.WeakKeyDictionary[Any, Dispatch] = weakref.WeakKeyDictionary()
-_instances: weakref.WeakSet[Dispatch] = weakref.WeakSet()
+_latest: weakref.ReferenceType[Dispatch] | None = None
 
 
 class Dispatch:
@@ -79,16 +79,19 @@ class Dispatch:
         self.hooks = SessionHooks(self.registry, self._committed)
         self.coalescer = Coalescer(self.settings.coalesce_window, self.counters.recompute)
         self._loop: asyncio.AbstractEventLoop | None = None
+        global _latest
         if endpoint is not None:
             _by_endpoint[endpoint] = self
-        _instances.add(self)
+        _latest = weakref.ref(self)
 
     # finding the instance (UserChannel) --------------------------------------------------------
     @staticmethod
     def for_endpoint(endpoint: Any) -> Dispatch | None:
-        found = _by_endpoint.get(endpoint)
-        if found is None and len(_instances) == 1:
-            found = next(iter(_instances))
+        """The Dispatch bound to `endpoint`; else the most recently created one (an app has
+        one; set `UserChannel.dispatch` explicitly when it has several)."""
+        found = _by_endpoint.get(endpoint) if endpoint is not None else None
+        if found is None and _latest is not None:
+            found = _latest()
         return found
 
     # set-up ------------------------------------------------------------------------------------
@@ -106,7 +109,12 @@ class Dispatch:
         self._capture_loop()
         self.registry.counters  # noqa: B018
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Finish the recomputes already due (their updates are not lost), then stop."""
+        try:
+            await self.wait_idle(timeout)
+        except (TimeoutError, RuntimeError):
+            log.warning("liveui.dispatch: stopped with counter recomputes still pending")
         await self.coalescer.close()
 
     def _capture_loop(self) -> None:

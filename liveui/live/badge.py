@@ -66,7 +66,7 @@ class LiveBadge(LiveComponent):
             value = int(payload["value"])
         except (KeyError, TypeError, ValueError):
             return False
-        changed = value != self.state["value"]
+        changed: bool = value != self.state["value"]
         self.state = {"value": value, "version": version if isinstance(version, int) else 0}
         return changed
 

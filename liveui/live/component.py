@@ -95,8 +95,9 @@ class LiveComponent:
 
     def attrs(self) -> Markup:
         """The data attributes liveui.js reads to rebuild this component on (re)connect."""
+        params = escape(_stable_json(self.params))
         return Markup(
-            f'data-live="{escape(self.name)}" data-live-params="{escape(_stable_json(self.params))}"'
+            f'data-live="{escape(self.name)}" data-live-params="{params}"'
             f' data-live-etag="{self.etag()}"'
         )
 

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from ..pubsub.broadcast import Broadcast
 from .component import LiveComponent
 from .connection import LiveConnection
-from .context import LiveContext
 from .fragment import Fragment, Op, render_ops
 from .outbox import Outbox
 
@@ -56,6 +55,7 @@ class LiveSession:
         self._listeners: dict[str, list[LiveComponent]] = {}
         self._inbox: deque[Broadcast] = deque()
         self._busy = 0
+        self._tasks: set[asyncio.Future[None]] = set()
         self._lock = asyncio.Lock()
 
     # lifecycle -------------------------------------------------------------------------------
@@ -129,11 +129,14 @@ class LiveSession:
             try:
                 result = component.handle_info(message)
             except Exception:
-                log.exception("liveui: %s.handle_info failed on %r", type(component).__name__, message)
+                name = type(component).__name__
+                log.exception("liveui: %s.handle_info failed on %r", name, message)
                 continue
             if inspect.isawaitable(result):
                 self._busy += 1
-                asyncio.ensure_future(self._finish(component, result))
+                task = asyncio.ensure_future(self._finish(component, result))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
             elif result:
                 self.push(component)
 

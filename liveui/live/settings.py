@@ -44,6 +44,7 @@ class LiveSettings:
     def __post_init__(self) -> None:
         if self.transport not in ("sse", "ws"):
             raise ValueError(f"liveui: transport must be 'sse' or 'ws', not {self.transport!r}")
-        for name in ("replay_buffer", "max_pending", "max_connections_per_session", "max_components"):
+        limits = ("replay_buffer", "max_pending", "max_connections_per_session", "max_components")
+        for name in limits:
             if getattr(self, name) < 1:
                 raise ValueError(f"liveui: LiveSettings.{name} must be at least 1")

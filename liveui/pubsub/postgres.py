@@ -227,7 +227,9 @@ class PostgresBackend(Backend):
         if conn is not None and not conn.is_closed():
             return conn
         try:
-            conn = await self._connect()
+            # Nothing it commits needs to survive a crash (notifications, an UNLOGGED table), so
+            # it need not wait for the WAL flush while it holds the cluster-wide NOTIFY lock.
+            conn = await self._connect(synchronous_commit="off")
             await self._create_table(conn)
         except Exception as exc:
             raise BackendUnavailable(f"PostgreSQL at {redact(self.url)}: {exc!r}") from exc
@@ -240,11 +242,11 @@ class PostgresBackend(Backend):
         with contextlib.suppress(errors.UniqueViolationError, errors.DuplicateTableError):
             await conn.execute(self._create_sql)
 
-    async def _connect(self) -> Any:
+    async def _connect(self, **settings: str) -> Any:
         return await self._asyncpg.connect(
             self.url,
             timeout=self._connect_timeout,
-            server_settings={"application_name": self.application_name},
+            server_settings={"application_name": self.application_name, **settings},
         )
 
     # listening -------------------------------------------------------------------------------

@@ -140,7 +140,8 @@ class BroadcastRecorder:
         self, dispatch: Dispatch, user_id: Any, counter: str | None = None, *,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        """Wait until `dispatch` has finished its work, then check that no such update was sent."""
+        """Wait until `dispatch` has finished its work, then check that no such update was sent
+        (since the last `clear()`)."""
         await dispatch.wait_idle(timeout)
         topic = f"user:{user_id}"
         sent = [

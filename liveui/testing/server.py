@@ -41,7 +41,12 @@ class LiveServer:
 def serve(app: Any, *, port: int | None = None, timeout: float = 10.0, **config: Any) -> Iterator[LiveServer]:
     """Serve `app` until the block ends; the server runs its own event loop in a thread."""
     port = port or free_port()
-    options: dict[str, Any] = {"log_level": "warning", "lifespan": "on", "ws": "websockets-sansio"}
+    options: dict[str, Any] = {
+        "log_level": "warning",
+        "lifespan": "on",
+        "ws": "websockets-sansio",
+        "ws_per_message_deflate": False,  # ~4x memory per connection; DESIGN.md keeps it off
+    }
     options.update(config)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)

@@ -8,8 +8,8 @@ keep working.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import base64
+import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -21,7 +21,16 @@ from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from liveui import Channel, ChannelSettings, ChannelSocket, ConnectInfo, Endpoint, Socket, channel, ok
+from liveui import (
+    Channel,
+    ChannelSettings,
+    ChannelSocket,
+    ConnectInfo,
+    Endpoint,
+    Socket,
+    channel,
+    ok,
+)
 from liveui.channels import SocketInfo, error
 from liveui.testing import LiveServer, serve
 from liveui.tokens import TokenError, sign, verify
@@ -51,10 +60,23 @@ class PrivateChannel(Channel):
         return ok()
 
 
-class TokenSocket(Socket):
-    channels = [channel("room:*", RoomChannel), channel("private:*", PrivateChannel)]
+class UnsendableChannel(Channel):
+    """An application bug: a join response that is not JSON."""
 
-    async def connect(self, params: dict[str, Any], connect_info: ConnectInfo) -> dict[str, Any] | None:
+    async def join(self, topic: str, payload: Any, socket: ChannelSocket) -> Any:
+        return ok({"not json": object()})
+
+
+class TokenSocket(Socket):
+    channels = [
+        channel("room:*", RoomChannel),
+        channel("private:*", PrivateChannel),
+        channel("unsendable:*", UnsendableChannel),
+    ]
+
+    async def connect(
+        self, params: dict[str, Any], connect_info: ConnectInfo
+    ) -> dict[str, Any] | None:
         try:
             data = verify(SECRET, params.get("token") or connect_info.auth_token, max_age=MAX_AGE)
         except TokenError:
@@ -66,9 +88,15 @@ class TokenSocket(Socket):
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
+def endpoint() -> Endpoint:
+    """The endpoint behind `/socket`, with the default limits."""
+    return Endpoint()
+
+
+@pytest.fixture(scope="module")
+def server(endpoint: Endpoint) -> Iterator[LiveServer]:
     """`/socket` has the default limits; `/strict` a small frame limit and a slow rate limit."""
-    default = Endpoint()
+    default = endpoint
     strict = Endpoint(settings=ChannelSettings(max_frame_size=4096, rate_limit=1.0, rate_burst=10))
 
     @contextlib.asynccontextmanager
@@ -84,7 +112,9 @@ def server() -> Iterator[LiveServer]:
         yield srv
 
 
-def url(server: LiveServer, user: str = "ann", mount: str = "/socket", token: str | None = "") -> str:
+def url(
+    server: LiveServer, user: str = "ann", mount: str = "/socket", token: str | None = ""
+) -> str:
     token = sign(SECRET, {"user": user}) if token == "" else token
     query = f"token={token}&" if token is not None else ""
     return f"{server.ws_url}{mount}/websocket?{query}vsn=2.0.0"
@@ -101,7 +131,9 @@ class Peer:
     async def send(self, join_ref: str | None, topic: str, event: str, payload: Any) -> str:
         self.ref += 1
         ref = str(self.ref)
-        await self.ws.send(json.dumps([join_ref if join_ref != "$ref" else ref, ref, topic, event, payload]))
+        await self.ws.send(
+            json.dumps([join_ref if join_ref != "$ref" else ref, ref, topic, event, payload])
+        )
         return ref
 
     async def frame(self, where: Any, timeout: float = 5.0) -> list[Any]:
@@ -177,7 +209,9 @@ UNDECODABLE: list[Any] = [
 ]
 
 WRONG_SHAPE: list[Any] = [
-    pytest.param({"topic": "room:x", "event": "echo", "payload": {}, "ref": "1"}, id="v1-object-on-v2"),
+    pytest.param(
+        {"topic": "room:x", "event": "echo", "payload": {}, "ref": "1"}, id="v1-object-on-v2"
+    ),
     pytest.param(["1", "1", "room:x", "echo"], id="four-elements"),
     pytest.param("just a string", id="string"),
     pytest.param(["1", "1", 7, "echo", {}], id="topic-not-string"),
@@ -195,7 +229,8 @@ async def test_undecodable_frame_closes_with_1007(
 ) -> None:
     async with websockets.connect(url(server)) as ws:
         peer = Peer(ws)
-        ref, _ = await peer.join("room:shared")
+        _, joined = await peer.join("room:shared")
+        assert joined["status"] == "ok"
         await ws.send(frame)
         code, reason = await closed_with(ws)
     assert code == 1007 and reason and reason.startswith("undecodable frame")
@@ -232,7 +267,8 @@ async def test_unknown_event_gets_an_error_reply(server: LiveServer, bystander: 
         ref, _ = await peer.join("room:a")
         other, _ = await peer.join("room:b")
         assert await peer.call(ref, "room:a", "no_such_event", {}) == {
-            "status": "error", "response": {"reason": "unknown event", "event": "no_such_event"}
+            "status": "error",
+            "response": {"reason": "unknown event", "event": "no_such_event"},
         }
         assert (await peer.call(ref, "room:a", "echo", {"x": 1}))["status"] == "ok"
         assert (await peer.call(other, "room:b", "echo", {"y": 2}))["response"] == {"y": 2}
@@ -243,7 +279,8 @@ async def test_unknown_topic_is_unmatched(server: LiveServer, bystander: Peer) -
     async with websockets.connect(url(server)) as ws:
         peer = Peer(ws)
         ref, joined = await peer.join("room:a")
-        join_ref, reply = await peer.join("nowhere:1")
+        assert joined["status"] == "ok"
+        _, reply = await peer.join("nowhere:1")
         assert reply == unmatched
         push = await peer.send("1", "room:never-joined", "echo", {})
         frame = await peer.frame(lambda f: f[1] == push)
@@ -251,7 +288,9 @@ async def test_unknown_topic_is_unmatched(server: LiveServer, bystander: Peer) -
         assert (await peer.call(ref, "room:a", "echo", {"ok": 1}))["status"] == "ok"
 
 
-async def test_frame_over_the_default_limit_closes_with_1009(server: LiveServer, bystander: Peer) -> None:
+async def test_frame_over_the_default_limit_closes_with_1009(
+    server: LiveServer, bystander: Peer
+) -> None:
     """The default limit is 1 MiB: a frame of exactly 1 MiB passes, one byte more closes."""
     async with websockets.connect(url(server), max_size=None) as ws:
         peer = Peer(ws)
@@ -265,12 +304,16 @@ async def test_frame_over_the_default_limit_closes_with_1009(server: LiveServer,
     await broadcast_reaches(bystander, server)
 
 
-async def test_the_frame_limit_counts_bytes_not_characters(server: LiveServer, bystander: Peer) -> None:
-    """4096 characters of 2-byte UTF-8 are 8 KiB on the wire: over the 4 KiB limit."""
+async def test_the_frame_limit_counts_bytes_not_characters(
+    server: LiveServer, bystander: Peer
+) -> None:
+    """2100 two-byte characters are 4200 bytes on the wire: over the 4096-byte limit."""
     async with websockets.connect(url(server, mount="/strict")) as ws:
         peer = Peer(ws)
         ref, _ = await peer.join("room:utf8")
-        await ws.send(json.dumps([ref, "2", "room:utf8", "echo", {"p": "é" * 2000}], ensure_ascii=False))
+        await ws.send(
+            json.dumps([ref, "2", "room:utf8", "echo", {"p": "é" * 2100}], ensure_ascii=False)
+        )
         assert await closed_with(ws) == (1009, "frame too large")
 
 
@@ -280,7 +323,9 @@ async def test_binary_frame_over_the_limit_closes_with_1009(server: LiveServer) 
         assert await closed_with(ws) == (1009, "frame too large")
 
 
-async def test_a_flood_is_rate_limited_then_closed_with_1008(server: LiveServer, bystander: Peer) -> None:
+async def test_a_flood_is_rate_limited_then_closed_with_1008(
+    server: LiveServer, bystander: Peer
+) -> None:
     """`/strict` allows a burst of 10 frames, then 1 per second."""
     async with websockets.connect(url(server, mount="/strict")) as flooder:
         peer = Peer(flooder)
@@ -365,3 +410,32 @@ async def test_joining_another_users_private_topic_is_unauthorized(
         assert refused == {"status": "error", "response": {"reason": "unauthorized"}}
         _, own = await peer.join("private:ann")
         assert own["status"] == "ok"
+
+
+async def test_a_frame_the_transport_cannot_send_closes_with_1011(
+    server: LiveServer, endpoint: Endpoint, bystander: Peer
+) -> None:
+    """Server-side data that is not valid UTF-8 (a lone surrogate) cannot go out as text: the
+    connections it was for are closed with 1011 (clients reconnect), not left silently dead."""
+    async with websockets.connect(url(server, "victim")) as ws:
+        peer = Peer(ws)
+        await peer.join("room:poisoned")
+        endpoint.broadcast("room:poisoned", "bad", {"text": "\ud800"})
+        assert await closed_with(ws) == (1011, "server could not send a frame")
+    async with websockets.connect(url(server, "victim")) as ws:
+        peer = Peer(ws)
+        ref, _ = await peer.join("room:poisoned")
+        assert (await peer.call(ref, "room:poisoned", "echo", {"ok": 1}))["status"] == "ok"
+
+
+async def test_a_join_reply_that_cannot_be_encoded_is_a_join_crash(
+    server: LiveServer, bystander: Peer
+) -> None:
+    async with websockets.connect(url(server)) as ws:
+        peer = Peer(ws)
+        _, crashed = await peer.join("unsendable:1")
+        assert crashed == {"status": "error", "response": {"reason": "join crashed"}}
+        push = await peer.send("1", "unsendable:1", "anything", {})
+        assert (await peer.reply(push))["response"] == {"reason": "unmatched topic"}, "not joined"
+        ref, _ = await peer.join("room:after")
+        assert (await peer.call(ref, "room:after", "echo", {"n": 1}))["status"] == "ok"

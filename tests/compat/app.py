@@ -49,7 +49,9 @@ def expired_token_for(user_id: str) -> str:
         def get_timestamp(self) -> int:
             return int(time.time() - 2 * TOKEN_MAX_AGE)
 
-    return URLSafeTimedSerializer(SECRET, salt="liveui", signer=PastSigner).dumps({"user_id": user_id})
+    return URLSafeTimedSerializer(SECRET, salt="liveui", signer=PastSigner).dumps(
+        {"user_id": user_id}
+    )
 
 
 class Recorder:
@@ -68,7 +70,9 @@ class Recorder:
         with self._cond:
             return [e for e in self._events if _matches(e, kind, match)]
 
-    def wait(self, kind: str, timeout: float = 5.0, count: int = 1, **match: Any) -> list[dict[str, Any]]:
+    def wait(
+        self, kind: str, timeout: float = 5.0, count: int = 1, **match: Any
+    ) -> list[dict[str, Any]]:
         """Block until `count` events of `kind` matching `match` were recorded; return them."""
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -78,7 +82,9 @@ class Recorder:
                     return found
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"server never recorded {count} x {kind} {match}; got {found}")
+                    raise AssertionError(
+                        f"server never recorded {count} x {kind} {match}; got {found}"
+                    )
                 self._cond.wait(left)
 
 
@@ -94,8 +100,14 @@ class RoomChannel(Channel):
     slow_joins_done: set[str]
 
     async def join(self, topic: str, payload: Any, socket: ChannelSocket) -> Any:
-        self.recorder.add("join", topic=topic, join_ref=socket.join_ref, payload=payload,
-                          user_id=socket.assigns.get("user_id"), vsn=socket.connection.serializer.vsn)
+        self.recorder.add(
+            "join",
+            topic=topic,
+            join_ref=socket.join_ref,
+            payload=payload,
+            user_id=socket.assigns.get("user_id"),
+            vsn=socket.connection.serializer.vsn,
+        )
         if payload.get("refuse"):
             return error({"reason": "refused", "topic": topic})
         if payload.get("crash"):
@@ -105,6 +117,7 @@ class RoomChannel(Channel):
             self.slow_joins_done.add(topic)
             await asyncio.sleep(delay)  # longer than the client's join timeout
         if payload.get("welcome"):
+            socket.push("during_join", {"topic": topic})  # held until the join reply is out
             socket.send_info("welcome")
         return ok({"joined": topic, "user_id": socket.assigns.get("user_id")})
 
@@ -113,8 +126,9 @@ class RoomChannel(Channel):
 
     async def handle_in(self, event: str, payload: Any, socket: ChannelSocket) -> Any:
         marker = payload.get("marker") if isinstance(payload, dict) else None
-        self.recorder.add("push", topic=socket.topic, event=event, join_ref=socket.join_ref,
-                          marker=marker)
+        self.recorder.add(
+            "push", topic=socket.topic, event=event, join_ref=socket.join_ref, marker=marker
+        )
         handler = HANDLERS.get(event)
         if handler is None:
             return await super().handle_in(event, payload, socket)
@@ -192,21 +206,32 @@ class CompatSocket(Socket):
     def __init__(self, recorder: Recorder, revoked: set[str]) -> None:
         self.recorder = recorder
         self.revoked = revoked
+        # Each app gets its own RoomChannel class, bound to its recorder.
+        room = type("RoomChannel", (RoomChannel,), {"recorder": recorder, "slow_joins_done": set()})
+        self.channels = [channel("room:*", room), *self.channels[1:]]  # type: ignore[misc]
 
-    async def connect(self, params: dict[str, Any], connect_info: ConnectInfo) -> dict[str, Any] | None:
+    async def connect(
+        self, params: dict[str, Any], connect_info: ConnectInfo
+    ) -> dict[str, Any] | None:
         token = params.get("token") or connect_info.auth_token
         try:
             data = verify(SECRET, token, max_age=TOKEN_MAX_AGE)
         except TokenError as exc:
-            self.recorder.add("refused", reason=exc.reason, params=params,
-                              auth_token=connect_info.auth_token)
+            self.recorder.add(
+                "refused", reason=exc.reason, params=params, auth_token=connect_info.auth_token
+            )
             return None
         user_id = data["user_id"]
         if user_id in self.revoked:
             self.recorder.add("refused", reason="revoked", user_id=user_id, params=params)
             return None
-        self.recorder.add("connect", user_id=user_id, params=params,
-                          auth_token=connect_info.auth_token, origin=connect_info.origin)
+        self.recorder.add(
+            "connect",
+            user_id=user_id,
+            params=params,
+            auth_token=connect_info.auth_token,
+            origin=connect_info.origin,
+        )
         return {"user_id": user_id}
 
     def id(self, socket: SocketInfo) -> str | None:
@@ -224,10 +249,10 @@ class CompatApp:
     def __init__(self) -> None:
         self.recorder = Recorder()
         self.revoked: set[str] = set()
-        RoomChannel.recorder = self.recorder
-        RoomChannel.slow_joins_done = set()
         self.endpoint = Endpoint()
-        self.idle_endpoint = Endpoint(settings=ChannelSettings(idle_timeout=0.3, tick_interval=0.05))
+        self.idle_endpoint = Endpoint(
+            settings=ChannelSettings(idle_timeout=0.3, tick_interval=0.05)
+        )
         self.origin_endpoint = Endpoint(settings=ChannelSettings(check_origin=[ALLOWED_ORIGIN]))
         handler = CompatSocket(self.recorder, self.revoked)
         self.app = Starlette(

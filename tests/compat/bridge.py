@@ -30,8 +30,13 @@ class PhoenixClient:
         self._tags = itertools.count(1)
         self._stderr: list[str] = []
         self._proc = subprocess.Popen(
-            [node, str(BRIDGE)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, bufsize=1,
+            [node, str(BRIDGE)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
         )
         threading.Thread(target=self._read_stdout, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
@@ -70,7 +75,11 @@ class PhoenixClient:
 
     # events ----------------------------------------------------------------------------------
     def wait(
-        self, t: str, timeout: float = 5.0, where: Callable[[Event], bool] | None = None, **match: Any
+        self,
+        t: str,
+        timeout: float = 5.0,
+        where: Callable[[Event], bool] | None = None,
+        **match: Any,
     ) -> Event:
         """The first not-yet-consumed event of type `t` matching `match` (and `where`)."""
         deadline = time.monotonic() + timeout
@@ -92,7 +101,9 @@ class PhoenixClient:
                     )
                 self._cond.wait(min(left, 0.5))
 
-    def all(self, t: str, where: Callable[[Event], bool] | None = None, **match: Any) -> list[Event]:
+    def all(
+        self, t: str, where: Callable[[Event], bool] | None = None, **match: Any
+    ) -> list[Event]:
         """Every event of type `t` matching so far, consumed or not."""
         with self._cond:
             return [e for e in self.events if _matches(e, t, match, where)]
@@ -102,8 +113,15 @@ class PhoenixClient:
             return next(i for i, e in enumerate(self.events) if e is event)
 
     # commands --------------------------------------------------------------------------------
-    def socket(self, sid: str, url: str, *, origin: str | None = None,
-               params_seq: list[dict[str, Any]] | None = None, **opts: Any) -> None:
+    def socket(
+        self,
+        sid: str,
+        url: str,
+        *,
+        origin: str | None = None,
+        params_seq: list[dict[str, Any]] | None = None,
+        **opts: Any,
+    ) -> None:
         fields: dict[str, Any] = {"id": sid, "url": url, "opts": opts}
         if origin is not None:
             fields["origin"] = origin
@@ -134,11 +152,23 @@ class PhoenixClient:
         assert event["status"] == "ok", event
         return event
 
-    def push(self, cid: str, event: str, payload: Any = None, *, timeout: int | None = None,
-             statuses: list[str] | None = None) -> str:
+    def push(
+        self,
+        cid: str,
+        event: str,
+        payload: Any = None,
+        *,
+        timeout: int | None = None,
+        statuses: list[str] | None = None,
+    ) -> str:
         """Push on a channel; return the tag that its `reply` event will carry."""
         tag = f"p{next(self._tags)}"
-        fields: dict[str, Any] = {"channel": cid, "event": event, "payload": payload or {}, "tag": tag}
+        fields: dict[str, Any] = {
+            "channel": cid,
+            "event": event,
+            "payload": payload or {},
+            "tag": tag,
+        }
         if timeout:
             fields["timeout"] = timeout
         if statuses:
@@ -150,20 +180,36 @@ class PhoenixClient:
         """Push and wait for the reply event."""
         return self.wait("reply", tag=self.push(cid, event, payload, **kw))
 
-    def raw(self, sid: str, topic: str, event: str, payload: Any = None,
-            join_ref: str | None = None) -> str:
+    def raw(
+        self, sid: str, topic: str, event: str, payload: Any = None, join_ref: str | None = None
+    ) -> str:
         """A socket-level push (any topic, event and join_ref); return its ref."""
         tag = f"r{next(self._tags)}"
-        self.send("raw", socket=sid, topic=topic, event=event, payload=payload or {},
-                  join_ref=join_ref, tag=tag)
+        self.send(
+            "raw",
+            socket=sid,
+            topic=topic,
+            event=event,
+            payload=payload or {},
+            join_ref=join_ref,
+            tag=tag,
+        )
         return str(self.wait("raw_sent", tag=tag)["ref"])
 
-    def recv_frame(self, sid: str, ref: str | None = None, timeout: float = 5.0,
-                   where: Callable[[list[Any]], bool] | None = None) -> list[Any]:
+    def recv_frame(
+        self,
+        sid: str,
+        ref: str | None = None,
+        timeout: float = 5.0,
+        where: Callable[[list[Any]], bool] | None = None,
+    ) -> list[Any]:
         """The next V2 frame received on socket `sid` (with `ref`, and matching `where`)."""
+
         def pick(e: Event) -> bool:
             f = e["frame"]
-            return isinstance(f, list) and (ref is None or f[1] == ref) and (where is None or where(f))
+            return (
+                isinstance(f, list) and (ref is None or f[1] == ref) and (where is None or where(f))
+            )
 
         frame: list[Any] = self.wait("recv", timeout, where=pick, socket=sid)["frame"]
         return frame
@@ -179,15 +225,23 @@ class PhoenixClient:
         return self.wait("state", tag=tag)
 
     def sent_frames(self, sid: str, event: str | None = None) -> list[list[Any]]:
-        return [e["frame"] for e in self.all("sent", socket=sid)
-                if isinstance(e["frame"], list) and (event is None or e["frame"][3] == event)]
+        return [
+            e["frame"]
+            for e in self.all("sent", socket=sid)
+            if isinstance(e["frame"], list) and (event is None or e["frame"][3] == event)
+        ]
 
     def recv_frames(self, sid: str, event: str | None = None) -> list[list[Any]]:
-        return [e["frame"] for e in self.all("recv", socket=sid)
-                if isinstance(e["frame"], list) and (event is None or e["frame"][3] == event)]
+        return [
+            e["frame"]
+            for e in self.all("recv", socket=sid)
+            if isinstance(e["frame"], list) and (event is None or e["frame"][3] == event)
+        ]
 
 
-def _matches(event: Event, t: str, match: dict[str, Any], where: Callable[[Event], bool] | None) -> bool:
+def _matches(
+    event: Event, t: str, match: dict[str, Any], where: Callable[[Event], bool] | None
+) -> bool:
     if event.get("t") != t or any(event.get(k) != v for k, v in match.items()):
         return False
     return where is None or where(event)

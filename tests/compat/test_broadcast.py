@@ -21,8 +21,11 @@ def _three_joined(client: PhoenixClient, compat: Compat, uid: str) -> str:
     return topic
 
 
-def test_broadcast_reaches_every_joined_client(client: PhoenixClient, compat: Compat, uid: str) -> None:
-    """Case 15: from a channel and from `Endpoint.broadcast`, sender included, as [null, null, ...]."""
+def test_broadcast_reaches_every_joined_client(
+    client: PhoenixClient, compat: Compat, uid: str
+) -> None:
+    """Case 15: from a channel and from `Endpoint.broadcast`, the sender included, as
+    `[null, null, ...]` frames."""
     topic = _three_joined(client, compat, uid)
     client.call("a", "shout", {"from": "a"})
     compat.app.endpoint.broadcast(topic, "news", {"from": "server"})  # from another thread
@@ -30,11 +33,17 @@ def test_broadcast_reaches_every_joined_client(client: PhoenixClient, compat: Co
         assert client.wait("chan_msg", channel=sid, event="shout")["payload"] == {"from": "a"}
         assert client.wait("chan_msg", channel=sid, event="news")["payload"] == {"from": "server"}
         assert client.recv_frame(sid, where=lambda f: f[3] == "news") == [
-            None, None, topic, "news", {"from": "server"}
+            None,
+            None,
+            topic,
+            "news",
+            {"from": "server"},
         ]
 
 
-def test_broadcast_from_excludes_the_sender(client: PhoenixClient, compat: Compat, uid: str) -> None:
+def test_broadcast_from_excludes_the_sender(
+    client: PhoenixClient, compat: Compat, uid: str
+) -> None:
     """Case 16: the others get it; the sender does not (a later broadcast proves it is not late)."""
     _three_joined(client, compat, uid)
     client.call("a", "shout_from", {"n": 1})

@@ -18,7 +18,9 @@ def _open(client: PhoenixClient, compat: Compat, uid: str, **opts: object) -> No
     client.open_socket("s", compat.url(), params={"token": token_for(uid)}, **opts)
 
 
-def test_join_ok_payload_reaches_receive_ok(client: PhoenixClient, compat: Compat, uid: str) -> None:
+def test_join_ok_payload_reaches_receive_ok(
+    client: PhoenixClient, compat: Compat, uid: str
+) -> None:
     """Case 6: the join's response is what `.receive("ok")` gets; the frame echoes join_ref."""
     _open(client, compat, uid)
     topic = f"room:{uid}"
@@ -27,7 +29,10 @@ def test_join_ok_payload_reaches_receive_ok(client: PhoenixClient, compat: Compa
     join = client.sent_frames("s", "phx_join")[0]
     assert join[0] == join[1] == joined["join_ref"] and join[4] == {"hello": "world"}
     assert client.recv_frame("s", join[1]) == [
-        join[0], join[1], topic, "phx_reply",
+        join[0],
+        join[1],
+        topic,
+        "phx_reply",
         {"status": "ok", "response": {"joined": topic, "user_id": uid}},
     ]
     assert compat.app.recorder.wait("join", topic=topic)[0]["payload"] == {"hello": "world"}
@@ -73,11 +78,17 @@ def test_unmatched_topic(client: PhoenixClient, compat: Compat, uid: str) -> Non
     assert (refused["status"], refused["response"]) == ("error", {"reason": "unmatched topic"})
     ref = client.sent_frames("s", "phx_join")[0][1]
     assert client.recv_frame("s", ref) == [
-        None, ref, topic, "phx_reply", {"status": "error", "response": {"reason": "unmatched topic"}},
+        None,
+        ref,
+        topic,
+        "phx_reply",
+        {"status": "error", "response": {"reason": "unmatched topic"}},
     ]
 
 
-def test_join_timeout_sends_leave_and_rejoins(client: PhoenixClient, compat: Compat, uid: str) -> None:
+def test_join_timeout_sends_leave_and_rejoins(
+    client: PhoenixClient, compat: Compat, uid: str
+) -> None:
     """Case 13: the first join outlives the client's timeout: it leaves that join and rejoins."""
     _open(client, compat, uid, rejoinAfterMs=[20])
     topic = f"room:{uid}"
@@ -101,14 +112,22 @@ def test_join_timeout_sends_leave_and_rejoins(client: PhoenixClient, compat: Com
     assert client.call("c", "echo", {"after": "rejoin"})["status"] == "ok"
 
 
-def test_duplicate_join_closes_the_old_channel(client: PhoenixClient, compat: Compat, uid: str) -> None:
+def test_duplicate_join_closes_the_old_channel(
+    client: PhoenixClient, compat: Compat, uid: str
+) -> None:
     """Case 22: a second join of a joined topic closes the first with phx_close (old join_ref)."""
     _open(client, compat, uid)
     topic = f"room:{uid}"
     old = client.joined("c", "s", topic)["join_ref"]
     new = client.raw("s", topic, "phx_join", {}, join_ref="$ref")
 
-    assert client.recv_frame("s", where=lambda f: f[3] == "phx_close") == [old, old, topic, "phx_close", {}]
+    assert client.recv_frame("s", where=lambda f: f[3] == "phx_close") == [
+        old,
+        old,
+        topic,
+        "phx_close",
+        {},
+    ]
     client.wait("chan_close", channel="c")
     assert client.recv_frame("s", new)[4]["status"] == "ok"
     compat.app.recorder.wait("terminate", topic=topic, join_ref=old, reason="duplicate_join")
@@ -139,7 +158,10 @@ def test_the_101st_join_is_refused(client: PhoenixClient, compat: Compat, uid: s
     for n in range(100):
         assert client.wait("join", channel=f"c{n}")["status"] == "ok"
     refused = client.wait("join", channel="c100")
-    assert (refused["status"], refused["response"]) == ("error", {"reason": "too many channels joined"})
+    assert (refused["status"], refused["response"]) == (
+        "error",
+        {"reason": "too many channels joined"},
+    )
     # Leaving one frees a slot (the refused channel could join on its next try).
     client.send("leave", channel="c0", tag="l0")
     client.wait("leave", tag="l0")

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from .app import token_for
+from liveui.testing import free_port, serve
+
+from .app import CompatApp, token_for
 from .bridge import PhoenixClient
 from .conftest import Compat
 
@@ -17,16 +19,26 @@ UNMATCHED = {"status": "error", "response": {"reason": "unmatched topic"}}
 
 
 def _open(client: PhoenixClient, compat: Compat, uid: str, sid: str = "s", **opts: object) -> None:
-    client.open_socket(sid, compat.url(opts.pop("mount", "/socket")),  # type: ignore[arg-type]
-                       params={"token": token_for(uid)}, **opts)
+    client.open_socket(
+        sid,
+        compat.url(opts.pop("mount", "/socket")),  # type: ignore[arg-type]
+        params={"token": token_for(uid)},
+        **opts,
+    )
 
 
-def test_heartbeats_keep_the_connection_open(client: PhoenixClient, compat: Compat, uid: str) -> None:
+def test_heartbeats_keep_the_connection_open(
+    client: PhoenixClient, compat: Compat, uid: str
+) -> None:
     """Case 17: heartbeats are answered on `phoenix` and count as activity (idle timeout 0.3 s)."""
     _open(client, compat, uid, mount="/idle", heartbeatIntervalMs=40)
     for _ in range(20):  # 20 x 40 ms: well past two idle timeouts
         frame = client.recv_frame("s", where=lambda f: f[2] == "phoenix")
-        assert frame[0] is None and frame[2:] == ["phoenix", "phx_reply", {"status": "ok", "response": {}}]
+        assert frame[0] is None and frame[2:] == [
+            "phoenix",
+            "phx_reply",
+            {"status": "ok", "response": {}},
+        ]
     assert not client.all("close", socket="s")
 
 
@@ -43,8 +55,10 @@ def test_a_silent_client_is_closed_with_1001_and_reconnects(
     assert client.wait("join", channel="c")["status"] == "ok", "rejoined after reconnecting"
 
 
-def test_event_on_an_unjoined_topic_is_refused(client: PhoenixClient, compat: Compat, uid: str) -> None:
-    """Case 18: a push to a topic this socket never joined: error `unmatched topic`, null join_ref."""
+def test_event_on_an_unjoined_topic_is_refused(
+    client: PhoenixClient, compat: Compat, uid: str
+) -> None:
+    """Case 18: a push to a topic this socket never joined: `unmatched topic`, null join_ref."""
     _open(client, compat, uid)
     topic = f"room:{uid}"
     ref = client.raw("s", topic, "echo", {"x": 1}, join_ref="1")
@@ -71,6 +85,9 @@ def test_leave_replies_ok_then_closes_and_later_events_are_unmatched(
 
     ref = client.raw("s", topic, "echo", {}, join_ref=join_ref)
     assert client.recv_frame("s", ref) == [None, ref, topic, "phx_reply", UNMATCHED]
+    # Leaving a topic that is not joined is not an error.
+    ref = client.raw("s", topic, "phx_leave", {}, join_ref=join_ref)
+    assert client.recv_frame("s", ref)[4] == {"status": "ok", "response": {}}
 
 
 def test_channel_crash_errors_and_the_client_rejoins_with_a_new_join_ref(
@@ -108,7 +125,11 @@ def test_server_side_stop_closes_the_channel_without_rejoin(
     # A round trip on another channel, then: closed, removed, nothing scheduled, one join sent.
     assert client.call("other", "echo")["status"] == "ok"
     state = client.state(channel="c")
-    assert (state["channel_state"], state["rejoin_scheduled"], state["in_socket"]) == ("closed", False, False)
+    assert (state["channel_state"], state["rejoin_scheduled"], state["in_socket"]) == (
+        "closed",
+        False,
+        False,
+    )
     assert [f[2] for f in client.sent_frames("s", "phx_join")].count(topic) == 1
 
 
@@ -123,7 +144,11 @@ def test_stale_join_ref_is_ignored_and_null_is_accepted(
     client.raw("s", topic, "phx_leave", {}, join_ref="999999")
     null = client.raw("s", topic, "echo", {"marker": "null"}, join_ref=None)
     assert client.recv_frame("s", null) == [
-        join_ref, null, topic, "phx_reply", {"status": "ok", "response": {"marker": "null"}}
+        join_ref,
+        null,
+        topic,
+        "phx_reply",
+        {"status": "ok", "response": {"marker": "null"}},
     ]
     # Frames are handled in order: the stale ones came first and got nothing.
     assert not [f for f in client.recv_frames("s") if f[1] == stale or f[3] == "phx_close"]
@@ -173,3 +198,31 @@ def test_disconnect_by_socket_id_closes_with_1001_and_connect_may_refuse_the_ret
         client.wait("ws_error", socket=sid, where=lambda e: "403" in e["message"])
     compat.app.recorder.wait("refused", user_id=uid, reason="revoked", count=2)
     assert not client.all("close", socket="bystander")
+
+
+def test_server_restart_closes_with_1012_and_the_client_comes_back(
+    client: PhoenixClient, uid: str
+) -> None:
+    """A deploy: the old server closes with 1012; the client reconnects to the new one (same
+    port) and rejoins. PROTOCOL.md: close with 1001/1011/1012 when the client should return."""
+    port = free_port()
+    topic = f"room:{uid}"
+    first = CompatApp()
+    with serve(first.app, port=port) as server:
+        client.open_socket(
+            "s",
+            f"{server.ws_url}/socket",
+            params={"token": token_for(uid)},
+            reconnectAfterMs=[50, 100, 200],
+        )
+        join_ref = client.joined("c", "s", topic)["join_ref"]
+    assert client.wait("close", socket="s")["code"] == 1012
+    first.recorder.wait("terminate", topic=topic, join_ref=join_ref, reason="closed")
+
+    second = CompatApp()
+    with serve(second.app, port=port):
+        client.wait("open", socket="s", timeout=10)
+        rejoined = client.wait("join", channel="c")
+        assert rejoined["status"] == "ok" and rejoined["join_ref"] != join_ref
+        assert second.recorder.wait("join", topic=topic)[0]["join_ref"] == rejoined["join_ref"]
+        assert client.call("c", "echo", {"after": "restart"})["status"] == "ok"

@@ -13,7 +13,10 @@ from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from liveui.dispatch import async_url, counter, notification_model
+from liveui.dispatch import Dispatch, DispatchSettings, async_url, counter, notification_model
+from liveui.testing.dispatch import BroadcastRecorder, dispatch_broadcasts
+
+__all__ = ["dispatch_broadcasts"]  # the fixture, until the liveui plugin registers it
 
 
 @dataclass
@@ -105,3 +108,39 @@ async def engine(database_url: str, schema: Schema) -> AsyncIterator[AsyncEngine
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def settings_for(schema: Schema, **overrides: Any) -> DispatchSettings:
+    options: dict[str, Any] = {
+        "models": [schema.Order, schema.Ticket],
+        "user_model": schema.User,
+        "audiences": {"admin": lambda: schema.User.is_admin == True},  # noqa: E712
+        "notification_model": schema.Notification,
+        "coalesce_window": 0.005,
+    }
+    options.update(overrides)
+    return DispatchSettings(**options)
+
+
+@pytest_asyncio.fixture
+async def dispatch(
+    schema: Schema,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[Any],
+    dispatch_broadcasts: BroadcastRecorder,
+) -> AsyncIterator[Dispatch]:
+    d = Dispatch(settings_for(schema), engine=engine, broadcast=dispatch_broadcasts)
+    d.install(sessions)
+    try:
+        yield d
+    finally:
+        await d.stop()
+
+
+async def add_users(sessions: async_sessionmaker[Any], schema: Schema, n: int,
+                    admins: int = 0) -> list[int]:
+    async with sessions() as s:
+        users = [schema.User(name=f"u{i}", is_admin=i < admins) for i in range(n)]
+        s.add_all(users)
+        await s.commit()
+        return [u.id for u in users]

@@ -1,0 +1,300 @@
+"""Fan-out benchmark: one liveui node, N WebSocket clients on one topic, many small broadcasts.
+
+    python -m bench.fanout --backend memory|redis|postgres --clients 1000
+
+The node is uvicorn in a subprocess (pinned to CPU 0; this process and its clients to CPU 1)
+with one Endpoint and a trivial channel. With `memory` the node broadcasts itself (an HTTP call
+asks it to); with `redis`/`postgres` a second hub in this process publishes, so every message
+really crosses the backend. `naive` serves the same protocol subset with a plain Starlette
+loop of `await websocket.send_text(...)`, the yardstick of DESIGN.md. Messages go out in waves
+small enough for the outbound queues; the next wave starts when every client received the
+previous one.
+
+Prints, last two lines:
+    deliveries_per_server_cpu_s=<x> kb_per_connection=<y>
+    clients=<n> deliveries_per_s=<x> p99_ms=<y>
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+SERVER_CPU, CLIENT_CPU = 0, 1
+TOPIC = "bench:room"
+PAD = "x" * 24  # makes the V2 frame about 80 bytes
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# the node --------------------------------------------------------------------------------------
+def build_app(pubsub_url: str) -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from liveui.channels import Channel, ChannelSettings, Endpoint, Socket, channel, ok
+    from liveui.pubsub import backend_from_url
+    from liveui.pubsub.hub import Hub
+
+    class RoomChannel(Channel):
+        async def join(self, topic: str, payload: Any, socket: Any) -> Any:
+            return ok({})
+
+    class BenchSocket(Socket):
+        channels = [channel("bench:*", RoomChannel)]
+
+    # Clients of a long run do not heartbeat: the bench must not be cut by the idle timeout.
+    endpoint = Endpoint(hub=Hub(backend_from_url(pubsub_url)),
+                        settings=ChannelSettings(idle_timeout=3600))
+
+    async def broadcast(request: Request) -> PlainTextResponse:
+        start, count = int(request.query_params["start"]), int(request.query_params["count"])
+        for i in range(start, start + count):
+            endpoint.broadcast(TOPIC, "m", {"t": time.monotonic(), "i": i, "p": PAD})
+        return PlainTextResponse("ok")
+
+    async def health(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(str(len(endpoint.connections)))
+
+    return Starlette(
+        routes=[Route("/broadcast", broadcast, methods=["POST"]), Route("/health", health),
+                endpoint.mount("/socket", BenchSocket())],
+        lifespan=endpoint.lifespan,
+    )
+
+
+def build_naive_app() -> Any:
+    """The yardstick of DESIGN.md: plain Starlette, `await websocket.send_text` per connection."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route, WebSocketRoute
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+
+    sockets: set[WebSocket] = set()
+
+    async def socket(websocket: WebSocket) -> None:
+        await websocket.accept()
+        join = json.loads(await websocket.receive_text())
+        await websocket.send_text(json.dumps(
+            [join[0], join[1], join[2], "phx_reply", {"status": "ok", "response": {}}]))
+        sockets.add(websocket)
+        try:
+            while True:
+                await websocket.receive_text()
+        except WebSocketDisconnect:
+            sockets.discard(websocket)
+
+    async def broadcast(request: Request) -> PlainTextResponse:
+        start, count = int(request.query_params["start"]), int(request.query_params["count"])
+        for i in range(start, start + count):
+            payload = {"t": time.monotonic(), "i": i, "p": PAD}
+            text = json.dumps([None, None, TOPIC, "m", payload], separators=(",", ":"))
+            for websocket in list(sockets):
+                with contextlib.suppress(Exception):
+                    await websocket.send_text(text)
+        return PlainTextResponse("ok")
+
+    async def health(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(str(len(sockets)))
+
+    return Starlette(routes=[Route("/broadcast", broadcast, methods=["POST"]),
+                             Route("/health", health),
+                             WebSocketRoute("/socket/websocket", socket)])
+
+
+def serve(port: int, pubsub_url: str) -> None:
+    import uvicorn
+
+    app = build_naive_app() if pubsub_url == "naive" else build_app(pubsub_url)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning",
+                ws="websockets-sansio", ws_per_message_deflate=False, lifespan="on",
+                backlog=8192)
+
+
+# /proc figures ---------------------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+
+def rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+# the clients -----------------------------------------------------------------------------------
+class Stats:
+    def __init__(self) -> None:
+        self.received = 0
+        self.latencies: list[float] = []
+        self.changed = asyncio.Event()
+
+
+async def client(url: str, stats: Stats, joined: asyncio.Event, ready: list[int]) -> Any:
+    from websockets.asyncio.client import connect
+
+    ws = await connect(url, compression=None, max_queue=None, open_timeout=60)
+    await ws.send(json.dumps(["1", "1", TOPIC, "phx_join", {}]))
+    reply = json.loads(await ws.recv())
+    if reply[3] != "phx_reply" or reply[4]["status"] != "ok":
+        raise RuntimeError(f"join refused: {reply}")
+    ready[0] += 1
+    joined.set()
+
+    async def read() -> None:
+        monotonic, latencies = time.monotonic, stats.latencies
+        async for frame in ws:
+            text = frame if isinstance(frame, str) else frame.decode()
+            at = text.find('"t":')
+            if at < 0:
+                continue
+            sent = float(text[at + 4 : text.index(",", at)])
+            latencies.append(monotonic() - sent)
+            stats.received += 1
+            stats.changed.set()
+
+    return ws, asyncio.get_running_loop().create_task(read())
+
+
+async def wait_for(condition: Any, changed: asyncio.Event, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench: timed out waiting for {what}")
+        changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), 0.5)
+
+
+async def run(args: argparse.Namespace) -> None:
+    import httpx
+
+    from liveui.pubsub import backend_from_url
+    from liveui.pubsub.hub import Hub
+    from liveui.testing.server import free_port
+
+    url = {"memory": "memory://", "redis": args.redis_url, "postgres": args.postgres_url,
+           "naive": "naive"}
+    pubsub_url = url[args.backend]
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.fanout", "--serve", str(port), "--pubsub-url", pubsub_url],
+    )
+    with contextlib.suppress(OSError):
+        os.sched_setaffinity(server.pid, {SERVER_CPU})
+        os.sched_setaffinity(0, {CLIENT_CPU})
+    publisher: Hub | None = None
+    sockets: list[Any] = []
+    try:
+        http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        for _ in range(200):
+            with contextlib.suppress(httpx.TransportError):
+                await http.get("/health")
+                break
+            await asyncio.sleep(0.05)
+        rss_before = rss_kb(server.pid)
+
+        stats, joined, ready = Stats(), asyncio.Event(), [0]
+        ws_url = f"ws://127.0.0.1:{port}/socket/websocket?vsn=2.0.0"
+        gate = asyncio.Semaphore(200)
+
+        async def one() -> Any:
+            async with gate:
+                return await client(ws_url, stats, joined, ready)
+
+        sockets = await asyncio.gather(*(one() for _ in range(args.clients)))
+        await asyncio.sleep(1.0)  # let the node settle after the connection storm
+        kb_per_connection = (rss_kb(server.pid) - rss_before) / args.clients
+
+        if args.backend not in ("memory", "naive"):
+            publisher = Hub(backend_from_url(pubsub_url))
+            await publisher.start()
+        sent = 0
+
+        async def wave(count: int) -> None:
+            nonlocal sent
+            if publisher is None:
+                await http.post("/broadcast", params={"start": sent, "count": count})
+            else:
+                for i in range(sent, sent + count):
+                    publisher.broadcast(TOPIC, "m", {"t": time.monotonic(), "i": i, "p": PAD})
+            sent += count
+            expected = sent * args.clients
+            await wait_for(lambda: stats.received >= expected, stats.changed, 60,
+                           f"{expected - stats.received} deliveries")
+
+        if publisher is not None:  # the node's subscription must be live before we measure
+            deadline = time.monotonic() + 10
+            while stats.received == 0 and time.monotonic() < deadline:
+                publisher.broadcast(TOPIC, "m", {"t": time.monotonic(), "i": -1, "p": PAD})
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)
+            stats.received = 0
+        await wave(args.wave)  # warm-up
+        stats.latencies.clear()
+        base_received, base_sent = stats.received, sent
+
+        cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
+        while sent - base_sent < args.messages:
+            await wave(min(args.wave, args.messages - (sent - base_sent)))
+        elapsed, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
+        deliveries = stats.received - base_received
+        latencies = sorted(stats.latencies)
+        p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan")
+        print(f"backend={args.backend} clients={args.clients} messages={args.messages} "
+              f"deliveries={deliveries} elapsed_s={elapsed:.2f} server_cpu_s={cpu:.2f}")
+        print(f"deliveries_per_server_cpu_s={deliveries / max(cpu, 1e-9):.0f} "
+              f"kb_per_connection={kb_per_connection:.1f}")
+        print(f"clients={args.clients} deliveries_per_s={deliveries / elapsed:.0f} "
+              f"p99_ms={p99:.1f}")
+        await http.aclose()
+    finally:
+        if publisher is not None:
+            await publisher.stop()
+        for _ws, reader in sockets:
+            reader.cancel()
+        server.terminate()
+        server.wait(10)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=["memory", "redis", "postgres", "naive"],
+                        default="memory", help="naive: no liveui, the plain Starlette yardstick")
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--messages", type=int, default=200, help="broadcasts measured")
+    parser.add_argument("--wave", type=int, default=20, help="broadcasts per wave")
+    parser.add_argument("--redis-url", default=os.environ.get("LIVEUI_TEST_REDIS_URL",
+                                                              "redis://127.0.0.1:6379/0"))
+    parser.add_argument("--postgres-url", default=os.environ.get(
+        "LIVEUI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--pubsub-url", default="memory://", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.serve, args.pubsub_url)
+        return
+    try:
+        import uvloop
+
+        uvloop.run(run(args))
+    except ImportError:
+        asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

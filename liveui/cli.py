@@ -1,0 +1,76 @@
+"""The `liveui` command. Subcommands live in small `_add_*` functions so more can join:
+
+    liveui gen ts --app myapp.main:app --out web/src/liveui [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .dispatch.errors import ConfigurationError
+
+__all__ = ["main"]
+
+
+def _gen_ts(args: argparse.Namespace) -> int:
+    from .codegen import check_sdk, load_dispatch, render_sdk, schema_from_dispatch, write_sdk
+
+    try:
+        dispatch = load_dispatch(app=args.app, dispatch=args.dispatch)
+        schema = schema_from_dispatch(dispatch)
+    except ConfigurationError as exc:
+        print(f"liveui gen ts: {exc}", file=sys.stderr)
+        return 2
+    source = f"--app {args.app}" if args.dispatch is None else f"--dispatch {args.dispatch}"
+    rendered = render_sdk(schema, f"liveui gen ts {source} --out {args.out}")
+    out = Path(args.out)
+    if args.check:
+        stale = check_sdk(out, rendered)
+        if stale:
+            print(
+                f"liveui gen ts: out of date in {out}: {', '.join(stale)} "
+                f"(run `liveui gen ts {source} --out {args.out}`)",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"liveui gen ts: {out} is up to date")
+        return 0
+    changed = write_sdk(out, rendered)
+    print(f"liveui gen ts: wrote {', '.join(changed)}" if changed else f"liveui gen ts: {out} "
+          "is up to date")
+    return 0
+
+
+def _add_gen(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    gen = commands.add_parser("gen", help="generate client code from the app's declarations")
+    targets = gen.add_subparsers(dest="target", required=True, metavar="TARGET")
+    ts = targets.add_parser(
+        "ts", help="a typed TypeScript SDK: counters.ts, types.ts, store.ts, react.ts"
+    )
+    source = ts.add_mutually_exclusive_group(required=True)
+    source.add_argument("--app", help="the app as module:attr; its app.state.dispatch is used")
+    source.add_argument("--dispatch", help="a Dispatch as module:attr")
+    ts.add_argument("--out", required=True, help="the directory to write (created if missing)")
+    ts.add_argument("--check", action="store_true",
+                    help="write nothing; exit 1 naming the files that are out of date")
+    ts.set_defaults(run=_gen_ts)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="liveui", description="liveui command-line tools")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_gen(commands)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

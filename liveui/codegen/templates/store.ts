@@ -1,0 +1,352 @@
+// A framework-free store: one phoenix Socket, one `user:<id>` channel, the user's counters and
+// notifications. The counters are the single source of truth for every count (the unread count
+// included); the notification list never recounts it.
+import { Socket } from "phoenix";
+import type { Channel, SocketConnectOption } from "phoenix";
+
+import {
+  COUNTER_DEFAULTS,
+  COUNTER_INVALIDATES,
+  COUNTER_NAMES,
+  isCounterName,
+  type CounterName,
+  type Counters,
+} from "./counters.js";
+import type { CounterVersions, Notification } from "./types.js";
+
+/**
+ * - "connecting": before the first initial_state;
+ * - "connected": joined, and the state is the server's;
+ * - "disconnected": the connection dropped; phoenix reconnects and the store resyncs;
+ * - "unauthorized": the server refused the join (wrong user or token); no retry;
+ * - "closed": after `disconnect()`.
+ */
+export type ConnectionState = "connecting" | "connected" | "disconnected" | "unauthorized" | "closed";
+
+export interface LiveState {
+  readonly counters: Counters;
+  readonly versions: CounterVersions;
+  /** Newest first. */
+  readonly notifications: readonly Notification[];
+  readonly connection: ConnectionState;
+  /** True once an initial_state was applied. */
+  readonly synced: boolean;
+}
+
+/** Called with the query keys to refetch and the counters that moved. */
+export type InvalidateHandler = (keys: readonly string[], counters: readonly CounterName[]) => void;
+
+export type NotificationHandler = (notification: Notification) => void;
+
+export interface LiveStoreOptions {
+  /** As for phoenix's `new Socket(url)`: "/socket" or "wss://example.com/socket". */
+  readonly url: string;
+  /** Sent as the `token` connect param. */
+  readonly token: string;
+  readonly userId: string | number;
+  /** More phoenix Socket options, e.g. `transport: WebSocket` from the `ws` package in Node. */
+  readonly socketOptions?: Partial<SocketConnectOption>;
+  readonly onInvalidate?: InvalidateHandler;
+  /** How many notifications the store holds (default 50). */
+  readonly notificationLimit?: number;
+  /** Milliseconds before a request rejects with reason "timeout" (default 10000). */
+  readonly timeoutMs?: number;
+}
+
+export interface LiveStore {
+  getState(): LiveState;
+  /** For `useSyncExternalStore`: called after every change; returns the unsubscribe. */
+  subscribe(listener: () => void): () => void;
+  /** Opens the socket and joins the channel (the store starts disconnected). Idempotent. */
+  connect(): void;
+  disconnect(): void;
+  markAsRead(id: string): Promise<void>;
+  /** Resolves with the number of notifications marked. */
+  markAllAsRead(): Promise<number>;
+  refreshCounters(): Promise<Counters>;
+  /** For query caches: keys to refetch after a counter moved. Returns the unsubscribe. */
+  onInvalidate(handler: InvalidateHandler): () => void;
+  onNotification(handler: NotificationHandler): () => void;
+}
+
+/** A request the server refused ("unauthorized", "not_found", "invalid"), or "timeout". */
+export class LiveRequestError extends Error {
+  readonly event: string;
+  readonly reason: string;
+
+  constructor(event: string, reason: string) {
+    super(`${event} failed: ${reason}`);
+    this.name = "LiveRequestError";
+    this.event = event;
+    this.reason = reason;
+  }
+}
+
+interface CounterUpdate {
+  readonly name: CounterName;
+  readonly value: number;
+  readonly version: number;
+  readonly keys: readonly string[];
+}
+
+type JsonObject = { readonly [key: string]: unknown };
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+function isNotification(value: unknown): value is Notification {
+  return isObject(value) && typeof value["id"] === "string" && typeof value["read"] === "boolean";
+}
+
+function reasonOf(response: unknown): string {
+  return isObject(response) && typeof response["reason"] === "string" ? response["reason"] : "error";
+}
+
+function parseUpdate(payload: unknown): CounterUpdate | null {
+  if (!isObject(payload)) return null;
+  const name = payload["counter"];
+  const value = payload["value"];
+  const version = payload["version"];
+  if (!isCounterName(name) || !isCount(value) || !isCount(version)) return null;
+  const metadata = payload["metadata"];
+  const listed = isObject(metadata) ? metadata["invalidate_queries"] : undefined;
+  const keys = Array.isArray(listed)
+    ? listed.filter((key): key is string => typeof key === "string")
+    : COUNTER_INVALIDATES[name];
+  return { name, value, version, keys };
+}
+
+function report(error: unknown): void {
+  console.error("liveui store: a handler failed", error);
+}
+
+export function createLiveStore(options: LiveStoreOptions): LiveStore {
+  const limit = options.notificationLimit ?? 50;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const listeners = new Set<() => void>();
+  const invalidateHandlers = new Set<InvalidateHandler>();
+  const notificationHandlers = new Set<NotificationHandler>();
+  if (options.onInvalidate) invalidateHandlers.add(options.onInvalidate);
+
+  let state: LiveState = {
+    counters: COUNTER_DEFAULTS,
+    versions: {},
+    notifications: [],
+    connection: "connecting",
+    synced: false,
+  };
+  let socket: Socket | null = null;
+  let channel: Channel | null = null;
+  // Between a (re)join and its initial_state, updates wait here: the snapshot may be older.
+  let awaitingInitial = true;
+  const early = new Map<CounterName, CounterUpdate>();
+
+  function setState(patch: Partial<LiveState>): void {
+    state = { ...state, ...patch };
+    for (const listener of [...listeners]) listener();
+  }
+
+  function invalidate(keys: Iterable<string>, counters: readonly CounterName[]): void {
+    const unique = [...new Set(keys)];
+    if (unique.length === 0) return;
+    for (const handler of [...invalidateHandlers]) {
+      try {
+        handler(unique, counters);
+      } catch (error) {
+        report(error);
+      }
+    }
+  }
+
+  function applyInitialState(payload: unknown): void {
+    if (!isObject(payload)) return;
+    const counters: Record<CounterName, number> = { ...COUNTER_DEFAULTS };
+    const versions: Partial<Record<CounterName, number>> = {};
+    const values = isObject(payload["counters"]) ? payload["counters"] : {};
+    const stamps = isObject(payload["versions"]) ? payload["versions"] : {};
+    for (const [name, value] of Object.entries(values)) {
+      if (isCounterName(name) && isCount(value)) counters[name] = value;
+    }
+    for (const [name, version] of Object.entries(stamps)) {
+      if (isCounterName(name) && isCount(version)) versions[name] = version;
+    }
+    const keys: string[] = [];
+    for (const update of early.values()) {
+      const held = versions[update.name];
+      if (held === undefined || update.version >= held) {
+        counters[update.name] = update.value;
+        versions[update.name] = update.version;
+        keys.push(...update.keys);
+      }
+    }
+    early.clear();
+    awaitingInitial = false;
+    const list = payload["notifications"];
+    const notifications = Array.isArray(list) ? list.filter(isNotification).slice(0, limit) : [];
+    // After a reconnect, whatever moved while away must be refetched by query caches too.
+    const moved = state.synced ? COUNTER_NAMES.filter((n) => counters[n] !== state.counters[n]) : [];
+    for (const name of moved) keys.push(...COUNTER_INVALIDATES[name]);
+    setState({ counters, versions, notifications, connection: "connected", synced: true });
+    invalidate(keys, moved);
+  }
+
+  function applyUpdate(payload: unknown): void {
+    const update = parseUpdate(payload);
+    if (update === null) return;
+    if (awaitingInitial) {
+      const waiting = early.get(update.name);
+      if (waiting === undefined || update.version >= waiting.version) early.set(update.name, update);
+      return;
+    }
+    const held = state.versions[update.name];
+    if (held !== undefined && update.version < held) return; // stale: an older count
+    setState({
+      counters: { ...state.counters, [update.name]: update.value },
+      versions: { ...state.versions, [update.name]: update.version },
+    });
+    invalidate(update.keys, [update.name]);
+  }
+
+  function addNotification(payload: unknown): void {
+    if (!isNotification(payload)) return;
+    const rest = state.notifications.filter((n) => n.id !== payload.id);
+    setState({ notifications: [payload, ...rest].slice(0, limit) });
+    for (const handler of [...notificationHandlers]) {
+      try {
+        handler(payload);
+      } catch (error) {
+        report(error);
+      }
+    }
+  }
+
+  function markRead(id: string | null): void {
+    const notifications = state.notifications.map((n) =>
+      !n.read && (id === null || n.id === id) ? { ...n, read: true } : n,
+    );
+    if (notifications.some((n, i) => n !== state.notifications[i])) setState({ notifications });
+  }
+
+  function lost(): void {
+    if (socket === null || state.connection === "unauthorized") return;
+    awaitingInitial = true;
+    early.clear();
+    if (state.connection !== "disconnected") setState({ connection: "disconnected" });
+  }
+
+  function request(event: string, payload: object): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (channel === null) {
+        reject(new LiveRequestError(event, "closed"));
+        return;
+      }
+      channel
+        .push(event, payload, timeoutMs)
+        .receive("ok", (response: unknown) => resolve(response))
+        .receive("error", (response: unknown) =>
+          reject(new LiveRequestError(event, reasonOf(response))),
+        )
+        .receive("timeout", () => reject(new LiveRequestError(event, "timeout")));
+    });
+  }
+
+  function connect(): void {
+    if (socket !== null) return;
+    const opened = new Socket(options.url, {
+      ...options.socketOptions,
+      params: { token: options.token },
+    });
+    const joined = opened.channel(`user:${String(options.userId)}`, {});
+    socket = opened;
+    channel = joined;
+    awaitingInitial = true;
+    early.clear();
+    if (state.connection !== "connecting") setState({ connection: "connecting" });
+    opened.onError(() => lost());
+    opened.onClose(() => lost());
+    joined.onError(() => lost());
+    joined.on("initial_state", applyInitialState);
+    joined.on("counter_updated", applyUpdate);
+    joined.on("new_notification", addNotification);
+    joined.on("notification_read", (payload: unknown) => {
+      if (isObject(payload) && typeof payload["id"] === "string") markRead(payload["id"]);
+    });
+    joined.on("all_notifications_read", () => markRead(null));
+    joined
+      .join(timeoutMs)
+      .receive("ok", () => {
+        awaitingInitial = true;
+        early.clear();
+      })
+      .receive("error", (response: unknown) => {
+        if (reasonOf(response) !== "unauthorized") return;
+        joined.leave(); // phoenix would otherwise retry a join that can never succeed
+        setState({ connection: "unauthorized" });
+      });
+    opened.connect();
+  }
+
+  function disconnect(): void {
+    const closing = socket;
+    socket = null;
+    channel?.leave();
+    channel = null;
+    closing?.disconnect();
+    if (state.connection !== "closed") setState({ connection: "closed" });
+  }
+
+  return {
+    getState: () => state,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    connect,
+    disconnect,
+    async markAsRead(id) {
+      await request("mark_notification_read", { id });
+      markRead(id);
+    },
+    async markAllAsRead() {
+      const reply = await request("mark_all_notifications_read", {});
+      markRead(null);
+      return isObject(reply) && isCount(reply["marked_count"]) ? reply["marked_count"] : 0;
+    },
+    async refreshCounters() {
+      const reply = await request("refresh_counters", {});
+      if (!isObject(reply) || !isObject(reply["counters"])) return state.counters;
+      const stamps = isObject(reply["versions"]) ? reply["versions"] : {};
+      const counters: Record<CounterName, number> = { ...state.counters };
+      const versions: Partial<Record<CounterName, number>> = { ...state.versions };
+      for (const [name, value] of Object.entries(reply["counters"])) {
+        const version = stamps[name];
+        if (!isCounterName(name) || !isCount(value) || !isCount(version)) continue;
+        const held = versions[name];
+        if (held !== undefined && version < held) continue;
+        counters[name] = value;
+        versions[name] = version;
+      }
+      setState({ counters, versions });
+      return state.counters;
+    },
+    onInvalidate(handler) {
+      invalidateHandlers.add(handler);
+      return () => {
+        invalidateHandlers.delete(handler);
+      };
+    },
+    onNotification(handler) {
+      notificationHandlers.add(handler);
+      return () => {
+        notificationHandlers.delete(handler);
+      };
+    },
+  };
+}

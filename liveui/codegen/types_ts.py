@@ -1,0 +1,124 @@
+"""Renders types.ts: the notification as serialized, and every `user:*` payload and reply."""
+
+from __future__ import annotations
+
+from ..dispatch.notification import NOTIFICATION_TYPES
+from .notification_shape import property_name
+from .schema import SdkSchema
+from .tslit import union
+
+__all__ = ["render_types"]
+
+_HEAD = """\
+import type { CounterName, QueryKey } from "./counters.js";
+
+/** Any value JSON can carry. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+export type NotificationType = @TYPES@;
+
+/** A notification exactly as the server's serializer emits it. */
+export interface Notification {
+@FIELDS@
+}
+"""
+
+_BODY = """
+/** The topic of one user's channel. */
+export type UserTopic = `user:${string}`;
+
+/** Counter name -> version; a client drops updates older than the version it holds. */
+export type CounterVersions = { readonly [K in CounterName]?: number };
+
+/** Counter name -> value, for the counters of the user's audiences. */
+export type CounterValues = { readonly [K in CounterName]?: number };
+
+// Pushed by the server on user:<id> -------------------------------------------------------
+
+/** `initial_state`: pushed after every (re)join; it replaces what the client held. */
+export interface InitialStatePayload {
+  counters: CounterValues;
+  versions: CounterVersions;
+  /** Newest first. */
+  notifications: Notification[];
+}
+
+/** `counter_updated`: one counter's new value. */
+export interface CounterUpdatedPayload {
+  counter: CounterName;
+  value: number;
+  metadata: { invalidate_queries: QueryKey[] };
+  version: number;
+}
+
+/** `new_notification`. */
+export type NewNotificationPayload = Notification;
+
+/** `notification_read`: one notification was marked read (in one of the user's tabs). */
+export interface NotificationReadPayload {
+  id: string;
+}
+
+/** `all_notifications_read`. */
+export interface AllNotificationsReadPayload {
+  marked_count: number;
+}
+
+/** Server event name -> payload. */
+export interface UserChannelEvents {
+  initial_state: InitialStatePayload;
+  counter_updated: CounterUpdatedPayload;
+  new_notification: NewNotificationPayload;
+  notification_read: NotificationReadPayload;
+  all_notifications_read: AllNotificationsReadPayload;
+}
+
+// Requests a client pushes, and their replies ----------------------------------------------
+
+export type EmptyPayload = { [key: string]: never };
+
+/** `refresh_counters` replies the current values and versions. */
+export interface RefreshCountersReply {
+  counters: CounterValues;
+  versions: CounterVersions;
+}
+
+/** `mark_notification_read` replies an empty ok. */
+export type MarkNotificationReadReply = EmptyPayload;
+
+/** `mark_all_notifications_read`. */
+export interface MarkAllNotificationsReadReply {
+  marked_count: number;
+}
+
+/** Request event name -> its payload and its ok reply. */
+export interface UserChannelRequests {
+  refresh_counters: { payload: EmptyPayload; reply: RefreshCountersReply };
+  mark_notification_read: { payload: { id: string }; reply: MarkNotificationReadReply };
+  mark_all_notifications_read: { payload: EmptyPayload; reply: MarkAllNotificationsReadReply };
+}
+
+/** Why the server refused a request (or a join: "unauthorized"). */
+export type ErrorReason = "unauthorized" | "not_found" | "invalid";
+
+/** The error reply of a join or a request. */
+export interface ErrorReply {
+  reason: ErrorReason;
+}
+"""
+
+
+def render_types(schema: SdkSchema) -> str:
+    fields: list[str] = []
+    for field in schema.notification:
+        if field.doc:
+            fields.append(f"  /** {field.doc} */")
+        fields.append(f"  {property_name(field.name)}: {field.ts_type};")
+    head = _HEAD.replace("@TYPES@", union(NOTIFICATION_TYPES)).replace("@FIELDS@", "\n".join(fields))
+    return head + _BODY

@@ -1,0 +1,144 @@
+"""Jinja2 integration: the live template tags, installed in one call.
+
+    live.install_templates(templates)       # a Starlette Jinja2Templates, or
+    install_templates(env, live)             # a plain jinja2.Environment
+
+adds these globals (each reads the page that `await live.prepare(request)` loaded, from
+`request.state.liveui_page` or a `liveui_page` template variable):
+
+    {{ liveui_head() }}                      scripts, stylesheet, connection URL and token
+    {{ live_badge(name, label=None, hide_zero=False) }}
+    {{ notification_dropdown(limit=10) }}
+    {{ live_component(name, **params) }}     your own component, mounted by prepare()
+
+liveui's default templates (`liveui/*.html`) are found after the app's own loader, so a file of
+the same name in the app's templates folder overrides one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
+
+from .live.badge import LiveBadge
+from .live.component import component_type
+from .live.dropdown import NotificationDropdown
+from .live.page import LivePage
+
+if TYPE_CHECKING:
+    from .live.app import LiveUI
+
+__all__ = ["install_templates"]
+
+
+def install_templates(templates: Any, live: LiveUI) -> jinja2.Environment:
+    env = templates
+    if not isinstance(env, jinja2.Environment):
+        env = getattr(templates, "env", None)
+    if not isinstance(env, jinja2.Environment):
+        raise TypeError("install_templates needs a Jinja2Templates or a jinja2.Environment")
+    live.use_environment(env)
+    tags = _Tags(live)
+    env.globals.update(
+        liveui_head=tags.head,
+        live_badge=tags.badge,
+        notification_dropdown=tags.dropdown,
+        live_component=tags.component,
+    )
+    return env
+
+
+def _page(context: Any) -> LivePage:
+    page = context.get("liveui_page")
+    if page is None:
+        request = context.get("request")
+        page = getattr(getattr(request, "state", None), "liveui_page", None)
+    if not isinstance(page, LivePage):
+        raise RuntimeError(
+            "liveui: this template uses live tags; call `await live.prepare(request)` before "
+            "rendering it (or pass liveui_page=await live.prepare(request))"
+        )
+    return page
+
+
+def _with_context(method: Callable[..., Markup]) -> Callable[..., Markup]:
+    """A template global that receives the render context first (bound methods cannot)."""
+
+    def tag(context: Any, *args: Any, **kwargs: Any) -> Markup:
+        return method(context, *args, **kwargs)
+
+    tag.__name__ = method.__name__.lstrip("_")
+    return jinja2.pass_context(tag)
+
+
+class _Tags:
+    def __init__(self, live: LiveUI) -> None:
+        self.live = live
+        self.head = _with_context(self._head)
+        self.badge = _with_context(self._badge)
+        self.dropdown = _with_context(self._dropdown)
+        self.component = _with_context(self._component)
+
+    def _render(self, template: str, **context: Any) -> Markup:
+        return Markup(self.live.renderer.env.get_template(template).render(**context))
+
+    def _head(self, context: Any) -> Markup:
+        page = _page(context)
+        live = self.live
+        return self._render(
+            "liveui/head.html",
+            page=page,
+            settings=live.settings,
+            static=live.settings.static_url.rstrip("/"),
+            sse_url=live.url("sse"),
+            ws_url=live.url("ws"),
+            event_url=live.url("event"),
+            prefix=live.settings.prefix.rstrip("/"),
+        )
+
+    def _badge(
+        self,
+        context: Any,
+        name: str,
+        label: str | None = None,
+        hide_zero: bool = False,
+        id: str | None = None,
+    ) -> Markup:
+        page = _page(context)
+        if page.anonymous:
+            return Markup("")
+        badge = LiveBadge(name, label=label, hide_zero=hide_zero, id=id)
+        badge.set_from(page.counters)
+        return Markup(badge.render(self.live.renderer))
+
+    def _dropdown(self, context: Any, limit: int = 10, id: str | None = None) -> Markup:
+        page = _page(context)
+        if page.anonymous:
+            return Markup("")
+        if limit > page.notification_limit:
+            raise RuntimeError(
+                f"liveui: notification_dropdown(limit={limit}) needs "
+                f"`await live.prepare(request, notification_limit={limit})`"
+            )
+        dropdown = NotificationDropdown(limit=limit, id=id)
+        dropdown.set_from(page.notifications)
+        bell = LiveBadge("unread_notifications", hide_zero=True, id=f"{dropdown.id}-count")
+        bell.set_from(page.counters)
+        renderer = self.live.renderer
+        return Markup(dropdown.render(renderer, bell_badge=bell.render(renderer)))
+
+    def _component(self, context: Any, name: str, **params: Any) -> Markup:
+        page = _page(context)
+        if page.anonymous:
+            return Markup("")
+        wanted = component_type(name)(**params)
+        mounted = page.components.get(wanted.id)
+        if mounted is None:
+            raise RuntimeError(
+                f"liveui: live_component({name!r}, ...) was not mounted; pass it to "
+                f"`await live.prepare(request, {type(wanted).__name__}(...))`"
+            )
+        return Markup(mounted.render(self.live.renderer))

@@ -1,0 +1,209 @@
+"""Test live components without a browser: mount, render, drive events, assert on patches.
+
+    async with live_harness(dispatch=dispatch) as harness:
+        html = await harness.render(LiveBadge("pending_orders"), user_id=1)
+        tab = await harness.open(1, LiveBadge("pending_orders"))
+        endpoint.broadcast("user:1", "counter_updated", {...})
+        patch = await tab.next_patch()
+        assert patch.text("liveui-badge-pending_orders") == "3"
+
+It runs the real `LiveSession` (hub subscription, diffing, outbox) that the SSE and WebSocket
+transports drain; only the network is left out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from ..channels.endpoint import Endpoint
+from ..live.app import LiveUI
+from ..live.component import LiveComponent
+from ..live.connection import LiveConnection
+from ..live.contract import DispatchLike
+
+__all__ = ["LiveHarness", "LiveTab", "Patch", "PatchElement", "live_harness"]
+
+
+@dataclass
+class PatchElement:
+    """One top-level element of a patch: its id, its hx-swap-oob value, its HTML and text."""
+
+    id: str
+    oob: str
+    tag: str
+    attrs: dict[str, str | None]
+    html: str = ""
+    text: str = ""
+
+
+class _Parser(HTMLParser):
+    _VOID = frozenset(
+        ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "wbr")
+    )
+
+    def __init__(self, source: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.source = source
+        self.elements: list[PatchElement] = []
+        self._depth = 0
+        self._start = 0
+        self._text: list[str] = []
+        self._lines = [0]
+        for line in source.splitlines(keepends=True):
+            self._lines.append(self._lines[-1] + len(line))
+
+    def _offset(self) -> int:
+        line, col = self.getpos()
+        return self._lines[line - 1] + col
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._depth == 0:
+            values = dict(attrs)
+            self.elements.append(
+                PatchElement(values.get("id") or "", values.get("hx-swap-oob") or "", tag, values)
+            )
+            self._start = self._offset()
+            self._text = []
+        if tag not in self._VOID:
+            self._depth += 1
+        elif self._depth == 0:
+            self._finish(self._offset() + len(self.get_starttag_text() or ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._VOID:
+            return
+        self._depth -= 1
+        if self._depth == 0 and self.elements:
+            end = self.source.find(">", self._offset()) + 1
+            self._finish(end)
+
+    def handle_data(self, data: str) -> None:
+        if self._depth > 0:
+            self._text.append(data)
+
+    def _finish(self, end: int) -> None:
+        element = self.elements[-1]
+        element.html = self.source[self._start : end]
+        element.text = " ".join("".join(self._text).split())
+
+
+@dataclass
+class Patch:
+    """One patch as a tab receives it (the text of an SSE `patch` event or a WS frame)."""
+
+    event_id: str
+    html: str
+    elements: list[PatchElement] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, event_id: str, html: str) -> Patch:
+        parser = _Parser(html)
+        parser.feed(html)
+        parser.close()
+        return cls(event_id, html, parser.elements)
+
+    @property
+    def ids(self) -> list[str]:
+        """Ids of replaced or deleted elements; inserts are listed by their wrapper's target."""
+        return [e.id or e.oob for e in self.elements]
+
+    def element(self, element_id: str) -> PatchElement:
+        for e in self.elements:
+            if e.id == element_id:
+                return e
+        raise AssertionError(f"the patch has no element #{element_id}: {self.ids}")
+
+    def text(self, element_id: str) -> str:
+        return self.element(element_id).text
+
+    def inserts(self) -> list[PatchElement]:
+        return [e for e in self.elements if ":" in e.oob]
+
+
+class LiveTab:
+    """A browser tab without the browser: a real session and connection on the harness."""
+
+    def __init__(self, connection: LiveConnection) -> None:
+        self.connection = connection
+        self.session = connection.session
+
+    async def next_patch(self, timeout: float = 5.0) -> Patch:
+        """The next patch written to this tab (heartbeats skipped)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for item in await self.connection.next():
+                    if item.kind == "patch":
+                        return Patch.parse(item.event_id, item.text)
+                    if item.kind == "close":
+                        raise AssertionError(f"the connection was closed: {item.text}")
+
+    async def patches_until(
+        self, predicate: Callable[[Patch], bool], timeout: float = 5.0
+    ) -> Patch:
+        """Skip patches until one satisfies `predicate`."""
+        async with asyncio.timeout(timeout):
+            while True:
+                patch = await self.next_patch(timeout)
+                if predicate(patch):
+                    return patch
+
+    def pending(self) -> int:
+        return len(self.session.outbox.after(self.connection.cursor))
+
+    def close(self) -> None:
+        self.session.detach(self.connection)
+
+
+class LiveHarness:
+    def __init__(self, live: LiveUI) -> None:
+        self.live = live
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self.live.endpoint
+
+    async def render(self, component: LiveComponent, *, user_id: Any = None) -> str:
+        """Mount `component` for `user_id` and return its first-paint HTML."""
+        await component.mount(self.live.context(user_id))
+        return component.render(self.live.renderer)
+
+    async def open(
+        self, user_id: Any, *components: LiveComponent, session_id: str | None = None,
+        last_event_id: str | None = None, etags: dict[str, str] | None = None,
+    ) -> LiveTab:
+        """Open a session with these components, as liveui.js would on page load."""
+        import secrets
+
+        sid = session_id or secrets.token_hex(6)
+        specs = [(c, (etags or {}).get(c.id)) for c in components]
+        connection = await self.live.registry.connect(user_id, sid, specs, last_event_id)
+        return LiveTab(connection)
+
+
+@contextlib.asynccontextmanager
+async def live_harness(
+    *,
+    dispatch: DispatchLike | None = None,
+    endpoint: Endpoint | None = None,
+    live: LiveUI | None = None,
+    **options: Any,
+) -> AsyncIterator[LiveHarness]:
+    """A started endpoint and `LiveUI` (made here unless given), stopped afterwards."""
+    if live is None:
+        live = LiveUI(
+            endpoint=endpoint or Endpoint(),
+            dispatch=dispatch,
+            secret_key=options.pop("secret_key", "liveui-test-secret"),
+            get_user_id=options.pop("get_user_id", lambda request: None),
+            **options,
+        )
+    await live.start()
+    try:
+        yield LiveHarness(live)
+    finally:
+        await live.stop()

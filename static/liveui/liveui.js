@@ -1,0 +1,179 @@
+/* liveui client glue: opens the live connection with htmx's SSE or WS extension, sends the page's
+   component specs and the last patch id when (re)connecting, adds the session token to live
+   actions, and keeps dropdowns' open state and relative times on the client. */
+(function () {
+  'use strict';
+  var meta = document.querySelector('meta[name="liveui"]');
+  if (!meta || !window.htmx) { return; }
+  var cfg = {
+    transport: meta.getAttribute('data-transport') || 'sse',
+    sseUrl: meta.getAttribute('data-sse-url'),
+    wsUrl: meta.getAttribute('data-ws-url'),
+    prefix: meta.getAttribute('data-prefix') || '/liveui',
+    token: meta.getAttribute('data-token')
+  };
+  var lastId = null;
+  var liveui = window.liveui = { config: cfg, lastEventId: function () { return lastId; } };
+
+  function b64url(text) {
+    var bytes = new TextEncoder().encode(text), bin = '';
+    for (var i = 0; i < bytes.length; i++) { bin += String.fromCharCode(bytes[i]); }
+    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  /* Every live element describes itself (type, params, etag of what it shows); read at each
+     connect so a session can be rebuilt anywhere, e.g. after a server restart. */
+  function specs() {
+    var seen = {}, out = [];
+    document.querySelectorAll('[data-live]').forEach(function (el) {
+      if (seen[el.id]) { return; }
+      seen[el.id] = true;
+      var params = {};
+      try { params = JSON.parse(el.getAttribute('data-live-params') || '{}'); } catch (e) {}
+      out.push({ c: el.getAttribute('data-live'), p: params, e: el.getAttribute('data-live-etag') });
+    });
+    return out;
+  }
+  liveui.specs = specs;
+
+  function connectUrl(base) {
+    var url = base + (base.indexOf('?') < 0 ? '?' : '&') + 'token=' + encodeURIComponent(cfg.token) +
+      '&c=' + b64url(JSON.stringify(specs()));
+    if (lastId) { url += '&last_event_id=' + encodeURIComponent(lastId); }
+    return url;
+  }
+
+  htmx.createEventSource = function (url) {
+    var source = new EventSource(connectUrl(url), { withCredentials: true });
+    source.addEventListener('patch', function (e) { if (e.lastEventId) { lastId = e.lastEventId; } });
+    liveui.source = source;
+    return source;
+  };
+  htmx.createWebSocket = function (url) {
+    var socket = new WebSocket(connectUrl(url), []);
+    socket.binaryType = htmx.config.wsBinaryType;
+    liveui.socket = socket;
+    return socket;
+  };
+  document.addEventListener('htmx:wsBeforeMessage', function (e) {
+    var m = /^<!--live:(\S+)-->/.exec(e.detail.message || '');
+    if (m && m[1] !== 'ping' && m[1] !== 'error') { lastId = m[1]; }
+  });
+
+  // CSRF: live actions carry the token in a custom header, never in a cookie.
+  document.addEventListener('htmx:configRequest', function (e) {
+    if (e.detail.path && e.detail.path.indexOf(cfg.prefix + '/') === 0) {
+      e.detail.headers['X-LiveUI-Token'] = cfg.token;
+    }
+  });
+
+  function connect() {
+    if (document.getElementById('liveui-connection')) { return; }
+    var sink = document.createElement('div');
+    sink.id = 'liveui-connection';
+    sink.hidden = true;
+    if (cfg.transport === 'ws') {
+      sink.setAttribute('hx-ext', 'ws');
+      sink.setAttribute('ws-connect', cfg.wsUrl);
+    } else {
+      // Only the out-of-band parts of a patch apply; the sink itself never changes.
+      sink.setAttribute('hx-ext', 'sse');
+      sink.setAttribute('sse-connect', cfg.sseUrl);
+      sink.setAttribute('sse-swap', 'patch');
+      sink.setAttribute('hx-swap', 'none');
+    }
+    document.body.appendChild(sink);
+    htmx.process(sink);
+  }
+  liveui.reconnect = function () {
+    var sink = document.getElementById('liveui-connection');
+    if (sink) { htmx.remove(sink); }
+    connect();
+  };
+
+  // A tab shown again after its connection died resyncs at once instead of waiting for backoff.
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState !== 'visible') { return; }
+    var closed = cfg.transport === 'ws'
+      ? (liveui.socket && liveui.socket.readyState === WebSocket.CLOSED)
+      : (liveui.source && liveui.source.readyState === EventSource.CLOSED);
+    if (closed) { liveui.reconnect(); }
+  });
+
+  /* Dropdowns: open state is client-side only, so patches never close them. */
+  function setOpen(button, open) {
+    var panel = document.getElementById(button.getAttribute('data-liveui-toggle'));
+    if (!panel) { return; }
+    button.setAttribute('aria-expanded', open ? 'true' : 'false');
+    panel.hidden = !open;
+  }
+  function openButtons() {
+    return document.querySelectorAll('[data-liveui-toggle][aria-expanded="true"]');
+  }
+  document.addEventListener('click', function (e) {
+    var button = e.target.closest && e.target.closest('[data-liveui-toggle]');
+    if (button) {
+      setOpen(button, button.getAttribute('aria-expanded') !== 'true');
+      return;
+    }
+    openButtons().forEach(function (b) {
+      var panel = document.getElementById(b.getAttribute('data-liveui-toggle'));
+      if (panel && !panel.contains(e.target) && e.target.isConnected) { setOpen(b, false); }
+    });
+  });
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Escape') { return; }
+    openButtons().forEach(function (b) { setOpen(b, false); b.focus(); });
+  });
+
+  /* Relative times ("3 min ago") are written here, so server fragments stay cacheable. */
+  var rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }) : null;
+  function relative(iso) {
+    var t = Date.parse(iso);
+    if (isNaN(t) || !rtf) { return null; }
+    var s = Math.round((t - Date.now()) / 1000), a = Math.abs(s);
+    if (a < 45) { return rtf.format(0, 'second'); }
+    if (a < 3600) { return rtf.format(Math.round(s / 60), 'minute'); }
+    if (a < 86400) { return rtf.format(Math.round(s / 3600), 'hour'); }
+    return rtf.format(Math.round(s / 86400), 'day');
+  }
+  function refreshTimes(root) {
+    (root || document).querySelectorAll('time[data-liveui-time]').forEach(function (el) {
+      var text = relative(el.getAttribute('datetime'));
+      if (text) { el.textContent = text; el.title = el.getAttribute('datetime'); }
+    });
+  }
+  liveui.refreshTimes = refreshTimes;
+
+  /* New notifications are announced politely to screen readers (and shown as a toast). */
+  function announce(text) {
+    var region = document.getElementById('liveui-announcer');
+    if (!region) {
+      region = document.createElement('div');
+      region.id = 'liveui-announcer';
+      region.className = 'liveui-toast';
+      region.setAttribute('role', 'status');
+      region.setAttribute('aria-live', 'polite');
+      document.body.appendChild(region);
+    }
+    region.textContent = text;
+    region.classList.add('liveui-toast-visible');
+    clearTimeout(liveui._toastTimer);
+    liveui._toastTimer = setTimeout(function () { region.classList.remove('liveui-toast-visible'); }, 4000);
+  }
+  document.addEventListener('htmx:oobAfterSwap', function (e) {
+    refreshTimes();
+    var fragment = e.detail && e.detail.fragment;
+    var item = fragment && fragment.querySelector && fragment.querySelector('[data-notification-id][data-unread]');
+    var target = e.detail && e.detail.target;
+    if (item && target && target.matches && target.matches('.liveui-notifications')) {
+      var title = item.querySelector('.liveui-notification-title');
+      announce('New notification: ' + (title ? title.textContent : ''));
+    }
+  });
+
+  function start() { refreshTimes(); connect(); setInterval(refreshTimes, 30000); }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else { start(); }
+})();

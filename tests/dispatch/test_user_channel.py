@@ -1,0 +1,207 @@
+"""UserChannel over the real protocol engine: join rules, initial_state, client requests, and
+commits reaching every connection of the user."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from liveui.channels import ChannelSocket, ConnectInfo, Endpoint, Socket, channel, ok
+from liveui.channels.message import Reply
+from liveui.dispatch import Dispatch, UserChannel
+from liveui.testing import ANY, SocketClient, connect
+
+from .conftest import Schema, add_users, settings_for
+
+
+class AppUserChannel(UserChannel):
+    pass
+
+
+class UserSocket(Socket):
+    channels = [channel("user:*", AppUserChannel)]
+
+    async def connect(self, params: dict[str, Any], connect_info: ConnectInfo) -> dict[str, Any]:
+        return {"user_id": params["user_id"]}
+
+
+@pytest_asyncio.fixture
+async def live(
+    schema: Schema, engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> AsyncIterator[Dispatch]:
+    endpoint = Endpoint()
+    await endpoint.start()
+    dispatch = Dispatch(settings_for(schema), engine=engine, endpoint=endpoint)
+    dispatch.install(sessions)
+    try:
+        yield dispatch
+    finally:
+        await dispatch.stop()
+        await endpoint.stop()
+
+
+async def client_for(dispatch: Dispatch, user_id: Any, socket: Socket | None = None) -> SocketClient:
+    assert dispatch.endpoint is not None
+    return await connect(socket or UserSocket(), {"user_id": user_id}, endpoint=dispatch.endpoint)
+
+
+async def test_join_pushes_initial_state_after_the_reply(
+    schema: Schema, sessions: async_sessionmaker[Any], live: Dispatch
+) -> None:
+    [alice] = await add_users(sessions, schema, 1)
+    await live.notify(None, alice, title="welcome")
+    client = await client_for(live, alice)
+    room, reply = await client.join_reply(f"user:{alice}")
+    assert reply == {"status": "ok", "response": {}}
+    state = await room.assert_push("initial_state")
+    assert state["counters"] == {"pending_orders": 0, "open_tickets": 0, "unread_notifications": 1}
+    assert set(state["versions"]) == set(state["counters"])
+    assert [n["title"] for n in state["notifications"]] == ["welcome"]
+    frames = [f.event for f in client.inbox.seen]
+    assert frames.index("phx_reply") < frames.index("initial_state")
+
+
+async def test_join_of_another_users_topic_is_unauthorized(
+    schema: Schema, sessions: async_sessionmaker[Any], live: Dispatch
+) -> None:
+    alice, bob = await add_users(sessions, schema, 2)
+    client = await client_for(live, alice)
+    _, reply = await client.join_reply(f"user:{bob}")
+    assert reply == {"status": "error", "response": {"reason": "unauthorized"}}
+    _, reply = await client.join_reply("user:")
+    assert reply["status"] == "error"
+
+
+async def test_commit_reaches_every_connection_of_the_user(
+    schema: Schema, sessions: async_sessionmaker[Any], live: Dispatch
+) -> None:
+    [alice] = await add_users(sessions, schema, 1)
+    tabs = [await (await client_for(live, str(alice))).join(f"user:{alice}") for _ in range(2)]
+    for tab in tabs:
+        await tab.assert_push("initial_state")
+    async with sessions() as s:
+        s.add(schema.Order(user_id=alice))
+        await live.notify(s, alice, title="new order")
+        await s.commit()
+    for tab in tabs:
+        await tab.assert_push("new_notification", {**_any_notification(), "title": "new order"})
+        await tab.assert_push("counter_updated", {
+            "counter": "pending_orders", "value": 1,
+            "metadata": {"invalidate_queries": ["orders"]}, "version": ANY,
+        })
+
+
+def _any_notification() -> dict[str, Any]:
+    keys = ["id", "type", "title", "message", "read", "metadata", "actionLabel", "actionUrl",
+            "insertedAt"]
+    return dict.fromkeys(keys, ANY)
+
+
+async def test_client_requests(
+    schema: Schema, sessions: async_sessionmaker[Any], live: Dispatch
+) -> None:
+    alice, bob = await add_users(sessions, schema, 2)
+    mine = await live.notify(None, alice, title="mine")
+    theirs = await live.notify(None, bob, title="theirs")
+    await live.notify(None, alice, title="another")
+    room = await (await client_for(live, alice)).join(f"user:{alice}")
+    other_tab = await (await client_for(live, alice)).join(f"user:{alice}")
+    await room.assert_push("initial_state")
+    await other_tab.assert_push("initial_state")
+
+    ref = await room.push("refresh_counters", {})
+    got = await room.assert_reply(ref, "ok")
+    assert got["counters"]["unread_notifications"] == 2 and set(got["versions"]) == set(got["counters"])
+
+    ref = await room.push("mark_notification_read", {"id": mine.id})
+    await room.assert_reply(ref, "ok", {})
+    await other_tab.assert_push("notification_read", {"id": mine.id})
+    await other_tab.assert_push("counter_updated", {
+        "counter": "unread_notifications", "value": 1, "metadata": ANY, "version": ANY,
+    })
+
+    ref = await room.push("mark_notification_read", {"id": theirs.id})
+    await room.assert_reply(ref, "error", {"reason": "unauthorized"})
+    ref = await room.push("mark_notification_read", {"id": "nope"})
+    await room.assert_reply(ref, "error", {"reason": "not_found"})
+    for bad in ({"id": 5}, {}, ["x"], "x"):
+        ref = await room.push("mark_notification_read", bad)
+        await room.assert_reply(ref, "error", {"reason": "invalid"})
+    ref = await room.push("refresh_counters", "x")
+    await room.assert_reply(ref, "error", {"reason": "invalid"})
+
+    ref = await room.push("mark_all_notifications_read", {})
+    await room.assert_reply(ref, "ok", {"marked_count": 1})
+    await other_tab.assert_push("all_notifications_read", {"marked_count": 1})
+    await other_tab.assert_push("counter_updated", {
+        "counter": "unread_notifications", "value": 0, "metadata": ANY, "version": ANY,
+    })
+    # The channel survived every bad request.
+    ref = await room.push("refresh_counters")
+    await room.assert_reply(ref, "ok")
+
+
+class CustomChannel(UserChannel):
+    """Overrides call the parent's, and add their own events."""
+
+    joined: list[str] = []
+
+    async def join(self, topic: str, payload: Any, socket: ChannelSocket) -> Reply | None:
+        result = await super().join(topic, payload, socket)
+        if result is not None and result.status == "ok":
+            self.joined.append(topic)
+        return result
+
+    async def handle_in(self, event: str, payload: Any, socket: ChannelSocket) -> Any:
+        if event == "ping":
+            return ok({"pong": True})
+        return await super().handle_in(event, payload, socket)
+
+
+class CustomSocket(UserSocket):
+    channels = [channel("user:*", CustomChannel)]
+
+
+async def test_subclass_overrides_keep_the_defaults_via_super(
+    schema: Schema, sessions: async_sessionmaker[Any], live: Dispatch
+) -> None:
+    [alice] = await add_users(sessions, schema, 1)
+    room = await (await client_for(live, alice, CustomSocket())).join(f"user:{alice}")
+    await room.assert_push("initial_state")
+    assert CustomChannel.joined == [f"user:{alice}"]
+    ref = await room.push("ping")
+    await room.assert_reply(ref, "ok", {"pong": True})
+    ref = await room.push("refresh_counters")
+    await room.assert_reply(ref, "ok")
+
+
+async def test_class_broadcast_helpers_version_their_values(
+    schema: Schema, sessions: async_sessionmaker[Any], live: Dispatch
+) -> None:
+    [alice] = await add_users(sessions, schema, 1)
+    room = await (await client_for(live, alice)).join(f"user:{alice}")
+    state = await room.assert_push("initial_state")
+    AppUserChannel.broadcast_counters(alice, {"pending_orders": 9})
+    pushed = await room.assert_push("counter_updated", {
+        "counter": "pending_orders", "value": 9,
+        "metadata": {"invalidate_queries": ["orders"]}, "version": ANY,
+    })
+    assert pushed["version"] > state["versions"]["pending_orders"]
+    AppUserChannel.broadcast_notification(alice, {"id": "x", "title": "hand-made"})
+    await room.assert_push("new_notification", {"id": "x", "title": "hand-made"})
+
+
+async def test_class_attribute_picks_the_dispatch(
+    schema: Schema, engine: AsyncEngine, live: Dispatch
+) -> None:
+    other = Dispatch(settings_for(schema), engine=engine)
+
+    class Pinned(UserChannel):
+        dispatch = live
+
+    assert Pinned.get_dispatch() is live
+    assert AppUserChannel.get_dispatch() is other  # no attribute: the most recent Dispatch

@@ -1,0 +1,70 @@
+"""The live badge: first paint from the database, then patches after commits, never backwards."""
+
+from __future__ import annotations
+
+from liveui.live import LiveBadge
+
+from .conftest import World
+
+
+async def test_first_paint_shows_the_counted_value(world: World) -> None:
+    alice = await world.add_user("alice")
+    await world.add_order(alice)
+    await world.add_order(alice)
+    await world.dispatch.wait_idle()
+    html = await world.harness.render(LiveBadge("pending_orders"), user_id=alice)
+    assert 'data-counter="pending_orders"' in html
+    assert '>2</span>' in html
+
+
+async def test_commit_in_another_session_patches_the_badge(world: World) -> None:
+    alice = await world.add_user("alice")
+    tab = await world.harness.open(alice, LiveBadge("pending_orders"))
+    first = await tab.next_patch()  # the page showed no etag: a full render
+    assert first.text("liveui-badge-pending_orders") == "0"
+    await world.add_order(alice)
+    patch = await tab.next_patch()
+    assert patch.ids == ["liveui-badge-pending_orders"]
+    assert patch.element("liveui-badge-pending_orders").oob == "true"
+    assert patch.text("liveui-badge-pending_orders") == "1"
+
+
+async def test_stale_versions_are_dropped(world: World) -> None:
+    alice = await world.add_user("alice")
+    badge = LiveBadge("pending_orders")
+    tab = await world.harness.open(alice, badge, etags={badge.id: "0"})
+    topic = f"user:{alice}"
+    held = tab.session.components[badge.id].state["version"]
+    world.harness.endpoint.broadcast(
+        topic, "counter_updated", {"counter": "pending_orders", "value": 5, "version": held + 10}
+    )
+    assert (await tab.next_patch()).text(badge.id) == "5"
+    # An older version arriving late must not roll the value back.
+    world.harness.endpoint.broadcast(
+        topic, "counter_updated", {"counter": "pending_orders", "value": 3, "version": held + 9}
+    )
+    world.harness.endpoint.broadcast(
+        topic, "counter_updated", {"counter": "pending_orders", "value": 6, "version": held + 11}
+    )
+    assert (await tab.next_patch()).text(badge.id) == "6"
+
+
+async def test_hide_zero_and_label(world: World) -> None:
+    alice = await world.add_user("alice")
+    html = await world.harness.render(
+        LiveBadge("pending_orders", label="Pending", hide_zero=True), user_id=alice
+    )
+    assert " hidden" in html
+    assert 'aria-label="Pending: 0"' in html
+
+
+async def test_another_users_counter_does_not_reach_the_badge(world: World) -> None:
+    alice = await world.add_user("alice")
+    bob = await world.add_user("bob")
+    badge = LiveBadge("pending_orders")
+    tab = await world.harness.open(alice, badge, etags={badge.id: "0"})
+    await world.add_order(bob)
+    await world.dispatch.wait_idle()
+    await world.add_order(alice)
+    patch = await tab.next_patch()
+    assert patch.text(badge.id) == "1"  # the first patch is alice's own, bob's never came
