@@ -53,7 +53,8 @@ def describe_counters(
     if isinstance(source, DispatchSettings):
         counters = CounterRegistry(source).counters.values()
     elif isinstance(source, type):
-        counters = CounterRegistry(DispatchSettings(models=[source])).counters.values()
+        settings = DispatchSettings(models=[source])
+        counters = CounterRegistry(settings, check_audiences=False).counters.values()
     else:
         counters = source.registry.counters.values()
         if dialect is None and source.engine is not None:

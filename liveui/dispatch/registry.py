@@ -27,8 +27,9 @@ UNREAD_NOTIFICATIONS = "unread_notifications"
 
 
 class CounterRegistry:
-    def __init__(self, settings: DispatchSettings) -> None:
+    def __init__(self, settings: DispatchSettings, *, check_audiences: bool = True) -> None:
         self.settings = settings
+        self._check_audiences = check_audiences
         self._lock = threading.Lock()
         self._counters: dict[str, Counter] | None = None
         self._by_model: dict[type[Any], list[Counter]] = {}
@@ -80,7 +81,7 @@ class CounterRegistry:
         notification = self.settings.notification_model
         if notification is not None and UNREAD_NOTIFICATIONS not in found:
             found[UNREAD_NOTIFICATIONS] = bind(_unread_spec(notification), notification)
-        for c in found.values():
+        for c in found.values() if self._check_audiences else ():
             if c.audience != "user" and c.audience not in self.settings.audiences:
                 raise ConfigurationError(
                     f"counter {c.name!r} uses audience {c.audience!r}, which is not in "
