@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -75,7 +77,7 @@ def chromium_path() -> str:
 @pytest.fixture(scope="session")
 def node_path() -> str:
     path = shutil.which("node")
-    if path is None or not os.path.isdir("node_modules/phoenix"):
+    if path is None or not (ROOT / "node_modules" / "phoenix").is_dir():
         unavailable("node and node_modules/phoenix are needed (make setup installs them)")
         raise AssertionError("unreachable")
     return path

@@ -22,7 +22,7 @@ __all__ = [
     "serializer_for_vsn",
 ]
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 # A JSON `\uD800`-`\uDFFF` escape: the only way a lone surrogate gets into a decoded string.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")

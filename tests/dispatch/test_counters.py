@@ -317,3 +317,21 @@ async def test_loaders_filter_by_audience(
     assert await dispatch.counters.load_admin_counters() == {"admin_pending_orders": 2}
     values = await dispatch.counters.load_counter_values(str(admin))
     assert values["admin_pending_orders"].value == 2 and values["admin_pending_orders"].version > 0
+
+
+async def test_touch_recounts_after_a_bulk_statement(
+    schema: Schema, sessions: async_sessionmaker[Any], dispatch: Dispatch,
+    dispatch_broadcasts: BroadcastRecorder,
+) -> None:
+    from sqlalchemy import update
+
+    [alice] = await add_users(sessions, schema, 1)
+    async with sessions() as s:
+        s.add_all([schema.Order(user_id=alice) for _ in range(3)])
+        await s.commit()
+    await dispatch_broadcasts.assert_counter_broadcast(alice, "pending_orders", 3)
+    async with sessions() as s:
+        await s.execute(update(schema.Order).values(status="shipped"))  # bypasses the flush
+        dispatch.touch("pending_orders", [alice], session=s)
+        await s.commit()
+    await dispatch_broadcasts.assert_counter_broadcast(alice, "pending_orders", 0)

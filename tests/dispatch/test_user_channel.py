@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -44,7 +43,9 @@ async def live(
         await endpoint.stop()
 
 
-async def client_for(dispatch: Dispatch, user_id: Any, socket: Socket | None = None) -> SocketClient:
+async def client_for(
+    dispatch: Dispatch, user_id: Any, socket: Socket | None = None
+) -> SocketClient:
     assert dispatch.endpoint is not None
     return await connect(socket or UserSocket(), {"user_id": user_id}, endpoint=dispatch.endpoint)
 
@@ -115,7 +116,8 @@ async def test_client_requests(
 
     ref = await room.push("refresh_counters", {})
     got = await room.assert_reply(ref, "ok")
-    assert got["counters"]["unread_notifications"] == 2 and set(got["versions"]) == set(got["counters"])
+    assert got["counters"]["unread_notifications"] == 2
+    assert set(got["versions"]) == set(got["counters"])
 
     ref = await room.push("mark_notification_read", {"id": mine.id})
     await room.assert_reply(ref, "ok", {})

@@ -230,8 +230,9 @@ test("after the server restarts, the store reconnects and resyncs", async () => 
   await startServer();
   const state = await waitFor(alice, (s) => s.connection === "connected", "the resync");
   assert.equal(state.counters.pending_orders, 3);
+  assert.equal(state.counters.open_tickets, 0, "the server's value replaces the stale one");
   assert.equal(state.notifications.length, 3);
-  assert.deepEqual(invalidated, [{ keys: ["orders"], counters: ["pending_orders"] }]);
+  assert.deepEqual(invalidated, [{ keys: ["orders"], counters: ["open_tickets", "pending_orders"] }]);
   // Live again: a commit on the new server moves the counter.
   await post("/test/orders", { user_id: 1 });
   await waitFor(alice, (s) => s.counters.pending_orders === 4, "pending_orders = 4");

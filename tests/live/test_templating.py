@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jinja2
 import pytest
 from starlette.applications import Starlette
@@ -12,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
-from starlette.testclient import TestClient
 
 from liveui import Endpoint
 from liveui.live import LiveComponent, LiveUI
@@ -25,9 +25,9 @@ PAGE = """<html><head>{{ liveui_head() }}</head><body>
 </body></html>"""
 
 
-def _request(user: Any = None) -> Request:
-    return Request({"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b"",
-                    "user": user})
+def _request() -> Request:
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
+    return Request(scope)
 
 
 async def test_tags_render_real_values_after_prepare(world: World, tmp_path: Path) -> None:
@@ -75,7 +75,7 @@ def test_rendering_without_prepare_says_what_to_do() -> None:
         env.get_template("p.html").render()
 
 
-def test_anonymous_pages_render_no_live_parts() -> None:
+async def test_anonymous_pages_render_no_live_parts() -> None:
     live = LiveUI(endpoint=Endpoint(), secret_key="s", get_user_id=lambda r: None)
     templates = Jinja2Templates(env=jinja2.Environment(loader=jinja2.DictLoader({"p.html": PAGE})))
     live.install_templates(templates)
@@ -84,11 +84,13 @@ def test_anonymous_pages_render_no_live_parts() -> None:
         await live.prepare(request)
         return templates.TemplateResponse(request, "p.html")
 
-    with TestClient(Starlette(routes=[*live.routes, Route("/", home)])) as client:
-        html = client.get("/").text
+    app = Starlette(routes=[*live.routes, Route("/", home)])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        html = (await client.get("/")).text
         assert "data-counter" not in html and 'name="liveui"' not in html
-        assert client.get("/static/liveui/liveui.js").status_code == 200
-        assert client.get("/static/liveui/liveui.css").status_code == 200
+        assert (await client.get("/static/liveui/liveui.js")).status_code == 200
+        assert (await client.get("/static/liveui/liveui.css")).status_code == 200
 
 
 async def test_custom_components_are_mounted_by_prepare(world: World) -> None:

@@ -91,6 +91,15 @@ interface CounterUpdate {
 
 type JsonObject = { readonly [key: string]: unknown };
 
+// Working copies are keyed by string: with no counters declared, CounterName is `never`.
+type Numbers = { [name: string]: number };
+
+const INVALIDATES: { readonly [name: string]: readonly string[] | undefined } = COUNTER_INVALIDATES;
+
+function keysOf(name: CounterName): readonly string[] {
+  return INVALIDATES[name] ?? [];
+}
+
 function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -117,7 +126,7 @@ function parseUpdate(payload: unknown): CounterUpdate | null {
   const listed = isObject(metadata) ? metadata["invalidate_queries"] : undefined;
   const keys = Array.isArray(listed)
     ? listed.filter((key): key is string => typeof key === "string")
-    : COUNTER_INVALIDATES[name];
+    : keysOf(name);
   return { name, value, version, keys };
 }
 
@@ -165,8 +174,8 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
 
   function applyInitialState(payload: unknown): void {
     if (!isObject(payload)) return;
-    const counters: Record<CounterName, number> = { ...COUNTER_DEFAULTS };
-    const versions: Partial<Record<CounterName, number>> = {};
+    const counters: Numbers = { ...COUNTER_DEFAULTS };
+    const versions: Numbers = {};
     const values = isObject(payload["counters"]) ? payload["counters"] : {};
     const stamps = isObject(payload["versions"]) ? payload["versions"] : {};
     for (const [name, value] of Object.entries(values)) {
@@ -190,8 +199,14 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     const notifications = Array.isArray(list) ? list.filter(isNotification).slice(0, limit) : [];
     // After a reconnect, whatever moved while away must be refetched by query caches too.
     const moved = state.synced ? COUNTER_NAMES.filter((n) => counters[n] !== state.counters[n]) : [];
-    for (const name of moved) keys.push(...COUNTER_INVALIDATES[name]);
-    setState({ counters, versions, notifications, connection: "connected", synced: true });
+    for (const name of moved) keys.push(...keysOf(name));
+    setState({
+      counters: counters as Counters,
+      versions: versions as CounterVersions,
+      notifications,
+      connection: "connected",
+      synced: true,
+    });
     invalidate(keys, moved);
   }
 
@@ -323,8 +338,8 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
       const reply = await request("refresh_counters", {});
       if (!isObject(reply) || !isObject(reply["counters"])) return state.counters;
       const stamps = isObject(reply["versions"]) ? reply["versions"] : {};
-      const counters: Record<CounterName, number> = { ...state.counters };
-      const versions: Partial<Record<CounterName, number>> = { ...state.versions };
+      const counters: Numbers = { ...state.counters };
+      const versions: Numbers = { ...state.versions };
       for (const [name, value] of Object.entries(reply["counters"])) {
         const version = stamps[name];
         if (!isCounterName(name) || !isCount(value) || !isCount(version)) continue;
@@ -333,7 +348,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
         counters[name] = value;
         versions[name] = version;
       }
-      setState({ counters, versions });
+      setState({ counters: counters as Counters, versions: versions as CounterVersions });
       return state.counters;
     },
     onInvalidate(handler) {

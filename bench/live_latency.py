@@ -1,0 +1,144 @@
+"""Live-UI latency: commit-to-DOM-updated time in Chromium, for 200 counter updates.
+
+    python -m bench.live_latency [--updates 200] [--transport sse|ws]
+
+A real uvicorn serves a page with a live badge; each update commits an order through SQLAlchemy
+(the real Dispatch recounts and broadcasts), and a MutationObserver in the page timestamps the
+moment the badge shows the new value. Latency = DOM-updated time - the time right after commit
+(both wall clock on this machine). The last line is `p50_ms=<x> p99_ms=<y>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jinja2
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from liveui import Endpoint
+from liveui.dispatch import Dispatch, DispatchSettings, counter
+from liveui.live import LiveUI
+from liveui.testing import serve
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+PAGE = """<!doctype html><html><head><title>bench</title>{{ liveui_head() }}</head>
+<body>{{ live_badge("pending") }}</body></html>"""
+OBSERVE = """() => {
+  window.__seen = {};
+  const badge = document.querySelector('[data-counter="pending"]').parentNode;
+  new MutationObserver(() => {
+    const el = document.querySelector('[data-counter="pending"]');
+    const v = el && el.textContent;
+    if (v && !(v in window.__seen)) { window.__seen[v] = performance.timeOrigin + performance.now(); }
+  }).observe(badge, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(20), default="")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    __counters__ = [
+        counter("pending", where=lambda: Order.status == "pending", owner=lambda: Order.user_id)
+    ]
+
+
+def build(db: Path, transport: str) -> Starlette:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{db}")
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    endpoint = Endpoint()
+    dispatch = Dispatch(DispatchSettings(models=[Order], user_model=User, coalesce_window=0.0),
+                        engine=engine, endpoint=endpoint)
+    dispatch.install(sessions)
+    live = LiveUI(endpoint=endpoint, dispatch=dispatch, secret_key="bench",
+                  transport="ws" if transport == "ws" else "sse", get_user_id=lambda r: 1)
+    env = jinja2.Environment(loader=jinja2.DictLoader({"page.html": PAGE}), autoescape=True)
+    live.install_templates(env)
+
+    async def page(request: Request) -> Response:
+        await live.prepare(request)
+        return HTMLResponse(env.get_template("page.html").render(request=request))
+
+    async def setup(request: Request) -> Response:
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        async with sessions() as s:
+            s.add(User(id=1))
+            await s.commit()
+        return JSONResponse({})
+
+    async def commit(request: Request) -> Response:
+        async with sessions() as s:
+            s.add(Order(user_id=1))
+            await s.commit()
+        return JSONResponse({"t": time.time() * 1000})
+
+    return Starlette(
+        routes=[*live.routes, Route("/", page), Route("/setup", setup, methods=["POST"]),
+                Route("/commit", commit, methods=["POST"])],
+        lifespan=live.lifespan,
+    )
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--updates", type=int, default=200)
+    parser.add_argument("--transport", choices=["sse", "ws"], default="sse")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    with tempfile.TemporaryDirectory() as tmp, serve(
+        build(Path(tmp) / "bench.db", args.transport), timeout_graceful_shutdown=1
+    ) as server, sync_playwright() as pw, httpx.Client(base_url=server.url) as client:
+        client.post("/setup").raise_for_status()
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(server.url + "/")
+        page.wait_for_function("window.liveui && window.liveui.lastEventId() !== null")
+        page.evaluate(OBSERVE)
+        latencies: list[float] = []
+        for i in range(1, args.updates + 1):
+            committed: Any = client.post("/commit").json()["t"]
+            page.wait_for_function(f"window.__seen['{i}'] !== undefined", timeout=10_000)
+            latencies.append(page.evaluate(f"window.__seen['{i}']") - committed)
+        browser.close()
+    print(f"transport={args.transport} updates={len(latencies)} "
+          f"mean_ms={statistics.fmean(latencies):.2f} max_ms={max(latencies):.2f}")
+    print(f"p50_ms={percentile(latencies, 0.5):.2f} p99_ms={percentile(latencies, 0.99):.2f}")
+
+
+if __name__ == "__main__":
+    main()

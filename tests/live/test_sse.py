@@ -1,0 +1,108 @@
+"""The SSE endpoint over a real uvicorn: ids on every patch, Last-Event-ID replay, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import jinja2
+from starlette.applications import Starlette
+
+from liveui import Endpoint
+from liveui.live import LiveComponent, LiveUI
+from liveui.live.specs import encode_specs
+from liveui.live.token import make_token
+from liveui.pubsub import Broadcast
+from liveui.testing import serve
+
+
+class Counter(LiveComponent):
+    name = "test_sse_counter"
+    template = "c.html"
+
+    async def mount(self, ctx: Any) -> None:
+        self.state.setdefault("n", 0)
+
+    def topics(self, user_id: Any) -> list[str]:
+        return ["sse-test"]
+
+    def handle_info(self, message: Broadcast) -> bool:
+        self.state = {"n": message.payload}
+        return True
+
+
+async def _events(response: httpx.Response) -> AsyncIterator[dict[str, str]]:
+    event: dict[str, str] = {}
+    async for line in response.aiter_lines():
+        if not line:
+            if event:
+                yield event
+            event = {}
+            continue
+        key, _, value = line.partition(":")
+        event[key] = event.get(key, "") + value.lstrip(" ")
+
+
+def _app() -> tuple[Starlette, LiveUI]:
+    live = LiveUI(endpoint=Endpoint(), secret_key="k", get_user_id=lambda r: None)
+    live.install_templates(jinja2.Environment(loader=jinja2.DictLoader(
+        {"c.html": '<i id="{{ id }}" {{ attrs }}>{{ state.n }}</i>'}
+    )))
+    return Starlette(routes=live.routes, lifespan=live.lifespan), live
+
+
+async def _next_patch(events: AsyncIterator[dict[str, str]]) -> dict[str, str]:
+    async with asyncio.timeout(5):
+        async for event in events:
+            if event.get("event") == "patch" and "<i " in event.get("data", ""):
+                return event
+    raise AssertionError("stream ended")
+
+
+async def test_stream_replays_after_last_event_id() -> None:
+    app, live = _app()
+    _, token = make_token("k", 7)
+    specs = encode_specs([Counter().spec()])
+    with serve(app, timeout_graceful_shutdown=1) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            params = {"token": token, "c": specs}
+            async with client.stream("GET", "/liveui/sse", params=params) as response:
+                assert response.status_code == 200
+                events = _events(response)
+                first = await _next_patch(events)  # no etag given: a full render
+                assert ">0</i>" in first["data"] and first["id"]
+                live.endpoint.broadcast("sse-test", "tick", 1)
+                second = await _next_patch(events)
+                assert ">1</i>" in second["data"]
+            await asyncio.sleep(0)
+            live.endpoint.broadcast("sse-test", "tick", 2)  # missed while disconnected
+            headers = {"Last-Event-ID": second["id"]}
+            async with client.stream("GET", "/liveui/sse", params=params, headers=headers) as again:
+                replayed = await _next_patch(_events(again))
+                assert ">2</i>" in replayed["data"]
+                assert replayed["id"].split("-")[0] == second["id"].split("-")[0]
+
+
+async def test_refusals_are_clear() -> None:
+    app, _ = _app()
+    _, token = make_token("k", 7)
+    with serve(app, timeout_graceful_shutdown=1) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            missing = await client.get("/liveui/sse")
+            assert missing.status_code == 403 and "missing_token" in missing.text
+            _, other = make_token("another-secret", 7)
+            assert (await client.get("/liveui/sse", params={"token": other})).status_code == 403
+            bad = await client.get("/liveui/sse", params={"token": token, "c": "!!"})
+            assert bad.status_code == 400
+            unknown = encode_specs([{"c": "no_such_component", "p": {}}])
+            bad = await client.get("/liveui/sse", params={"token": token, "c": unknown})
+            assert bad.status_code == 400 and "no_such_component" in bad.text
+            spec = json.dumps(Counter().spec())
+            post = await client.post(
+                "/liveui/event", data={"event": "x", "spec": spec},
+                headers={"X-LiveUI-Token": token},
+            )
+            assert post.status_code == 400 and "does not handle" in post.text
