@@ -18,6 +18,7 @@ from .channels import (
     reply,
     stop,
 )
+from .dispatch import Dispatch, DispatchSettings, UserChannel, counter, notification_model
 from .pubsub import Backend, Hub, MemoryBackend, backend_from_url
 from .tokens import TokenError, TokenExpired, TokenInvalid, TokenMissing
 
@@ -29,6 +30,8 @@ __all__ = [
     "ChannelSettings",
     "ChannelSocket",
     "ConnectInfo",
+    "Dispatch",
+    "DispatchSettings",
     "Endpoint",
     "Hub",
     "MemoryBackend",
@@ -39,10 +42,13 @@ __all__ = [
     "TokenExpired",
     "TokenInvalid",
     "TokenMissing",
+    "UserChannel",
     "__version__",
     "backend_from_url",
     "channel",
+    "counter",
     "error",
+    "notification_model",
     "ok",
     "reply",
     "stop",

@@ -49,7 +49,7 @@ def verify(secret: str, token: str | None, *, max_age: float, salt: str = "liveu
     if not isinstance(token, str):
         raise TokenInvalid("token is not a string")
     try:
-        return _serializer(secret, salt).loads(token, max_age=max_age)
+        return _serializer(secret, salt).loads(token, max_age=int(max_age))
     except SignatureExpired as exc:
         raise TokenExpired(f"token expired ({exc})") from None
     except BadSignature:

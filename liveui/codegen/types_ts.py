@@ -120,5 +120,6 @@ def render_types(schema: SdkSchema) -> str:
         if field.doc:
             fields.append(f"  /** {field.doc} */")
         fields.append(f"  {property_name(field.name)}: {field.ts_type};")
-    head = _HEAD.replace("@TYPES@", union(NOTIFICATION_TYPES)).replace("@FIELDS@", "\n".join(fields))
+    head = _HEAD.replace("@TYPES@", union(NOTIFICATION_TYPES))
+    head = head.replace("@FIELDS@", "\n".join(fields))
     return head + _BODY

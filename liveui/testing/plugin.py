@@ -2,6 +2,7 @@
 
 Fixtures:
 - `channel_endpoint`: a started `Endpoint` on an in-memory hub, stopped after the test.
+- `dispatch_broadcasts`: records what dispatch broadcasts (`assert_counter_broadcast(...)`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 
 from ..channels.endpoint import Endpoint
+from .dispatch import dispatch_broadcasts
 
-__all__ = ["channel_endpoint"]
+__all__ = ["channel_endpoint", "dispatch_broadcasts"]
 
 
 @pytest_asyncio.fixture

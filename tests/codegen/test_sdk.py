@@ -43,7 +43,9 @@ def test_counters_ts_declares_names_audiences_defaults_and_keys(rendered: dict[s
     assert "export function isCounterName(value: unknown): value is CounterName {" in text
 
 
-def test_write_changes_no_byte_when_nothing_changed(tmp_path: Path, rendered: dict[str, str]) -> None:
+def test_write_changes_no_byte_when_nothing_changed(
+    tmp_path: Path, rendered: dict[str, str]
+) -> None:
     assert write_sdk(tmp_path, rendered) == list(SDK_FILES)
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
     assert write_sdk(tmp_path, rendered) == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from sqlalchemy.orm import DeclarativeBase
 
 from liveui.codegen import notification_fields, render_sdk, schema_from_dispatch, write_sdk
@@ -13,6 +12,7 @@ from liveui.dispatch import Dispatch, DispatchSettings, notification_model
 
 from .conftest import GOLDEN
 from .typescript import ROOT, compile_ts, run_tsc
+
 
 class Base(DeclarativeBase):
     pass
