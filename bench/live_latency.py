@@ -45,7 +45,9 @@ OBSERVE = """() => {
   new MutationObserver(() => {
     const el = document.querySelector('[data-counter="pending"]');
     const v = el && el.textContent;
-    if (v && !(v in window.__seen)) { window.__seen[v] = performance.timeOrigin + performance.now(); }
+    if (v && !(v in window.__seen)) {
+      window.__seen[v] = performance.timeOrigin + performance.now();
+    }
   }).observe(badge, {subtree: true, childList: true, characterData: true});
 }"""
 
@@ -101,7 +103,7 @@ def build(db: Path, transport: str) -> Starlette:
         return JSONResponse({"t": time.time() * 1000})
 
     return Starlette(
-        routes=[*live.routes, Route("/", page), Route("/setup", setup, methods=["POST"]),
+        routes=[*live.routes(), Route("/", page), Route("/setup", setup, methods=["POST"]),
                 Route("/commit", commit, methods=["POST"])],
         lifespan=live.lifespan,
     )

@@ -20,14 +20,13 @@ from starlette.templating import Jinja2Templates
 
 from liveui import Endpoint, UserChannel
 from liveui.dispatch import Dispatch, DispatchSettings
-from liveui.live import LiveUI
+from liveui.live import LiveUI, static_dir
 from liveui.pubsub import Hub, backend_from_url
-from liveui.paths import static_dir
 
 from . import pages
 from .config import DemoConfig
 from .db import make_async_engine, make_sessionmaker
-from .models import Base, CartItem, Order, ResellerRequest, Ticket, User
+from .models import Base, CartItem, Notification, Order, ResellerRequest, Ticket, User
 from .seed import seed
 from .simulation import Simulator
 from .sockets import UserSocket, default_channels
@@ -53,6 +52,7 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
             models=[Order, CartItem, Ticket, ResellerRequest],
             user_model=User,
             audiences={"admin": User.is_admin.is_(True)},
+            notification_model=Notification,
         ),
         engine=engine,
         endpoint=endpoint,
@@ -73,7 +73,6 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
-            await conn.run_sync(dispatch.metadata.create_all)
         if await seed(sessions, dispatch):
             log.info("demo: seeded users alice, bob, carol and admin (password: demo)")
         async with endpoint.lifespan(), live.lifespan():
@@ -85,9 +84,9 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
 
     routes: list[Any] = [
         *pages.routes(),
-        *live.routes(),
+        *live.routes(static=False),
         endpoint.mount("/socket", socket),
-        Mount("/static/liveui", app=StaticFiles(directory=str(static_dir() / "liveui")), name="liveui-static"),
+        Mount("/static/liveui", app=StaticFiles(directory=str(static_dir())), name="liveui-static"),
         Mount("/static/demo", app=StaticFiles(directory=str(HERE / "static")), name="demo-static"),
     ]
     app = Starlette(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from liveui.dispatch import counter
+from liveui.dispatch import counter, notification_model
 
 __all__ = [
     "Base",
@@ -20,6 +20,7 @@ __all__ = [
     "ResellerRequest",
     "Ticket",
     "User",
+    "Notification",
     "hash_password",
     "verify_password",
 ]
@@ -113,6 +114,10 @@ class ResellerRequest(Base):
         counter("admin_pending_reseller_requests", where=lambda: ResellerRequest.status == "pending",
                 audience="admin", invalidates=["admin"]),
     ]
+
+
+Notification = notification_model(Base, user_fk="users.id")
+"""liveui's in-app notifications, in the demo's own metadata (and migrations)."""
 
 
 def hash_password(password: str, salt: str | None = None) -> str:

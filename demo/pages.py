@@ -13,7 +13,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from liveui import LiveComponent
+
 from . import services
+from .components import ActivityFeed
 from .auth import check_csrf, csrf_token, current_user_id, log_in, log_out, require_user
 from .models import CartItem, Order, ResellerRequest, Ticket, User
 from .sockets import ROOM_MEMBERS, socket_token
@@ -25,10 +28,12 @@ def live_user_id(request: Request) -> str | None:
     return current_user_id(request)
 
 
-async def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+async def render(
+    request: Request, name: str, context: dict[str, Any], status: int = 200, *components: LiveComponent
+) -> Response:
     state = request.app.state
     user = context.get("user")
-    await state.live.prepare(request)
+    await state.live.prepare(request, *components)
     base = {
         "request": request,
         "csrf_token": csrf_token(request) if "session" in request.scope else "",
@@ -94,7 +99,7 @@ async def logout(request: Request) -> Response:
 
 async def dashboard(request: Request) -> Response:
     user = await require_user(request)
-    return await render(request, "dashboard.html", {"user": user})
+    return await render(request, "dashboard.html", {"user": user}, 200, ActivityFeed())
 
 
 async def orders_page(request: Request) -> Response:

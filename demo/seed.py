@@ -55,7 +55,9 @@ async def seed(sessions: async_sessionmaker[AsyncSession], dispatch: Any = None)
                                       title="Order #2 completed" if user is alice else "Profile verified",
                                       message="Thanks for shopping with us.",
                                       action_label="View orders", action_url="/orders")
-                await dispatch.notify(session, user.id, type="warning", title="Password expires soon",
-                                      message="Change it within 14 days.", read=True)
+                old = await dispatch.notify(session, user.id, type="warning",
+                                            title="Password expires soon",
+                                            message="Change it within 14 days.")
+                old.read = True
         await session.commit()
     return True

@@ -19,7 +19,9 @@ from .channels import (
     stop,
 )
 from .dispatch import Dispatch, DispatchSettings, UserChannel, counter, notification_model
+from .live import LiveBadge, LiveComponent, LiveSession, LiveSettings, LiveUI, NotificationDropdown
 from .pubsub import Backend, Hub, MemoryBackend, backend_from_url
+from .templating import install_templates
 from .tokens import TokenError, TokenExpired, TokenInvalid, TokenMissing
 
 __version__ = "0.1.0"
@@ -34,7 +36,13 @@ __all__ = [
     "DispatchSettings",
     "Endpoint",
     "Hub",
+    "LiveBadge",
+    "LiveComponent",
+    "LiveSession",
+    "LiveSettings",
+    "LiveUI",
     "MemoryBackend",
+    "NotificationDropdown",
     "Reply",
     "Socket",
     "Stop",
@@ -48,6 +56,7 @@ __all__ = [
     "channel",
     "counter",
     "error",
+    "install_templates",
     "notification_model",
     "ok",
     "reply",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,11 @@ def _gen_ts(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         print(f"liveui gen ts: {exc}", file=sys.stderr)
         return 2
+    except Exception:  # the app's own code failed while loading: show where, then say so
+        traceback.print_exc()
+        print(f"liveui gen ts: loading {args.app or args.dispatch} failed (traceback above)",
+              file=sys.stderr)
+        return 2
     source = f"--app {args.app}" if args.dispatch is None else f"--dispatch {args.dispatch}"
     rendered = render_sdk(schema, f"liveui gen ts {source} --out {args.out}")
     out = Path(args.out)
@@ -38,7 +44,11 @@ def _gen_ts(args: argparse.Namespace) -> int:
             return 1
         print(f"liveui gen ts: {out} is up to date")
         return 0
-    changed = write_sdk(out, rendered)
+    try:
+        changed = write_sdk(out, rendered)
+    except OSError as exc:
+        print(f"liveui gen ts: cannot write {out}: {exc}", file=sys.stderr)
+        return 2
     print(f"liveui gen ts: wrote {', '.join(changed)}" if changed else f"liveui gen ts: {out} "
           "is up to date")
     return 0

@@ -111,6 +111,9 @@ class _Tags:
         if page.anonymous:
             return Markup("")
         badge = LiveBadge(name, label=label, hide_zero=hide_zero, id=id)
+        unique = page.unique_id(badge.id)
+        if unique != badge.id:  # the same counter twice on the page: patch both elements
+            badge = LiveBadge(name, label=label, hide_zero=hide_zero, id=unique)
         badge.set_from(page.counters)
         return Markup(badge.render(self.live.renderer))
 

@@ -11,7 +11,7 @@
         await live.prepare(request)                 # loads counters + notifications once
         return templates.TemplateResponse(request, "home.html")
 
-    app = Starlette(routes=[*live.routes, Route("/", home)], lifespan=live.lifespan)
+    app = Starlette(routes=[*live.routes(), Route("/", home)], lifespan=live.lifespan)
 """
 
 from __future__ import annotations
@@ -139,9 +139,9 @@ class LiveUI:
         return read_token(self.secret_key, token, max_age=self.settings.token_max_age)
 
     # serving ---------------------------------------------------------------------------------
-    @property
-    def routes(self) -> list[BaseRoute]:
-        """The SSE and WebSocket endpoints, the action endpoint and the static files."""
+    def routes(self, *, static: bool = True) -> list[BaseRoute]:
+        """The SSE and WebSocket endpoints, the action endpoint and (unless `static=False`,
+        when the app serves `static_dir()` itself) the static files at `static_url`."""
         from .actions import event_endpoint
         from .sse import sse_endpoint
         from .websocket import websocket_endpoint
@@ -155,12 +155,15 @@ class LiveUI:
         async def ws(websocket: Any) -> None:
             await websocket_endpoint(self, websocket)
 
-        return [
+        routes: list[BaseRoute] = [
             Route(self.url("sse"), sse, methods=["GET"], name="liveui-sse"),
             WebSocketRoute(self.url("ws"), ws, name="liveui-ws"),
             Route(self.url("event"), event, methods=["POST"], name="liveui-event"),
-            Mount(self.settings.static_url, app=StaticFiles(directory=static_dir()), name="liveui"),
         ]
+        if static:
+            files = StaticFiles(directory=static_dir())
+            routes.append(Mount(self.settings.static_url, app=files, name="liveui"))
+        return routes
 
     async def start(self) -> None:
         await self.endpoint.start()

@@ -101,6 +101,16 @@ class LiveComponent:
             f' data-live-etag="{self.etag()}"'
         )
 
+    def event_vals(self, event: str, **extra: str) -> str:
+        """JSON for `hx-vals` on a button that sends `event` to this component's `handle_event`:
+
+            <button hx-post="{{ liveui_event_url }}" hx-vals='{{ event_vals("clear") }}'
+                    hx-swap="none">Clear</button>
+        """
+        return json.dumps(
+            {"component": self.id, "spec": json.dumps(self.spec()), "event": event, **extra}
+        )
+
     # lifecycle -------------------------------------------------------------------------------
     def topics(self, user_id: Any) -> list[str]:
         """Pub/sub topics whose broadcasts reach `handle_info` (the user's own by default)."""
@@ -119,7 +129,13 @@ class LiveComponent:
 
     # rendering -------------------------------------------------------------------------------
     def context(self) -> dict[str, Any]:
-        return {"id": self.id, "state": self.state, "params": self.params, "attrs": self.attrs()}
+        return {
+            "id": self.id,
+            "state": self.state,
+            "params": self.params,
+            "attrs": self.attrs(),
+            "event_vals": self.event_vals,
+        }
 
     def render(self, renderer: Renderer) -> str:
         """The whole component, for first paint."""

@@ -57,10 +57,13 @@ class LiveContext:
         async with self._lock:
             if self._notifications is None or wanted > self.notification_limit:
                 self.notification_limit = wanted
-                dispatch = self._require_dispatch()
-                self._notifications = list(
-                    await dispatch.notifications.load_recent(self.user_id, limit=wanted)
-                )
+                notifications = self._require_dispatch().notifications
+                if not getattr(notifications, "configured", True):
+                    self._notifications = []  # the app keeps no notifications: none to show
+                else:
+                    self._notifications = list(
+                        await notifications.load_recent(self.user_id, limit=wanted)
+                    )
             return self._notifications[: limit or wanted]
 
     def preload(

@@ -7,7 +7,6 @@ item falling off the end is deleted. The bell's count is its own `LiveBadge` com
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -110,11 +109,6 @@ class NotificationDropdown(LiveComponent):
             raise EventRejected(404, "no such notification") from None
 
     # rendering -------------------------------------------------------------------------------
-    def _vals(self, event: str, **extra: str) -> str:
-        return json.dumps(
-            {"component": self.id, "spec": json.dumps(self.spec()), "event": event, **extra}
-        )
-
     def _item(self, renderer: Renderer, notification: dict[str, Any]) -> Fragment:
         item_id = self.item_id(notification)
         html = renderer.render(
@@ -122,7 +116,7 @@ class NotificationDropdown(LiveComponent):
             n=notification,
             item_id=item_id,
             action_url=safe_url(notification.get("actionUrl")),
-            vals=self._vals("mark_read", id=str(notification.get("id"))),
+            vals=self.event_vals("mark_read", id=str(notification.get("id"))),
         )
         return Fragment(item_id, html, container=f"{self.id}-list")
 
@@ -149,5 +143,5 @@ class NotificationDropdown(LiveComponent):
             list_html=Markup(self._list(renderer).html),
             empty_html=Markup(self._empty(renderer).html),
             bell_badge=Markup(bell_badge),
-            mark_all_vals=self._vals("mark_all_read"),
+            mark_all_vals=self.event_vals("mark_all_read"),
         )

@@ -26,6 +26,17 @@ class LivePage:
     notifications: list[dict[str, Any]] = field(default_factory=list)
     notification_limit: int = 0
     components: dict[str, LiveComponent] = field(default_factory=dict)
+    rendered_ids: set[str] = field(default_factory=set)
+    """Element ids the tags already rendered, so a repeated badge gets an id of its own."""
+
+    def unique_id(self, wanted: str) -> str:
+        """`wanted`, or `wanted-2`, `wanted-3`… when the page already has that id."""
+        candidate, n = wanted, 1
+        while candidate in self.rendered_ids:
+            n += 1
+            candidate = f"{wanted}-{n}"
+        self.rendered_ids.add(candidate)
+        return candidate
 
     @property
     def anonymous(self) -> bool:

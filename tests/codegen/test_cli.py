@@ -83,3 +83,13 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["gen", "ts", "--out", "x"])
     assert exc.value.code == 2
     assert "one of the arguments --app --dispatch is required" in capsys.readouterr().err
+
+
+def test_an_unwritable_out_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("keep me")
+    assert main(["gen", "ts", "--app", "tests.codegen.app:app", "--out", str(blocker)]) == 2
+    assert f"cannot write {blocker}" in capsys.readouterr().err
+    assert blocker.read_text() == "keep me"

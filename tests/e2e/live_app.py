@@ -131,7 +131,7 @@ def build_app(db_path: Path, transport: str = "sse") -> App:
 
     app = Starlette(
         routes=[
-            *live.routes,
+            *live.routes(),
             Route("/", home),
             Route("/login/{user_id:int}", login),
             Route("/test/orders/{user_id:int}", add_order, methods=["POST"]),

@@ -68,3 +68,17 @@ async def test_another_users_counter_does_not_reach_the_badge(world: World) -> N
     await world.add_order(alice)
     patch = await tab.next_patch()
     assert patch.text(badge.id) == "1"  # the first patch is alice's own, bob's never came
+
+
+async def test_many_sessions_share_one_render_per_state(world: World) -> None:
+    users = [await world.add_user(f"u{i}") for i in range(5)]
+    renderer = world.harness.live.renderer
+    tabs = [await world.harness.open(u, LiveBadge("pending_orders")) for u in users]
+    for tab in tabs:
+        await tab.next_patch()
+    misses = renderer.misses
+    for u in users:  # every user's count goes 0 -> 1: five sessions, one render of "1"
+        await world.add_order(u)
+    for tab in tabs:
+        assert (await tab.next_patch()).text("liveui-badge-pending_orders") == "1"
+    assert renderer.misses == misses + 1

@@ -51,7 +51,7 @@ def _app() -> tuple[Starlette, LiveUI]:
     live.install_templates(jinja2.Environment(loader=jinja2.DictLoader(
         {"c.html": '<i id="{{ id }}" {{ attrs }}>{{ state.n }}</i>'}
     )))
-    return Starlette(routes=live.routes, lifespan=live.lifespan), live
+    return Starlette(routes=live.routes(), lifespan=live.lifespan), live
 
 
 async def _next_patch(events: AsyncIterator[dict[str, str]]) -> dict[str, str]:

@@ -84,7 +84,7 @@ async def test_anonymous_pages_render_no_live_parts() -> None:
         await live.prepare(request)
         return templates.TemplateResponse(request, "p.html")
 
-    app = Starlette(routes=[*live.routes, Route("/", home)])
+    app = Starlette(routes=[*live.routes(), Route("/", home)])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         html = (await client.get("/")).text

@@ -1,0 +1,65 @@
+"""The demo's own live component, written the way any app would write one.
+
+`ActivityFeed` keeps, per tab, the last few things that happened to the user since the page was
+opened (counter changes, new notifications) and offers a "Clear" button: server-held state,
+`handle_info` for dispatch events, `handle_event` for a user action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from liveui import LiveComponent
+from liveui.live import LiveContext
+from liveui.pubsub import Broadcast
+
+__all__ = ["ActivityFeed"]
+
+LABELS = {
+    "pending_orders": "Pending orders",
+    "cart_items": "Items in cart",
+    "active_tickets": "Open tickets",
+    "unread_notifications": "Unread notifications",
+    "admin_pending_orders": "Pending orders (all users)",
+    "admin_pending_reseller_requests": "Reseller requests",
+}
+
+
+class ActivityFeed(LiveComponent):
+    name = "activity_feed"
+    template = "activity_feed.html"
+
+    def __init__(self, limit: int = 6, id: str | None = None) -> None:
+        if not isinstance(limit, int) or not 1 <= limit <= 20:
+            raise TypeError("limit must be an integer from 1 to 20")
+        params: dict[str, Any] = {"limit": limit}
+        if id is not None:
+            params["id"] = id
+        super().__init__(**params)
+        self.state = {"items": []}
+
+    async def mount(self, ctx: LiveContext) -> None:
+        self.state = {"items": []}  # "since you opened this page"
+
+    def handle_info(self, message: Broadcast) -> bool:
+        payload = message.payload if isinstance(message.payload, dict) else {}
+        if message.event == "counter_updated":
+            name = str(payload.get("counter", ""))
+            text = f"{LABELS.get(name, name)}: now {payload.get('value')}"
+        elif message.event == "new_notification":
+            text = f"New notification: {payload.get('title', '')}"
+        elif message.event == "all_notifications_read":
+            text = "All notifications marked as read"
+        else:
+            return False
+        at = datetime.now(UTC).strftime("%H:%M:%S")
+        items = [{"text": text, "at": at}, *self.state["items"]][: int(self.params["limit"])]
+        self.state = {"items": items}
+        return True
+
+    async def handle_event(self, event: str, data: Mapping[str, Any], ctx: LiveContext) -> None:
+        if event != "clear":
+            await super().handle_event(event, data, ctx)
+        self.state = {"items": []}
