@@ -5,10 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 VENDOR := static/liveui/vendor
+SPA := demo/spa
 
 .PHONY: setup demo test lint test-only screenshots chromium clean
 
-setup: $(VENV)/.installed $(VENDOR)/.installed
+setup: $(VENV)/.installed $(VENDOR)/.installed $(SPA)/dist/.built
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +29,11 @@ $(VENDOR)/.installed: node_modules/.installed
 	cp node_modules/htmx-ext-ws/dist/ws.min.js $(VENDOR)/htmx-ext-ws.min.js
 	cp node_modules/phoenix/priv/static/phoenix.min.js $(VENDOR)/phoenix.min.js
 	cp node_modules/phoenix/priv/static/phoenix.mjs $(VENDOR)/phoenix.mjs
+	touch $@
+
+# The demo's React page (/spa), built with Vite from the pinned npm packages; dist/ is ignored.
+$(SPA)/dist/.built: node_modules/.installed $(SPA)/index.html $(SPA)/vite.config.mjs $(shell find $(SPA)/src -type f)
+	node_modules/.bin/vite build $(SPA) --logLevel warn
 	touch $@
 
 chromium:

@@ -88,6 +88,7 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
         endpoint.mount("/socket", socket),
         Mount("/static/liveui", app=StaticFiles(directory=str(static_dir())), name="liveui-static"),
         Mount("/static/demo", app=StaticFiles(directory=str(HERE / "static")), name="demo-static"),
+        Mount("/spa/assets", app=StaticFiles(directory=str(pages.SPA_DIST / "assets"), check_dir=False), name="spa-assets"),
     ]
     app = Starlette(
         routes=routes,

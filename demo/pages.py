@@ -5,8 +5,10 @@ badges and notifications live on top."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+from markupsafe import escape
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -21,7 +23,7 @@ from .auth import check_csrf, csrf_token, current_user_id, log_in, log_out, requ
 from .models import CartItem, Order, ResellerRequest, Ticket, User
 from .sockets import ROOM_MEMBERS, socket_token
 
-__all__ = ["EXCEPTION_HANDLERS", "live_user_id", "routes"]
+__all__ = ["EXCEPTION_HANDLERS", "SPA_DIST", "live_user_id", "routes"]
 
 
 def live_user_id(request: Request) -> str | None:
@@ -162,9 +164,22 @@ async def chat_page(request: Request) -> Response:
     return await render(request, "chat.html", {"user": user, "member": member})
 
 
+SPA_DIST = Path(__file__).resolve().parent / "spa" / "dist"
+
+
 async def spa_page(request: Request) -> Response:
+    """The React app (demo/spa, built by `make setup`), given its socket token in meta tags."""
     user = await require_user(request)
-    return await render(request, "spa.html", {"user": user})
+    index = SPA_DIST / "index.html"
+    if not index.is_file():
+        raise HTTPException(503, "The React app is not built; run `make setup`.")
+    token = socket_token(request.app.state.config.secret_key, user.id)
+    meta = (
+        f'<meta name="liveui-socket-token" content="{escape(token)}">'
+        f'<meta name="liveui-user-id" content="{escape(str(user.id))}">'
+    )
+    html = index.read_text().replace("</head>", meta + "</head>", 1)
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
 # actions ---------------------------------------------------------------------------------------

@@ -87,3 +87,9 @@ def node_path() -> str:
 def browser_type_launch_args(browser_type_launch_args: dict, chromium_path: str) -> dict:
     """pytest-playwright: launch Debian's Chromium, never a downloaded browser."""
     return {**browser_type_launch_args, "executable_path": chromium_path, "args": CHROMIUM_ARGS}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    for the rest of the session, which asyncio tests collected after it could not use."""
+    items.sort(key=lambda item: "tests/e2e/" in item.nodeid.replace("\\", "/") or "/e2e/" in str(item.path))

@@ -107,9 +107,7 @@ class LiveComponent:
             <button hx-post="{{ liveui_event_url }}" hx-vals='{{ event_vals("clear") }}'
                     hx-swap="none">Clear</button>
         """
-        return json.dumps(
-            {"component": self.id, "spec": json.dumps(self.spec()), "event": event, **extra}
-        )
+        return _EventVals(self.id, json.dumps(self.spec()))(event, **extra)
 
     # lifecycle -------------------------------------------------------------------------------
     def topics(self, user_id: Any) -> list[str]:
@@ -134,7 +132,7 @@ class LiveComponent:
             "state": self.state,
             "params": self.params,
             "attrs": self.attrs(),
-            "event_vals": self.event_vals,
+            "event_vals": _EventVals(self.id, json.dumps(self.spec())),
         }
 
     def render(self, renderer: Renderer) -> str:
@@ -150,6 +148,23 @@ class LiveComponent:
     def full_fragments(self, renderer: Renderer) -> list[Fragment]:
         """What to send when the page's copy is unknown (reconnect without replay)."""
         return self.fragments(renderer)
+
+
+class _EventVals:
+    """`event_vals(...)` for templates. Its str() names only the component, so contexts that
+    carry it stay cacheable by the renderer (a bound method's str() is unique per instance)."""
+
+    __slots__ = ("_id", "_spec")
+
+    def __init__(self, component_id: str, spec: str) -> None:
+        self._id = component_id
+        self._spec = spec
+
+    def __call__(self, event: str, **extra: str) -> str:
+        return json.dumps({"component": self._id, "spec": self._spec, "event": event, **extra})
+
+    def __str__(self) -> str:
+        return f"event_vals:{self._id}:{self._spec}"
 
 
 def component_types() -> dict[str, type[LiveComponent]]:

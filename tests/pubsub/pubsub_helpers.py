@@ -79,3 +79,7 @@ async def wait_until(
 
 def unique(prefix: str = "t") -> str:
     return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+ACROSS_NODES = pytest.mark.parametrize("backend_kind", ["redis", "postgres"], indirect=True)
+"""For behaviour that needs a second node: the memory backend reaches one process only."""

@@ -7,12 +7,11 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from pubsub_helpers import BackendFactory, Probe, unique
+from pubsub_helpers import ACROSS_NODES, BackendFactory, Probe, unique
 
 from liveui.pubsub import Hub
 
 HubFactory = Callable[[], Awaitable[Hub]]
-
 
 @pytest.fixture
 async def make_hub(make_backend: BackendFactory) -> AsyncIterator[HubFactory]:
@@ -68,11 +67,10 @@ async def test_exclude_skips_the_sender_only(make_hub: HubFactory) -> None:
     assert [m.exclude for m in listener.received] == [sender]
 
 
+@ACROSS_NODES
 async def test_two_hubs_on_one_server_deliver_exactly_once(
     make_hub: HubFactory, backend_kind: str
 ) -> None:
-    if backend_kind == "memory":
-        pytest.skip("the memory backend reaches one process only")
     a, b = await make_hub(), await make_hub()
     topic = unique("room:")
     on_a, on_b = Probe(), Probe()
@@ -93,11 +91,10 @@ async def test_two_hubs_on_one_server_deliver_exactly_once(
     assert on_b.events == [("from_a", {"n": 1}), ("from_b", {"n": 2}), ("end", {})]
 
 
+@ACROSS_NODES
 async def test_a_hub_without_subscribers_for_a_topic_ignores_it(
     make_hub: HubFactory, backend_kind: str
 ) -> None:
-    if backend_kind == "memory":
-        pytest.skip("the memory backend reaches one process only")
     a, b = await make_hub(), await make_hub()
     topic, left = unique("room:"), unique("room:")
     on_b = Probe()
@@ -112,11 +109,10 @@ async def test_a_hub_without_subscribers_for_a_topic_ignores_it(
     assert on_b.events == [("kept", {})]
 
 
+@ACROSS_NODES
 async def test_a_payload_other_nodes_cannot_read_is_refused(
     make_hub: HubFactory, backend_kind: str
 ) -> None:
-    if backend_kind == "memory":
-        pytest.skip("a single process never encodes payloads")
     hub = await make_hub()
     topic = unique("room:")
     probe = Probe()

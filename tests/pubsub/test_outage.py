@@ -19,6 +19,7 @@ from pubsub_helpers import Probe, unique, wait_until
 
 from liveui.pubsub import Hub
 from liveui.testing.server import free_port
+from tests.conftest import unavailable
 
 OUTBOX = 50
 BATCH = 16
@@ -53,7 +54,7 @@ class RedisServer:
 def redis_server() -> Iterator[RedisServer]:
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed")
+        unavailable("redis-server is not installed (Debian package redis-server)")
     server = RedisServer(binary, free_port())
     try:
         yield server

@@ -8,6 +8,7 @@ export const COUNTER_NAMES = [
   "admin_pending_reseller_requests",
   "cart_items",
   "pending_orders",
+  "unread_notifications",
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];
@@ -16,7 +17,7 @@ export type CounterName = (typeof COUNTER_NAMES)[number];
 export type Audience = "admin" | "user";
 
 /** Every query key a counter update may invalidate. */
-export type QueryKey = "admin" | "cart" | "orders" | "tickets";
+export type QueryKey = "admin" | "cart" | "notifications" | "orders" | "tickets";
 
 /** A value for every counter. */
 export type Counters = { readonly [K in CounterName]: number };
@@ -27,6 +28,7 @@ export const COUNTER_AUDIENCES: { readonly [K in CounterName]: Audience } = {
   "admin_pending_reseller_requests": "admin",
   "cart_items": "user",
   "pending_orders": "user",
+  "unread_notifications": "user",
 };
 
 /** What a client shows before the server's initial_state: 0 for every counter. */
@@ -36,6 +38,7 @@ export const COUNTER_DEFAULTS: Counters = {
   "admin_pending_reseller_requests": 0,
   "cart_items": 0,
   "pending_orders": 0,
+  "unread_notifications": 0,
 };
 
 /** The query keys each counter's updates invalidate (its `invalidates=[...]`). */
@@ -47,10 +50,11 @@ export const COUNTER_INVALIDATES: {
   "admin_pending_reseller_requests": ["admin"],
   "cart_items": ["cart"],
   "pending_orders": ["orders"],
+  "unread_notifications": ["notifications"],
 };
 
 /** The counter holding the unread notification count (null: notifications are off). */
-export const UNREAD_COUNTER: CounterName | null = null;
+export const UNREAD_COUNTER: CounterName | null = "unread_notifications";
 
 export function isCounterName(value: unknown): value is CounterName {
   return (
