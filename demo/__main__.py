@@ -21,9 +21,20 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    print(f"liveui demo on http://{args.host}:{args.port}  (log in as alice, bob, carol or admin; password: demo)", flush=True)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning",
-                ws="websockets-sansio", ws_per_message_deflate=False, timeout_graceful_shutdown=2)
+    print(
+        f"liveui demo on http://{args.host}:{args.port}"
+        "  (log in as alice, bob, carol or admin; password: demo)",
+        flush=True,
+    )
+    uvicorn.run(
+        create_app(),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        timeout_graceful_shutdown=2,
+    )
     return 0
 
 

@@ -31,7 +31,7 @@ from .seed import seed
 from .simulation import Simulator
 from .sockets import UserSocket, default_channels
 
-__all__ = ["app", "create_app"]
+__all__ = ["create_app"]  # and `app`, built on first access (see __getattr__ below)
 
 log = logging.getLogger("demo")
 
@@ -88,12 +88,22 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
         endpoint.mount("/socket", socket),
         Mount("/static/liveui", app=StaticFiles(directory=str(static_dir())), name="liveui-static"),
         Mount("/static/demo", app=StaticFiles(directory=str(HERE / "static")), name="demo-static"),
-        Mount("/spa/assets", app=StaticFiles(directory=str(pages.SPA_DIST / "assets"), check_dir=False), name="spa-assets"),
+        Mount(
+            "/spa/assets",
+            app=StaticFiles(directory=str(pages.SPA_DIST / "assets"), check_dir=False),
+            name="spa-assets",
+        ),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SessionMiddleware, secret_key=config.secret_key, same_site="lax",
-                               session_cookie="demo_session")],
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=config.secret_key,
+                same_site="lax",
+                session_cookie="demo_session",
+            )
+        ],
         lifespan=lifespan,
         exception_handlers=pages.EXCEPTION_HANDLERS,
     )

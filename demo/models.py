@@ -16,11 +16,11 @@ __all__ = [
     "Base",
     "CartItem",
     "ChatMessage",
+    "Notification",
     "Order",
     "ResellerRequest",
     "Ticket",
     "User",
-    "Notification",
     "hash_password",
     "verify_password",
 ]
@@ -66,10 +66,18 @@ class Order(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
     __counters__ = [
-        counter("pending_orders", where=lambda: Order.status == "pending",
-                owner=lambda: Order.user_id, invalidates=["orders"]),
-        counter("admin_pending_orders", where=lambda: Order.status == "pending",
-                audience="admin", invalidates=["orders", "admin"]),
+        counter(
+            "pending_orders",
+            where=lambda: Order.status == "pending",
+            owner=lambda: Order.user_id,
+            invalidates=["orders"],
+        ),
+        counter(
+            "admin_pending_orders",
+            where=lambda: Order.status == "pending",
+            audience="admin",
+            invalidates=["orders", "admin"],
+        ),
     ]
 
 
@@ -96,8 +104,12 @@ class Ticket(Base):
     inserted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __counters__ = [
-        counter("active_tickets", where=lambda: Ticket.status == "open",
-                owner=lambda: Ticket.user_id, invalidates=["tickets"]),
+        counter(
+            "active_tickets",
+            where=lambda: Ticket.status == "open",
+            owner=lambda: Ticket.user_id,
+            invalidates=["tickets"],
+        ),
     ]
 
 
@@ -111,8 +123,12 @@ class ResellerRequest(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
     __counters__ = [
-        counter("admin_pending_reseller_requests", where=lambda: ResellerRequest.status == "pending",
-                audience="admin", invalidates=["admin"]),
+        counter(
+            "admin_pending_reseller_requests",
+            where=lambda: ResellerRequest.status == "pending",
+            audience="admin",
+            invalidates=["admin"],
+        ),
     ]
 
 

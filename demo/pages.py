@@ -18,8 +18,8 @@ from starlette.routing import Route
 from liveui import LiveComponent
 
 from . import services
-from .components import ActivityFeed
 from .auth import check_csrf, csrf_token, current_user_id, log_in, log_out, require_user
+from .components import ActivityFeed
 from .models import CartItem, Order, ResellerRequest, Ticket, User
 from .sockets import ROOM_MEMBERS, socket_token
 
@@ -31,7 +31,11 @@ def live_user_id(request: Request) -> str | None:
 
 
 async def render(
-    request: Request, name: str, context: dict[str, Any], status: int = 200, *components: LiveComponent
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    status: int = 200,
+    *components: LiveComponent,
 ) -> Response:
     state = request.app.state
     user = context.get("user")
@@ -87,8 +91,16 @@ async def login_page(request: Request) -> Response:
         user = await log_in(request, username.strip().lower(), password)
         if user is not None:
             target = str(request.query_params.get("next") or "/")
-            return RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/", status_code=303)
-        return await render(request, "login.html", {"error": "Unknown user or wrong password.", "username": username}, 401)
+            return RedirectResponse(
+                target if target.startswith("/") and not target.startswith("//") else "/",
+                status_code=303,
+            )
+        return await render(
+            request,
+            "login.html",
+            {"error": "Unknown user or wrong password.", "username": username},
+            401,
+        )
     return await render(request, "login.html", {})
 
 
@@ -107,37 +119,49 @@ async def dashboard(request: Request) -> Response:
 async def orders_page(request: Request) -> Response:
     user = await require_user(request)
     async with request.app.state.sessions() as session:
-        orders = (await session.scalars(
-            select(Order).where(Order.user_id == user.id).order_by(Order.id.desc()).limit(100)
-        )).all()
+        orders = (
+            await session.scalars(
+                select(Order).where(Order.user_id == user.id).order_by(Order.id.desc()).limit(100)
+            )
+        ).all()
     return await render(request, "orders.html", {"user": user, "orders": orders})
 
 
 async def cart_page(request: Request) -> Response:
     user = await require_user(request)
     async with request.app.state.sessions() as session:
-        items = (await session.scalars(
-            select(CartItem).where(CartItem.user_id == user.id).order_by(CartItem.id)
-        )).all()
+        items = (
+            await session.scalars(
+                select(CartItem).where(CartItem.user_id == user.id).order_by(CartItem.id)
+            )
+        ).all()
     return await render(request, "cart.html", {"user": user, "items": items})
 
 
 async def tickets_page(request: Request) -> Response:
     user = await require_user(request)
     async with request.app.state.sessions() as session:
-        tickets = (await session.scalars(
-            select(Ticket).where(Ticket.user_id == user.id).order_by(Ticket.id.desc()).limit(100)
-        )).all()
+        tickets = (
+            await session.scalars(
+                select(Ticket)
+                .where(Ticket.user_id == user.id)
+                .order_by(Ticket.id.desc())
+                .limit(100)
+            )
+        ).all()
     return await render(request, "tickets.html", {"user": user, "tickets": tickets})
 
 
 async def reseller_page(request: Request) -> Response:
     user = await require_user(request)
     async with request.app.state.sessions() as session:
-        requests = (await session.scalars(
-            select(ResellerRequest).where(ResellerRequest.user_id == user.id)
-            .order_by(ResellerRequest.id.desc())
-        )).all()
+        requests = (
+            await session.scalars(
+                select(ResellerRequest)
+                .where(ResellerRequest.user_id == user.id)
+                .order_by(ResellerRequest.id.desc())
+            )
+        ).all()
     return await render(request, "reseller.html", {"user": user, "requests": requests})
 
 
@@ -146,16 +170,27 @@ async def admin_page(request: Request) -> Response:
     if not user.is_admin:
         raise HTTPException(403, "The admin area is for administrators.")
     async with request.app.state.sessions() as session:
-        orders = (await session.scalars(
-            select(Order).where(Order.status == "pending").order_by(Order.id)
-        )).all()
-        resellers = (await session.scalars(
-            select(ResellerRequest).where(ResellerRequest.status == "pending").order_by(ResellerRequest.id)
-        )).all()
+        orders = (
+            await session.scalars(select(Order).where(Order.status == "pending").order_by(Order.id))
+        ).all()
+        resellers = (
+            await session.scalars(
+                select(ResellerRequest)
+                .where(ResellerRequest.status == "pending")
+                .order_by(ResellerRequest.id)
+            )
+        ).all()
     simulator = request.app.state.simulator
-    return await render(request, "admin.html", {
-        "user": user, "orders": orders, "resellers": resellers, "simulating": simulator.running,
-    })
+    return await render(
+        request,
+        "admin.html",
+        {
+            "user": user,
+            "orders": orders,
+            "resellers": resellers,
+            "simulating": simulator.running,
+        },
+    )
 
 
 async def chat_page(request: Request) -> Response:
@@ -197,7 +232,9 @@ async def _cancel_order(request: Request, user: User, form: dict[str, Any]) -> s
 
 async def _complete_order(request: Request, user: User, form: dict[str, Any]) -> str:
     async with request.app.state.sessions() as session:
-        order = await services.complete_order(session, request.app.state.dispatch, _id(request), user)
+        order = await services.complete_order(
+            session, request.app.state.dispatch, _id(request), user
+        )
     return f"Order #{order.id} completed; {order.user.display_name} was notified."
 
 
@@ -259,7 +296,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if user_id is not None:
         async with request.app.state.sessions() as session:
             user = await session.get(User, int(user_id))
-    return await render(request, "error.html", {"user": user, "status": exc.status_code, "detail": exc.detail}, exc.status_code)
+    return await render(
+        request,
+        "error.html",
+        {"user": user, "status": exc.status_code, "detail": exc.detail},
+        exc.status_code,
+    )
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {HTTPException: http_error}

@@ -28,13 +28,22 @@ __all__ = [
 ]
 
 PRODUCTS = [
-    ("Ergonomic keyboard", 8900), ("4K monitor", 32900), ("USB-C dock", 15900),
-    ("Noise-cancelling headset", 19900), ("Standing desk", 54900), ("Webcam", 7900),
-    ("Laptop stand", 4900), ("Wireless mouse", 3900),
+    ("Ergonomic keyboard", 8900),
+    ("4K monitor", 32900),
+    ("USB-C dock", 15900),
+    ("Noise-cancelling headset", 19900),
+    ("Standing desk", 54900),
+    ("Webcam", 7900),
+    ("Laptop stand", 4900),
+    ("Wireless mouse", 3900),
 ]
 SUBJECTS = [
-    "Invoice shows the wrong address", "Delivery is late", "Cannot reset my password",
-    "Question about bulk pricing", "Item arrived damaged", "Need a VAT receipt",
+    "Invoice shows the wrong address",
+    "Delivery is late",
+    "Cannot reset my password",
+    "Question about bulk pricing",
+    "Item arrived damaged",
+    "Need a VAT receipt",
 ]
 
 
@@ -69,10 +78,16 @@ async def cancel_order(session: AsyncSession, dispatch: Any, order_id: int, acto
         raise ActionError(f"Order #{order.id} is already {order.status}.", 409)
     order.status = "cancelled"
     if actor.id != order.user_id:
-        await _notify(dispatch, session, order.user_id, type="warning",
-                      title=f"Order #{order.id} was cancelled",
-                      message=f"Your order for {order.item} was cancelled by our team.",
-                      action_label="View orders", action_url="/orders")
+        await _notify(
+            dispatch,
+            session,
+            order.user_id,
+            type="warning",
+            title=f"Order #{order.id} was cancelled",
+            message=f"Your order for {order.item} was cancelled by our team.",
+            action_label="View orders",
+            action_url="/orders",
+        )
     await session.commit()
     return order
 
@@ -86,10 +101,16 @@ async def complete_order(session: AsyncSession, dispatch: Any, order_id: int, ac
     if order.status != "pending":
         raise ActionError(f"Order #{order.id} is already {order.status}.", 409)
     order.status = "completed"
-    await _notify(dispatch, session, order.user_id, type="success",
-                  title=f"Order #{order.id} completed",
-                  message=f"Your {order.item} is on its way.",
-                  action_label="View orders", action_url="/orders")
+    await _notify(
+        dispatch,
+        session,
+        order.user_id,
+        type="success",
+        title=f"Order #{order.id} completed",
+        message=f"Your {order.item} is on its way.",
+        action_label="View orders",
+        action_url="/orders",
+    )
     await session.commit()
     return order
 
@@ -148,9 +169,15 @@ async def approve_reseller(
     if request is None or request.status != "pending":
         raise ActionError("No such pending request.", 404)
     request.status = "approved"
-    await _notify(dispatch, session, request.user_id, type="success",
-                  title="Reseller access approved",
-                  message="You can now order at reseller prices.",
-                  action_label="See details", action_url="/reseller")
+    await _notify(
+        dispatch,
+        session,
+        request.user_id,
+        type="success",
+        title="Reseller access approved",
+        message="You can now order at reseller prices.",
+        action_label="See details",
+        action_url="/reseller",
+    )
     await session.commit()
     return request

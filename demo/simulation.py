@@ -70,7 +70,9 @@ class Simulator:
                 await services.add_cart_item(session, user)
                 return f"{user.username} added to cart"
             if roll < 0.55:
-                item = await session.scalar(select(CartItem).where(CartItem.user_id == user.id).limit(1))
+                item = await session.scalar(
+                    select(CartItem).where(CartItem.user_id == user.id).limit(1)
+                )
                 if item is not None:
                     await services.remove_cart_item(session, item.id, user)
                     return f"{user.username} removed a cart item"
@@ -79,12 +81,16 @@ class Simulator:
                 return f"{user.username} opened a ticket"
             if roll < 0.75:
                 ticket = await session.scalar(
-                    select(Ticket).where(Ticket.user_id == user.id, Ticket.status == "open").limit(1))
+                    select(Ticket)
+                    .where(Ticket.user_id == user.id, Ticket.status == "open")
+                    .limit(1)
+                )
                 if ticket is not None:
                     await services.close_ticket(session, ticket.id, user)
                     return f"{user.username} closed a ticket"
             order = await session.scalar(
-                select(Order).where(Order.status == "pending").order_by(Order.id).limit(1))
+                select(Order).where(Order.status == "pending").order_by(Order.id).limit(1)
+            )
             if order is not None:
                 if random.random() < 0.8:
                     await services.complete_order(session, self.dispatch, order.id, admin)

@@ -109,7 +109,9 @@ class UserSocket(Socket):
         self.sessions = sessions
         self.channels = channels
 
-    async def connect(self, params: dict[str, Any], connect_info: ConnectInfo) -> dict[str, Any] | None:
+    async def connect(
+        self, params: dict[str, Any], connect_info: ConnectInfo
+    ) -> dict[str, Any] | None:
         token = params.get("token") or connect_info.auth_token
         try:
             user_id = verify_socket_token(self.secret, token if isinstance(token, str) else None)

@@ -41,7 +41,9 @@ def unavailable(what: str) -> None:
 def _reachable(url: str, default_port: int) -> bool:
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 2
+        ):
             return True
     except OSError:
         return False
@@ -89,7 +91,19 @@ def browser_type_launch_args(browser_type_launch_args: dict, chromium_path: str)
     return {**browser_type_launch_args, "executable_path": chromium_path, "args": CHROMIUM_ARGS}
 
 
+BROWSER_FIXTURES = frozenset({"page", "context", "browser", "browser_type", "playwright"})
+
+
+def _uses_a_browser(item: pytest.Item) -> bool:
+    return (
+        "/e2e/" in item.nodeid.replace("\\", "/")
+        or item.get_closest_marker("e2e") is not None
+        or bool(BROWSER_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
-    for the rest of the session, which asyncio tests collected after it could not use."""
-    items.sort(key=lambda item: "tests/e2e/" in item.nodeid.replace("\\", "/") or "/e2e/" in str(item.path))
+    for the rest of the session, which asyncio tests collected after it could not use. Tests
+    that drive Playwright without its fixtures must live in tests/e2e/ or be marked `e2e`."""
+    items.sort(key=_uses_a_browser)

@@ -18,7 +18,9 @@ def test_missing(token: str | None) -> None:
         verify("s3cret", token, max_age=60)
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t + "x", lambda t: t[:-3], lambda t: "garbage", lambda t: t.upper()])
+@pytest.mark.parametrize(
+    "mangle", [lambda t: t + "x", lambda t: t[:-3], lambda t: "garbage", lambda t: t.upper()]
+)
 def test_invalid(mangle) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(TokenInvalid):
         verify("s3cret", mangle(sign("s3cret", "42")), max_age=60)

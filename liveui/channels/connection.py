@@ -160,8 +160,13 @@ class Connection:
             if self._strikes > self.settings.rate_burst:
                 self.close(CloseCode.POLICY, "rate limit exceeded")
             elif message.ref is not None:
-                self.send_reply(message.join_ref, message.ref, message.topic, "error",
-                                {"reason": "rate_limited"})
+                self.send_reply(
+                    message.join_ref,
+                    message.ref,
+                    message.topic,
+                    "error",
+                    {"reason": "rate_limited"},
+                )
             return
         self._strikes = 0
         event = message.event
@@ -198,8 +203,9 @@ class Connection:
     def _push(self, message: Inbound) -> None:
         process = self._current(message)
         if process is not None and not process.post_in(message) and message.ref is not None:
-            self.send_reply(process.join_ref, message.ref, message.topic, "error",
-                            {"reason": "overloaded"})
+            self.send_reply(
+                process.join_ref, message.ref, message.topic, "error", {"reason": "overloaded"}
+            )
 
     def _leave(self, message: Inbound) -> None:
         process = self.channels.get(message.topic)
@@ -221,8 +227,13 @@ class Connection:
             await self._remove(old, "duplicate_join")
             self._send_event(old.join_ref, old.join_ref, topic, "phx_close")
         if len(self.channels) >= self.settings.max_channels:
-            self.send_reply(message.join_ref, message.ref, topic, "error",
-                            {"reason": "too many channels joined"})
+            self.send_reply(
+                message.join_ref,
+                message.ref,
+                topic,
+                "error",
+                {"reason": "too many channels joined"},
+            )
             return
         try:
             channel = channel_cls()
@@ -271,11 +282,18 @@ class Connection:
         ser = self.serializer
         payload = {"reason": "channel_crash"}
         if ser.vsn.startswith("2"):
-            frame: Frame = _json_frame([process.join_ref, process.join_ref, process.topic,
-                                        "phx_error", payload])
+            frame: Frame = _json_frame(
+                [process.join_ref, process.join_ref, process.topic, "phx_error", payload]
+            )
         else:
-            frame = _json_frame({"topic": process.topic, "event": "phx_error", "payload": payload,
-                                 "ref": process.join_ref})
+            frame = _json_frame(
+                {
+                    "topic": process.topic,
+                    "event": "phx_error",
+                    "payload": payload,
+                    "ref": process.join_ref,
+                }
+            )
         self.send(frame)
 
 

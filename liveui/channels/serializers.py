@@ -187,7 +187,10 @@ def _decode_binary(data: bytes) -> Inbound:
         offset += length
     join_ref, ref, topic, event = fields
     return Inbound(
-        join_ref or None, ref or None, _check_name(topic, "topic"), _check_name(event, "event"),
+        join_ref or None,
+        ref or None,
+        _check_name(topic, "topic"),
+        _check_name(event, "event"),
         data[offset:],
     )
 

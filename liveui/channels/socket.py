@@ -1,14 +1,14 @@
 """The app-facing socket behaviour: authenticate a connection and route its topics.
 
-    class UserSocket(Socket):
-        channels = [channel("room:*", RoomChannel), channel("user:*", UserChannel)]
+class UserSocket(Socket):
+    channels = [channel("room:*", RoomChannel), channel("user:*", UserChannel)]
 
-        async def connect(self, params, connect_info):
-            user_id = verify_token(params.get("token") or connect_info.auth_token)
-            return {"user_id": user_id} if user_id else None   # None refuses with HTTP 403
+    async def connect(self, params, connect_info):
+        user_id = verify_token(params.get("token") or connect_info.auth_token)
+        return {"user_id": user_id} if user_id else None   # None refuses with HTTP 403
 
-        def id(self, socket):
-            return f"users_socket:{socket.assigns['user_id']}"
+    def id(self, socket):
+        return f"users_socket:{socket.assigns['user_id']}"
 """
 
 from __future__ import annotations

@@ -93,8 +93,13 @@ class WebSocketTransport:
                 # not valid UTF-8): close so the client reconnects, instead of a silent socket.
                 log.error("liveui: could not send a frame, closing with 1011: %r", exc)
                 with contextlib.suppress(Exception):
-                    await send({"type": "websocket.close", "code": CloseCode.INTERNAL,
-                                "reason": "server could not send a frame"})
+                    await send(
+                        {
+                            "type": "websocket.close",
+                            "code": CloseCode.INTERNAL,
+                            "reason": "server could not send a frame",
+                        }
+                    )
             # A vanished peer: the read loop sees the disconnect and cleans up.
         finally:
             self._flushing = False

@@ -210,8 +210,9 @@ class Hub:
             try:
                 # "n" first: _on_backend_message recognises its own envelopes by this prefix;
                 # "s" keeps equal broadcasts distinct (PostgreSQL folds identical NOTIFYs).
-                envelope = _dumps({"n": self.node_id, "s": self._seq, "t": topic, "e": event,
-                                   "p": payload}).encode()
+                envelope = _dumps(
+                    {"n": self.node_id, "s": self._seq, "t": topic, "e": event, "p": payload}
+                ).encode()
             except (TypeError, ValueError) as exc:
                 raise TypeError(
                     f"liveui: the payload of {event!r} on {topic!r} is not JSON-serializable: {exc}"
@@ -287,9 +288,12 @@ class Hub:
             if self._publish_outage.recovered():
                 backoff.reset()
             if outbox.dropped > self._drops_announced:
-                log.warning("liveui: %d broadcasts were dropped by the outbox (%s); asking "
-                            "the other nodes to resync", outbox.dropped - self._drops_announced,
-                            outbox.policy.value)
+                log.warning(
+                    "liveui: %d broadcasts were dropped by the outbox (%s); asking "
+                    "the other nodes to resync",
+                    outbox.dropped - self._drops_announced,
+                    outbox.policy.value,
+                )
                 self._drops_announced = outbox.dropped
                 outbox.put((CONTROL_CHANNEL, self._control("resync")))
 

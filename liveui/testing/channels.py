@@ -195,7 +195,9 @@ class SocketClient:
         """Feed a raw frame to the server, as a client would (for malformed-input tests)."""
         await self.connection.receive(frame)
 
-    async def join(self, topic: str, payload: Any = None, *, timeout: float = DEFAULT_TIMEOUT) -> ChannelClient:
+    async def join(
+        self, topic: str, payload: Any = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> ChannelClient:
         """Join `topic`; raises `JoinRefused` with the server's response when refused."""
         channel, reply = await self.join_reply(topic, payload, timeout=timeout)
         if reply["status"] != "ok":
@@ -229,7 +231,9 @@ class SocketClient:
 class ChannelClient:
     """A joined channel: push events and assert on what comes back."""
 
-    def __init__(self, client: SocketClient, topic: str, join_ref: str, probe: _BroadcastProbe) -> None:
+    def __init__(
+        self, client: SocketClient, topic: str, join_ref: str, probe: _BroadcastProbe
+    ) -> None:
         self.client = client
         self.topic = topic
         self.join_ref = join_ref
@@ -238,14 +242,18 @@ class ChannelClient:
     async def push(self, event: str, payload: Any = None) -> str:
         """Send an event; returns its ref for `assert_reply`."""
         ref = self.client.next_ref()
-        frame = json.dumps([self.join_ref, ref, self.topic, event, {} if payload is None else payload])
+        frame = json.dumps(
+            [self.join_ref, ref, self.topic, event, {} if payload is None else payload]
+        )
         await self.client.connection.receive(frame)
         return ref
 
     async def push_binary(self, event: str, payload: bytes) -> str:
         ref = self.client.next_ref()
         fields = [f.encode() for f in (self.join_ref, ref, self.topic, event)]
-        await self.client.connection.receive(bytes([0, *map(len, fields)]) + b"".join(fields) + payload)
+        await self.client.connection.receive(
+            bytes([0, *map(len, fields)]) + b"".join(fields) + payload
+        )
         return ref
 
     async def leave(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -253,7 +261,12 @@ class ChannelClient:
         await self.assert_reply(ref, "ok", timeout=timeout)
 
     async def assert_reply(
-        self, ref: str, status: str = "ok", response: Any = None, *, timeout: float = DEFAULT_TIMEOUT
+        self,
+        ref: str,
+        status: str = "ok",
+        response: Any = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> Any:
         """Wait for the reply to `ref`; check its status and (if given) its response."""
         frame = await self.client.inbox.take(
@@ -277,8 +290,12 @@ class ChannelClient:
     ) -> Any:
         """Wait for `event` pushed to this client on this topic (a push or a broadcast)."""
         frame = await self.client.inbox.take(
-            lambda f: not f.is_reply and f.topic == self.topic and f.event == event
-            and _matches(payload, f.payload),
+            lambda f: (
+                not f.is_reply
+                and f.topic == self.topic
+                and f.event == event
+                and _matches(payload, f.payload)
+            ),
             timeout,
         )
         if frame is None:
@@ -288,17 +305,21 @@ class ChannelClient:
             )
         return frame.payload
 
-    async def refute_push(
-        self, event: str, payload: Any = None, *, timeout: float = 0.1
-    ) -> None:
+    async def refute_push(self, event: str, payload: Any = None, *, timeout: float = 0.1) -> None:
         """Assert that no such push arrives within `timeout`."""
         frame = await self.client.inbox.take(
-            lambda f: not f.is_reply and f.topic == self.topic and f.event == event
-            and _matches(payload, f.payload),
+            lambda f: (
+                not f.is_reply
+                and f.topic == self.topic
+                and f.event == event
+                and _matches(payload, f.payload)
+            ),
             timeout,
         )
         if frame is not None:
-            raise AssertionError(f"unexpected push of {event!r} on {self.topic!r}: {frame.payload!r}")
+            raise AssertionError(
+                f"unexpected push of {event!r} on {self.topic!r}: {frame.payload!r}"
+            )
 
     async def assert_broadcast(
         self, event: str, payload: Any = None, *, timeout: float = DEFAULT_TIMEOUT

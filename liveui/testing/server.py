@@ -38,7 +38,9 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def serve(app: Any, *, port: int | None = None, timeout: float = 10.0, **config: Any) -> Iterator[LiveServer]:
+def serve(
+    app: Any, *, port: int | None = None, timeout: float = 10.0, **config: Any
+) -> Iterator[LiveServer]:
     """Serve `app` until the block ends; the server runs its own event loop in a thread."""
     port = port or free_port()
     options: dict[str, Any] = {

@@ -55,7 +55,9 @@ class EchoChannel(Channel):
 class EchoSocket(Socket):
     channels = [channel("room:*", EchoChannel), channel("exact", EchoChannel)]
 
-    async def connect(self, params: dict[str, Any], connect_info: ConnectInfo) -> dict[str, Any] | None:
+    async def connect(
+        self, params: dict[str, Any], connect_info: ConnectInfo
+    ) -> dict[str, Any] | None:
         if params.get("refuse"):
             return None
         return {"user": params.get("user", "anon"), "params": params}

@@ -46,7 +46,9 @@ async def test_replies(channel_endpoint: Endpoint) -> None:
     await room.assert_reply(await room.push("ping"), "ok", {"pong": True})
     await room.assert_reply(await room.push("status_only"), "ok", {})
     await room.assert_reply(await room.push("fail"), "error", {"reason": "nope"})
-    await room.assert_reply(await room.push("nonsense"), "error", {"reason": "unknown event", "event": "nonsense"})
+    await room.assert_reply(
+        await room.push("nonsense"), "error", {"reason": "unknown event", "event": "nonsense"}
+    )
 
 
 async def test_unmatched_topic_and_unjoined_topic(channel_endpoint: Endpoint) -> None:
@@ -60,7 +62,9 @@ async def test_unmatched_topic_and_unjoined_topic(channel_endpoint: Endpoint) ->
     assert frame.payload == {"status": "error", "response": {"reason": "unmatched topic"}}
 
 
-async def test_broadcast_reaches_everyone_and_broadcast_from_skips_sender(channel_endpoint: Endpoint) -> None:
+async def test_broadcast_reaches_everyone_and_broadcast_from_skips_sender(
+    channel_endpoint: Endpoint,
+) -> None:
     a = await (await connect(EchoSocket(), {"user": "a"}, endpoint=channel_endpoint)).join("room:1")
     b = await (await connect(EchoSocket(), {"user": "b"}, endpoint=channel_endpoint)).join("room:1")
     await a.push("shout", {"text": "hi"})
@@ -189,7 +193,7 @@ async def test_failure_messages_are_readable(channel_endpoint: Endpoint) -> None
     room = await (await connect(EchoSocket(), endpoint=channel_endpoint)).join("room:m")
     with pytest.raises(AssertionError, match=r"expected a push of 'never'.*welcome"):
         await room.assert_push("never", timeout=0.05)
-    with pytest.raises(AssertionError, match="expected 'ok'.*got 'error'"):
+    with pytest.raises(AssertionError, match=r"expected 'ok'.*got 'error'"):
         await room.assert_reply(await room.push("fail"), "ok")
     ref = await room.push("assign", {"x": 1})
     await room.assert_reply(ref, "ok", {"room": "m", "user": "anon", "params": ANY, "x": 1})

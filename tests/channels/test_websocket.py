@@ -39,8 +39,13 @@ async def test_v2_join_and_heartbeat(server: tuple[LiveServer, Endpoint]) -> Non
     srv, _ = server
     async with websockets.connect(f"{srv.ws_url}/socket/websocket?user=ann&vsn=2.0.0") as ws:
         await ws.send(json.dumps(["3", "3", "room:lobby", "phx_join", {}]))
-        assert await recv_json(ws) == ["3", "3", "room:lobby", "phx_reply",
-                                       {"status": "ok", "response": {"joined": "room:lobby"}}]
+        assert await recv_json(ws) == [
+            "3",
+            "3",
+            "room:lobby",
+            "phx_reply",
+            {"status": "ok", "response": {"joined": "room:lobby"}},
+        ]
         await ws.send(json.dumps([None, "7", "phoenix", "heartbeat", {}]))
         while (frame := await recv_json(ws))[1] != "7":
             pass
@@ -50,10 +55,24 @@ async def test_v2_join_and_heartbeat(server: tuple[LiveServer, Endpoint]) -> Non
 async def test_v1_serializer_when_vsn_missing(server: tuple[LiveServer, Endpoint]) -> None:
     srv, _ = server
     async with websockets.connect(f"{srv.ws_url}/socket/websocket") as ws:
-        await ws.send(json.dumps({"topic": "room:v1", "event": "phx_join", "payload": {}, "ref": "1", "join_ref": "1"}))
+        await ws.send(
+            json.dumps(
+                {
+                    "topic": "room:v1",
+                    "event": "phx_join",
+                    "payload": {},
+                    "ref": "1",
+                    "join_ref": "1",
+                }
+            )
+        )
         frame = await recv_json(ws)
-        assert frame == {"topic": "room:v1", "event": "phx_reply", "ref": "1",
-                         "payload": {"status": "ok", "response": {"joined": "room:v1"}}}
+        assert frame == {
+            "topic": "room:v1",
+            "event": "phx_reply",
+            "ref": "1",
+            "payload": {"status": "ok", "response": {"joined": "room:v1"}},
+        }
 
 
 @pytest.mark.parametrize("query", ["vsn=3.0.0", "refuse=1&vsn=2.0.0"])
@@ -85,7 +104,9 @@ async def test_auth_token_subprotocol_is_decoded_and_phoenix_echoed() -> None:
     assert seen == ["secret.token-1"]
 
 
-async def test_idle_connection_is_closed_by_the_shared_ticker(server: tuple[LiveServer, Endpoint]) -> None:
+async def test_idle_connection_is_closed_by_the_shared_ticker(
+    server: tuple[LiveServer, Endpoint],
+) -> None:
     srv, _ = server
     async with websockets.connect(f"{srv.ws_url}/socket/websocket?vsn=2.0.0") as ws:
         with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -94,7 +115,9 @@ async def test_idle_connection_is_closed_by_the_shared_ticker(server: tuple[Live
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "idle timeout")
 
 
-async def test_disconnect_by_socket_id_closes_with_1001(server: tuple[LiveServer, Endpoint]) -> None:
+async def test_disconnect_by_socket_id_closes_with_1001(
+    server: tuple[LiveServer, Endpoint],
+) -> None:
     srv, endpoint = server
     url = f"{srv.ws_url}/socket/websocket?vsn=2.0.0&user="
     async with websockets.connect(url + "kim") as kim, websockets.connect(url + "lee") as lee:

@@ -44,13 +44,22 @@ async def user_id(sessions: async_sessionmaker[AsyncSession], name: str) -> int:
     return uid
 
 
-async def login(socket: UserSocket, endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession], name: str) -> SocketClient:
+async def login(
+    socket: UserSocket, endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession], name: str
+) -> SocketClient:
     token = socket_token(SECRET, await user_id(sessions, name))
     return await connect(socket, {"token": token}, endpoint=endpoint)
 
 
-async def test_connect_needs_a_valid_token(socket: UserSocket, channel_endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession]) -> None:
-    for params in ({}, {"token": "forged"}, {"token": sign("other-secret", "1", salt="user socket")}, {"token": 5}):
+async def test_connect_needs_a_valid_token(
+    socket: UserSocket, channel_endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    for params in (
+        {},
+        {"token": "forged"},
+        {"token": sign("other-secret", "1", salt="user socket")},
+        {"token": 5},
+    ):
         with pytest.raises(ConnectRefused):
             await connect(socket, params, endpoint=channel_endpoint)
     client = await login(socket, channel_endpoint, sessions, "alice")
@@ -58,7 +67,9 @@ async def test_connect_needs_a_valid_token(socket: UserSocket, channel_endpoint:
     assert client.connection.socket_id == f"users_socket:{client.assigns['user_id']}"
 
 
-async def test_members_join_and_get_history_oldest_first(socket: UserSocket, channel_endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_members_join_and_get_history_oldest_first(
+    socket: UserSocket, channel_endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     alice = await login(socket, channel_endpoint, sessions, "alice")
     lobby = await alice.join("room:lobby")
     history = await lobby.assert_push("history")
@@ -67,14 +78,18 @@ async def test_members_join_and_get_history_oldest_first(socket: UserSocket, cha
     assert set(history["messages"][0]) == {"id", "body", "user_id", "inserted_at"}
 
 
-async def test_carol_is_not_a_member(socket: UserSocket, channel_endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_carol_is_not_a_member(
+    socket: UserSocket, channel_endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     carol = await login(socket, channel_endpoint, sessions, "carol")
     with pytest.raises(JoinRefused) as refused:
         await carol.join("room:lobby")
     assert refused.value.response == {"reason": "unauthorized"}
 
 
-async def test_new_msg_is_stored_and_broadcast_to_everyone(socket: UserSocket, channel_endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_new_msg_is_stored_and_broadcast_to_everyone(
+    socket: UserSocket, channel_endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     alice = await (await login(socket, channel_endpoint, sessions, "alice")).join("room:lobby")
     bob = await (await login(socket, channel_endpoint, sessions, "bob")).join("room:lobby")
     alice_id = str(await user_id(sessions, "alice"))
@@ -85,11 +100,25 @@ async def test_new_msg_is_stored_and_broadcast_to_everyone(socket: UserSocket, c
     # reply none: nothing comes back for that ref
     assert await alice.client.inbox.take(lambda f: f.ref == ref, 0.1) is None
     async with sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.body == "<b>hello</b>")) == 1
+        assert (
+            await session.scalar(
+                select(func.count())
+                .select_from(ChatMessage)
+                .where(ChatMessage.body == "<b>hello</b>")
+            )
+            == 1
+        )
 
 
-@pytest.mark.parametrize("payload", [{"body": ""}, {"body": "   "}, {"body": 42}, {}, {"body": "x" * 4001}, ["list"]])
-async def test_invalid_messages_are_refused_and_not_stored(socket: UserSocket, channel_endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession], payload: object) -> None:
+@pytest.mark.parametrize(
+    "payload", [{"body": ""}, {"body": "   "}, {"body": 42}, {}, {"body": "x" * 4001}, ["list"]]
+)
+async def test_invalid_messages_are_refused_and_not_stored(
+    socket: UserSocket,
+    channel_endpoint: Endpoint,
+    sessions: async_sessionmaker[AsyncSession],
+    payload: object,
+) -> None:
     alice = await (await login(socket, channel_endpoint, sessions, "alice")).join("room:lobby")
     async with sessions() as session:
         before = await session.scalar(select(func.count()).select_from(ChatMessage))
@@ -98,13 +127,19 @@ async def test_invalid_messages_are_refused_and_not_stored(socket: UserSocket, c
         assert await session.scalar(select(func.count()).select_from(ChatMessage)) == before
 
 
-async def test_longest_allowed_message(socket: UserSocket, channel_endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_longest_allowed_message(
+    socket: UserSocket, channel_endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     alice = await (await login(socket, channel_endpoint, sessions, "alice")).join("room:lobby")
     await alice.push("new_msg", {"body": "y" * 4000})
-    await alice.assert_push("new_msg", {"id": ANY, "body": "y" * 4000, "user_id": ANY, "inserted_at": ANY})
+    await alice.assert_push(
+        "new_msg", {"id": ANY, "body": "y" * 4000, "user_id": ANY, "inserted_at": ANY}
+    )
 
 
-async def test_typing_goes_to_others_only_and_ping(socket: UserSocket, channel_endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_typing_goes_to_others_only_and_ping(
+    socket: UserSocket, channel_endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     alice = await (await login(socket, channel_endpoint, sessions, "alice")).join("room:lobby")
     bob = await (await login(socket, channel_endpoint, sessions, "bob")).join("room:lobby")
     await alice.assert_reply(await alice.push("typing", {}), "ok", {})
