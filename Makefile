@@ -17,8 +17,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
+# `npm install --no-save` rather than `npm ci`: npm 11 leaves other platforms' optional packages
+# (rollup's native builds) out of the lock file and `npm ci` then refuses it; versions are pinned.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-save --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Browser packages come from the npm registry; they are copied, never committed.

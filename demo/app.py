@@ -75,11 +75,13 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
             await conn.run_sync(Base.metadata.create_all)
         if await seed(sessions, dispatch):
             log.info("demo: seeded users alice, bob, carol and admin (password: demo)")
-        async with endpoint.lifespan(), live.lifespan():
+        await dispatch.start()
+        async with live.lifespan():  # starts the endpoint (hub + shared ticker) too
             try:
                 yield
             finally:
                 await app.state.simulator.stop()
+                await dispatch.stop()  # finish pending counter recomputes first
         await engine.dispose()
 
     routes: list[Any] = [
