@@ -141,7 +141,7 @@ class CounterLoader:
         for c in counters:
             owner = None if c.is_global else user_id
             if c.name in counted:
-                out[c.name], _ = self.values.record(c.name, owner, int(counted[c.name]), started)
+                out[c.name] = self.values.peek(c.name, owner, int(counted[c.name]), started)
             else:
                 last = self.values.get(c.name, owner)
                 if last is not None:  # never invent a value: the last known, or nothing

@@ -59,6 +59,24 @@ async def test_rollback_broadcasts_nothing(
     assert dispatch_broadcasts.events() == []
 
 
+async def test_a_page_load_between_commit_and_recount_does_not_swallow_the_broadcast(
+    schema: Schema, sessions: async_sessionmaker[Any], dispatch: Dispatch,
+    dispatch_broadcasts: BroadcastRecorder,
+) -> None:
+    # A POST commits, the browser follows the redirect and the new page loads the new value
+    # before the commit's coalesced recount runs: the other open pages still need the update.
+    [alice] = await add_users(sessions, schema, 1)
+    before = await dispatch.counters.load_counter_values(alice)
+    async with sessions() as s:
+        s.add(schema.Order(user_id=alice))
+        await s.commit()
+    loaded = await dispatch.counters.load_counter_values(alice)  # inside the 20 ms window
+    assert loaded["pending_orders"].value == 1
+    assert loaded["pending_orders"].version > before["pending_orders"].version
+    update = await dispatch_broadcasts.assert_counter_broadcast(alice, "pending_orders", 1)
+    assert update["version"] >= loaded["pending_orders"].version
+
+
 async def test_moving_a_row_to_another_owner_updates_both(
     schema: Schema, sessions: async_sessionmaker[Any], dispatch: Dispatch,
     dispatch_broadcasts: BroadcastRecorder,
