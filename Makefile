@@ -45,7 +45,7 @@ demo: setup
 	$(PY) -m demo --port 8000
 
 lint: setup
-	$(VENV)/bin/ruff check liveui demo bench tests
+	$(VENV)/bin/ruff check liveui demo bench tests docs/examples
 	$(VENV)/bin/mypy
 
 test: setup chromium lint

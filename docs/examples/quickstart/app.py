@@ -69,7 +69,8 @@ live = LiveUI(
 
 async def home(request: Request) -> Response:
     await live.prepare(request)  # loads this user's counters and notifications once
-    return templates.TemplateResponse(request, "home.html", {"user": request.query_params.get("user")})
+    user = request.query_params.get("user")
+    return templates.TemplateResponse(request, "home.html", {"user": user})
 
 
 async def place_order(request: Request) -> Response:
