@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from demo.db import make_async_engine, make_sessionmaker
-from demo.models import Base, User
+from demo.models import Base
 from demo.seed import seed
 from demo.sockets import verify_socket_token
 
@@ -34,7 +34,9 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run(data_dir: Path, *args: str, secret: str | None = SECRET) -> subprocess.CompletedProcess[str]:
+def run(
+    data_dir: Path, *args: str, secret: str | None = SECRET
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LIVEUI_DEMO_DATA_DIR": str(data_dir)}
     env.pop("LIVEUI_DATABASE_URL", None)
     env.pop("LIVEUI_SECRET_KEY", None)
@@ -42,7 +44,11 @@ def run(data_dir: Path, *args: str, secret: str | None = SECRET) -> subprocess.C
         env["LIVEUI_SECRET_KEY"] = secret
     return subprocess.run(
         [sys.executable, "-m", "demo", "token", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -76,7 +82,9 @@ def test_unknown_user_fails_with_a_message(data_dir: Path) -> None:
     assert "mallory" in result.stderr
 
 
-def test_without_a_secret_the_development_secret_beside_the_database_is_used(data_dir: Path) -> None:
+def test_without_a_secret_the_development_secret_beside_the_database_is_used(
+    data_dir: Path,
+) -> None:
     result = run(data_dir, "bob", secret=None)
     assert result.returncode == 0, result.stderr
     secret = (data_dir / "secret_key").read_text().strip()
