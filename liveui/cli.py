@@ -1,6 +1,7 @@
 """The `liveui` command. Subcommands live in small `_add_*` functions so more can join:
 
     liveui gen ts --app myapp.main:app --out web/src/liveui [--check]
+    liveui counters --app myapp.main:app        # what is declared: "why does my badge not update?"
 """
 
 from __future__ import annotations
@@ -54,6 +55,43 @@ def _gen_ts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _counters(args: argparse.Namespace) -> int:
+    from .codegen import load_dispatch
+    from .dispatch.describe import describe_counters
+
+    try:
+        dispatch = load_dispatch(app=args.app, dispatch=args.dispatch)
+        infos = describe_counters(dispatch)
+    except ConfigurationError as exc:
+        print(f"liveui counters: {exc}", file=sys.stderr)
+        return 2
+    except Exception:
+        traceback.print_exc()
+        print(f"liveui counters: loading {args.app or args.dispatch} failed (traceback above)",
+              file=sys.stderr)
+        return 2
+    for info in infos:
+        owner = f"owner {info.owner}" if info.owner else f"global, audience {info.audience}"
+        print(f"{info.name}  ({info.model}, {owner})")
+        print(f"  counts   SELECT count(*) FROM {info.table} WHERE {info.where}")
+        print(f"  on       {', '.join(info.triggers)}"
+              + ("" if info.watched is None else f" (updates of {', '.join(info.watched)})"))
+        if info.invalidates:
+            print(f"  refetch  {', '.join(info.invalidates)}")
+        print(f"  index    {info.index}")
+    return 0
+
+
+def _add_counters(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    counters = commands.add_parser(
+        "counters", help="list the declared counters: filter as SQL, triggers, wanted index"
+    )
+    source = counters.add_mutually_exclusive_group(required=True)
+    source.add_argument("--app", help="the app as module:attr; its app.state.dispatch is used")
+    source.add_argument("--dispatch", help="a Dispatch as module:attr")
+    counters.set_defaults(run=_counters)
+
+
 def _add_gen(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen = commands.add_parser("gen", help="generate client code from the app's declarations")
     targets = gen.add_subparsers(dest="target", required=True, metavar="TARGET")
@@ -73,6 +111,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="liveui", description="liveui command-line tools")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_gen(commands)
+    _add_counters(commands)
     return root
 
 
