@@ -13,9 +13,11 @@ endpoint=endpoint)`, or a class attribute `dispatch = ...`). Override any method
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..channels.channel import Channel, HandlerResult
 from ..channels.channel_socket import ChannelSocket
@@ -24,12 +26,20 @@ from .broadcaster import COUNTER_UPDATED, NEW_NOTIFICATION, counter_payload, use
 from .dispatch import Dispatch
 from .errors import ConfigurationError, Forbidden, NotFound
 
-__all__ = ["AFTER_JOIN", "UserChannel"]
+if TYPE_CHECKING:
+    from ..channels.endpoint import Endpoint
+    from ..pubsub.hub import Hub
+
+__all__ = ["AFTER_JOIN", "RESYNC", "RESYNC_CONCURRENCY", "UserChannel"]
 
 log = logging.getLogger("liveui.dispatch")
 
 AFTER_JOIN = "liveui.dispatch:after_join"
 """The `send_info` message that makes the channel push `initial_state` after its join reply."""
+RESYNC = "liveui.dispatch:resync"
+"""The `send_info` message that makes a joined channel push a fresh `initial_state`."""
+RESYNC_CONCURRENCY = 4
+"""Channels of one node reloading at once in a resync, so they do not empty the database pool."""
 
 
 class UserChannel(Channel):
@@ -62,17 +72,42 @@ class UserChannel(Channel):
             log.warning("liveui.dispatch: refused join of %s by user %r", topic, user_id)
             return error({"reason": "unauthorized"})
         socket.send_info(AFTER_JOIN)  # queued: runs after the join reply went out
+        _NodeResync.ensure(socket.endpoint)
         return ok()
 
     async def handle_info(self, message: Any, socket: ChannelSocket) -> None:
         if message == AFTER_JOIN:
             await self.after_join(socket)
+        elif message == RESYNC:
+            async with _NodeResync.ensure(socket.endpoint).limit:
+                await self.resync(socket)
 
     async def after_join(self, socket: ChannelSocket) -> None:
         state = await self.get_dispatch(socket).channel_state(
             self.user_id(socket), notification_limit=self.notification_limit
         )
         socket.push("initial_state", state)
+
+    async def resync(self, socket: ChannelSocket) -> None:
+        """Messages may have been lost (a pub/sub outage ended): push a fresh `initial_state`."""
+        await self.after_join(socket)
+
+    async def terminate(self, reason: str, socket: ChannelSocket) -> None:
+        if not socket.endpoint.started:  # the endpoint is shutting down
+            _NodeResync.release(socket.endpoint)
+
+    @classmethod
+    def resync_all(cls, endpoint: Endpoint) -> int:
+        """Make every `UserChannel` joined on this node's `endpoint` reload and push a fresh
+        `initial_state` (each in its own mailbox, in order with its other work); returns how
+        many were asked. The hub calls this after a pub/sub outage."""
+        asked = 0
+        for connection in list(endpoint.connections):
+            for process in list(connection.channels.values()):
+                if isinstance(process.channel, UserChannel) and not process.stopped:
+                    process.socket.send_info(RESYNC)
+                    asked += 1
+        return asked
 
     async def handle_in(self, event: str, payload: Any, socket: ChannelSocket) -> HandlerResult:
         if event == "refresh_counters":
@@ -162,3 +197,37 @@ class UserChannel(Channel):
     def broadcast_counters(cls, user_id: Any, counters: Mapping[str, int]) -> None:
         for name, value in counters.items():
             cls.broadcast_counter(user_id, name, value)
+
+
+class _NodeResync:
+    """The one hub resync listener of an endpoint's `UserChannel`s, and their reload limit."""
+
+    _by_endpoint: ClassVar[weakref.WeakKeyDictionary[Any, _NodeResync]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        # A weak reference: the hub holds this listener, and the endpoint holds the hub.
+        self._endpoint = weakref.ref(endpoint)
+        self._hub: Hub = endpoint.hub
+        self.limit = asyncio.Semaphore(RESYNC_CONCURRENCY)
+        self._hub.on_resync(self)
+
+    @classmethod
+    def ensure(cls, endpoint: Endpoint) -> _NodeResync:
+        found = cls._by_endpoint.get(endpoint)
+        if found is None:
+            found = cls._by_endpoint[endpoint] = cls(endpoint)
+        return found
+
+    @classmethod
+    def release(cls, endpoint: Endpoint) -> None:
+        found = cls._by_endpoint.pop(endpoint, None)
+        if found is not None:
+            found._hub.remove_resync(found)
+
+    def __call__(self) -> None:
+        endpoint = self._endpoint()
+        if endpoint is not None:
+            asked = UserChannel.resync_all(endpoint)
+            log.info("liveui.dispatch: resync: %d user channel(s) reload their state", asked)

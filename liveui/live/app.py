@@ -166,9 +166,14 @@ class LiveUI:
         return routes
 
     async def start(self) -> None:
+        """Start the endpoint; after a pub/sub outage the hub resyncs every session."""
+        hub = self.endpoint.hub
+        hub.remove_resync(self.registry.resync_all)  # start() twice registers once
+        hub.on_resync(self.registry.resync_all)
         await self.endpoint.start()
 
     async def stop(self) -> None:
+        self.endpoint.hub.remove_resync(self.registry.resync_all)
         self.registry.close_all("server shutting down")
         await self.endpoint.stop()
 

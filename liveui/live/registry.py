@@ -1,11 +1,13 @@
 """`SessionRegistry`: the live sessions of this process, by session id.
 
 Its one periodic check runs on the endpoint's shared ticker: heartbeats for quiet connections and
-freeing sessions whose tab has been gone longer than the grace period.
+freeing sessions whose tab has been gone longer than the grace period. `resync_all` is the one
+pub/sub resync listener of the node's live sessions (registered by `LiveUI.start`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -70,6 +72,30 @@ class SessionRegistry:
     def close_all(self, reason: str) -> None:
         for session in list(self.sessions.values()):
             self.discard(session, reason)
+
+    async def resync_all(self) -> None:
+        """Re-mount every session from the database and send what changed.
+
+        The hub runs this after a pub/sub outage, when broadcasts may have been lost. Sessions
+        waiting for their tab to reconnect are included, so a replay brings the repaired state.
+        At most `resync_concurrency` sessions reload at once: thousands of tabs must not empty
+        the database pool at the same moment.
+        """
+        sessions = [s for s in self.sessions.values() if not s.closed]
+        log.info("liveui: resync: %d live session(s) reload their state", len(sessions))
+        pending = iter(sessions)
+
+        async def worker() -> None:
+            for session in pending:
+                if session.closed:
+                    continue
+                try:
+                    await session.resync(full=False)
+                except Exception:
+                    log.exception("liveui: resync of %r failed", session)
+
+        workers = min(self.live.settings.resync_concurrency, len(sessions))
+        await asyncio.gather(*(worker() for _ in range(workers)))
 
     def check(self, now: float) -> None:
         """On the shared ticker: heartbeat quiet connections, free expired sessions."""

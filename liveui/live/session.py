@@ -17,7 +17,7 @@ import inspect
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..pubsub.broadcast import Broadcast
@@ -69,23 +69,32 @@ class LiveSession:
                 if not listeners:
                     hub.subscribe(topic, self)
                 listeners.append(component)
-        await self._remount(lambda c: etags.get(c.id) == c.etag())
 
-    async def resync(self) -> None:
-        """Reload everything from the database and re-render it all (replay was impossible)."""
-        await self._remount(lambda c: False)
+        def send(component: LiveComponent) -> None:
+            if etags.get(component.id) == component.etag():
+                self._seed(component)  # the page already shows exactly this
+            else:
+                self._push_full(component)
 
-    async def _remount(self, page_is_current: Any) -> None:
+        await self._remount(send)
+
+    async def resync(self, *, full: bool = True) -> None:
+        """Reload everything from the database and re-render it.
+
+        `full`: the page's copy is unknown (a reconnect that could not replay), so every fragment
+        is sent. Otherwise the page is current up to this session's last patch (a pub/sub outage
+        lost broadcasts, never patches), so only the fragments that changed are sent.
+        """
+        await self._remount(self._push_full if full else self.push)
+
+    async def _remount(self, send: Callable[[LiveComponent], None]) -> None:
         async with self._lock:
             self._busy += 1
             try:
                 ctx = self.live.context(self.user_id, session=self)
                 await asyncio.gather(*(c.mount(ctx) for c in self.components.values()))
                 for component in self.components.values():
-                    if page_is_current(component):
-                        self._seed(component)
-                    else:
-                        self._push_full(component)
+                    send(component)
             finally:
                 self._busy -= 1
             self._drain()

@@ -40,11 +40,19 @@ class LiveSettings:
     """Live components one page may declare; a longer spec list is refused with 400."""
     retry_ms: int = 1000
     """The SSE `retry:` the browser waits before reconnecting on its own."""
+    resync_concurrency: int = 4
+    """Sessions reloading from the database at once after a pub/sub outage (a resync)."""
 
     def __post_init__(self) -> None:
         if self.transport not in ("sse", "ws"):
             raise ValueError(f"liveui: transport must be 'sse' or 'ws', not {self.transport!r}")
-        limits = ("replay_buffer", "max_pending", "max_connections_per_session", "max_components")
+        limits = (
+            "replay_buffer",
+            "max_pending",
+            "max_connections_per_session",
+            "max_components",
+            "resync_concurrency",
+        )
         for name in limits:
             if getattr(self, name) < 1:
                 raise ValueError(f"liveui: LiveSettings.{name} must be at least 1")

@@ -1,0 +1,1 @@
+"""Several demo nodes acting as one: shared database, shared pub/sub, outages."""

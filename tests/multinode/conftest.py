@@ -1,0 +1,134 @@
+"""Fixtures of the multi-node suite: a fresh PostgreSQL database per module, demo nodes sharing
+it, alice's phoenix.js client and alice's live page, both on node B."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from demo.sockets import socket_token
+from tests.compat.bridge import PhoenixClient
+
+from .cluster import SECRET_KEY, DemoNode, ShopDatabase, ShopUser
+
+BADGE = "#liveui-badge-pending_orders"
+
+
+@pytest.fixture(scope="module")
+def shop_db(postgres_url: str) -> Iterator[ShopDatabase]:
+    database = ShopDatabase(postgres_url)
+    database.create()
+    try:
+        yield database
+    finally:
+        database.drop()
+
+
+@dataclass
+class Cluster:
+    a: DemoNode
+    b: DemoNode
+    db: ShopDatabase
+    pubsub_url: str
+
+    @property
+    def alice(self) -> int:
+        return self.db.user_id("alice")
+
+
+@contextlib.contextmanager
+def running_cluster(db: ShopDatabase, pubsub_url: str, log_dir: Path) -> Iterator[Cluster]:
+    """Nodes A and B on one database and one pub/sub backend. A starts first: it seeds the
+    users, and B finds them there."""
+    env = {
+        "LIVEUI_DATABASE_URL": db.url,
+        "LIVEUI_PUBSUB_URL": pubsub_url,
+        "LIVEUI_SECRET_KEY": SECRET_KEY,
+        "LIVEUI_DEMO_DATA_DIR": str(log_dir),
+        "LIVEUI_TRANSPORT": "sse",
+    }
+    a, b = DemoNode("a", env, log_dir), DemoNode("b", env, log_dir)
+    try:
+        a.start()
+        b.start()
+        yield Cluster(a, b, db, pubsub_url)
+    except BaseException:
+        print(f"--- node a ---\n{a.log()}\n--- node b ---\n{b.log()}")
+        raise
+    finally:
+        b.stop()
+        a.stop()
+
+
+@pytest.fixture
+def phoenix(node_path: str) -> Iterator[PhoenixClient]:
+    client = PhoenixClient(node_path)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def shop_users() -> Iterator[list[ShopUser]]:
+    """Closes the HTTP clients a test logs in (append them)."""
+    users: list[ShopUser] = []
+    try:
+        yield users
+    finally:
+        for user in users:
+            user.close()
+
+
+def join_user_channel(phoenix: PhoenixClient, node: DemoNode, user_id: int) -> dict[str, Any]:
+    """Connect alice's phoenix.js socket "s" to `node`, join `user:<id>` as channel "c" and
+    return the `initial_state` it receives."""
+    phoenix.open_socket(
+        "s",
+        node.socket_url,
+        params={"token": socket_token(SECRET_KEY, user_id)},
+        reconnectAfterMs=[200, 500, 1000],
+    )
+    phoenix.joined("c", "s", f"user:{user_id}")
+    state: dict[str, Any] = phoenix.wait("chan_msg", 10, channel="c", event="initial_state")
+    return state
+
+
+def pending_seen(phoenix: PhoenixClient) -> int | None:
+    """The pending_orders value the client holds now: the last `initial_state` or
+    `counter_updated` it received, in arrival order (as the SDK store applies them)."""
+    value = None
+    for event in phoenix.all("chan_msg", channel="c"):
+        payload = event["payload"]
+        if event["event"] == "initial_state":
+            value = payload["counters"]["pending_orders"]
+        elif event["event"] == "counter_updated" and payload["counter"] == "pending_orders":
+            value = payload["value"]
+    return value
+
+
+def open_live_page(page: Page, node: DemoNode, username: str = "alice") -> Locator:
+    """Log in through the form on `node`, wait for the live connection; return the badge."""
+    page.goto(node.url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(node.url + "/")
+    page.wait_for_function(
+        "window.liveui && window.liveui.source && window.liveui.source.readyState === 1",
+        timeout=10_000,
+    )
+    page.evaluate("window.__sameDocument = true")  # gone if anything reloads the page
+    badge = page.locator(BADGE)
+    expect(badge).to_be_attached()
+    return badge
+
+
+def same_document(page: Page) -> bool:
+    return page.evaluate("window.__sameDocument === true") is True
