@@ -74,7 +74,7 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
         if await seed(sessions, dispatch):
-            log.info("demo: seeded users alice, bob, carol and admin (password: demo)")
+            log.info("seeded users alice, bob, carol and admin (password: demo)")
         await dispatch.start()
         async with live.lifespan():  # starts the endpoint (hub + shared ticker) too
             try:
