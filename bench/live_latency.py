@@ -32,11 +32,8 @@ from liveui import Endpoint
 from liveui.dispatch import Dispatch, DispatchSettings, counter
 from liveui.live import LiveUI
 from liveui.testing import serve
+from liveui.testing.browser import CHROMIUM_ARGS
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 PAGE = """<!doctype html><html><head><title>bench</title>{{ liveui_head() }}</head>
 <body>{{ live_badge("pending") }}</body></html>"""
 OBSERVE = """() => {

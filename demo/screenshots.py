@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import argparse
 import base64
-import os
 import re
 import shutil
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from liveui.testing import free_port
+from liveui.testing.browser import CHROMIUM_ARGS
+
+from .process import DemoProcess
 
 __all__ = ["main"]
 
@@ -34,78 +30,18 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "images"
 SIZE = {"width": 1280, "height": 800}
 HALF = {"width": 636, "height": 760}  # one of two windows side by side, under a caption
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HIGHLIGHT = "el => { el.style.outline = '3px solid #f59e0b'; el.style.outlineOffset = '2px'; }"
 MARK_ROW = "el => { el.style.background = '#fef3c7'; }"
 
 
-class DemoProcess:
-    """`python -m demo --port N` with its own data directory, stoppable and restartable."""
-
-    def __init__(self, data_dir: Path, transport: str) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "LIVEUI_DEMO_DATA_DIR": str(data_dir),
-            "LIVEUI_SECRET_KEY": "screenshots-secret-key",
-            "LIVEUI_TRANSPORT": transport,
-        }
-        for name in ("LIVEUI_DATABASE_URL", "LIVEUI_PUBSUB_URL"):
-            self.env.pop(name, None)
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        log = (self.data_dir / "server.log").open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "demo", "--port", str(self.port)],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+def add_pending_order(demo: DemoProcess, username: str, item: str) -> None:
+    """Change the data behind the server's back (it is stopped)."""
+    with closing(sqlite3.connect(demo.data_dir / "demo.db", timeout=10)) as db, db:
+        db.execute(
+            "INSERT INTO orders (user_id, item, amount_cents, status, inserted_at)"
+            " SELECT id, ?, 4900, 'pending', CURRENT_TIMESTAMP FROM users WHERE username = ?",
+            (item, username),
         )
-        log.close()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"the demo exited; see {self.data_dir / 'server.log'}")
-            try:
-                with urllib.request.urlopen(self.url + "/login", timeout=1):
-                    return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)  # polling a port: there is no event to wait on
-        raise SystemExit("the demo did not start within 20 s")
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-
-    def add_pending_order(self, username: str, item: str) -> None:
-        """Change the data behind the server's back (it is stopped)."""
-        with closing(sqlite3.connect(self.data_dir / "demo.db", timeout=10)) as db, db:
-            db.execute(
-                "INSERT INTO orders (user_id, item, amount_cents, status, inserted_at)"
-                " SELECT id, ?, 4900, 'pending', CURRENT_TIMESTAMP FROM users WHERE username = ?",
-                (item, username),
-            )
 
 
 class Walkthrough:
@@ -242,7 +178,7 @@ class Walkthrough:
         live(home)
         pending = int(badge_text(home, "pending_orders"))
         self.demo.stop()
-        self.demo.add_pending_order("alice", "Ordered while the server was down")
+        add_pending_order(self.demo, "alice", "Ordered while the server was down")
         self.demo.start()
         expect(home.locator('[data-counter="pending_orders"]').first).to_have_text(
             str(pending + 1), timeout=20_000
@@ -282,7 +218,7 @@ def open_bell(page: Page) -> None:
 @contextmanager
 def running_demo(transport: str) -> Iterator[DemoProcess]:
     with tempfile.TemporaryDirectory(prefix="liveui-screenshots-") as data_dir:
-        demo = DemoProcess(Path(data_dir), transport)
+        demo = DemoProcess(Path(data_dir), secret_key="screenshots-secret-key", transport=transport)
         demo.start()
         try:
             yield demo

@@ -3,7 +3,7 @@
 - `ShopDatabase`: a fresh PostgreSQL database per test module, its schema created here so user
   ids start at a random offset (Redis pub/sub ignores the database number: `user:<id>` topics
   must not meet those of a parallel run on the shared Redis).
-- `DemoNode`: `python -m demo --port N` in a subprocess, its output in a log file.
+- nodes are `demo.process.DemoProcess`es: `python -m demo --port N`, output in a log file.
 - `ShopUser`: a logged-in HTTP client of one node, posting forms with their CSRF token.
 - `RedisServer`: a throwaway redis-server on a free port, stopped and restarted at will.
 - `force_logout`: a third process with its own Hub broadcasts `disconnect` on a socket id.
@@ -18,7 +18,6 @@ import asyncio
 import concurrent.futures
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from demo.process import DemoProcess
 from liveui.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +38,6 @@ T = TypeVar("T")
 
 __all__ = [
     "SECRET_KEY",
-    "DemoNode",
     "RedisServer",
     "ShopDatabase",
     "ShopUser",
@@ -143,72 +142,12 @@ class ShopDatabase:
         )
 
 
-class DemoNode:
-    """One demo server process on a loopback port."""
-
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.port = free_port()
-        self.env = env
-        self.log_path = log_dir / f"node-{name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def socket_url(self) -> str:
-        """What phoenix.js's `new Socket(url)` takes."""
-        return f"ws://127.0.0.1:{self.port}/socket"
-
-    def start(self, timeout: float = 30.0) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "demo", "--port", str(self.port)],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"node {self.name} exited:\n{self.log()}")
-            try:
-                if httpx.get(self.url + "/login", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"node {self.name} did not start:\n{self.log()}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-4000:]
-        except OSError:
-            return ""
-
-
 class ShopUser:
     """A browser-less user of one node: logs in, then posts the demo's forms."""
 
     CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
-    def __init__(self, node: DemoNode, username: str, password: str = "demo") -> None:
+    def __init__(self, node: DemoProcess, username: str, password: str = "demo") -> None:
         self.node = node
         self.http = httpx.Client(base_url=node.url, timeout=10, follow_redirects=False)
         response = self.http.post("/login", data={"username": username, "password": password})

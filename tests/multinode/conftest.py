@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from demo.process import DemoProcess
 from demo.sockets import socket_token
 from tests.compat.bridge import PhoenixClient
 
-from .cluster import SECRET_KEY, DemoNode, ShopDatabase, ShopUser
+from .cluster import SECRET_KEY, ShopDatabase, ShopUser
 
 BADGE = "#liveui-badge-pending_orders"
 
@@ -32,8 +33,8 @@ def shop_db(postgres_url: str) -> Iterator[ShopDatabase]:
 
 @dataclass
 class Cluster:
-    a: DemoNode
-    b: DemoNode
+    a: DemoProcess
+    b: DemoProcess
     db: ShopDatabase
     pubsub_url: str
 
@@ -46,14 +47,11 @@ class Cluster:
 def running_cluster(db: ShopDatabase, pubsub_url: str, log_dir: Path) -> Iterator[Cluster]:
     """Nodes A and B on one database and one pub/sub backend. A starts first: it seeds the
     users, and B finds them there."""
-    env = {
-        "LIVEUI_DATABASE_URL": db.url,
-        "LIVEUI_PUBSUB_URL": pubsub_url,
-        "LIVEUI_SECRET_KEY": SECRET_KEY,
-        "LIVEUI_DEMO_DATA_DIR": str(log_dir),
-        "LIVEUI_TRANSPORT": "sse",
-    }
-    a, b = DemoNode("a", env, log_dir), DemoNode("b", env, log_dir)
+    env = {"LIVEUI_DATABASE_URL": db.url, "LIVEUI_PUBSUB_URL": pubsub_url}
+    a, b = (
+        DemoProcess(log_dir, secret_key=SECRET_KEY, env=env, name=f"node-{name}")
+        for name in ("a", "b")
+    )
     try:
         a.start()
         b.start()
@@ -86,7 +84,7 @@ def shop_users() -> Iterator[list[ShopUser]]:
             user.close()
 
 
-def join_user_channel(phoenix: PhoenixClient, node: DemoNode, user_id: int) -> dict[str, Any]:
+def join_user_channel(phoenix: PhoenixClient, node: DemoProcess, user_id: int) -> dict[str, Any]:
     """Connect alice's phoenix.js socket "s" to `node`, join `user:<id>` as channel "c" and
     return the `initial_state` it receives."""
     phoenix.open_socket(
@@ -113,7 +111,7 @@ def pending_seen(phoenix: PhoenixClient) -> int | None:
     return value
 
 
-def open_live_page(page: Page, node: DemoNode, username: str = "alice") -> Locator:
+def open_live_page(page: Page, node: DemoProcess, username: str = "alice") -> Locator:
     """Log in through the form on `node`, wait for the live connection; return the badge."""
     page.goto(node.url + "/login")
     page.fill("input[name=username]", username)

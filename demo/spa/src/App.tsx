@@ -70,12 +70,14 @@ function NotificationItem({ notification }: { notification: Notification }) {
     >
       <div className="notification-title">{notification.title}</div>
       {notification.message && <div className="notification-message">{notification.message}</div>}
-      <time dateTime={notification.insertedAt}>
-        {new Date(notification.insertedAt).toLocaleString()}
-      </time>
-      {notification.actionUrl && (
-        <a href={notification.actionUrl}>{notification.actionLabel ?? "Open"}</a>
-      )}
+      <div className="notification-meta">
+        <time dateTime={notification.insertedAt}>
+          {new Date(notification.insertedAt).toLocaleString()}
+        </time>
+        {notification.actionUrl && (
+          <a href={notification.actionUrl}>{notification.actionLabel ?? "Open"}</a>
+        )}
+      </div>
       {unread && (
         <button
           type="button"
@@ -124,10 +126,18 @@ function Notifications() {
 export function App() {
   return (
     <main>
+      <nav className="back">
+        <a href="/">← Back to the dashboard</a>
+      </nav>
       <header>
         <h1>liveui + React</h1>
         <ConnectionIndicator />
       </header>
+      <p className="intro">
+        No server-rendered live parts here: this React app joins your <code>user:</code> channel
+        with the official phoenix client through the SDK that <code>liveui gen ts</code> generated,
+        and renders the same counters and notifications itself.
+      </p>
       <Counters />
       <Notifications />
     </main>

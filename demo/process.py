@@ -1,0 +1,128 @@
+"""The demo as a child process: `python -m demo --port N` with its own data directory.
+
+Used by the screenshot script and by the end-to-end and multi-node tests: start it, wait until
+it answers, stop it as Ctrl-C would, start it again on the same port with the same data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = ["DemoProcess", "free_port"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    from liveui.testing.server import free_port as _free_port
+
+    return _free_port()
+
+
+class DemoProcess:
+    """One demo server. `env` adds to (and overrides) the demo's settings, e.g.
+    `{"LIVEUI_DATABASE_URL": ..., "LIVEUI_PUBSUB_URL": ...}`; any other `LIVEUI_*` variable of
+    the calling environment is dropped, so the caller's shell cannot leak into the server."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        secret_key: str,
+        transport: str = "sse",
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+        name: str = "demo",
+    ) -> None:
+        self.data_dir = data_dir
+        self.name = name
+        self.port = port or free_port()
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("LIVEUI_")}
+        self.env = {
+            **inherited,
+            "PYTHONPATH": str(ROOT),
+            "LIVEUI_DEMO_DATA_DIR": str(data_dir),
+            "LIVEUI_SECRET_KEY": secret_key,
+            "LIVEUI_TRANSPORT": transport,
+            **(env or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def socket_url(self) -> str:
+        """What phoenix.js's `new Socket(url)` takes."""
+        return f"ws://127.0.0.1:{self.port}/socket"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / f"{self.name}.log"
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start the server and return once it answers HTTP (it seeds users on first start)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "demo", "--port", str(self.port)],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                raise RuntimeError(f"{self.name} exited with {code}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url + "/login", timeout=1):
+                    return
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.05)  # polling a port: there is no event to wait on
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer within {timeout}s:\n{self.log()}")
+
+    def stop(self) -> None:
+        """Stop the server as Ctrl-C would; kill it if it does not stop in time."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def log(self) -> str:
+        """The end of the server's output, for failure messages."""
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def token(self, username: str) -> tuple[str, str]:
+        """`python -m demo token <username> --json` with this server's settings."""
+        result = subprocess.run(
+            [sys.executable, "-m", "demo", "token", username, "--json"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        data = json.loads(result.stdout)
+        return str(data["token"]), str(data["user_id"])
