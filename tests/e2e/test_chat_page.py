@@ -1,0 +1,78 @@
+"""The demo's /chat page: the official phoenix.js client in the browser, two people chatting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from walkthrough_server import DemoServer
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    server = DemoServer(tmp_path_factory.mktemp("demo-chat"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def chat_page(browser: Browser, demo: DemoServer, username: str) -> tuple[BrowserContext, Page]:
+    context = browser.new_context(base_url=demo.url)
+    page = context.new_page()
+    page.goto("/login?next=/chat")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(demo.url + "/chat")
+    return context, page
+
+
+def test_two_people_chat_and_text_stays_text(browser: Browser, demo: DemoServer) -> None:
+    alice_ctx, alice = chat_page(browser, demo, "alice")
+    bob_ctx, bob = chat_page(browser, demo, "bob")
+    try:
+        for page in (alice, bob):
+            expect(page.locator("#chat-status")).to_have_text("Connected")
+            # the history push: the seeded messages, oldest first
+            expect(page.locator(".chat-message").first).to_contain_text("Anyone seen the new dock?")
+        bob.get_by_role("textbox", name="Message").fill("hi")  # typing reaches alice
+        expect(alice.locator("#chat-typing")).to_contain_text("Bob Okafor is typing")
+        text = "<img src=x onerror=alert(1)> hello bob"
+        alice.get_by_role("textbox", name="Message").fill(text)
+        alice.get_by_role("button", name="Send").click()
+        for page in (alice, bob):
+            last = page.locator(".chat-message").last
+            expect(last.locator(".chat-body")).to_have_text(text)
+            expect(last.locator(".chat-author")).to_have_text("Alice Martin")
+        assert bob.locator(".chat-message img").count() == 0
+        stored = demo.query("SELECT body FROM chat_messages ORDER BY id DESC LIMIT 1")
+        assert stored == [(text,)]
+    finally:
+        alice_ctx.close()
+        bob_ctx.close()
+
+
+def test_an_invalid_message_is_refused_with_a_reason(browser: Browser, demo: DemoServer) -> None:
+    context, page = chat_page(browser, demo, "alice")
+    try:
+        expect(page.locator("#chat-status")).to_have_text("Connected")
+        page.evaluate("document.getElementById('chat-body').removeAttribute('required')")
+        page.get_by_role("textbox", name="Message").fill("   ")
+        page.get_by_role("button", name="Send").click()
+        expect(page.get_by_role("alert")).to_have_text("Not sent: invalid")
+    finally:
+        context.close()
+
+
+def test_carol_is_not_in_the_lobby(browser: Browser, demo: DemoServer) -> None:
+    context, page = chat_page(browser, demo, "carol")
+    try:
+        expect(page.get_by_text("is not a member of the lobby")).to_be_visible()
+        assert page.locator("#chat").count() == 0
+    finally:
+        context.close()
