@@ -116,53 +116,24 @@ async def dashboard(request: Request) -> Response:
     return await render(request, "dashboard.html", {"user": user}, 200, ActivityFeed())
 
 
-async def orders_page(request: Request) -> Response:
-    user = await require_user(request)
-    async with request.app.state.sessions() as session:
-        orders = (
-            await session.scalars(
-                select(Order).where(Order.user_id == user.id).order_by(Order.id.desc()).limit(100)
-            )
-        ).all()
-    return await render(request, "orders.html", {"user": user, "orders": orders})
+def own_rows_page(template: str, key: str, model: Any, *, newest_first: bool = True) -> Any:
+    """A page listing the logged-in user's own rows of `model` (at most 100)."""
+
+    async def page(request: Request) -> Response:
+        user = await require_user(request)
+        order = model.id.desc() if newest_first else model.id
+        async with request.app.state.sessions() as session:
+            query = select(model).where(model.user_id == user.id).order_by(order).limit(100)
+            rows = (await session.scalars(query)).all()
+        return await render(request, template, {"user": user, key: rows})
+
+    return page
 
 
-async def cart_page(request: Request) -> Response:
-    user = await require_user(request)
-    async with request.app.state.sessions() as session:
-        items = (
-            await session.scalars(
-                select(CartItem).where(CartItem.user_id == user.id).order_by(CartItem.id)
-            )
-        ).all()
-    return await render(request, "cart.html", {"user": user, "items": items})
-
-
-async def tickets_page(request: Request) -> Response:
-    user = await require_user(request)
-    async with request.app.state.sessions() as session:
-        tickets = (
-            await session.scalars(
-                select(Ticket)
-                .where(Ticket.user_id == user.id)
-                .order_by(Ticket.id.desc())
-                .limit(100)
-            )
-        ).all()
-    return await render(request, "tickets.html", {"user": user, "tickets": tickets})
-
-
-async def reseller_page(request: Request) -> Response:
-    user = await require_user(request)
-    async with request.app.state.sessions() as session:
-        requests = (
-            await session.scalars(
-                select(ResellerRequest)
-                .where(ResellerRequest.user_id == user.id)
-                .order_by(ResellerRequest.id.desc())
-            )
-        ).all()
-    return await render(request, "reseller.html", {"user": user, "requests": requests})
+orders_page = own_rows_page("orders.html", "orders", Order)
+cart_page = own_rows_page("cart.html", "items", CartItem, newest_first=False)
+tickets_page = own_rows_page("tickets.html", "tickets", Ticket)
+reseller_page = own_rows_page("reseller.html", "requests", ResellerRequest)
 
 
 async def admin_page(request: Request) -> Response:

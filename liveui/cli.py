@@ -1,7 +1,7 @@
 """The `liveui` command. Subcommands live in small `_add_*` functions so more can join:
 
-    liveui gen ts --app myapp.main:app --out web/src/liveui [--check]
-    liveui counters --app myapp.main:app        # what is declared: "why does my badge not update?"
+liveui gen ts --app myapp.main:app --out web/src/liveui [--check]
+liveui counters --app myapp.main:app        # what is declared: "why does my badge not update?"
 """
 
 from __future__ import annotations
@@ -9,27 +9,39 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .dispatch.errors import ConfigurationError
 
 __all__ = ["main"]
 
+T = TypeVar("T")
 
-def _gen_ts(args: argparse.Namespace) -> int:
-    from .codegen import check_sdk, load_dispatch, render_sdk, schema_from_dispatch, write_sdk
+
+def _loaded(command: str, args: argparse.Namespace, use: Callable[[Any], T]) -> T | None:
+    """Load the app's Dispatch and apply `use`; on failure say why on stderr and return None."""
+    from .codegen import load_dispatch
 
     try:
-        dispatch = load_dispatch(app=args.app, dispatch=args.dispatch)
-        schema = schema_from_dispatch(dispatch)
+        return use(load_dispatch(app=args.app, dispatch=args.dispatch))
     except ConfigurationError as exc:
-        print(f"liveui gen ts: {exc}", file=sys.stderr)
-        return 2
+        print(f"liveui {command}: {exc}", file=sys.stderr)
     except Exception:  # the app's own code failed while loading: show where, then say so
         traceback.print_exc()
-        print(f"liveui gen ts: loading {args.app or args.dispatch} failed (traceback above)",
-              file=sys.stderr)
+        print(
+            f"liveui {command}: loading {args.app or args.dispatch} failed (traceback above)",
+            file=sys.stderr,
+        )
+    return None
+
+
+def _gen_ts(args: argparse.Namespace) -> int:
+    from .codegen import check_sdk, render_sdk, schema_from_dispatch, write_sdk
+
+    schema = _loaded("gen ts", args, schema_from_dispatch)
+    if schema is None:
         return 2
     source = f"--app {args.app}" if args.dispatch is None else f"--dispatch {args.dispatch}"
     rendered = render_sdk(schema, f"liveui gen ts {source} --out {args.out}")
@@ -50,32 +62,28 @@ def _gen_ts(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"liveui gen ts: cannot write {out}: {exc}", file=sys.stderr)
         return 2
-    print(f"liveui gen ts: wrote {', '.join(changed)}" if changed else f"liveui gen ts: {out} "
-          "is up to date")
+    print(
+        f"liveui gen ts: wrote {', '.join(changed)}"
+        if changed
+        else f"liveui gen ts: {out} is up to date"
+    )
     return 0
 
 
 def _counters(args: argparse.Namespace) -> int:
-    from .codegen import load_dispatch
     from .dispatch.describe import describe_counters
 
-    try:
-        dispatch = load_dispatch(app=args.app, dispatch=args.dispatch)
-        infos = describe_counters(dispatch)
-    except ConfigurationError as exc:
-        print(f"liveui counters: {exc}", file=sys.stderr)
-        return 2
-    except Exception:
-        traceback.print_exc()
-        print(f"liveui counters: loading {args.app or args.dispatch} failed (traceback above)",
-              file=sys.stderr)
+    infos = _loaded("counters", args, describe_counters)
+    if infos is None:
         return 2
     for info in infos:
         owner = f"owner {info.owner}" if info.owner else f"global, audience {info.audience}"
         print(f"{info.name}  ({info.model}, {owner})")
         print(f"  counts   SELECT count(*) FROM {info.table} WHERE {info.where}")
-        print(f"  on       {', '.join(info.triggers)}"
-              + ("" if info.watched is None else f" (updates of {', '.join(info.watched)})"))
+        print(
+            f"  on       {', '.join(info.triggers)}"
+            + ("" if info.watched is None else f" (updates of {', '.join(info.watched)})")
+        )
         if info.invalidates:
             print(f"  refetch  {', '.join(info.invalidates)}")
         print(f"  index    {info.index}")
@@ -102,8 +110,11 @@ def _add_gen(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     source.add_argument("--app", help="the app as module:attr; its app.state.dispatch is used")
     source.add_argument("--dispatch", help="a Dispatch as module:attr")
     ts.add_argument("--out", required=True, help="the directory to write (created if missing)")
-    ts.add_argument("--check", action="store_true",
-                    help="write nothing; exit 1 naming the files that are out of date")
+    ts.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 naming the files that are out of date",
+    )
     ts.set_defaults(run=_gen_ts)
 
 

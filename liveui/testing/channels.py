@@ -290,12 +290,7 @@ class ChannelClient:
     ) -> Any:
         """Wait for `event` pushed to this client on this topic (a push or a broadcast)."""
         frame = await self.client.inbox.take(
-            lambda f: (
-                not f.is_reply
-                and f.topic == self.topic
-                and f.event == event
-                and _matches(payload, f.payload)
-            ),
+            self._push_of(event, payload),
             timeout,
         )
         if frame is None:
@@ -305,15 +300,21 @@ class ChannelClient:
             )
         return frame.payload
 
+    def _push_of(self, event: str, payload: Any) -> Callable[[ReceivedFrame], bool]:
+        def match(frame: ReceivedFrame) -> bool:
+            return (
+                not frame.is_reply
+                and frame.topic == self.topic
+                and frame.event == event
+                and _matches(payload, frame.payload)
+            )
+
+        return match
+
     async def refute_push(self, event: str, payload: Any = None, *, timeout: float = 0.1) -> None:
         """Assert that no such push arrives within `timeout`."""
         frame = await self.client.inbox.take(
-            lambda f: (
-                not f.is_reply
-                and f.topic == self.topic
-                and f.event == event
-                and _matches(payload, f.payload)
-            ),
+            self._push_of(event, payload),
             timeout,
         )
         if frame is not None:

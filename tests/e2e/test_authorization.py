@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from walkthrough_server import DemoServer
+from walkthrough_server import DemoServer, running_demo
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
@@ -30,12 +30,8 @@ TIMEOUT = 5.0
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    server = DemoServer(tmp_path_factory.mktemp("demo-authz"))
-    server.start()
-    try:
+    with running_demo(tmp_path_factory.mktemp("demo-authz")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @contextmanager

@@ -6,19 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from walkthrough_server import DemoServer
+from walkthrough_server import DemoServer, running_demo
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    server = DemoServer(tmp_path_factory.mktemp("demo-chat"))
-    server.start()
-    try:
+    with running_demo(tmp_path_factory.mktemp("demo-chat")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def chat_page(browser: Browser, demo: DemoServer, username: str) -> tuple[BrowserContext, Page]:

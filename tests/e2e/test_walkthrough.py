@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
-from walkthrough_server import DemoServer
+from walkthrough_server import DemoServer, running_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -28,12 +28,8 @@ USER_COUNTERS = ("pending_orders", "cart_items", "active_tickets", "unread_notif
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     DemoServer
 ]:
-    server = DemoServer(tmp_path_factory.mktemp(f"demo-{request.param}"), request.param)
-    server.start()
-    try:
+    with running_demo(tmp_path_factory.mktemp(f"demo-{request.param}"), request.param) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def log_in(browser: Browser, demo: DemoServer, username: str) -> BrowserContext:

@@ -8,12 +8,13 @@ run with the same environment signs tokens the server accepts.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from demo.process import DemoProcess
 
-__all__ = ["SECRET_KEY", "DemoServer"]
+__all__ = ["SECRET_KEY", "DemoServer", "running_demo"]
 
 SECRET_KEY = "walkthrough-secret-key-not-for-production"
 
@@ -37,3 +38,14 @@ class DemoServer(DemoProcess):
         rows = self.query("SELECT id FROM users WHERE username = ?", username)
         assert rows, f"no user {username!r} in {self.db_path}"
         return int(str(rows[0][0]))
+
+
+@contextmanager
+def running_demo(data_dir: Path, transport: str = "sse") -> Iterator[DemoServer]:
+    """A started demo server, stopped when the block ends."""
+    server = DemoServer(data_dir, transport)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
