@@ -75,14 +75,18 @@ def _simulate(args: argparse.Namespace) -> int:
         with opener.open(base + path, body, timeout=10) as response:
             return str(response.read().decode())
 
-    post("/login", {"username": "admin", "password": "demo"})
-    with opener.open(base + "/admin", timeout=10) as response:
-        page = response.read().decode()
-    marker = 'name="csrf_token" value="'
-    if marker not in page:
+    def csrf_of(path: str) -> str | None:
+        with opener.open(base + path, timeout=10) as response:
+            page = response.read().decode()
+        marker = 'name="csrf_token" value="'
+        return page.split(marker, 1)[1].split('"', 1)[0] if marker in page else None
+
+    login_csrf = csrf_of("/login") or ""
+    post("/login", {"username": "admin", "password": "demo", "csrf_token": login_csrf})
+    csrf = csrf_of("/admin")
+    if csrf is None:
         print("could not log in as admin on " + base, file=sys.stderr)
         return 1
-    csrf = page.split(marker, 1)[1].split('"', 1)[0]
     post("/admin/simulate", {"csrf_token": csrf, "enabled": "1", "interval": str(args.interval)})
     print(f"simulating activity on {base} every ~{args.interval}s; Ctrl-C to stop", flush=True)
     try:

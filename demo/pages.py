@@ -86,7 +86,7 @@ def _id(request: Request) -> int:
 # pages -----------------------------------------------------------------------------------------
 async def login_page(request: Request) -> Response:
     if request.method == "POST":
-        form = await request.form()
+        form = await check_csrf(request)  # login CSRF: no logging a victim into another account
         username, password = str(form.get("username", "")), str(form.get("password", ""))
         user = await log_in(request, username.strip().lower(), password)
         if user is not None:

@@ -37,9 +37,24 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
 @contextmanager
 def logged_in(demo: DemoServer, username: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=demo.url, timeout=TIMEOUT) as client:
-        response = client.post("/login", data={"username": username, "password": "demo"})
+        csrf = LOGIN_CSRF.search(client.get("/login").text)
+        assert csrf is not None, "the login form carries no CSRF token"
+        form = {"username": username, "password": "demo", "csrf_token": csrf.group(1)}
+        response = client.post("/login", data=form)
         assert response.status_code == 303, response.text
         yield client
+
+
+LOGIN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def test_logging_in_needs_the_login_forms_csrf_token(demo: DemoServer) -> None:
+    with httpx.Client(base_url=demo.url, timeout=TIMEOUT) as client:
+        client.get("/login")  # a session, but the form's token is not sent back
+        response = client.post("/login", data={"username": "alice", "password": "demo"})
+        assert response.status_code == 403
+        assert "CSRF" in response.text
+        assert client.get("/", follow_redirects=False).status_code == 303  # still logged out
 
 
 class LivePage(HTMLParser):

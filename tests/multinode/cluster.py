@@ -150,7 +150,12 @@ class ShopUser:
     def __init__(self, node: DemoProcess, username: str, password: str = "demo") -> None:
         self.node = node
         self.http = httpx.Client(base_url=node.url, timeout=10, follow_redirects=False)
-        response = self.http.post("/login", data={"username": username, "password": password})
+        found = self.CSRF.search(self.http.get("/login").text)
+        assert found is not None, "the login form carries no CSRF token"
+        response = self.http.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": found.group(1)},
+        )
         assert response.status_code == 303, f"login of {username} failed: {response.status_code}"
         self._csrf: str | None = None
 
