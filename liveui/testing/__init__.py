@@ -2,9 +2,14 @@
 
 - `connect`, `SocketClient`, `ChannelClient`: Phoenix ChannelTest equivalents (`join`, `push`,
   `assert_reply`, `assert_push`, `assert_broadcast`, `refute_push`) over the real protocol engine.
-- `serve`: run an ASGI app on a real uvicorn server on loopback.
+- `BroadcastRecorder` (fixture `dispatch_broadcasts`): capture what dispatch broadcasts and
+  `assert_counter_broadcast(user_id, "pending_orders", 5)`.
+- `live_harness`: render live components and read their patches without a browser.
+- `serve`: run an ASGI app on a real uvicorn server on loopback; `CHROMIUM_ARGS` and
+  `chromium_executable()` to drive the system's Chromium with Playwright.
 """
 
+from .browser import CHROMIUM_ARGS, chromium_executable
 from .channels import (
     ANY,
     ChannelClient,
@@ -14,17 +19,28 @@ from .channels import (
     SocketClient,
     connect,
 )
+from .dispatch import BroadcastRecorder, RecordedBroadcast
+from .live import LiveHarness, LiveTab, Patch, PatchElement, live_harness
 from .server import LiveServer, free_port, serve
 
 __all__ = [
     "ANY",
+    "CHROMIUM_ARGS",
+    "BroadcastRecorder",
     "ChannelClient",
     "ConnectRefused",
     "JoinRefused",
+    "LiveHarness",
     "LiveServer",
+    "LiveTab",
+    "Patch",
+    "PatchElement",
     "ReceivedFrame",
+    "RecordedBroadcast",
     "SocketClient",
+    "chromium_executable",
     "connect",
     "free_port",
+    "live_harness",
     "serve",
 ]
