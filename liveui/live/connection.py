@@ -26,14 +26,16 @@ class Outgoing:
 
 
 class LiveConnection:
-    __slots__ = ("_closing", "_ping", "_wakeup", "cursor", "last_write", "max_pending", "session")
+    __slots__ = ("_closing", "_ping", "_waiter", "cursor", "last_write", "max_pending", "session")
 
     def __init__(self, session: LiveSession, cursor: int, *, max_pending: int) -> None:
         self.session = session
         self.cursor = cursor
         self.max_pending = max_pending
         self.last_write = time.monotonic()
-        self._wakeup = asyncio.Event()
+        # A bare future while the transport waits, not an asyncio.Event: the Event and its
+        # waiter deque cost ~700 bytes per connection, and only one reader ever waits.
+        self._waiter: asyncio.Future[None] | None = None
         self._ping = False
         self._closing: str | None = None
 
@@ -45,16 +47,21 @@ class LiveConnection:
         if self.session.outbox.pending(self.cursor, self.max_pending) > self.max_pending:
             # Overflow policy "disconnect": the client reconnects and resyncs from the database.
             self.close("slow client: too many patches pending")
-        self._wakeup.set()
+        self._notify()
 
     def ping(self) -> None:
         self._ping = True
-        self._wakeup.set()
+        self._notify()
 
     def close(self, reason: str) -> None:
         if self._closing is None:
             self._closing = reason
-        self._wakeup.set()
+        self._notify()
+
+    def _notify(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def marker(self) -> Outgoing:
         """A no-op patch carrying the id the client is at, so even a quiet stream has one."""
@@ -76,5 +83,9 @@ class LiveConnection:
             if items:
                 self.last_write = time.monotonic()
                 return items
-            self._wakeup.clear()
-            await self._wakeup.wait()
+            # Nothing to write: wait for the next notify (state is re-read above on waking).
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None

@@ -51,11 +51,14 @@ class LiveSession:
         self.detached_at: float | None = time.monotonic()
         self.closed = False
         self._sent: dict[str, int] = {}
-        self._owned: dict[str, set[str]] = {}
+        # Per component, the fragment ids it showed last (tuples: a set costs ~4x the memory).
+        self._owned: dict[str, tuple[str, ...]] = {}
         self._listeners: dict[str, list[LiveComponent]] = {}
-        self._inbox: deque[Broadcast] = deque()
+        # Made when first needed: most sessions never queue a broadcast nor await a component,
+        # and an empty deque alone is ~600 bytes, thousands of times over.
+        self._inbox: deque[Broadcast] | None = None
         self._busy = 0
-        self._tasks: set[asyncio.Future[None]] = set()
+        self._tasks: set[asyncio.Future[None]] | None = None
         self._lock = asyncio.Lock()
 
     # lifecycle -------------------------------------------------------------------------------
@@ -129,6 +132,8 @@ class LiveSession:
         if self.closed:
             return
         if self._busy:
+            if self._inbox is None:
+                self._inbox = deque()
             self._inbox.append(message)
             return
         self._apply(message)
@@ -141,9 +146,13 @@ class LiveSession:
                 name = type(component).__name__
                 log.exception("liveui: %s.handle_info failed on %r", name, message)
                 continue
+            if result is False:  # the common answer, decided before the costlier checks
+                continue
             if inspect.isawaitable(result):
                 self._busy += 1
                 task = asyncio.ensure_future(self._finish(component, result))
+                if self._tasks is None:
+                    self._tasks = set()
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             elif result:
@@ -160,8 +169,13 @@ class LiveSession:
             self._drain()
 
     def _drain(self) -> None:
-        while self._inbox and not self._busy:
-            self._apply(self._inbox.popleft())
+        inbox = self._inbox
+        if inbox is None:
+            return
+        while inbox and not self._busy:
+            self._apply(inbox.popleft())
+        if not inbox and self._inbox is inbox:
+            self._inbox = None
 
     # patches ---------------------------------------------------------------------------------
     def push(self, component: LiveComponent) -> None:
@@ -173,9 +187,8 @@ class LiveSession:
         sent = self._sent
         ops: list[Op] = []
         inserts: list[Op] = []
-        ids: set[str] = set()
+        ids = [fragment.id for fragment in fragments]
         for fragment in fragments:
-            ids.add(fragment.id)
             digest = hash(fragment.html)
             previous = sent.get(fragment.id)
             if previous == digest:
@@ -185,10 +198,10 @@ class LiveSession:
                 inserts.append(Op("insert", fragment))
             else:
                 ops.append(Op("replace", fragment))
-        for gone in self._owned.get(component.id, set()) - ids:
+        for gone in _gone(self._owned.get(component.id, ()), ids):
             sent.pop(gone, None)
             ops.append(Op("delete", Fragment(gone, "")))
-        self._owned[component.id] = ids
+        self._owned[component.id] = tuple(ids)
         # Fragments are listed top to bottom; inserting each at the top reverses them.
         top = [op for op in inserts if op.fragment.position == "afterbegin"]
         bottom = [op for op in inserts if op.fragment.position != "afterbegin"]
@@ -201,13 +214,13 @@ class LiveSession:
 
     def _seed(self, component: LiveComponent) -> None:
         """Record that the page shows `component` exactly as it renders now."""
-        ids: set[str] = set()
+        ids: list[str] = []
         for fragment in component.fragments(self.live.renderer):
             self._sent[fragment.id] = hash(fragment.html)
-            ids.add(fragment.id)
-        for gone in self._owned.get(component.id, set()) - ids:
+            ids.append(fragment.id)
+        for gone in _gone(self._owned.get(component.id, ()), ids):
             self._sent.pop(gone, None)
-        self._owned[component.id] = ids
+        self._owned[component.id] = tuple(ids)
 
     def _emit(self, ops: list[Op]) -> None:
         if not ops:
@@ -219,4 +232,12 @@ class LiveSession:
 
     def __repr__(self) -> str:
         return f"LiveSession(user={self.user_id!r}, id={self.session_id!r})"
+
+
+def _gone(before: tuple[str, ...], now: list[str]) -> list[str]:
+    """The ids in `before` that are not in `now`."""
+    if not before:
+        return []
+    present = set(now)
+    return [i for i in before if i not in present]
 

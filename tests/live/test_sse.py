@@ -106,3 +106,30 @@ async def test_refusals_are_clear() -> None:
                 headers={"X-LiveUI-Token": token},
             )
             assert post.status_code == 400 and "does not handle" in post.text
+
+
+async def _no_connections(live: LiveUI, session_id: str, timeout: float = 5.0) -> bool:
+    async with asyncio.timeout(timeout):
+        while True:
+            session = live.registry.get(session_id)
+            if session is not None and not session.connections:
+                return True
+            await asyncio.sleep(0.02)
+
+
+async def test_a_client_that_leaves_or_only_asks_head_frees_its_connection() -> None:
+    app, live = _app()
+    session_id, token = make_token("k", 8)
+    params = {"token": token, "c": encode_specs([Counter().spec()])}
+    with serve(app, timeout_graceful_shutdown=1) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            async with client.stream("GET", "/liveui/sse", params=params) as response:
+                await _next_patch(_events(response))
+                session = live.registry.get(session_id)
+                assert session is not None and len(session.connections) == 1
+            # The client closed the stream: the server notices and detaches at once.
+            assert await _no_connections(live, session_id)
+            head = await client.head("/liveui/sse", params=params)
+            assert head.status_code == 200
+            assert head.headers["content-type"].startswith("text/event-stream")
+            assert await _no_connections(live, session_id)
