@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -67,11 +68,15 @@ class LiveComponent:
 
     def __init__(self, **params: Any) -> None:
         try:
-            _stable_json(params)
             json.dumps(params)
         except (TypeError, ValueError) as exc:
             raise SpecError(f"{self.name}: params must be JSON-serializable ({exc})") from None
         self.params: dict[str, Any] = params
+        # Params never change after construction: their JSON is made once per component and
+        # interned, so the sessions showing the same component share one string, and a re-render
+        # does not serialize them again (attrs, event_vals and render-cache keys use it).
+        self._params_json = sys.intern(_stable_json(params))
+        self._spec_json: str | None = None
         self.state: dict[str, Any] = {}
         self.id = self.dom_id()
         if not _ID.match(self.id):
@@ -83,11 +88,16 @@ class LiveComponent:
         explicit = self.params.get("id")
         if isinstance(explicit, str):
             return explicit
-        digest = hashlib.sha1(_stable_json(self.params).encode()).hexdigest()[:8]
+        digest = hashlib.sha1(self._params_json.encode()).hexdigest()[:8]
         return f"live-{self.name}-{digest}"
 
     def spec(self) -> dict[str, Any]:
         return {"c": self.name, "p": self.params}
+
+    def _spec(self) -> str:
+        if self._spec_json is None:
+            self._spec_json = sys.intern(json.dumps(self.spec()))
+        return self._spec_json
 
     def etag(self) -> str:
         """A digest of the state; a page whose etag matches needs no re-render on connect."""
@@ -95,7 +105,7 @@ class LiveComponent:
 
     def attrs(self) -> Markup:
         """The data attributes liveui.js reads to rebuild this component on (re)connect."""
-        params = escape(_stable_json(self.params))
+        params = escape(self._params_json)
         return Markup(
             f'data-live="{escape(self.name)}" data-live-params="{params}"'
             f' data-live-etag="{self.etag()}"'
@@ -107,7 +117,7 @@ class LiveComponent:
             <button hx-post="{{ liveui_event_url }}" hx-vals='{{ event_vals("clear") }}'
                     hx-swap="none">Clear</button>
         """
-        return _EventVals(self.id, json.dumps(self.spec()))(event, **extra)
+        return _EventVals(self.id, self._spec())(event, **extra)
 
     # lifecycle -------------------------------------------------------------------------------
     def topics(self, user_id: Any) -> list[str]:
@@ -132,7 +142,7 @@ class LiveComponent:
             "state": self.state,
             "params": self.params,
             "attrs": self.attrs(),
-            "event_vals": _EventVals(self.id, json.dumps(self.spec())),
+            "event_vals": _EventVals(self.id, self._spec()),
         }
 
     def render(self, renderer: Renderer) -> str:
