@@ -28,7 +28,7 @@ def unavailable(what: str) -> None:
     """Skip locally; fail loudly in CI."""
     if IN_CI:
         pytest.fail(f"{what} (CI=true: this must not be skipped)", pytrace=False)
-    pytest.skip(what)
+    pytest.skip(f"{what}; skipped locally, a failure when CI=true")
 
 
 def _reachable(url: str, default_port: int) -> bool:
