@@ -22,16 +22,15 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
 import sys
 import time
 from typing import Any
 
-SERVER_CPU, CLIENT_CPU = 0, 1
+from bench.measure import cpu_seconds, percentile, rss_kb, start_pinned_server
+
 TOPIC = "bench:room"
 PAD = "x" * 24  # makes the V2 frame about 80 bytes
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # the node --------------------------------------------------------------------------------------
@@ -121,19 +120,6 @@ def serve(port: int, pubsub_url: str) -> None:
                 backlog=8192)
 
 
-# /proc figures ---------------------------------------------------------------------------------
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-
-
-def rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
 
 
 # the clients -----------------------------------------------------------------------------------
@@ -191,12 +177,9 @@ async def run(args: argparse.Namespace) -> None:
            "naive": "naive"}
     pubsub_url = url[args.backend]
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.fanout", "--serve", str(port), "--pubsub-url", pubsub_url],
+    server = start_pinned_server(
+        [sys.executable, "-m", "bench.fanout", "--serve", str(port), "--pubsub-url", pubsub_url]
     )
-    with contextlib.suppress(OSError):
-        os.sched_setaffinity(server.pid, {SERVER_CPU})
-        os.sched_setaffinity(0, {CLIENT_CPU})
     publisher: Hub | None = None
     sockets: list[Any] = []
     try:
@@ -254,7 +237,7 @@ async def run(args: argparse.Namespace) -> None:
         elapsed, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
         deliveries = stats.received - base_received
         latencies = sorted(stats.latencies)
-        p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan")
+        p99 = percentile(latencies, 0.99) * 1000
         print(f"backend={args.backend} clients={args.clients} messages={args.messages} "
               f"deliveries={deliveries} elapsed_s={elapsed:.2f} server_cpu_s={cpu:.2f}")
         print(f"deliveries_per_server_cpu_s={deliveries / max(cpu, 1e-9):.0f} "

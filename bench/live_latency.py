@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bench.measure import percentile
 from liveui import Endpoint
 from liveui.dispatch import Dispatch, DispatchSettings, counter
 from liveui.live import LiveUI
@@ -106,9 +107,6 @@ def build(db: Path, transport: str, window: float) -> Starlette:
     )
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

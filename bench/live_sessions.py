@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import os
 import subprocess
 import sys
 import tempfile
@@ -43,12 +42,12 @@ from urllib.parse import quote
 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SERVER_CPU, CLIENT_CPU = 0, 1
+from bench.measure import cpu_seconds, percentile, rss_kb, start_pinned_server
+
 SECRET = "bench-live-sessions"
 COUNTER = "pending_orders"
 BADGES = ("pending_orders", "cart_items", "active_tickets", "unread_notifications")
 ETAG_MARK = b'data-live-etag="'
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # the server ------------------------------------------------------------------------------------
@@ -193,19 +192,6 @@ def serve(port: int, transport: str, profile: str | None) -> None:
                     timeout_graceful_shutdown=1)
 
 
-# /proc figures ---------------------------------------------------------------------------------
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-
-
-def rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
 
 
 # the clients -----------------------------------------------------------------------------------
@@ -328,9 +314,6 @@ async def wait_for(condition: Callable[[], bool], stats: Stats, timeout: float, 
             await asyncio.wait_for(stats.changed.wait(), 0.5)
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -345,10 +328,7 @@ async def run(args: argparse.Namespace) -> None:
                "--transport", args.transport]
     if args.profile:
         command += ["--profile", args.profile]
-    server = subprocess.Popen(command)
-    with contextlib.suppress(OSError):
-        os.sched_setaffinity(server.pid, {SERVER_CPU})
-        os.sched_setaffinity(0, {CLIENT_CPU})
+    server = start_pinned_server(command)
     stats = Stats()
     conns: list[Any] = []
     warm: list[Any] = []

@@ -1,0 +1,46 @@
+"""What every benchmark here measures with: a pinned server process, its CPU time and RSS from
+/proc, and percentiles.
+
+The server runs on CPU 0 and the load client on CPU 1, so the server's CPU seconds are its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+
+__all__ = ["cpu_seconds", "percentile", "rss_kb", "start_pinned_server"]
+
+SERVER_CPU, CLIENT_CPU = 0, 1
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def start_pinned_server(command: list[str]) -> subprocess.Popen[bytes]:
+    """Start the server on CPU 0 and move this (client) process to CPU 1."""
+    server = subprocess.Popen(command)
+    with contextlib.suppress(OSError):  # fewer than two CPUs: measure unpinned
+        os.sched_setaffinity(server.pid, {SERVER_CPU})
+        os.sched_setaffinity(0, {CLIENT_CPU})
+    return server
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The `q` quantile (0..1) by nearest rank; 0.0 for no values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
