@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 __all__ = ["TokenError", "TokenExpired", "TokenInvalid", "TokenMissing", "sign", "verify"]
 
@@ -31,15 +31,29 @@ class TokenExpired(TokenError):
     reason = "expired_token"
 
 
-def _serializer(secret: str, salt: str) -> URLSafeTimedSerializer:
+def _serializer(
+    secret: str, salt: str, issued_at: float | None = None
+) -> URLSafeTimedSerializer:
     if not secret:
         raise ValueError("liveui: a secret key is required to sign tokens")
-    return URLSafeTimedSerializer(secret, salt=salt)
+    if issued_at is None:
+        return URLSafeTimedSerializer(secret, salt=salt)
+    when = int(issued_at)
+
+    class Signer(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return when
+
+    return URLSafeTimedSerializer(secret, salt=salt, signer=Signer)
 
 
-def sign(secret: str, data: Any, *, salt: str = "liveui") -> str:
-    """Sign JSON-serializable `data`; the signing time is embedded for `max_age` checks."""
-    return _serializer(secret, salt).dumps(data)
+def sign(secret: str, data: Any, *, salt: str = "liveui", issued_at: float | None = None) -> str:
+    """Sign JSON-serializable `data`; the signing time is embedded for `max_age` checks.
+
+    `issued_at` (a Unix time) dates the token otherwise, e.g. in the past to test that an
+    expired token is refused.
+    """
+    return _serializer(secret, salt, issued_at).dumps(data)
 
 
 def verify(secret: str, token: str | None, *, max_age: float, salt: str = "liveui") -> Any:

@@ -11,12 +11,12 @@ import asyncio
 import base64
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 import websockets
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -356,11 +356,7 @@ async def test_a_flood_is_rate_limited_then_closed_with_1008(
 
 
 def _expired(user: str) -> str:
-    class PastSigner(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return super().get_timestamp() - int(2 * MAX_AGE)
-
-    return URLSafeTimedSerializer(SECRET, salt="liveui", signer=PastSigner).dumps({"user": user})
+    return sign(SECRET, {"user": user}, issued_at=time.time() - 2 * MAX_AGE)
 
 
 @pytest.mark.parametrize(
