@@ -50,6 +50,24 @@ async def test_tags_render_real_values_after_prepare(world: World, tmp_path: Pat
     assert "/static/liveui/vendor/htmx-ext-sse.min.js" in html
 
 
+async def test_a_counter_shown_twice_gets_two_element_ids(world: World) -> None:
+    alice = await world.add_user("alice")
+    await world.add_order(alice)
+    await world.dispatch.wait_idle()
+    live = world.harness.live
+    live.get_user_id = lambda request: alice
+    twice = '{{ live_badge("pending_orders") }} {{ live_badge("pending_orders", label="again") }}'
+    env = jinja2.Environment(loader=jinja2.DictLoader({"p.html": twice}))
+    live.install_templates(env)
+    request = _request()
+    await live.prepare(request)
+    html = env.get_template("p.html").render(request=request)
+    assert html.count('data-counter="pending_orders"') == 2
+    # Patches are swapped by id: a repeated id would leave the second badge stale.
+    assert 'id="liveui-badge-pending_orders"' in html
+    assert 'id="liveui-badge-pending_orders-2"' in html
+
+
 async def test_an_app_template_overrides_the_default(world: World, tmp_path: Path) -> None:
     (tmp_path / "liveui").mkdir()
     (tmp_path / "liveui" / "badge.html").write_text(
