@@ -14,7 +14,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from .._utils import maybe_await
-from .message import Inbound, Reply, Stop, error
+from .message import Inbound, Reply, Stop
 
 if TYPE_CHECKING:
     from ..pubsub.broadcast import Broadcast
@@ -181,6 +181,3 @@ class ChannelProcess:
         except Exception:
             log.exception("liveui: terminate of channel %s failed", self.topic)
 
-
-def refused_push_reply() -> Reply:
-    return error({"reason": "overloaded"})

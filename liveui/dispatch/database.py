@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,10 +29,6 @@ class Database:
             raise ConfigurationError("Dispatch needs an engine: Dispatch(settings, engine=...)")
         return self.engine
 
-    @property
-    def is_async(self) -> bool:
-        return isinstance(self.engine, AsyncEngine)
-
     async def run(self, fn: Callable[[Connection], T]) -> T:
         engine = self._require()
         if isinstance(engine, AsyncEngine):
@@ -49,6 +45,3 @@ class Database:
             )
         with engine.connect() as conn:
             return fn(conn)
-
-    def dialect_name(self) -> Any:
-        return self._require().dialect.name

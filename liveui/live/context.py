@@ -66,17 +66,6 @@ class LiveContext:
                     )
             return self._notifications[: limit or wanted]
 
-    def preload(
-        self,
-        counters: Mapping[str, CounterValueLike] | None = None,
-        notifications: list[dict[str, Any]] | None = None,
-    ) -> None:
-        """Seed the loads (e.g. from data the page already has)."""
-        if counters is not None:
-            self._counters = counters
-        if notifications is not None:
-            self._notifications = notifications
-
     @property
     def loaded_counters(self) -> Mapping[str, CounterValueLike]:
         return self._counters or {}
