@@ -22,7 +22,7 @@ from sqlalchemy import Boolean, ForeignKey, String, event
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from liveui.dispatch import Dispatch, DispatchSettings, async_url, counter
+from liveui import Dispatch, DispatchSettings, async_url, counter
 
 USERS, ORDERS, COMMITS = 200, 1_000, 10
 

@@ -40,9 +40,7 @@ def build_app(pubsub_url: str) -> Any:
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
 
-    from liveui.channels import Channel, ChannelSettings, Endpoint, Socket, channel, ok
-    from liveui.pubsub import backend_from_url
-    from liveui.pubsub.hub import Hub
+    from liveui import Channel, ChannelSettings, Endpoint, Node, Socket, channel, ok
 
     class RoomChannel(Channel):
         async def join(self, topic: str, payload: Any, socket: Any) -> Any:
@@ -52,8 +50,7 @@ def build_app(pubsub_url: str) -> Any:
         channels = [channel("bench:*", RoomChannel)]
 
     # Clients of a long run do not heartbeat: the bench must not be cut by the idle timeout.
-    endpoint = Endpoint(hub=Hub(backend_from_url(pubsub_url)),
-                        settings=ChannelSettings(idle_timeout=3600))
+    endpoint = Endpoint(Node(pubsub_url=pubsub_url), settings=ChannelSettings(idle_timeout=3600))
 
     async def broadcast(request: Request) -> PlainTextResponse:
         start, count = int(request.query_params["start"]), int(request.query_params["count"])
@@ -67,7 +64,7 @@ def build_app(pubsub_url: str) -> Any:
     return Starlette(
         routes=[Route("/broadcast", broadcast, methods=["POST"]), Route("/health", health),
                 endpoint.mount("/socket", BenchSocket())],
-        lifespan=endpoint.lifespan,
+        lifespan=endpoint.node.lifespan,
     )
 
 
@@ -169,9 +166,8 @@ async def wait_for(condition: Any, changed: asyncio.Event, timeout: float, what:
 async def run(args: argparse.Namespace) -> None:
     import httpx
 
-    from liveui.pubsub import backend_from_url
-    from liveui.pubsub.hub import Hub
-    from liveui.testing.server import free_port
+    from liveui import Node
+    from liveui.testing import free_port
 
     url = {"memory": "memory://", "redis": args.redis_url, "postgres": args.postgres_url,
            "naive": "naive"}
@@ -180,7 +176,7 @@ async def run(args: argparse.Namespace) -> None:
     server = start_pinned_server(
         [sys.executable, "-m", "bench.fanout", "--serve", str(port), "--pubsub-url", pubsub_url]
     )
-    publisher: Hub | None = None
+    publisher: Node | None = None
     sockets: list[Any] = []
     try:
         http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
@@ -204,7 +200,7 @@ async def run(args: argparse.Namespace) -> None:
         kb_per_connection = (rss_kb(server.pid) - rss_before) / args.clients
 
         if args.backend not in ("memory", "naive"):
-            publisher = Hub(backend_from_url(pubsub_url))
+            publisher = Node(pubsub_url=pubsub_url)
             await publisher.start()
         sent = 0
 

@@ -29,11 +29,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bench.measure import percentile
-from liveui import Endpoint
-from liveui.dispatch import Dispatch, DispatchSettings, counter
-from liveui.live import LiveUI
-from liveui.testing import serve
-from liveui.testing.browser import CHROMIUM_ARGS
+from liveui import Dispatch, DispatchSettings, LiveUI, Node, counter
+from liveui.testing import CHROMIUM_ARGS, serve
 
 PAGE = """<!doctype html><html><head><title>bench</title>{{ liveui_head() }}</head>
 <body>{{ live_badge("pending") }}</body></html>"""
@@ -73,11 +70,11 @@ class Order(Base):
 def build(db: Path, transport: str, window: float) -> Starlette:
     engine = create_async_engine(f"sqlite+aiosqlite:///{db}")
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    endpoint = Endpoint()
+    node = Node()
     dispatch = Dispatch(DispatchSettings(models=[Order], user_model=User, coalesce_window=window),
-                        engine=engine, endpoint=endpoint)
+                        node=node, engine=engine)
     dispatch.install(sessions)
-    live = LiveUI(endpoint=endpoint, dispatch=dispatch, secret_key="bench",
+    live = LiveUI(node=node, dispatch=dispatch, secret_key="bench",
                   transport="ws" if transport == "ws" else "sse", get_user_id=lambda r: 1)
     env = jinja2.Environment(loader=jinja2.DictLoader({"page.html": PAGE}), autoescape=True)
     live.install_templates(env)
@@ -103,7 +100,7 @@ def build(db: Path, transport: str, window: float) -> Starlette:
     return Starlette(
         routes=[*live.routes(), Route("/", page), Route("/setup", setup, methods=["POST"]),
                 Route("/commit", commit, methods=["POST"])],
-        lifespan=live.lifespan,
+        lifespan=live.node.lifespan,
     )
 
 

@@ -59,9 +59,7 @@ def build_app(db: Path, transport: str, profile: str | None) -> Any:
     from starlette.responses import JSONResponse, PlainTextResponse, Response
     from starlette.routing import Route
 
-    from liveui import Endpoint
-    from liveui.dispatch import Dispatch, DispatchSettings, counter, notification_model
-    from liveui.live import LiveUI
+    from liveui import Dispatch, DispatchSettings, LiveUI, Node, counter, notification_model
 
     class Base(DeclarativeBase):
         pass
@@ -87,13 +85,13 @@ def build_app(db: Path, transport: str, profile: str | None) -> Any:
 
     notification = notification_model(Base, user_fk="users.id")
     engine = create_async_engine(f"sqlite+aiosqlite:///{db}")
-    endpoint = Endpoint()
+    node = Node()
     dispatch = Dispatch(
         DispatchSettings(models=[Order], user_model=User, notification_model=notification),
+        node=node,
         engine=engine,
-        endpoint=endpoint,
     )
-    live = LiveUI(endpoint=endpoint, dispatch=dispatch, secret_key=SECRET,
+    live = LiveUI(node=node, dispatch=dispatch, secret_key=SECRET,
                   transport="ws" if transport == "ws" else "sse", get_user_id=lambda r: None)
     profiler: Any = None
     baseline: Any = None
@@ -111,7 +109,7 @@ def build_app(db: Path, transport: str, profile: str | None) -> Any:
         # Versions are wall-clock microseconds like the dispatch's, so they beat the mounted ones.
         payload = {"counter": COUNTER, "value": value, "version": time.time_ns() // 1000}
         for user_id in range(1, users + 1):
-            endpoint.broadcast(f"user:{user_id}", "counter_updated", payload)
+            node.broadcast(f"user:{user_id}", "counter_updated", payload)
         return JSONResponse({"t": started})
 
     async def health(request: Request) -> Response:
@@ -159,12 +157,10 @@ def build_app(db: Path, transport: str, profile: str | None) -> Any:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[None]:
-        async with live.lifespan(app):
-            await dispatch.start()
+        async with node.lifespan(app):
             try:
                 yield
             finally:
-                await dispatch.stop()
                 await engine.dispose()
 
     routes = [*live.routes(static=False),
@@ -197,8 +193,7 @@ def serve(port: int, transport: str, profile: str | None) -> None:
 # the clients -----------------------------------------------------------------------------------
 def page_query() -> str:
     """The `c=` parameter of a demo page whose counters are all 0 and has no notifications."""
-    from liveui.live.badge import LiveBadge
-    from liveui.live.dropdown import NotificationDropdown
+    from liveui import LiveBadge, NotificationDropdown
     from liveui.live.specs import encode_specs
 
     components: list[Any] = [LiveBadge(name, label=name.replace("_", " ")) for name in BADGES]
@@ -319,8 +314,8 @@ async def wait_for(condition: Callable[[], bool], stats: Stats, timeout: float, 
 async def run(args: argparse.Namespace) -> None:
     import httpx
 
-    from liveui.live.token import make_token
-    from liveui.testing.server import free_port
+    from liveui.live.session_token import make_token
+    from liveui.testing import free_port
 
     users = args.users or max(1, args.sessions // 10)
     port = free_port()

@@ -18,10 +18,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from liveui import Endpoint, UserChannel
-from liveui.dispatch import Dispatch, DispatchSettings
-from liveui.live import LiveUI, static_dir
-from liveui.pubsub import Hub, backend_from_url
+from liveui import Dispatch, DispatchSettings, Endpoint, LiveUI, Node, UserChannel, static_dir
 
 from . import pages
 from .config import DemoConfig
@@ -46,7 +43,8 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
     config = config or DemoConfig.from_env()
     engine = make_async_engine(config.database_url)
     sessions = make_sessionmaker(engine)
-    endpoint = Endpoint(hub=Hub(backend_from_url(config.pubsub_url)))
+    node = Node(pubsub_url=config.pubsub_url)
+    endpoint = Endpoint(node)
     dispatch = Dispatch(
         DispatchSettings(
             models=[Order, CartItem, Ticket, ResellerRequest],
@@ -54,20 +52,21 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
             audiences={"admin": User.is_admin.is_(True)},
             notification_model=Notification,
         ),
+        node=node,
         engine=engine,
-        endpoint=endpoint,
     )
     dispatch.install(sessions)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     live = LiveUI(
-        endpoint=endpoint,
+        node=node,
         dispatch=dispatch,
         secret_key=config.secret_key,
         transport=config.transport,
         get_user_id=pages.live_user_id,
     )
     live.install_templates(templates)
-    socket = UserSocket(config.secret_key, sessions, default_channels(DemoUserChannel))
+    channels = default_channels(DemoUserChannel, dispatch=dispatch)
+    socket = UserSocket(config.secret_key, sessions, channels)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -75,13 +74,11 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
             await conn.run_sync(Base.metadata.create_all)
         if await seed(sessions, dispatch):
             log.info("seeded users alice, bob, carol and admin (password: demo)")
-        await dispatch.start()
-        async with live.lifespan():  # starts the endpoint (hub + shared ticker) too
+        async with node.lifespan():  # hub, ticker, dispatch, channels, live: in order
             try:
                 yield
             finally:
                 await app.state.simulator.stop()
-                await dispatch.stop()  # finish pending counter recomputes first
         await engine.dispose()
 
     routes: list[Any] = [
@@ -112,6 +109,7 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
     app.state.config = config
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.node = node
     app.state.endpoint = endpoint
     app.state.dispatch = dispatch
     app.state.live = live

@@ -11,9 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from liveui import LiveComponent
-from liveui.live import LiveContext
-from liveui.pubsub import Broadcast
+from liveui import Broadcast, LiveComponent, LiveContext
 
 __all__ = ["ActivityFeed"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from liveui.dispatch.urls import async_url
+from liveui import async_url
 
 __all__ = ["make_async_engine", "make_sessionmaker", "make_sync_engine"]
 

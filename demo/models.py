@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from liveui.dispatch import counter, notification_model
+from liveui import counter, notification_model
 
 __all__ = [
     "Base",

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
-    from liveui.testing.server import free_port as _free_port
+    from liveui.testing import free_port as _free_port
 
     return _free_port()
 

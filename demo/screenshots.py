@@ -20,7 +20,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from liveui.testing.browser import CHROMIUM_ARGS
+from liveui.testing import CHROMIUM_ARGS
 
 from .process import DemoProcess
 

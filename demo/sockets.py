@@ -8,9 +8,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from liveui import Channel, ChannelSocket, Socket, channel, error, ok
-from liveui.channels import ConnectInfo, SocketInfo
-from liveui.tokens import TokenError, sign, verify
+from liveui import (
+    Channel,
+    ChannelSocket,
+    ConnectInfo,
+    Socket,
+    SocketInfo,
+    TokenError,
+    channel,
+    error,
+    ok,
+)
+from liveui.tokens import sign, verify
 
 from .models import ChatMessage, User
 
@@ -127,8 +136,11 @@ class UserSocket(Socket):
         return f"users_socket:{socket.assigns['user_id']}"
 
 
-def default_channels(user_channel: type[Channel] | None) -> list[Any]:
+def default_channels(
+    user_channel: type[Channel] | None = None, **user_channel_options: Any
+) -> list[Any]:
+    """The chat rooms, and `user:*` served by `user_channel(**user_channel_options)`."""
     routes = [channel("room:*", RoomChannel)]
     if user_channel is not None:
-        routes.append(channel("user:*", user_channel))
+        routes.append(channel("user:*", user_channel, **user_channel_options))
     return routes

@@ -1,50 +1,88 @@
 """liveui: LiveView-style real-time, server-rendered UI for Starlette.
 
+Everything an application uses is exported here, and only here (`liveui.testing` holds the test
+helpers); the subpackages are the implementation, laid out as the data flows:
+
+    dispatch (commit -> recount -> broadcast) -> pubsub (hub, backends) -> channels | live
+
 See the README for a quick start and docs/ for one page per concept.
 """
 
-from .channels import (
-    Channel,
-    ChannelSettings,
-    ChannelSocket,
-    ConnectInfo,
-    Endpoint,
-    Reply,
-    Socket,
-    Stop,
-    channel,
-    error,
-    ok,
-    reply,
-    stop,
+from .channels.channel import Channel
+from .channels.channel_socket import ChannelSocket
+from .channels.endpoint import Endpoint
+from .channels.message import Reply, Stop, error, ok, reply, stop
+from .channels.settings import ChannelSettings
+from .channels.socket import ConnectInfo, Socket, SocketInfo, channel
+from .channels.user_channel import UserChannel
+from .close_codes import CloseCode
+from .codegen.notification_shape import NotificationField, notification_fields
+from .dispatch.counter_declaration import counter
+from .dispatch.dispatch import Dispatch
+from .dispatch.notification_table import default_serializer, notification_model
+from .dispatch.settings import DispatchSettings
+from .dispatch.urls import async_url
+from .errors import (
+    ConfigurationError,
+    EventRejected,
+    Forbidden,
+    LiveError,
+    LiveuiError,
+    NotFound,
+    SpecError,
+    TokenError,
+    TokenExpired,
+    TokenInvalid,
+    TokenMissing,
 )
-from .dispatch import Dispatch, DispatchSettings, UserChannel, counter, notification_model
-from .live import LiveBadge, LiveComponent, LiveSession, LiveSettings, LiveUI, NotificationDropdown
-from .pubsub import Backend, Hub, MemoryBackend, backend_from_url
-from .templating import install_templates
-from .tokens import TokenError, TokenExpired, TokenInvalid, TokenMissing
+from .live.app import LiveUI
+from .live.badge import LiveBadge
+from .live.component import LiveComponent
+from .live.context import LiveContext
+from .live.dropdown import NotificationDropdown
+from .live.paths import static_dir, templates_dir
+from .live.settings import LiveSettings
+from .live.tags import install_templates
+from .node import Node
+from .pubsub.backends.base import Backend, BackendUnavailable
+from .pubsub.backends.factory import backend_from_url
+from .pubsub.broadcast import Broadcast
+from .tokens import sign as sign_token
+from .tokens import verify as verify_token
+from .user_events import user_topic
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Backend",
+    "BackendUnavailable",
+    "Broadcast",
     "Channel",
     "ChannelSettings",
     "ChannelSocket",
+    "CloseCode",
+    "ConfigurationError",
     "ConnectInfo",
     "Dispatch",
     "DispatchSettings",
     "Endpoint",
-    "Hub",
+    "EventRejected",
+    "Forbidden",
     "LiveBadge",
     "LiveComponent",
-    "LiveSession",
+    "LiveContext",
+    "LiveError",
     "LiveSettings",
     "LiveUI",
-    "MemoryBackend",
+    "LiveuiError",
+    "Node",
+    "NotFound",
     "NotificationDropdown",
+    "NotificationField",
     "Reply",
     "Socket",
+    "SocketInfo",
+    "SpecError",
     "Stop",
     "TokenError",
     "TokenExpired",
@@ -52,13 +90,21 @@ __all__ = [
     "TokenMissing",
     "UserChannel",
     "__version__",
+    "async_url",
     "backend_from_url",
     "channel",
     "counter",
+    "default_serializer",
     "error",
     "install_templates",
+    "notification_fields",
     "notification_model",
     "ok",
     "reply",
+    "sign_token",
+    "static_dir",
     "stop",
+    "templates_dir",
+    "user_topic",
+    "verify_token",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .dispatch.errors import ConfigurationError
+from .errors import ConfigurationError
 
 __all__ = ["main"]
 
@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 def _loaded(command: str, args: argparse.Namespace, use: Callable[[Any], T]) -> T | None:
     """Load the app's Dispatch and apply `use`; on failure say why on stderr and return None."""
-    from .codegen import load_dispatch
+    from .codegen.loader import load_dispatch
 
     try:
         return use(load_dispatch(app=args.app, dispatch=args.dispatch))
@@ -38,7 +38,8 @@ def _loaded(command: str, args: argparse.Namespace, use: Callable[[Any], T]) -> 
 
 
 def _gen_ts(args: argparse.Namespace) -> int:
-    from .codegen import check_sdk, render_sdk, schema_from_dispatch, write_sdk
+    from .codegen.schema import schema_from_dispatch
+    from .codegen.sdk import check_sdk, render_sdk, write_sdk
 
     schema = _loaded("gen ts", args, schema_from_dispatch)
     if schema is None:

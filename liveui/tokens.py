@@ -1,10 +1,5 @@
-"""Signed, expiring tokens (itsdangerous) that tell missing, invalid and expired apart.
-
-    TokenError
-     ├── TokenMissing   no token was given
-     ├── TokenInvalid   forged, truncated, or signed with another secret or salt
-     └── TokenExpired   genuine but older than max_age
-"""
+"""Signed, expiring tokens (itsdangerous) that tell missing (`TokenMissing`), forged
+(`TokenInvalid`) and expired (`TokenExpired`) apart."""
 
 from __future__ import annotations
 
@@ -12,23 +7,9 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from .errors import TokenError, TokenExpired, TokenInvalid, TokenMissing
+
 __all__ = ["TokenError", "TokenExpired", "TokenInvalid", "TokenMissing", "sign", "verify"]
-
-
-class TokenError(Exception):
-    reason = "invalid_token"
-
-
-class TokenMissing(TokenError):
-    reason = "missing_token"
-
-
-class TokenInvalid(TokenError):
-    reason = "invalid_token"
-
-
-class TokenExpired(TokenError):
-    reason = "expired_token"
 
 
 def _serializer(

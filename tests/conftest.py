@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from liveui.testing.browser import CHROMIUM_ARGS
+from liveui.testing import CHROMIUM_ARGS
+
+pytest_plugins = ["tests.support.dispatch_schema"]
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from liveui.tokens import TokenExpired, TokenInvalid, TokenMissing, sign, verify
+from liveui import TokenExpired, TokenInvalid, TokenMissing
+from liveui.tokens import sign, verify
 
 
 def test_round_trip() -> None:

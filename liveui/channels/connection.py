@@ -8,12 +8,12 @@ this class with no network at all.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._utils import maybe_await
+from ..close_codes import CloseCode
 from .channel_socket import ChannelSocket
 from .message import Frame, Inbound, Reply
 from .process import ChannelProcess
@@ -25,23 +25,11 @@ if TYPE_CHECKING:
     from .settings import ChannelSettings
     from .socket import Socket
 
-__all__ = ["CloseCode", "Connection", "Transport"]
+__all__ = ["Connection", "Transport"]
 
 log = logging.getLogger("liveui.channels")
 
 JOIN_CRASHED = {"reason": "join crashed"}
-
-
-class CloseCode:
-    """WebSocket close codes the server uses. 1000 is never used: old clients would not return."""
-
-    GOING_AWAY = 1001  # idle timeout, disconnect by socket id, server shutdown: client reconnects
-    POLICY = 1008  # rate limit exceeded
-    INVALID_DATA = 1007  # undecodable frame
-    TOO_BIG = 1009  # frame over max_frame_size
-    INTERNAL = 1011
-    RESTART = 1012
-    TRY_AGAIN = 1013  # outbound queue overflow: the client is too slow
 
 
 class Transport(Protocol):
@@ -130,14 +118,9 @@ class Connection:
     ) -> None:
         self.send(self.serializer.encode_reply(join_ref, ref, topic, status, response))
 
-    def _send_event(self, join_ref: str | None, ref: str | None, topic: str, event: str) -> None:
-        # phx_close / phx_error carry a ref (the join_ref), which encode_push does not: build it.
-        ser = self.serializer
-        if ser.vsn.startswith("2"):
-            frame: Frame = _json_frame([join_ref, ref, topic, event, {}])
-        else:
-            frame = _json_frame({"topic": topic, "event": event, "payload": {}, "ref": ref})
-        self.send(frame)
+    def send_control(self, process: ChannelProcess, event: str, payload: Any) -> None:
+        """`phx_close` / `phx_error` of a channel, with its join_ref as ref."""
+        self.send(self.serializer.encode_control(process.join_ref, process.topic, event, payload))
 
     # receiving -------------------------------------------------------------------------------
     async def receive(self, data: Frame) -> None:
@@ -218,14 +201,14 @@ class Connection:
 
     async def _join(self, message: Inbound) -> None:
         topic = message.topic
-        channel_cls = self.handler.route(topic)
-        if channel_cls is None:
+        route = self.handler.route(topic)
+        if route is None:
             self._unmatched(message)
             return
         old = self.channels.get(topic)
         if old is not None:
             await self._remove(old, "duplicate_join")
-            self._send_event(old.join_ref, old.join_ref, topic, "phx_close")
+            self.send_control(old, "phx_close", {})
         if len(self.channels) >= self.settings.max_channels:
             self.send_reply(
                 message.join_ref,
@@ -236,7 +219,7 @@ class Connection:
             )
             return
         try:
-            channel = channel_cls()
+            channel = route.create()
             socket = ChannelSocket(self, topic, message.join_ref)
             process = ChannelProcess(self, channel, socket)
             result = await maybe_await(channel.join(topic, message.payload, socket))
@@ -274,27 +257,12 @@ class Connection:
     async def close_channel(self, process: ChannelProcess, reason: str) -> None:
         """A normal stop (leave or stop result): `phx_close`, and the client does not rejoin."""
         await self._remove(process, reason)
-        self._send_event(process.join_ref, process.join_ref, process.topic, "phx_close")
+        self.send_control(process, "phx_close", {})
 
     async def crash_channel(self, process: ChannelProcess) -> None:
         """An exception: `phx_error`, and the client rejoins with backoff."""
         await self._remove(process, "crash")
-        ser = self.serializer
-        payload = {"reason": "channel_crash"}
-        if ser.vsn.startswith("2"):
-            frame: Frame = _json_frame(
-                [process.join_ref, process.join_ref, process.topic, "phx_error", payload]
-            )
-        else:
-            frame = _json_frame(
-                {
-                    "topic": process.topic,
-                    "event": "phx_error",
-                    "payload": payload,
-                    "ref": process.join_ref,
-                }
-            )
-        self.send(frame)
+        self.send_control(process, "phx_error", {"reason": "channel_crash"})
 
 
 def _frame_size(data: Frame, limit: int) -> int:
@@ -304,7 +272,3 @@ def _frame_size(data: Frame, limit: int) -> int:
     if type(data) is str and size <= limit < size * 4:
         return len(data.encode())
     return size
-
-
-def _json_frame(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))

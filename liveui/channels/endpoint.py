@@ -1,48 +1,52 @@
-"""`Endpoint`: the process-wide entry point of the channel server.
+"""`Endpoint`: the channel server of a node — its open connections, the sockets it mounts, and
+the broadcast API for channels.
 
-It owns the pub/sub hub, the registry of open connections and the shared ticker, mounts sockets
-into a Starlette app, and offers the broadcast API callable from anywhere in the process:
-
-    endpoint = Endpoint()
-    app = Starlette(routes=[endpoint.mount("/socket", UserSocket())], lifespan=endpoint.lifespan)
+    node = Node()
+    endpoint = Endpoint(node)
+    app = Starlette(routes=[endpoint.mount("/socket", UserSocket())], lifespan=node.lifespan)
     endpoint.broadcast("room:lobby", "new_msg", {"body": "hi"})
     endpoint.disconnect("users_socket:42")    # every connection of that id, on every node
+
+After a pub/sub outage (broadcasts may have been lost) the endpoint asks every joined channel
+that defines `resync(socket)` to reload, a few at a time.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.routing import Mount
 
-from ..pubsub.factory import backend_from_url
-from ..pubsub.hub import Hub
-from ..ticker import Ticker
-from .connection import CloseCode, Connection
+from ..close_codes import CloseCode
+from ..node import Node, Stage
+from .connection import Connection
+from .process import RESYNC
 from .settings import ChannelSettings
 from .socket import Socket
-from .websocket import WebSocketApp
+from .transports.websocket import WebSocketApp
 
 __all__ = ["Endpoint"]
 
+log = logging.getLogger("liveui.channels")
 
 class Endpoint:
     def __init__(
-        self,
-        *,
-        hub: Hub | None = None,
-        pubsub_url: str | None = None,
-        settings: ChannelSettings | None = None,
+        self, node: Node | None = None, *, settings: ChannelSettings | None = None
     ) -> None:
-        self.hub = hub if hub is not None else Hub(backend_from_url(pubsub_url))
+        self.node = node if node is not None else Node()
         self.settings = settings or ChannelSettings()
         self.connections: set[Connection] = set()
-        self.ticker = Ticker(self.settings.tick_interval)
-        self.ticker.add(self._close_idle)
         self.started = False
+        self.resync_limit = asyncio.Semaphore(self.settings.resync_concurrency)
+        self.node.ticker.add(self._close_idle)
+        self.node.attach(self, Stage.SERVER)
+
+    @property
+    def hub(self) -> Any:
+        return self.node.hub
 
     # serving ---------------------------------------------------------------------------------
     def socket_app(self, socket: Socket) -> WebSocketApp:
@@ -61,40 +65,45 @@ class Endpoint:
     # broadcasting ----------------------------------------------------------------------------
     def broadcast(self, topic: str, event: str, payload: Any) -> None:
         """Send to every subscriber of `topic` on every node. Safe from any thread."""
-        self.hub.broadcast(topic, event, payload)
+        self.node.broadcast(topic, event, payload)
 
     def broadcast_from(self, sender: object, topic: str, event: str, payload: Any) -> None:
         """Like `broadcast`, but not to the `sender` connection."""
-        self.hub.broadcast(topic, event, payload, exclude=sender)
+        self.node.broadcast(topic, event, payload, exclude=sender)
 
     def disconnect(self, socket_id: str) -> None:
         """Close every connection whose `Socket.id` is `socket_id` with 1001 (clients reconnect)."""
-        self.hub.broadcast(socket_id, "disconnect", {})
+        self.node.broadcast(socket_id, "disconnect", {})
 
-    # lifecycle -------------------------------------------------------------------------------
+    # resync ----------------------------------------------------------------------------------
+    def resync_channels(self) -> int:
+        """Ask every joined channel that defines `resync` to reload (each in its own mailbox, in
+        order with its other work); returns how many were asked. The hub calls it after a
+        pub/sub outage."""
+        asked = 0
+        for connection in list(self.connections):
+            for process in list(connection.channels.values()):
+                if process.stopped or getattr(process.channel, "resync", None) is None:
+                    continue
+                process.socket.send_info(RESYNC)
+                asked += 1
+        if asked:
+            log.info("liveui.channels: resync: %d channel(s) reload their state", asked)
+        return asked
+
+    def _on_hub_resync(self) -> None:
+        self.resync_channels()
+
+    # lifecycle (driven by the node) ----------------------------------------------------------
     async def start(self) -> None:
-        if self.started:
-            return
-        await self.hub.start()
-        self.ticker.start()
+        self.node.hub.on_resync(self._on_hub_resync)
         self.started = True
 
     async def stop(self) -> None:
-        if not self.started:
-            return
         self.started = False
+        self.node.hub.remove_resync(self._on_hub_resync)
         for connection in list(self.connections):
             connection.close(CloseCode.RESTART, "server restarting")
-        await self.ticker.stop()
-        await self.hub.stop()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(self, app: object = None) -> AsyncIterator[None]:
-        await self.start()
-        try:
-            yield
-        finally:
-            await self.stop()
 
     def _close_idle(self, now: float) -> None:
         deadline = time.monotonic() - self.settings.idle_timeout

@@ -22,11 +22,15 @@ if TYPE_CHECKING:
     from .channel_socket import ChannelSocket
     from .connection import Connection
 
-__all__ = ["ChannelProcess"]
+__all__ = ["RESYNC", "ChannelProcess"]
 
 log = logging.getLogger("liveui.channels")
 
 _IN, _INFO, _OUT, _LEAVE = 0, 1, 2, 3
+
+RESYNC = "liveui.channels:resync"
+"""The info message that runs the channel's `resync(socket)` (after a pub/sub outage), at most
+`ChannelSettings.resync_concurrency` channels of the endpoint at once."""
 
 
 class ChannelProcess:
@@ -141,6 +145,9 @@ class ChannelProcess:
         if kind == _IN:
             result = await maybe_await(channel.handle_in(item.event, item.payload, socket))
             await self._apply(result, item.ref)
+        elif kind == _INFO and item == RESYNC:
+            async with self.connection.endpoint.resync_limit:
+                await maybe_await(channel.resync(socket))  # type: ignore[attr-defined]
         elif kind == _INFO:
             result = await maybe_await(channel.handle_info(item, socket))
             await self._apply(result, None)

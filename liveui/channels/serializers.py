@@ -86,6 +86,11 @@ class Serializer:
     ) -> Frame:
         raise NotImplementedError
 
+    def encode_control(self, join_ref: str | None, topic: str, event: str, payload: Any) -> Frame:
+        """`phx_close` / `phx_error`: a channel event whose ref is the join_ref (Phoenix's
+        `encode!` of a message carrying a ref, which pushes do not)."""
+        raise NotImplementedError
+
     def encode_broadcast(self, message: Broadcast) -> Frame:
         return self.encode_push(None, message.topic, message.event, message.payload)
 
@@ -111,6 +116,9 @@ class V2JSONSerializer(Serializer):
         if isinstance(response, bytes | bytearray | memoryview):
             return _binary(REPLY, [join_ref or "", ref or "", topic, status], response)
         return _dumps([join_ref, ref, topic, "phx_reply", {"status": status, "response": response}])
+
+    def encode_control(self, join_ref: str | None, topic: str, event: str, payload: Any) -> Frame:
+        return _dumps([join_ref, join_ref, topic, event, payload])
 
     def decode(self, data: Frame) -> Inbound:
         if isinstance(data, bytes):
@@ -145,6 +153,9 @@ class V1JSONSerializer(Serializer):
             raise TypeError("the V1 serializer cannot carry binary payloads")
         payload = {"status": status, "response": response}
         return _dumps({"topic": topic, "event": "phx_reply", "payload": payload, "ref": ref})
+
+    def encode_control(self, join_ref: str | None, topic: str, event: str, payload: Any) -> Frame:
+        return _dumps({"topic": topic, "event": event, "payload": payload, "ref": join_ref})
 
     def decode(self, data: Frame) -> Inbound:
         if isinstance(data, bytes):

@@ -14,8 +14,6 @@ class ChannelSettings:
     """Bytes; a larger client frame closes the connection with 1009."""
     idle_timeout: float = 60.0
     """Seconds without any client frame before the server closes (the client heartbeats at 30 s)."""
-    tick_interval: float = 5.0
-    """Period of the one shared timer that checks idle connections."""
     max_channels: int = 100
     """Channels one connection may join; the next join is refused."""
     mailbox_size: int = 100
@@ -26,5 +24,8 @@ class ChannelSettings:
     """Client frames per second allowed on one connection, sustained."""
     rate_burst: int = 400
     """Frames allowed in a burst above the sustained rate."""
+    resync_concurrency: int = 4
+    """Channels of one endpoint reloading at once after a pub/sub outage (`Channel.resync`), so
+    they do not empty the database pool."""
     check_origin: bool | Sequence[str] = False
     """False: accept any Origin; True: the Origin's host must equal the Host header; or a list."""

@@ -1,7 +1,8 @@
 """The app-facing socket behaviour: authenticate a connection and route its topics.
 
 class UserSocket(Socket):
-    channels = [channel("room:*", RoomChannel), channel("user:*", UserChannel)]
+    channels = [channel("room:*", RoomChannel),
+                channel("user:*", UserChannel, dispatch=dispatch)]
 
     async def connect(self, params, connect_info):
         user_id = verify_token(params.get("token") or connect_info.auth_token)
@@ -26,18 +27,24 @@ __all__ = ["ChannelRoute", "ConnectInfo", "Socket", "SocketInfo", "channel"]
 class ChannelRoute:
     pattern: str
     channel: type[Channel]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Keyword arguments for the channel's constructor, once per join (its dependencies)."""
 
     def matches(self, topic: str) -> bool:
         if self.pattern.endswith("*"):
             return topic.startswith(self.pattern[:-1])
         return topic == self.pattern
 
+    def create(self) -> Channel:
+        return self.channel(**self.options)
 
-def channel(pattern: str, channel_cls: type[Channel]) -> ChannelRoute:
-    """Route topics matching `pattern` ("room:*" is a prefix, anything else exact)."""
+
+def channel(pattern: str, channel_cls: type[Channel], **options: Any) -> ChannelRoute:
+    """Route topics matching `pattern` ("room:*" is a prefix, anything else exact) to
+    `channel_cls(**options)`, e.g. `channel("user:*", UserChannel, dispatch=dispatch)`."""
     if "*" in pattern[:-1]:
         raise ValueError(f"liveui: only a trailing * is supported in topic patterns: {pattern!r}")
-    return ChannelRoute(pattern, channel_cls)
+    return ChannelRoute(pattern, channel_cls, options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +77,8 @@ class Socket:
         """A topic naming this user's connections, for `endpoint.disconnect(id)`; None for none."""
         return None
 
-    def route(self, topic: str) -> type[Channel] | None:
+    def route(self, topic: str) -> ChannelRoute | None:
         for route in self.channels:
             if route.matches(topic):
-                return route.channel
+                return route
         return None

@@ -9,29 +9,7 @@ Where things live:
   `notification_fields`, the hook that describes a custom one;
 - `counters_ts`, `types_ts`, `store_ts`, `react_ts` — one renderer per generated file;
 - `sdk` — rendering every file, writing them, and `--check`.
+
+Event and request names come from `liveui.user_events`, the wire contract. `notification_fields`
+and `NotificationField` are exported from `liveui`.
 """
-
-from .loader import load_dispatch
-from .notification_shape import (
-    DEFAULT_NOTIFICATION_FIELDS,
-    NotificationField,
-    notification_fields,
-    shape_of,
-)
-from .schema import CounterSchema, SdkSchema, schema_from_dispatch
-from .sdk import SDK_FILES, check_sdk, render_sdk, write_sdk
-
-__all__ = [
-    "DEFAULT_NOTIFICATION_FIELDS",
-    "SDK_FILES",
-    "CounterSchema",
-    "NotificationField",
-    "SdkSchema",
-    "check_sdk",
-    "load_dispatch",
-    "notification_fields",
-    "render_sdk",
-    "schema_from_dispatch",
-    "shape_of",
-    "write_sdk",
-]

@@ -7,8 +7,8 @@ import sys
 from typing import Any
 
 from ..dispatch.dispatch import Dispatch
-from ..dispatch.errors import ConfigurationError
 from ..dispatch.settings import import_string
+from ..errors import ConfigurationError
 
 __all__ = ["load_dispatch"]
 

@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ..dispatch.errors import ConfigurationError
-from ..dispatch.notification import default_serializer
+from ..dispatch.notification_table import default_serializer
+from ..errors import ConfigurationError
 from .tslit import string
 
 __all__ = [

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ..dispatch.notification import NOTIFICATION_TYPES
+from ..dispatch.notification_table import NOTIFICATION_TYPES
 from .notification_shape import property_name
 from .schema import SdkSchema
 from .tslit import union
+from .wire_names import fill_wire_names
 
 __all__ = ["render_types"]
 
@@ -31,7 +32,7 @@ export interface Notification {
 
 _BODY = """
 /** The topic of one user's channel. */
-export type UserTopic = `user:${string}`;
+export type UserTopic = `@TOPIC_PREFIX@${string}`;
 
 /** Counter name -> version; a client drops updates older than the version it holds. */
 export type CounterVersions = { readonly [K in CounterName]?: number };
@@ -72,11 +73,11 @@ export interface AllNotificationsReadPayload {
 
 /** Server event name -> payload. */
 export interface UserChannelEvents {
-  initial_state: InitialStatePayload;
-  counter_updated: CounterUpdatedPayload;
-  new_notification: NewNotificationPayload;
-  notification_read: NotificationReadPayload;
-  all_notifications_read: AllNotificationsReadPayload;
+  @INITIAL_STATE@: InitialStatePayload;
+  @COUNTER_UPDATED@: CounterUpdatedPayload;
+  @NEW_NOTIFICATION@: NewNotificationPayload;
+  @NOTIFICATION_READ@: NotificationReadPayload;
+  @ALL_NOTIFICATIONS_READ@: AllNotificationsReadPayload;
 }
 
 // Requests a client pushes, and their replies ----------------------------------------------
@@ -99,9 +100,9 @@ export interface MarkAllNotificationsReadReply {
 
 /** Request event name -> its payload and its ok reply. */
 export interface UserChannelRequests {
-  refresh_counters: { payload: EmptyPayload; reply: RefreshCountersReply };
-  mark_notification_read: { payload: { id: string }; reply: MarkNotificationReadReply };
-  mark_all_notifications_read: { payload: EmptyPayload; reply: MarkAllNotificationsReadReply };
+  @REFRESH_COUNTERS@: { payload: EmptyPayload; reply: RefreshCountersReply };
+  @MARK_NOTIFICATION_READ@: { payload: { id: string }; reply: MarkNotificationReadReply };
+  @MARK_ALL_NOTIFICATIONS_READ@: { payload: EmptyPayload; reply: MarkAllNotificationsReadReply };
 }
 
 /** Why the server refused a request (or a join: "unauthorized"). */
@@ -122,4 +123,4 @@ def render_types(schema: SdkSchema) -> str:
         fields.append(f"  {property_name(field.name)}: {field.ts_type};")
     head = _HEAD.replace("@TYPES@", union(NOTIFICATION_TYPES))
     head = head.replace("@FIELDS@", "\n".join(fields))
-    return head + _BODY
+    return head + fill_wire_names(_BODY)

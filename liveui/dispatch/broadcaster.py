@@ -1,58 +1,31 @@
-"""`Broadcaster`: the one way dispatch events leave the process, and their payload shapes.
+"""`Broadcaster`: the one way dispatch events leave dispatch (their shapes: `liveui.user_events`).
 
-Events, all on `user:<id>` (the contract the live UI and the SPA SDK are built on):
-- `counter_updated` {"counter", "value", "metadata": {"invalidate_queries": [...]}, "version"}
-- `new_notification` <serialized notification>
-- `notification_read` {"id"}
-- `all_notifications_read` {"marked_count"}
+By default it is the node's `broadcast`; `DispatchSettings.counter_broadcast_fn` (or
+`Dispatch(broadcast=...)`) replaces it with any `(topic, event, payload)` callable.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 from .settings import BroadcastFn, import_string
 
 if TYPE_CHECKING:
-    from ..channels.endpoint import Endpoint
+    from ..node import Node
 
-__all__ = [
-    "Broadcaster",
-    "counter_payload",
-    "user_topic",
-]
+__all__ = ["Broadcaster"]
 
 log = logging.getLogger("liveui.dispatch")
-
-COUNTER_UPDATED = "counter_updated"
-NEW_NOTIFICATION = "new_notification"
-NOTIFICATION_READ = "notification_read"
-ALL_NOTIFICATIONS_READ = "all_notifications_read"
-
-
-def user_topic(user_id: Any) -> str:
-    return f"user:{user_id}"
-
-
-def counter_payload(
-    name: str, value: int, invalidates: Sequence[str], version: int
-) -> dict[str, Any]:
-    return {
-        "counter": name,
-        "value": value,
-        "metadata": {"invalidate_queries": list(invalidates)},
-        "version": version,
-    }
 
 
 class Broadcaster:
     """Calls the configured `(topic, event, payload)` function; never raises into dispatch."""
 
-    def __init__(self, fn: BroadcastFn | str | None, endpoint: Endpoint | None) -> None:
-        self._fn = _resolve(fn, endpoint)
+    def __init__(self, fn: BroadcastFn | str | None, node: Node | None) -> None:
+        self._fn = _resolve(fn, node)
         self._warned = False
 
     @property
@@ -66,7 +39,7 @@ class Broadcaster:
                 self._warned = True
                 log.warning(
                     "liveui.dispatch: No counter_broadcast_fn configured: counter and "
-                    "notification events are dropped. Pass Dispatch(..., endpoint=endpoint), "
+                    "notification events are dropped. Pass Dispatch(..., node=node), "
                     "broadcast=callable, or DispatchSettings(counter_broadcast_fn=...)."
                 )
             return
@@ -76,7 +49,7 @@ class Broadcaster:
             log.exception("liveui.dispatch: broadcasting %s on %s failed", event, topic)
 
 
-def _resolve(fn: BroadcastFn | str | None, endpoint: Endpoint | None) -> BroadcastFn | None:
+def _resolve(fn: BroadcastFn | str | None, node: Node | None) -> BroadcastFn | None:
     if isinstance(fn, str):
         fn = import_string(fn)
     if fn is not None:
@@ -84,6 +57,6 @@ def _resolve(fn: BroadcastFn | str | None, endpoint: Endpoint | None) -> Broadca
             raise ConfigurationError(f"counter_broadcast_fn {fn!r} is not callable")
         resolved: Callable[[str, str, Any], Any] = fn
         return resolved
-    if endpoint is not None:
-        return endpoint.broadcast
+    if node is not None:
+        return node.broadcast
     return None

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .counters import CounterLoader
-    from .notification import NotificationSerializer
-    from .notifications import NotificationLoader
+    from .counter_loader import CounterLoader
+    from .notification_loader import NotificationLoader
+    from .notification_table import NotificationSerializer
 
 __all__ = ["ChannelState"]
 

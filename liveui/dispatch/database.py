@@ -13,7 +13,7 @@ from typing import TypeVar
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 __all__ = ["Database"]
 

@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.schema import Column
 
-from .counter import Counter
+from .counter_declaration import Counter
 from .registry import CounterRegistry
 from .settings import DispatchSettings
 

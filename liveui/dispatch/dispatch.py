@@ -1,6 +1,6 @@
 """`Dispatch`: the facade tying counters, notifications and session hooks to one app.
 
-    dispatch = Dispatch(settings, engine=engine, endpoint=endpoint)
+    dispatch = Dispatch(settings, node=node, engine=engine)
     dispatch.install(SessionLocal)            # sessionmaker / async_sessionmaker
     ...
     await dispatch.notify(session, user.id, title="Order shipped", type="success")
@@ -14,38 +14,32 @@ committed); its events go out at once, its counters wait in the `Coalescer` for 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import weakref
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
-from .broadcaster import NEW_NOTIFICATION, Broadcaster, user_topic
+from ..node import Node, Stage
+from ..user_events import COUNTER_UPDATED, NEW_NOTIFICATION, counter_updated, user_topic
+from .broadcaster import Broadcaster
 from .changes import ChangeSet
 from .channel_state import ChannelState
 from .coalescer import Coalescer
-from .counters import CounterLoader
+from .counter_loader import CounterLoader
 from .database import Database
-from .notification import NotificationSerializer
-from .notifications import NotificationLoader
+from .notification_loader import NotificationLoader
+from .notification_table import NotificationSerializer
 from .registry import UNREAD_NOTIFICATIONS, CounterRegistry
 from .session_hooks import SessionHooks
 from .settings import BroadcastFn, DispatchSettings
 from .values import CounterValues
 
-if TYPE_CHECKING:
-    from ..channels.endpoint import Endpoint
-
 __all__ = ["Dispatch"]
 
 log = logging.getLogger("liveui.dispatch")
-
-_by_endpoint: weakref.WeakKeyDictionary[Any, Dispatch] = weakref.WeakKeyDictionary()
-_latest: weakref.ReferenceType[Dispatch] | None = None
 
 
 class Dispatch:
@@ -53,16 +47,20 @@ class Dispatch:
         self,
         settings: DispatchSettings | None = None,
         *,
+        node: Node | None = None,
         engine: Engine | AsyncEngine | None = None,
-        endpoint: Endpoint | None = None,
         broadcast: BroadcastFn | str | None = None,
     ) -> None:
+        """`node`: the runtime to broadcast through and start with (its own when omitted: then
+        pass `broadcast`, or nothing leaves this process)."""
         self.settings = settings or DispatchSettings()
         self.engine = engine
-        self.endpoint = endpoint
+        self.node = node if node is not None else Node()
         self.registry = CounterRegistry(self.settings)
         self.database = Database(engine)
-        self.broadcaster = Broadcaster(broadcast or self.settings.counter_broadcast_fn, endpoint)
+        self.broadcaster = Broadcaster(
+            broadcast or self.settings.counter_broadcast_fn, node
+        )
         self.values = CounterValues(self.settings.value_cache_size)
         self.counters = CounterLoader(self.registry, self.database, self.values, self.broadcaster)
         user_id_attr = "id"
@@ -78,21 +76,7 @@ class Dispatch:
         self.state = ChannelState(self.counters, self.notifications)
         self.hooks = SessionHooks(self.registry, self._committed)
         self.coalescer = Coalescer(self.settings.coalesce_window, self.counters.recompute)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        global _latest
-        if endpoint is not None:
-            _by_endpoint[endpoint] = self
-        _latest = weakref.ref(self)
-
-    # finding the instance (UserChannel) --------------------------------------------------------
-    @staticmethod
-    def for_endpoint(endpoint: Any) -> Dispatch | None:
-        """The Dispatch bound to `endpoint`; else the most recently created one (an app has
-        one; set `UserChannel.dispatch` explicitly when it has several)."""
-        found = _by_endpoint.get(endpoint) if endpoint is not None else None
-        if found is None and _latest is not None:
-            found = _latest()
-        return found
+        self.node.attach(self, Stage.PRODUCER)
 
     # set-up ------------------------------------------------------------------------------------
     def install(self, target: Any) -> None:
@@ -103,10 +87,11 @@ class Dispatch:
         """
         self.registry.counters  # noqa: B018 (resolve and validate now)
         self.hooks.install(target)
-        self._capture_loop()
+        self.node.adopt_loop()
 
     async def start(self) -> None:
-        self._capture_loop()
+        """Called by the node's lifespan."""
+        self.node.adopt_loop()
         self.registry.counters  # noqa: B018
 
     async def stop(self, timeout: float = 5.0) -> None:
@@ -116,10 +101,6 @@ class Dispatch:
         except (TimeoutError, RuntimeError):
             log.warning("liveui.dispatch: stopped with counter recomputes still pending")
         await self.coalescer.close()
-
-    def _capture_loop(self) -> None:
-        with contextlib.suppress(RuntimeError):
-            self._loop = asyncio.get_running_loop()
 
     # notifications -----------------------------------------------------------------------------
     async def notify(
@@ -206,6 +187,37 @@ class Dispatch:
         self.hooks.hook_session(sync)
         self.hooks.pending(sync).merge(changes)
 
+    # broadcasting by hand (AshDispatch's broadcast_counter / broadcast_notification) ----------
+    def broadcast_notification(self, user_id: Any, notification: Any) -> None:
+        """Send a notification (a model instance, or an already serialized dict) to a user's
+        tabs; call it after the transaction that stored it committed."""
+        payload = notification
+        if not isinstance(notification, Mapping):
+            payload = self.notifications.serializer(notification)
+        self.broadcaster(user_topic(user_id), NEW_NOTIFICATION, payload)
+
+    def broadcast_counter(
+        self,
+        user_id: Any,
+        counter_name: str,
+        value: int,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Push a counter value by hand; it gets a fresh version, newer than any before."""
+        declared = self.registry.counters.get(counter_name)
+        owner = None if declared is not None and declared.is_global else user_id
+        stamped = self.values.stamp(counter_name, owner, value)
+        invalidates: list[str] = []
+        if metadata is not None:
+            invalidates = list(metadata.get("invalidate_queries", ()))
+        elif declared is not None:
+            invalidates = list(declared.invalidates)
+        self.broadcaster(
+            user_topic(user_id),
+            COUNTER_UPDATED,
+            counter_updated(counter_name, value, stamped.version, invalidates),
+        )
+
     async def channel_state(
         self,
         user_id: Any,
@@ -221,8 +233,8 @@ class Dispatch:
     async def wait_idle(self, timeout: float = 5.0) -> None:
         """Wait until every committed change has been recomputed and broadcast (for tests,
         scripts and graceful shutdown)."""
-        loop = self._loop
-        if loop is not None and loop is not asyncio.get_running_loop():
+        loop = self.node.loop
+        if loop is not None and not loop.is_closed() and loop is not asyncio.get_running_loop():
             raise RuntimeError("wait_idle must run on the dispatch's event loop")
         await asyncio.sleep(0)  # let call_soon_threadsafe hand-offs land first
         await self.coalescer.wait_idle(timeout)
@@ -230,17 +242,7 @@ class Dispatch:
     # after commit ------------------------------------------------------------------------------
     def _committed(self, changes: ChangeSet) -> None:
         """Called from whichever thread committed; the rest happens on the event loop."""
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        loop = self._loop
-        if running is not None and (loop is None or loop is running or loop.is_closed()):
-            self._loop = running
-            self._accept(changes)
-        elif loop is not None and not loop.is_closed() and loop.is_running():
-            loop.call_soon_threadsafe(self._accept, changes)
-        else:
+        if not self.node.call_soon(self._accept, changes):
             self._accept_blocking(changes)
 
     def _accept(self, changes: ChangeSet) -> None:

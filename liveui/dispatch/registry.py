@@ -17,8 +17,8 @@ from sqlalchemy import inspect, true
 from sqlalchemy.orm import configure_mappers
 from sqlalchemy.sql.elements import ColumnElement
 
-from .counter import Counter, CounterSpec, bind, counter
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
+from .counter_declaration import Counter, CounterSpec, bind, counter
 from .settings import DispatchSettings, import_string
 
 __all__ = ["UNREAD_NOTIFICATIONS", "CounterRegistry"]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstanceState, Session, SessionTransaction, sessionmaker
 
 from .changes import ChangeSet
-from .counter import Counter
+from .counter_declaration import Counter
 from .registry import CounterRegistry
 
 __all__ = ["SessionHooks"]

@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from .counter import CounterValue
+from .counter_declaration import CounterValue
 
 __all__ = ["CounterValues", "now_version"]
 

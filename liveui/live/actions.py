@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from ..tokens import TokenError
+from ..errors import EventRejected, SpecError, TokenError
 from .component import component_from_spec
-from .errors import EventRejected, SpecError
 
 if TYPE_CHECKING:
-    from .app import LiveUI
+    from .registry import SessionRegistry
+    from .session_token import SessionTokens
 
 __all__ = ["TOKEN_HEADER", "event_endpoint", "run_event"]
 
@@ -31,9 +31,11 @@ TOKEN_HEADER = "x-liveui-token"
 MAX_FIELDS = 50
 
 
-async def event_endpoint(live: LiveUI, request: Request) -> Response:
+async def event_endpoint(
+    request: Request, registry: SessionRegistry, tokens: SessionTokens
+) -> Response:
     try:
-        token = live.read_token(request.headers.get(TOKEN_HEADER))
+        token = tokens.read(request.headers.get(TOKEN_HEADER))
     except TokenError as exc:
         return PlainTextResponse(f"action refused: {exc.reason}", status_code=403)
     try:
@@ -41,14 +43,14 @@ async def event_endpoint(live: LiveUI, request: Request) -> Response:
     except Exception as exc:
         return PlainTextResponse(f"unreadable form: {exc}", status_code=400)
     data = {key: value for key, value in form.items() if isinstance(value, str)}
-    status, reason = await run_event(live, token.user_id, token.session_id, data)
+    status, reason = await run_event(registry, token.user_id, token.session_id, data)
     if status == 204:
         return Response(status_code=204)
     return PlainTextResponse(reason, status_code=status)
 
 
 async def run_event(
-    live: LiveUI, user_id: Any, session_id: str, data: Mapping[str, Any]
+    registry: SessionRegistry, user_id: Any, session_id: str, data: Mapping[str, Any]
 ) -> tuple[int, str]:
     """Run one action; returns the HTTP-style status and a reason for errors."""
     event = data.get("event")
@@ -59,13 +61,13 @@ async def run_event(
         component, _ = component_from_spec(spec)
     except (ValueError, SpecError) as exc:
         return 400, f"bad component spec: {exc}"
-    session = live.registry.get(session_id)
+    session = registry.get(session_id)
     if session is not None and session.user_id == user_id:
         # Act on this tab's own instance, so its state changes are pushed back at once.
         component = session.components.get(component.id, component)
     else:
         session = None
-    ctx = live.context(user_id, session=session)
+    ctx = registry.make_context(user_id, session)
     try:
         await component.handle_event(event, data, ctx)
     except EventRejected as exc:

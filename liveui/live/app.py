@@ -1,8 +1,8 @@
 """`LiveUI`: the integration object that adds live components to a Starlette app.
 
-    endpoint = Endpoint()
-    dispatch = Dispatch(settings, engine=engine, endpoint=endpoint)
-    live = LiveUI(endpoint=endpoint, dispatch=dispatch, secret_key=SECRET,
+    node = Node()
+    dispatch = Dispatch(settings, node=node, engine=engine)
+    live = LiveUI(node=node, dispatch=dispatch, secret_key=SECRET,
                   get_user_id=lambda request: request.session.get("user_id"))
     templates = Jinja2Templates("templates")
     live.install_templates(templates)
@@ -11,15 +11,14 @@
         await live.prepare(request)                 # loads counters + notifications once
         return templates.TemplateResponse(request, "home.html")
 
-    app = Starlette(routes=[*live.routes(), Route("/", home)], lifespan=live.lifespan)
+    app = Starlette(routes=[*live.routes(), Route("/", home)], lifespan=node.lifespan)
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
@@ -28,16 +27,18 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from .._utils import maybe_await
-from ..channels.endpoint import Endpoint
+from ..close_codes import CloseCode
+from ..node import Node, Stage
+from ..user_events import UserDataSource
 from .component import LiveComponent
 from .context import LiveContext
-from .contract import DispatchLike
 from .page import LivePage
 from .paths import static_dir
 from .registry import SessionRegistry
 from .render import Renderer, live_environment
+from .session import LiveSession
+from .session_token import LiveToken, SessionTokens
 from .settings import LiveSettings, TransportName
-from .token import LiveToken, make_token, read_token
 
 __all__ = ["LiveUI"]
 
@@ -46,10 +47,10 @@ class LiveUI:
     def __init__(
         self,
         *,
-        endpoint: Endpoint,
+        node: Node,
         secret_key: str,
         get_user_id: Callable[[Request], Any],
-        dispatch: DispatchLike | None = None,
+        dispatch: UserDataSource | None = None,
         transport: TransportName | None = None,
         settings: LiveSettings | None = None,
         templates: Any = None,
@@ -59,28 +60,29 @@ class LiveUI:
         settings = settings or LiveSettings()
         if transport is not None and transport != settings.transport:
             settings = dataclasses.replace(settings, transport=transport)
-        self.endpoint = endpoint
+        self.node = node
         self.dispatch = dispatch
-        self.secret_key = secret_key
         self.get_user_id = get_user_id
         self.settings = settings
-        self.registry = SessionRegistry(self)
+        self.tokens = SessionTokens(secret_key, settings.token_max_age)
         self.renderer = Renderer(live_environment(None), cache_size=settings.render_cache_size)
+        self.registry = SessionRegistry(node.hub, self.renderer, settings, self._session_context)
         self._set_globals(self.renderer.env)
-        endpoint.ticker.add(self.registry.check)
+        node.ticker.add(self.registry.check)
+        node.attach(self, Stage.VIEW)
         if templates is not None:
             self.install_templates(templates)
 
     # templates -------------------------------------------------------------------------------
     def install_templates(self, templates: Any) -> jinja2.Environment:
         """Add the tags to a Starlette `Jinja2Templates` or a `jinja2.Environment`."""
-        from ..templating import install_templates
+        from .tags import install_templates
 
         return install_templates(templates, self)
 
     def use_environment(self, env: jinja2.Environment) -> None:
         """Render components with the app's environment (its templates override liveui's)."""
-        self.renderer = Renderer(live_environment(env), cache_size=self.settings.render_cache_size)
+        self.renderer.use_environment(live_environment(env))
         self._set_globals(self.renderer.env)
 
     def _set_globals(self, env: jinja2.Environment) -> None:
@@ -90,14 +92,16 @@ class LiveUI:
         return f"{self.settings.prefix.rstrip('/')}/{name}"
 
     # data ------------------------------------------------------------------------------------
-    def context(self, user_id: Any, *, session: Any = None) -> LiveContext:
+    def context(self, user_id: Any, *, session: LiveSession | None = None) -> LiveContext:
         return LiveContext(
             user_id,
             self.dispatch,
-            endpoint=self.endpoint,
             session=session,
             notification_limit=self.settings.notification_limit,
         )
+
+    def _session_context(self, user_id: Any, session: LiveSession | None) -> LiveContext:
+        return self.context(user_id, session=session)
 
     async def prepare(
         self,
@@ -115,7 +119,7 @@ class LiveUI:
             page = LivePage(user_id=None)
         else:
             limit = notification_limit or self.settings.notification_limit
-            session_id, token = make_token(self.secret_key, user_id)
+            session_id, token = self.tokens.make(user_id)
             ctx = self.context(user_id)
             ctx.notification_limit = limit
             if self.dispatch is not None:
@@ -136,7 +140,7 @@ class LiveUI:
 
     def read_token(self, token: str | None) -> LiveToken:
         """Who a token belongs to; raises TokenMissing / TokenInvalid / TokenExpired."""
-        return read_token(self.secret_key, token, max_age=self.settings.token_max_age)
+        return self.tokens.read(token)
 
     # serving ---------------------------------------------------------------------------------
     def routes(self, *, static: bool = True) -> list[BaseRoute]:
@@ -146,14 +150,16 @@ class LiveUI:
         from .sse import sse_endpoint
         from .websocket import websocket_endpoint
 
+        registry, tokens = self.registry, self.tokens
+
         async def sse(request: Request) -> Any:
-            return await sse_endpoint(self, request)
+            return await sse_endpoint(request, registry, tokens)
 
         async def event(request: Request) -> Any:
-            return await event_endpoint(self, request)
+            return await event_endpoint(request, registry, tokens)
 
         async def ws(websocket: Any) -> None:
-            await websocket_endpoint(self, websocket)
+            await websocket_endpoint(websocket, registry, tokens)
 
         routes: list[BaseRoute] = [
             Route(self.url("sse"), sse, methods=["GET"], name="liveui-sse"),
@@ -165,23 +171,13 @@ class LiveUI:
             routes.append(Mount(self.settings.static_url, app=files, name="liveui"))
         return routes
 
+    # lifecycle (driven by the node) ----------------------------------------------------------
     async def start(self) -> None:
-        """Start the endpoint; after a pub/sub outage the hub resyncs every session."""
-        hub = self.endpoint.hub
+        """After a pub/sub outage the hub resyncs every live session of this node."""
+        hub = self.node.hub
         hub.remove_resync(self.registry.resync_all)  # start() twice registers once
         hub.on_resync(self.registry.resync_all)
-        await self.endpoint.start()
 
     async def stop(self) -> None:
-        self.endpoint.hub.remove_resync(self.registry.resync_all)
-        self.registry.close_all("server shutting down")
-        await self.endpoint.stop()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(self, app: object = None) -> AsyncIterator[None]:
-        """Starts the endpoint (hub + shared ticker); closes every live session on shutdown."""
-        await self.start()
-        try:
-            yield
-        finally:
-            await self.stop()
+        self.node.hub.remove_resync(self.registry.resync_all)
+        self.registry.close_all("server shutting down", CloseCode.RESTART)

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..pubsub.broadcast import Broadcast
+from ..user_events import CounterValueLike
 from .component import LiveComponent
 from .context import LiveContext
-from .contract import CounterValueLike
 
 __all__ = ["LiveBadge"]
 

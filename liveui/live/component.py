@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup, escape
 
+from ..errors import EventRejected, SpecError
 from ..pubsub.broadcast import Broadcast
-from .errors import EventRejected, SpecError
 from .fragment import Fragment
 
 if TYPE_CHECKING:

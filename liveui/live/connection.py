@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from ..close_codes import CloseCode
+
 if TYPE_CHECKING:
     from .session import LiveSession
 
@@ -23,10 +25,15 @@ class Outgoing:
     kind: Literal["patch", "ping", "close"]
     event_id: str = ""
     text: str = ""
+    code: CloseCode = CloseCode.TRY_AGAIN
+    """For `close`: why, for the WebSocket (the SSE stream only tells the reason)."""
 
 
 class LiveConnection:
-    __slots__ = ("_closing", "_ping", "_waiter", "cursor", "last_write", "max_pending", "session")
+    __slots__ = (
+        "_close_code", "_closing", "_ping", "_waiter", "cursor", "last_write", "max_pending",
+        "session",
+    )
 
     def __init__(self, session: LiveSession, cursor: int, *, max_pending: int) -> None:
         self.session = session
@@ -38,6 +45,7 @@ class LiveConnection:
         self._waiter: asyncio.Future[None] | None = None
         self._ping = False
         self._closing: str | None = None
+        self._close_code = CloseCode.TRY_AGAIN
 
     @property
     def closing(self) -> str | None:
@@ -53,9 +61,11 @@ class LiveConnection:
         self._ping = True
         self._notify()
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, code: CloseCode = CloseCode.TRY_AGAIN) -> None:
+        """End this connection; the client reconnects (1013: resync, 1012: server restart)."""
         if self._closing is None:
             self._closing = reason
+            self._close_code = code
         self._notify()
 
     def _notify(self) -> None:
@@ -71,7 +81,7 @@ class LiveConnection:
         """Wait for something to write; a `close` item is always the last one."""
         while True:
             if self._closing is not None:
-                return [Outgoing("close", text=self._closing)]
+                return [Outgoing("close", text=self._closing, code=self._close_code)]
             outbox = self.session.outbox
             pending = outbox.after(self.cursor)
             items = [Outgoing("patch", outbox.event_id(seq), text) for seq, text in pending]

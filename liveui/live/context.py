@@ -10,10 +10,9 @@ import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .contract import CounterValueLike, DispatchLike
+from ..user_events import CounterValueLike, UserDataSource
 
 if TYPE_CHECKING:
-    from ..channels.endpoint import Endpoint
     from .session import LiveSession
 
 __all__ = ["LiveContext"]
@@ -23,22 +22,20 @@ class LiveContext:
     def __init__(
         self,
         user_id: Any,
-        dispatch: DispatchLike | None,
+        dispatch: UserDataSource | None,
         *,
-        endpoint: Endpoint | None = None,
         session: LiveSession | None = None,
         notification_limit: int = 10,
     ) -> None:
         self.user_id = user_id
         self.dispatch = dispatch
-        self.endpoint = endpoint
         self.session = session
         self.notification_limit = notification_limit
         self._counters: Mapping[str, CounterValueLike] | None = None
         self._notifications: list[dict[str, Any]] | None = None
         self._lock = asyncio.Lock()
 
-    def _require_dispatch(self) -> DispatchLike:
+    def _require_dispatch(self) -> UserDataSource:
         if self.dispatch is None:
             raise RuntimeError("liveui: this component needs LiveUI(dispatch=...) to load its data")
         return self.dispatch

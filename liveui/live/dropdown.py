@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from ..errors import EventRejected
 from ..pubsub.broadcast import Broadcast
 from .component import LiveComponent
 from .context import LiveContext
-from .errors import EventRejected
 from .fragment import Fragment
 from .render import Renderer
 
@@ -90,7 +90,7 @@ class NotificationDropdown(LiveComponent):
         return False
 
     async def handle_event(self, event: str, data: Mapping[str, Any], ctx: LiveContext) -> None:
-        from ..dispatch.errors import Forbidden, NotFound
+        from ..errors import Forbidden, NotFound
 
         dispatch = ctx._require_dispatch()
         try:

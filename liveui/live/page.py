@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..user_events import CounterValueLike
 from .component import LiveComponent
-from .contract import CounterValueLike
 
 __all__ = ["LivePage"]
 

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..close_codes import CloseCode
 from .component import LiveComponent
 from .connection import LiveConnection
+from .context import LiveContext
 from .session import LiveSession
+from .settings import LiveSettings
 
 if TYPE_CHECKING:
-    from .app import LiveUI
+    from ..pubsub.hub import Hub
+    from .render import Renderer
+
+ContextFactory = Callable[[Any, "LiveSession | None"], LiveContext]
+"""`(user_id, session)` -> the context components load their data through."""
 
 __all__ = ["SessionRegistry"]
 
@@ -25,8 +32,17 @@ log = logging.getLogger("liveui.live")
 
 
 class SessionRegistry:
-    def __init__(self, live: LiveUI) -> None:
-        self.live = live
+    def __init__(
+        self,
+        hub: Hub,
+        renderer: Renderer,
+        settings: LiveSettings,
+        make_context: ContextFactory,
+    ) -> None:
+        self.hub = hub
+        self.renderer = renderer
+        self.settings = settings
+        self.make_context = make_context
         self.sessions: dict[str, LiveSession] = {}
 
     def __len__(self) -> int:
@@ -53,7 +69,15 @@ class SessionRegistry:
             connection = session.attach(session.outbox.seq)
             await session.resync()
             return connection
-        session = LiveSession(self.live, user_id, session_id, (c for c, _ in components))
+        session = LiveSession(
+            user_id,
+            session_id,
+            (c for c, _ in components),
+            hub=self.hub,
+            renderer=self.renderer,
+            settings=self.settings,
+            make_context=self.make_context,
+        )
         self.sessions[session_id] = session
         connection = session.attach(0)
         etags: Mapping[str, str | None] = {c.id: etag for c, etag in components}
@@ -64,14 +88,16 @@ class SessionRegistry:
             raise
         return connection
 
-    def discard(self, session: LiveSession, reason: str) -> None:
-        session.close(reason)
+    def discard(
+        self, session: LiveSession, reason: str, code: CloseCode = CloseCode.TRY_AGAIN
+    ) -> None:
+        session.close(reason, code)
         if self.sessions.get(session.session_id) is session:
             del self.sessions[session.session_id]
 
-    def close_all(self, reason: str) -> None:
+    def close_all(self, reason: str, code: CloseCode = CloseCode.RESTART) -> None:
         for session in list(self.sessions.values()):
-            self.discard(session, reason)
+            self.discard(session, reason, code)
 
     async def resync_all(self) -> None:
         """Re-mount every session from the database and send what changed.
@@ -94,12 +120,12 @@ class SessionRegistry:
                 except Exception:
                     log.exception("liveui: resync of %r failed", session)
 
-        workers = min(self.live.settings.resync_concurrency, len(sessions))
+        workers = min(self.settings.resync_concurrency, len(sessions))
         await asyncio.gather(*(worker() for _ in range(workers)))
 
     def check(self, now: float) -> None:
         """On the shared ticker: heartbeat quiet connections, free expired sessions."""
-        settings = self.live.settings
+        settings = self.settings
         quiet_since = now - settings.heartbeat_interval
         expired_before = now - settings.grace_period
         for session in list(self.sessions.values()):

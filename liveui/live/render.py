@@ -48,6 +48,11 @@ class Renderer:
         self.hits = 0
         self.misses = 0
 
+    def use_environment(self, env: jinja2.Environment) -> None:
+        """Render with `env` from now on (the app's templates override liveui's)."""
+        self.env = env
+        self._cache.clear()
+
     def render(self, template: str, **context: Any) -> str:
         try:
             key = template + "\0" + json.dumps(context, sort_keys=True, default=str)

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..close_codes import CloseCode
 from ..pubsub.broadcast import Broadcast
 from .component import LiveComponent
 from .connection import LiveConnection
@@ -27,7 +28,10 @@ from .fragment import Fragment, Op, render_ops
 from .outbox import Outbox
 
 if TYPE_CHECKING:
-    from .app import LiveUI
+    from ..pubsub.hub import Hub
+    from .context import LiveContext
+    from .render import Renderer
+    from .settings import LiveSettings
 
 __all__ = ["LiveSession"]
 
@@ -37,16 +41,23 @@ log = logging.getLogger("liveui.live")
 class LiveSession:
     def __init__(
         self,
-        live: LiveUI,
         user_id: Any,
         session_id: str,
         components: Iterable[LiveComponent],
+        *,
+        hub: Hub,
+        renderer: Renderer,
+        settings: LiveSettings,
+        make_context: Callable[[Any, LiveSession | None], LiveContext],
     ) -> None:
-        self.live = live
         self.user_id = user_id
         self.session_id = session_id
         self.components: dict[str, LiveComponent] = {c.id: c for c in components}
-        self.outbox = Outbox(live.settings.replay_buffer)
+        self.hub = hub
+        self.renderer = renderer
+        self.settings = settings
+        self._make_context = make_context
+        self.outbox = Outbox(settings.replay_buffer)
         self.connections: list[LiveConnection] = []
         self.detached_at: float | None = time.monotonic()
         self.closed = False
@@ -65,7 +76,7 @@ class LiveSession:
     async def start(self, etags: Mapping[str, str | None] | None = None) -> None:
         """Subscribe, mount every component, then send what the page does not already show."""
         etags = etags or {}
-        hub = self.live.endpoint.hub
+        hub = self.hub
         for component in self.components.values():
             for topic in component.topics(self.user_id):
                 listeners = self._listeners.setdefault(topic, [])
@@ -94,7 +105,7 @@ class LiveSession:
         async with self._lock:
             self._busy += 1
             try:
-                ctx = self.live.context(self.user_id, session=self)
+                ctx = self._make_context(self.user_id, self)
                 await asyncio.gather(*(c.mount(ctx) for c in self.components.values()))
                 for component in self.components.values():
                     send(component)
@@ -103,10 +114,10 @@ class LiveSession:
             self._drain()
 
     def attach(self, cursor: int) -> LiveConnection:
-        connection = LiveConnection(self, cursor, max_pending=self.live.settings.max_pending)
+        connection = LiveConnection(self, cursor, max_pending=self.settings.max_pending)
         self.connections.append(connection)
         self.detached_at = None
-        while len(self.connections) > self.live.settings.max_connections_per_session:
+        while len(self.connections) > self.settings.max_connections_per_session:
             self.connections.pop(0).close("replaced by a newer connection of the same page")
         return connection
 
@@ -116,15 +127,15 @@ class LiveSession:
         if not self.connections:
             self.detached_at = time.monotonic()
 
-    def close(self, reason: str = "session closed") -> None:
+    def close(self, reason: str = "session closed", code: CloseCode = CloseCode.TRY_AGAIN) -> None:
         if self.closed:
             return
         self.closed = True
         for topic in self._listeners:
-            self.live.endpoint.hub.unsubscribe(topic, self)
+            self.hub.unsubscribe(topic, self)
         self._listeners.clear()
         for connection in list(self.connections):
-            connection.close(reason)
+            connection.close(reason, code)
 
     # events ----------------------------------------------------------------------------------
     def deliver(self, message: Broadcast) -> None:
@@ -182,7 +193,7 @@ class LiveSession:
         """Re-render `component` and send the fragments that changed since the last send."""
         if self.closed:
             return
-        renderer = self.live.renderer
+        renderer = self.renderer
         fragments = component.fragments(renderer)
         sent = self._sent
         ops: list[Op] = []
@@ -208,14 +219,14 @@ class LiveSession:
         self._emit([*reversed(top), *bottom, *ops])
 
     def _push_full(self, component: LiveComponent) -> None:
-        renderer = self.live.renderer
+        renderer = self.renderer
         self._emit([Op("replace", f) for f in component.full_fragments(renderer)])
         self._seed(component)
 
     def _seed(self, component: LiveComponent) -> None:
         """Record that the page shows `component` exactly as it renders now."""
         ids: list[str] = []
-        for fragment in component.fragments(self.live.renderer):
+        for fragment in component.fragments(self.renderer):
             self._sent[fragment.id] = hash(fragment.html)
             ids.append(fragment.id)
         for gone in _gone(self._owned.get(component.id, ()), ids):

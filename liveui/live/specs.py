@@ -6,8 +6,8 @@ import base64
 import binascii
 import json
 
+from ..errors import SpecError
 from .component import LiveComponent, component_from_spec
-from .errors import SpecError
 
 __all__ = ["decode_specs", "encode_specs"]
 

@@ -27,13 +27,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from ..tokens import TokenError
+from ..errors import SpecError, TokenError
 from .connection import LiveConnection, Outgoing
-from .errors import SpecError
 from .specs import decode_specs
 
 if TYPE_CHECKING:
-    from .app import LiveUI
+    from .registry import SessionRegistry
+    from .session_token import SessionTokens
 
 __all__ = ["EventStream", "sse_endpoint"]
 
@@ -52,13 +52,17 @@ _HEADERS = [
 _PING = b": ping\r\n\r\n"
 
 
-async def sse_endpoint(live: LiveUI, request: Request) -> Response | EventStream:
+async def sse_endpoint(
+    request: Request, registry: SessionRegistry, tokens: SessionTokens
+) -> Response | EventStream:
     try:
-        token = live.read_token(request.query_params.get("token"))
+        token = tokens.read(request.query_params.get("token"))
     except TokenError as exc:
         return PlainTextResponse(f"live session refused: {exc.reason}", status_code=403)
     try:
-        components = decode_specs(request.query_params.get("c"), limit=live.settings.max_components)
+        components = decode_specs(
+            request.query_params.get("c"), limit=registry.settings.max_components
+        )
     except SpecError as exc:
         return PlainTextResponse(f"bad component list: {exc}", status_code=400)
     # The browser's own retry sends the header; htmx's rebuilt EventSource only has the query.
@@ -66,13 +70,13 @@ async def sse_endpoint(live: LiveUI, request: Request) -> Response | EventStream
         "last_event_id"
     )
     try:
-        connection = await live.registry.connect(
+        connection = await registry.connect(
             token.user_id, token.session_id, components, last_event_id
         )
     except Exception:
         log.exception("liveui: could not open the live session of user %r", token.user_id)
         return PlainTextResponse("live session could not be loaded; retry", status_code=503)
-    return EventStream(connection, live.settings.retry_ms)
+    return EventStream(connection, registry.settings.retry_ms)
 
 
 def _encode(item: Outgoing) -> bytes:

@@ -17,41 +17,42 @@ from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..tokens import TokenError
+from ..close_codes import CloseCode
+from ..errors import SpecError, TokenError
 from .actions import run_event
 from .connection import LiveConnection
-from .errors import SpecError
 from .specs import decode_specs
 
 if TYPE_CHECKING:
-    from .app import LiveUI
+    from .registry import SessionRegistry
+    from .session_token import SessionTokens
 
 __all__ = ["websocket_endpoint"]
 
 log = logging.getLogger("liveui.live")
 
-TRY_AGAIN = 1013
-RESTART = 1012
 MAX_MESSAGE = 64 * 1024
 
 
-async def websocket_endpoint(live: LiveUI, websocket: WebSocket) -> None:
+async def websocket_endpoint(
+    websocket: WebSocket, registry: SessionRegistry, tokens: SessionTokens
+) -> None:
     params = websocket.query_params
     try:
-        token = live.read_token(params.get("token"))
-        components = decode_specs(params.get("c"), limit=live.settings.max_components)
+        token = tokens.read(params.get("token"))
+        components = decode_specs(params.get("c"), limit=registry.settings.max_components)
     except (TokenError, SpecError) as exc:
         log.debug("liveui: live websocket refused: %s", exc)
-        await websocket.close(1008)  # before accept: the server answers HTTP 403
+        await websocket.close(CloseCode.POLICY)  # before accept: the server answers HTTP 403
         return
     await websocket.accept()
     try:
-        connection = await live.registry.connect(
+        connection = await registry.connect(
             token.user_id, token.session_id, components, params.get("last_event_id")
         )
     except Exception:
         log.exception("liveui: could not open the live session of user %r", token.user_id)
-        await websocket.close(TRY_AGAIN, "live session could not be loaded")
+        await websocket.close(CloseCode.TRY_AGAIN, "live session could not be loaded")
         return
     sender = asyncio.ensure_future(_send(websocket, connection))
     try:
@@ -65,7 +66,7 @@ async def websocket_endpoint(live: LiveUI, websocket: WebSocket) -> None:
             except ValueError:
                 continue  # not an action; ignore rather than drop the connection
             if isinstance(data, dict):
-                status, reason = await run_event(live, token.user_id, token.session_id, data)
+                status, reason = await run_event(registry, token.user_id, token.session_id, data)
                 if status != 204:
                     log.info("liveui: ws action refused (%s): %s", status, reason)
     except (WebSocketDisconnect, RuntimeError):
@@ -88,8 +89,7 @@ async def _send(websocket: WebSocket, connection: LiveConnection) -> None:
                 elif item.kind == "ping":
                     await websocket.send_text("<!--live:ping-->")
                 else:
-                    code = RESTART if "shutting down" in item.text else TRY_AGAIN
-                    await websocket.close(code, item.text[:120])
+                    await websocket.close(item.code, item.text[:120])
                     return
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass

@@ -23,11 +23,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .backends.base import Backend
+from .backends.memory import MemoryBackend
 from .backoff import Backoff, OutageLog
-from .base import Backend
 from .broadcast import Broadcast, Subscriber
-from .memory import MemoryBackend
-from .overflow import BoundedQueue, Overflow
+from .outbox import BoundedQueue, Overflow
 
 __all__ = ["CHANNEL_PREFIX", "CONTROL_CHANNEL", "Hub", "ResyncListener"]
 
@@ -47,10 +47,10 @@ _dumps = json.JSONEncoder(separators=(",", ":")).encode
 class Hub:
     """Local topic registry plus a backend for reaching the other nodes.
 
-    `broadcast` may be called from any thread (a sync SQLAlchemy hook in a threadpool); delivery
-    always happens on the hub's event loop. It must be called after the business transaction
-    committed: the hub publishes from its own backend connection, so nothing it sends can be
-    rolled back, and nothing may announce a change other nodes cannot read yet.
+    `broadcast` runs on the hub's event loop (the node hands calls from other threads over).
+    It must be called after the business transaction committed: the hub publishes from its own
+    backend connection, so nothing it sends can be rolled back, and nothing may announce a
+    change other nodes cannot read yet.
     """
 
     def __init__(
@@ -194,16 +194,11 @@ class Hub:
     def broadcast(
         self, topic: str, event: str, payload: Any, exclude: object | None = None
     ) -> None:
-        """Deliver to local subscribers now and publish once for the other nodes."""
-        loop = self._loop
-        if loop is not None and threading.get_ident() != self._loop_thread:
-            if loop.is_closed():
-                return
-            loop.call_soon_threadsafe(self._broadcast, topic, event, payload, exclude)
-            return
-        self._broadcast(topic, event, payload, exclude)
+        """Deliver to local subscribers now and publish once for the other nodes.
 
-    def _broadcast(self, topic: str, event: str, payload: Any, exclude: object | None) -> None:
+        Call it on the hub's event loop (`Node.broadcast` hands over from other threads)."""
+        if self._loop_thread is not None and threading.get_ident() != self._loop_thread:
+            raise RuntimeError("Hub.broadcast runs on the event loop; use Node.broadcast")
         if self.started and self.backend.is_distributed:
             # Encode first: a payload other nodes cannot receive is refused before anyone sees it.
             self._seq += 1

@@ -3,7 +3,7 @@
     async with live_harness(dispatch=dispatch) as harness:
         html = await harness.render(LiveBadge("pending_orders"), user_id=1)
         tab = await harness.open(1, LiveBadge("pending_orders"))
-        endpoint.broadcast("user:1", "counter_updated", {...})
+        harness.broadcast("user:1", "counter_updated", {...})
         patch = await tab.next_patch()
         assert patch.text("liveui-badge-pending_orders") == "3"
 
@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-from ..channels.endpoint import Endpoint
 from ..live.app import LiveUI
 from ..live.component import LiveComponent
 from ..live.connection import LiveConnection
-from ..live.contract import DispatchLike
+from ..node import Node
+from ..user_events import UserDataSource
 
 __all__ = ["LiveHarness", "LiveTab", "Patch", "PatchElement", "live_harness"]
 
@@ -164,8 +164,12 @@ class LiveHarness:
         self.live = live
 
     @property
-    def endpoint(self) -> Endpoint:
-        return self.live.endpoint
+    def node(self) -> Node:
+        return self.live.node
+
+    def broadcast(self, topic: str, event: str, payload: Any) -> None:
+        """Send a broadcast to the sessions subscribed to `topic`."""
+        self.live.node.broadcast(topic, event, payload)
 
     async def render(self, component: LiveComponent, *, user_id: Any = None) -> str:
         """Mount `component` for `user_id` and return its first-paint HTML."""
@@ -188,22 +192,22 @@ class LiveHarness:
 @contextlib.asynccontextmanager
 async def live_harness(
     *,
-    dispatch: DispatchLike | None = None,
-    endpoint: Endpoint | None = None,
+    dispatch: UserDataSource | None = None,
+    node: Node | None = None,
     live: LiveUI | None = None,
     **options: Any,
 ) -> AsyncIterator[LiveHarness]:
-    """A started endpoint and `LiveUI` (made here unless given), stopped afterwards."""
+    """A started node and `LiveUI` (made here unless given), stopped afterwards."""
     if live is None:
         live = LiveUI(
-            endpoint=endpoint or Endpoint(),
+            node=node or Node(),
             dispatch=dispatch,
             secret_key=options.pop("secret_key", "liveui-test-secret"),
             get_user_id=options.pop("get_user_id", lambda request: None),
             **options,
         )
-    await live.start()
+    await live.node.start()
     try:
         yield LiveHarness(live)
     finally:
-        await live.stop()
+        await live.node.stop()

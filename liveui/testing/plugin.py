@@ -1,7 +1,7 @@
 """The liveui pytest plugin (registered through the `pytest11` entry point).
 
 Fixtures:
-- `channel_endpoint`: a started `Endpoint` on an in-memory hub, stopped after the test.
+- `channel_endpoint`: an `Endpoint` on a started in-memory node, stopped after the test.
 - `dispatch_broadcasts`: records what dispatch broadcasts (`assert_counter_broadcast(...)`).
 """
 
@@ -20,8 +20,8 @@ __all__ = ["channel_endpoint", "dispatch_broadcasts"]
 @pytest_asyncio.fixture
 async def channel_endpoint() -> AsyncIterator[Endpoint]:
     endpoint = Endpoint()
-    await endpoint.start()
+    await endpoint.node.start()
     try:
         yield endpoint
     finally:
-        await endpoint.stop()
+        await endpoint.node.stop()

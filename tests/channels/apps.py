@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from liveui import Channel, ChannelSocket, Socket, channel, error, ok, stop
-from liveui.channels import ConnectInfo, SocketInfo
+from liveui import Channel, ChannelSocket, ConnectInfo, Socket, SocketInfo, channel, error, ok, stop
 
 
 class EchoChannel(Channel):

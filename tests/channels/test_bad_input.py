@@ -28,12 +28,14 @@ from liveui import (
     ConnectInfo,
     Endpoint,
     Socket,
+    SocketInfo,
+    TokenError,
     channel,
+    error,
     ok,
 )
-from liveui.channels import SocketInfo, error
 from liveui.testing import LiveServer, serve
-from liveui.tokens import TokenError, sign, verify
+from liveui.tokens import sign, verify
 
 SECRET = "bad-input-secret"
 MAX_AGE = 600.0
@@ -101,7 +103,7 @@ def server(endpoint: Endpoint) -> Iterator[LiveServer]:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[None]:
-        async with default.lifespan(), strict.lifespan():
+        async with default.node.lifespan(), strict.node.lifespan():
             yield
 
     app = Starlette(

@@ -7,9 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from liveui.channels import DecodeError, V1JSONSerializer, V2JSONSerializer
-from liveui.channels.serializers import serializer_for_vsn
-from liveui.pubsub import Broadcast
+from liveui import Broadcast
+from liveui.channels.serializers import (
+    DecodeError,
+    V1JSONSerializer,
+    V2JSONSerializer,
+    serializer_for_vsn,
+)
 
 v2, v1 = V2JSONSerializer(), V1JSONSerializer()
 

@@ -12,21 +12,25 @@ import pytest
 import websockets
 from starlette.applications import Starlette
 
-from liveui import ChannelSettings, Endpoint
+from liveui import ChannelSettings, Endpoint, Node
 from liveui.testing import LiveServer, serve
 
 from .apps import EchoSocket
 
 
-def make_app(settings: ChannelSettings | None = None) -> tuple[Starlette, Endpoint]:
-    endpoint = Endpoint(settings=settings)
-    app = Starlette(routes=[endpoint.mount("/socket", EchoSocket())], lifespan=endpoint.lifespan)
+def make_app(
+    settings: ChannelSettings | None = None, tick_interval: float = 1.0
+) -> tuple[Starlette, Endpoint]:
+    endpoint = Endpoint(Node(tick_interval=tick_interval), settings=settings)
+    app = Starlette(
+        routes=[endpoint.mount("/socket", EchoSocket())], lifespan=endpoint.node.lifespan
+    )
     return app, endpoint
 
 
 @pytest.fixture
 def server() -> Iterator[tuple[LiveServer, Endpoint]]:
-    app, endpoint = make_app(ChannelSettings(idle_timeout=0.5, tick_interval=0.1))
+    app, endpoint = make_app(ChannelSettings(idle_timeout=0.5), tick_interval=0.1)
     with serve(app) as srv:
         yield srv, endpoint
 
@@ -93,7 +97,9 @@ async def test_auth_token_subprotocol_is_decoded_and_phoenix_echoed() -> None:
             return {"user": "t"}
 
     endpoint = Endpoint()
-    app = Starlette(routes=[endpoint.mount("/socket", TokenSocket())], lifespan=endpoint.lifespan)
+    app = Starlette(
+        routes=[endpoint.mount("/socket", TokenSocket())], lifespan=endpoint.node.lifespan
+    )
     token = base64.b64encode(b"secret.token-1").decode().rstrip("=")
     with serve(app) as srv:
         async with websockets.connect(

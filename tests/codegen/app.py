@@ -24,16 +24,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from liveui.channels import ConnectInfo, Endpoint, Socket, SocketInfo, channel
-from liveui.dispatch import (
+from liveui import (
+    ConnectInfo,
     Dispatch,
     DispatchSettings,
+    Endpoint,
+    Node,
+    Socket,
+    SocketInfo,
+    TokenError,
     UserChannel,
     async_url,
+    channel,
     counter,
     notification_model,
 )
-from liveui.tokens import TokenError, sign, verify
+from liveui.tokens import sign, verify
 
 SECRET = "codegen-test-secret"
 SALT = "codegen socket"
@@ -87,7 +93,8 @@ class AppUserChannel(UserChannel):
 
 
 class AppSocket(Socket):
-    channels = [channel("user:*", AppUserChannel)]
+    def __init__(self, dispatch: Dispatch) -> None:
+        self.channels = [channel("user:*", AppUserChannel, dispatch=dispatch)]
 
     async def connect(self, params: dict[str, Any], connect_info: ConnectInfo) -> Any:
         try:
@@ -106,7 +113,8 @@ def create_app(database_url: str | None = None) -> Starlette:
         database_url = os.environ.get("LIVEUI_CODEGEN_DATABASE_URL") or f"sqlite:///{default}"
     engine = create_async_engine(async_url(database_url))
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    endpoint = Endpoint()
+    node = Node()
+    endpoint = Endpoint(node)
     dispatch = Dispatch(
         DispatchSettings(
             models=[Order, Ticket],
@@ -115,8 +123,8 @@ def create_app(database_url: str | None = None) -> Starlette:
             notification_model=Notification,
             coalesce_window=0,
         ),
+        node=node,
         engine=engine,
-        endpoint=endpoint,
     )
     dispatch.install(sessions)
 
@@ -151,9 +159,8 @@ def create_app(database_url: str | None = None) -> Starlette:
                 if await session.get(User, uid) is None:
                     session.add(User(id=uid, name=name, is_admin=admin))
             await session.commit()
-        async with endpoint.lifespan():
+        async with node.lifespan():
             yield
-        await dispatch.stop()
         await engine.dispose()
 
     app = Starlette(
@@ -162,7 +169,7 @@ def create_app(database_url: str | None = None) -> Starlette:
             Route("/test/notify", notify, methods=["POST"]),
             Route("/test/broadcast", broadcast, methods=["POST"]),
             Route("/test/token", token),
-            endpoint.mount("/socket", AppSocket()),
+            endpoint.mount("/socket", AppSocket(dispatch)),
         ],
         lifespan=lifespan,
     )

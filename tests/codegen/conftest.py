@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from liveui.codegen import SdkSchema, render_sdk, schema_from_dispatch
+from liveui.codegen.schema import SdkSchema, schema_from_dispatch
+from liveui.codegen.sdk import render_sdk
 
 from .app import app
 

@@ -7,19 +7,17 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import DeclarativeBase
 
-from liveui.codegen import (
-    DEFAULT_NOTIFICATION_FIELDS,
-    notification_fields,
-    render_sdk,
-    schema_from_dispatch,
-)
-from liveui.dispatch import (
+from liveui import (
     ConfigurationError,
     Dispatch,
     DispatchSettings,
     default_serializer,
+    notification_fields,
     notification_model,
 )
+from liveui.codegen.notification_shape import DEFAULT_NOTIFICATION_FIELDS
+from liveui.codegen.schema import schema_from_dispatch
+from liveui.codegen.sdk import render_sdk
 
 
 class Base(DeclarativeBase):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from liveui.codegen import SDK_FILES, SdkSchema, check_sdk, render_sdk, write_sdk
+from liveui.codegen.schema import SdkSchema
+from liveui.codegen.sdk import SDK_FILES, check_sdk, render_sdk, write_sdk
 
 from .conftest import GOLDEN, GOLDEN_COMMAND
 

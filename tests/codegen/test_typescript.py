@@ -7,8 +7,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import DeclarativeBase
 
-from liveui.codegen import notification_fields, render_sdk, schema_from_dispatch, write_sdk
-from liveui.dispatch import Dispatch, DispatchSettings, notification_model
+from liveui import Dispatch, DispatchSettings, notification_fields, notification_model
+from liveui.codegen.schema import schema_from_dispatch
+from liveui.codegen.sdk import render_sdk, write_sdk
 
 from .conftest import GOLDEN
 from .typescript import ROOT, compile_ts, run_tsc

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from liveui.codegen import SDK_FILES
+from liveui.codegen.sdk import SDK_FILES
 
 ROOT = Path(__file__).resolve().parents[2]
 TSC = ROOT / "node_modules" / ".bin" / "tsc"

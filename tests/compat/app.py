@@ -21,7 +21,9 @@ from liveui import (
     ChannelSocket,
     ConnectInfo,
     Endpoint,
+    Node,
     Socket,
+    SocketInfo,
     TokenError,
     channel,
     error,
@@ -29,7 +31,6 @@ from liveui import (
     reply,
     stop,
 )
-from liveui.channels import SocketInfo
 from liveui.tokens import sign, verify
 
 SECRET = "compat-suite-secret"
@@ -243,7 +244,7 @@ class CompatApp:
         self.revoked: set[str] = set()
         self.endpoint = Endpoint()
         self.idle_endpoint = Endpoint(
-            settings=ChannelSettings(idle_timeout=0.3, tick_interval=0.05)
+            Node(tick_interval=0.05), settings=ChannelSettings(idle_timeout=0.3)
         )
         self.origin_endpoint = Endpoint(settings=ChannelSettings(check_origin=[ALLOWED_ORIGIN]))
         handler = CompatSocket(self.recorder, self.revoked)
@@ -260,5 +261,5 @@ class CompatApp:
     async def _lifespan(self, app: object) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             for endpoint in (self.endpoint, self.idle_endpoint, self.origin_endpoint):
-                await stack.enter_async_context(endpoint.lifespan())
+                await stack.enter_async_context(endpoint.node.lifespan())
             yield

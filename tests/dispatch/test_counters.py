@@ -13,10 +13,15 @@ from sqlalchemy import bindparam, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import sessionmaker
 
-from liveui.dispatch import ConfigurationError, Dispatch, async_url, counter
-from liveui.testing.dispatch import BroadcastRecorder
-
-from .conftest import Schema, add_users, both_databases, make_schema, settings_for
+from liveui import ConfigurationError, Dispatch, async_url, counter
+from liveui.testing import BroadcastRecorder
+from tests.support.dispatch_schema import (
+    Schema,
+    add_users,
+    both_databases,
+    make_schema,
+    settings_for,
+)
 
 
 @both_databases

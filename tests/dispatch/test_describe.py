@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from liveui.dispatch import DispatchSettings, describe_counters
-
-from .conftest import make_schema, settings_for
+from liveui import DispatchSettings
+from liveui.dispatch.describe import describe_counters
+from tests.support.dispatch_schema import make_schema, settings_for
 
 
 def test_describe_a_model_and_the_configured_models() -> None:

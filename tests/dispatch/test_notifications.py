@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from liveui.dispatch import Dispatch, Forbidden, NotFound
-from liveui.testing.dispatch import BroadcastRecorder
-
-from .conftest import Schema, add_users, both_databases, settings_for
+from liveui import Dispatch, Forbidden, NotFound
+from liveui.testing import ANY, BroadcastRecorder
+from tests.support.dispatch_schema import Schema, add_users, both_databases, settings_for
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)> & "quotes"'
 
@@ -143,7 +142,9 @@ async def test_mark_all_as_read(
     with pytest.raises(Forbidden):
         await dispatch.notifications.mark_all_as_read(alice, actor=bob)
     assert await dispatch.notifications.mark_all_as_read(alice, actor=alice) == {"marked_count": 3}
-    await dispatch_broadcasts.assert_event(alice, "all_notifications_read", {"marked_count": 3})
+    await dispatch_broadcasts.assert_event(
+        alice, "all_notifications_read", {"marked_count": 3, "readBefore": ANY}
+    )
     await dispatch_broadcasts.assert_counter_broadcast(alice, "unread_notifications", 0)
     assert all(n["read"] for n in await dispatch.notifications.load_recent(alice))
     assert [n["read"] for n in await dispatch.notifications.load_recent(bob)] == [False]

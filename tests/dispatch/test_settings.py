@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from liveui.dispatch import ConfigurationError, Dispatch, DispatchSettings, async_url
+from liveui import ConfigurationError, Dispatch, DispatchSettings, async_url
 
 received: list[tuple[str, str, Any]] = []
 

@@ -24,9 +24,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from liveui import Endpoint
-from liveui.dispatch import Dispatch, DispatchSettings, counter, notification_model
-from liveui.live import LiveUI
+from liveui import Dispatch, DispatchSettings, LiveUI, Node, counter, notification_model
 
 SECRET = "e2e-live-secret"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -80,16 +78,16 @@ class App:
 def build_app(db_path: Path, transport: str = "sse") -> App:
     engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    endpoint = Endpoint()
+    node = Node()
     dispatch = Dispatch(
         DispatchSettings(models=[Order], user_model=User, notification_model=Notification,
                          coalesce_window=0.002),
+        node=node,
         engine=engine,
-        endpoint=endpoint,
     )
     dispatch.install(sessions)
     live = LiveUI(
-        endpoint=endpoint,
+        node=node,
         dispatch=dispatch,
         secret_key=SECRET,
         transport="ws" if transport == "ws" else "sse",
@@ -121,12 +119,10 @@ def build_app(db_path: Path, transport: str = "sse") -> App:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[None]:
-        async with live.lifespan(app):
-            await dispatch.start()
+        async with node.lifespan(app):
             try:
                 yield
             finally:
-                await dispatch.stop()
                 await engine.dispose()
 
     app = Starlette(

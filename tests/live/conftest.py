@@ -12,9 +12,8 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from liveui import Endpoint
-from liveui.dispatch import Dispatch, DispatchSettings, counter, notification_model
-from liveui.testing.live import LiveHarness, live_harness
+from liveui import Dispatch, DispatchSettings, Node, counter, notification_model
+from liveui.testing import LiveHarness, live_harness
 
 
 @dataclass
@@ -81,18 +80,16 @@ async def world(tmp_path: Any) -> AsyncIterator[World]:
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    endpoint = Endpoint()
+    node = Node()
     dispatch = Dispatch(
         DispatchSettings(models=[Order], user_model=User, notification_model=Notification,
                          coalesce_window=0.002),
+        node=node,
         engine=engine,
-        endpoint=endpoint,
     )
     dispatch.install(sessions)
     try:
-        async with live_harness(dispatch=dispatch, endpoint=endpoint) as harness:
-            await dispatch.start()
+        async with live_harness(dispatch=dispatch, node=node) as harness:
             yield World(User, Order, Notification, engine, sessions, dispatch, harness)
     finally:
-        await dispatch.stop()
         await engine.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from liveui.live import LiveBadge
+from liveui import LiveBadge
 
 from .conftest import World
 
@@ -35,15 +35,15 @@ async def test_stale_versions_are_dropped(world: World) -> None:
     tab = await world.harness.open(alice, badge, etags={badge.id: "0"})
     topic = f"user:{alice}"
     held = tab.session.components[badge.id].state["version"]
-    world.harness.endpoint.broadcast(
+    world.harness.broadcast(
         topic, "counter_updated", {"counter": "pending_orders", "value": 5, "version": held + 10}
     )
     assert (await tab.next_patch()).text(badge.id) == "5"
     # An older version arriving late must not roll the value back.
-    world.harness.endpoint.broadcast(
+    world.harness.broadcast(
         topic, "counter_updated", {"counter": "pending_orders", "value": 3, "version": held + 9}
     )
-    world.harness.endpoint.broadcast(
+    world.harness.broadcast(
         topic, "counter_updated", {"counter": "pending_orders", "value": 6, "version": held + 11}
     )
     assert (await tab.next_patch()).text(badge.id) == "6"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from liveui.live import NotificationDropdown
+from liveui import NotificationDropdown
 from liveui.live.actions import run_event
 
 from .conftest import World
@@ -46,7 +46,8 @@ async def test_mark_read_patches_only_that_item(world: World) -> None:
     tab = await world.harness.open(alice, dropdown)
     await tab.next_patch()
     data = {"event": "mark_read", "id": first, "spec": json.dumps(dropdown.spec())}
-    status, reason = await run_event(world.harness.live, alice, tab.session.session_id, data)
+    registry = world.harness.live.registry
+    status, reason = await run_event(registry, alice, tab.session.session_id, data)
     assert (status, reason) == (204, "")
     item_id = f"liveui-notifications-n-{first}"
     patch = await tab.patches_until(lambda p: item_id in p.ids)
@@ -61,14 +62,15 @@ async def test_an_action_on_another_users_notification_is_forbidden(world: World
     nid = await world.notify(alice, title="private")
     spec = json.dumps(NotificationDropdown().spec())
     status, _ = await run_event(
-        world.harness.live, mallory, "sid", {"event": "mark_read", "id": nid, "spec": spec}
+        world.harness.live.registry, mallory, "sid", {"event": "mark_read", "id": nid, "spec": spec}
     )
     assert status == 403
     status, _ = await run_event(
-        world.harness.live, mallory, "sid", {"event": "mark_read", "id": "nope", "spec": spec}
+        world.harness.live.registry, mallory, "sid",
+        {"event": "mark_read", "id": "nope", "spec": spec},
     )
     assert status == 404
-    status, reason = await run_event(world.harness.live, mallory, "sid", {"event": "x"})
+    status, reason = await run_event(world.harness.live.registry, mallory, "sid", {"event": "x"})
     assert status == 400 and "spec" in reason
 
 
@@ -80,7 +82,8 @@ async def test_mark_all_read_reaches_every_tab(world: World) -> None:
     for tab in tabs:
         await tab.next_patch()
     data = {"event": "mark_all_read", "spec": json.dumps(NotificationDropdown().spec())}
-    status, _ = await run_event(world.harness.live, alice, tabs[0].session.session_id, data)
+    registry = world.harness.live.registry
+    status, _ = await run_event(registry, alice, tabs[0].session.session_id, data)
     assert status == 204
     for tab in tabs:
         patch = await tab.patches_until(lambda p: len(p.elements) >= 2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import insert
 
-from liveui.live import LiveBadge, NotificationDropdown
+from liveui import LiveBadge, NotificationDropdown
 
 from .conftest import World
 
@@ -29,7 +29,7 @@ async def test_resync_sends_what_changed_while_broadcasts_were_lost(world: World
     await _lost_order(world, alice)
     assert tab.pending() == 0  # nobody told the session
 
-    await world.harness.endpoint.hub.resync()
+    await world.harness.node.hub.resync()
 
     patch = await tab.next_patch()
     assert patch.ids == [badge.id]  # the unchanged dropdown is not sent again
@@ -42,7 +42,7 @@ async def test_resync_without_changes_sends_nothing(world: World) -> None:
     badge = LiveBadge("pending_orders")
     tab = await world.harness.open(alice, badge)
     await tab.next_patch()
-    await world.harness.endpoint.hub.resync()
+    await world.harness.node.hub.resync()
     await world.add_order(alice)  # a normal, broadcast change afterwards
     patch = await tab.next_patch()
     assert patch.text(badge.id) == "1"  # the first patch after the resync is this one
@@ -54,7 +54,7 @@ async def test_a_detached_session_replays_the_repaired_state(world: World) -> No
     seen = await tab.next_patch()
     tab.close()  # the tab's connection dropped; the session waits for it
     await _lost_order(world, alice)
-    await world.harness.endpoint.hub.resync()
+    await world.harness.node.hub.resync()
     again = await world.harness.open(
         alice, LiveBadge("pending_orders"), session_id="s-away", last_event_id=seen.event_id
     )
@@ -70,7 +70,7 @@ async def test_every_session_of_the_node_resyncs(world: World) -> None:
     for i, user in enumerate(users):
         for _ in range(i):
             await _lost_order(world, user)
-    await world.harness.endpoint.hub.resync()
+    await world.harness.node.hub.resync()
     for i, tab in enumerate(tabs[1:], start=1):
         assert (await tab.next_patch()).text("liveui-badge-pending_orders") == str(i)
     assert tabs[0].pending() == 0

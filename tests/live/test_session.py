@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from liveui.live import LiveComponent, LiveSettings
-from liveui.pubsub import Broadcast
-from liveui.testing.live import live_harness
+from liveui import Broadcast, LiveComponent, LiveSettings
+from liveui.testing import live_harness
 
 
 class Ticker(LiveComponent):
@@ -41,8 +40,8 @@ async def test_custom_component_patches_and_dedupes() -> None:
         _live_env(harness)
         ticker = Ticker(feed="a")
         tab = await harness.open(1, ticker, etags={ticker.id: Ticker(feed="a").etag()})
-        harness.endpoint.broadcast("ticks:a", "tick", {"n": 0})  # same HTML as shown: not sent
-        harness.endpoint.broadcast("ticks:a", "tick", {"n": 7})
+        harness.broadcast("ticks:a", "tick", {"n": 0})  # same HTML as shown: not sent
+        harness.broadcast("ticks:a", "tick", {"n": 7})
         patch = await tab.next_patch()
         assert patch.text(ticker.id) == "7"
         assert tab.pending() == 0
@@ -53,11 +52,11 @@ async def test_reconnect_replays_what_was_missed() -> None:
         _live_env(harness)
         ticker = Ticker()
         tab = await harness.open(1, ticker, session_id="s1", etags={ticker.id: Ticker().etag()})
-        harness.endpoint.broadcast("ticks:main", "tick", {"n": 1})
+        harness.broadcast("ticks:main", "tick", {"n": 1})
         seen = await tab.next_patch()
         tab.close()  # the tab's connection dropped; the session keeps buffering
         for n in (2, 3):
-            harness.endpoint.broadcast("ticks:main", "tick", {"n": n})
+            harness.broadcast("ticks:main", "tick", {"n": n})
         again = await harness.open(1, Ticker(), session_id="s1", last_event_id=seen.event_id)
         replayed = await again.next_patch()
         # Coalesced: the element was replaced twice while away; only the latest is replayed.
@@ -86,7 +85,7 @@ async def test_replay_buffer_is_bounded() -> None:
         tab = await harness.open(1, *tabs, session_id="s3", etags={t.id: t.etag() for t in tabs})
         marker = tab.connection.marker().event_id
         tab.close()
-        harness.endpoint.broadcast("ticks:x", "tick", {"n": 9})  # 5 patches, 3 kept
+        harness.broadcast("ticks:x", "tick", {"n": 9})  # 5 patches, 3 kept
         assert len(tab.session.outbox) == 3
         assert tab.session.outbox.parse(marker) is None  # too old: resync instead of replay
 
@@ -97,7 +96,7 @@ async def test_slow_client_is_disconnected_with_a_reason() -> None:
         _live_env(harness)
         tickers = [Ticker(feed="y", id=f"k{i}") for i in range(4)]
         tab = await harness.open(1, *tickers, etags={t.id: t.etag() for t in tickers})
-        harness.endpoint.broadcast("ticks:y", "tick", {"n": 1})
+        harness.broadcast("ticks:y", "tick", {"n": 1})
         assert tab.connection.closing == "slow client: too many patches pending"
 
 
@@ -115,4 +114,4 @@ async def test_detached_session_is_freed_after_the_grace_period() -> None:
         assert registry.get("s4") is not None
         registry.check(time.monotonic() + 6)
         assert registry.get("s4") is None
-        assert harness.endpoint.hub.subscriber_count("ticks:main") == 0
+        assert harness.node.hub.subscriber_count("ticks:main") == 0

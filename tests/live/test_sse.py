@@ -11,11 +11,9 @@ import httpx
 import jinja2
 from starlette.applications import Starlette
 
-from liveui import Endpoint
-from liveui.live import LiveComponent, LiveUI
+from liveui import Broadcast, LiveComponent, LiveUI, Node
+from liveui.live.session_token import make_token
 from liveui.live.specs import encode_specs
-from liveui.live.token import make_token
-from liveui.pubsub import Broadcast
 from liveui.testing import serve
 
 
@@ -47,11 +45,11 @@ async def _events(response: httpx.Response) -> AsyncIterator[dict[str, str]]:
 
 
 def _app() -> tuple[Starlette, LiveUI]:
-    live = LiveUI(endpoint=Endpoint(), secret_key="k", get_user_id=lambda r: None)
+    live = LiveUI(node=Node(), secret_key="k", get_user_id=lambda r: None)
     live.install_templates(jinja2.Environment(loader=jinja2.DictLoader(
         {"c.html": '<i id="{{ id }}" {{ attrs }}>{{ state.n }}</i>'}
     )))
-    return Starlette(routes=live.routes(), lifespan=live.lifespan), live
+    return Starlette(routes=live.routes(), lifespan=live.node.lifespan), live
 
 
 async def _next_patch(events: AsyncIterator[dict[str, str]]) -> dict[str, str]:
@@ -74,11 +72,11 @@ async def test_stream_replays_after_last_event_id() -> None:
                 events = _events(response)
                 first = await _next_patch(events)  # no etag given: a full render
                 assert ">0</i>" in first["data"] and first["id"]
-                live.endpoint.broadcast("sse-test", "tick", 1)
+                live.node.broadcast("sse-test", "tick", 1)
                 second = await _next_patch(events)
                 assert ">1</i>" in second["data"]
             await asyncio.sleep(0)
-            live.endpoint.broadcast("sse-test", "tick", 2)  # missed while disconnected
+            live.node.broadcast("sse-test", "tick", 2)  # missed while disconnected
             headers = {"Last-Event-ID": second["id"]}
             async with client.stream("GET", "/liveui/sse", params=params, headers=headers) as again:
                 replayed = await _next_patch(_events(again))

@@ -14,9 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from liveui import Endpoint
-from liveui.live import LiveComponent, LiveUI
-from liveui.live.token import read_token
+from liveui import LiveComponent, LiveUI, Node
 
 from .conftest import World
 
@@ -46,7 +44,7 @@ async def test_tags_render_real_values_after_prepare(world: World, tmp_path: Pat
     assert "Shipped &lt;b&gt;now&lt;/b&gt;" in html  # escaped although the env does not escape
     assert 'data-counter="unread_notifications"' in html
     assert f'data-token="{page.token}"' in html
-    assert read_token(live.secret_key, page.token, max_age=60).user_id == alice
+    assert live.tokens.read(page.token).user_id == alice
     assert "/static/liveui/vendor/htmx-ext-sse.min.js" in html
 
 
@@ -86,7 +84,7 @@ async def test_an_app_template_overrides_the_default(world: World, tmp_path: Pat
 
 
 def test_rendering_without_prepare_says_what_to_do() -> None:
-    live = LiveUI(endpoint=Endpoint(), secret_key="s", get_user_id=lambda r: None)
+    live = LiveUI(node=Node(), secret_key="s", get_user_id=lambda r: None)
     env = jinja2.Environment(loader=jinja2.DictLoader({"p.html": "{{ live_badge('x') }}"}))
     live.install_templates(env)
     with pytest.raises(RuntimeError, match=r"await live.prepare\(request\)"):
@@ -94,7 +92,7 @@ def test_rendering_without_prepare_says_what_to_do() -> None:
 
 
 async def test_anonymous_pages_render_no_live_parts() -> None:
-    live = LiveUI(endpoint=Endpoint(), secret_key="s", get_user_id=lambda r: None)
+    live = LiveUI(node=Node(), secret_key="s", get_user_id=lambda r: None)
     templates = Jinja2Templates(env=jinja2.Environment(loader=jinja2.DictLoader({"p.html": PAGE})))
     live.install_templates(templates)
 

@@ -84,7 +84,7 @@ class ShopDatabase:
         from sqlalchemy.ext.asyncio import create_async_engine
 
         from demo.models import Base
-        from liveui.dispatch import async_url
+        from liveui import async_url
 
         admin = await asyncpg.connect(self._admin_url)
         try:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from liveui.pubsub import Hub, backend_from_url
+from liveui import backend_from_url
+from liveui.pubsub.hub import Hub
 
 
 async def force_logout(pubsub_url: str, socket_id: str) -> None:

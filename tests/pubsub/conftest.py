@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from pubsub_helpers import BackendFactory, unique
 
-from liveui.pubsub import Backend, MemoryBackend
+from liveui import Backend
+from liveui.pubsub.backends.memory import MemoryBackend
 
 
 @pytest.fixture
@@ -44,11 +45,11 @@ async def make_backend(
         if backend_kind == "memory":
             backend = MemoryBackend()
         elif backend_kind == "redis":
-            from liveui.pubsub.redis import RedisBackend
+            from liveui.pubsub.backends.redis import RedisBackend
 
             backend = RedisBackend(url, **options)
         else:
-            from liveui.pubsub.postgres import PostgresBackend
+            from liveui.pubsub.backends.postgres import PostgresBackend
 
             backend = PostgresBackend(url, table=table, **options)
         await backend.start()

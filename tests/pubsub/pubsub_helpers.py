@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from liveui.pubsub import Backend, Broadcast
+from liveui import Backend, Broadcast
 
 BackendFactory = Callable[..., Awaitable[Backend]]
 

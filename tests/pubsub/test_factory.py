@@ -4,7 +4,8 @@ import sys
 
 import pytest
 
-from liveui.pubsub import MemoryBackend, backend_from_url
+from liveui import backend_from_url
+from liveui.pubsub.backends.memory import MemoryBackend
 
 
 def test_memory_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -14,8 +15,8 @@ def test_memory_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_environment_selects_the_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    from liveui.pubsub.postgres import PostgresBackend
-    from liveui.pubsub.redis import RedisBackend
+    from liveui.pubsub.backends.postgres import PostgresBackend
+    from liveui.pubsub.backends.redis import RedisBackend
 
     monkeypatch.setenv("LIVEUI_PUBSUB_URL", "redis://127.0.0.1:6379/0")
     assert isinstance(backend_from_url(), RedisBackend)
@@ -47,7 +48,7 @@ def test_a_missing_driver_names_the_extra(
 
 
 def test_a_bad_table_name_is_refused() -> None:
-    from liveui.pubsub.postgres import PostgresBackend
+    from liveui.pubsub.backends.postgres import PostgresBackend
 
     with pytest.raises(ValueError, match="identifier"):
         PostgresBackend("postgresql://postgres@127.0.0.1/test", table="x; DROP TABLE users")

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import pytest
 from pubsub_helpers import Probe, unique, wait_until
 
-from liveui.pubsub import Hub
-from liveui.testing.server import free_port
+from liveui.pubsub.hub import Hub
+from liveui.testing import free_port
 from tests.conftest import unavailable
 
 OUTBOX = 50
@@ -98,7 +98,7 @@ def _sent_and_seen(a: Hub, topic: str, on_b: Probe, event: str) -> bool:
 
 
 async def test_redis_outage(redis_server: RedisServer, caplog: pytest.LogCaptureFixture) -> None:
-    from liveui.pubsub.redis import RedisBackend
+    from liveui.pubsub.backends.redis import RedisBackend
 
     caplog.set_level(logging.WARNING, logger="liveui.pubsub")
     redis_server.start()
@@ -150,7 +150,7 @@ async def test_redis_outage(redis_server: RedisServer, caplog: pytest.LogCapture
 async def test_postgres_connections_killed(postgres_url: str) -> None:
     import asyncpg
 
-    from liveui.pubsub.postgres import PostgresBackend
+    from liveui.pubsub.backends.postgres import PostgresBackend
 
     app_name = unique("liveui-test-")
     table = unique("liveui_pubsub_t")

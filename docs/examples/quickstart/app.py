@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from liveui import Dispatch, DispatchSettings, Endpoint, LiveUI, counter, notification_model
+from liveui import Dispatch, DispatchSettings, LiveUI, Node, counter, notification_model
 
 
 class Base(DeclarativeBase):
@@ -50,16 +50,16 @@ Notification = notification_model(Base, user_fk="users.id")
 DATABASE = os.environ.get("QUICKSTART_DATABASE", "sqlite+aiosqlite:///quickstart.db")
 engine = create_async_engine(DATABASE)
 sessions = async_sessionmaker(engine, expire_on_commit=False)
-endpoint = Endpoint()
+node = Node()  # this process's runtime: pub/sub hub, shared timer, one lifespan
 dispatch = Dispatch(
     DispatchSettings(models=[Order], user_model=User, notification_model=Notification),
+    node=node,
     engine=engine,
-    endpoint=endpoint,
 )
 dispatch.install(sessions)  # counters recount after every commit of these sessions
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 live = LiveUI(
-    endpoint=endpoint,
+    node=node,
     dispatch=dispatch,
     secret_key=os.environ.get("QUICKSTART_SECRET", "change-me"),
     get_user_id=lambda request: request.query_params.get("user"),
@@ -90,9 +90,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if await session.get(User, 1) is None:
             session.add(User(id=1, name="alice"))
             await session.commit()
-    async with live.lifespan():
+    async with node.lifespan():  # starts dispatch and the live endpoints, stops them in order
         yield
-    await dispatch.stop()
 
 
 app = Starlette(

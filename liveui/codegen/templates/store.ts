@@ -276,7 +276,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
       ...options.socketOptions,
       params: { token: options.token },
     });
-    const joined = opened.channel(`user:${String(options.userId)}`, {});
+    const joined = opened.channel(`@TOPIC_PREFIX@${String(options.userId)}`, {});
     socket = opened;
     channel = joined;
     awaitingInitial = true;
@@ -285,13 +285,13 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     opened.onError(() => lost());
     opened.onClose(() => lost());
     joined.onError(() => lost());
-    joined.on("initial_state", applyInitialState);
-    joined.on("counter_updated", applyUpdate);
-    joined.on("new_notification", addNotification);
-    joined.on("notification_read", (payload: unknown) => {
+    joined.on("@INITIAL_STATE@", applyInitialState);
+    joined.on("@COUNTER_UPDATED@", applyUpdate);
+    joined.on("@NEW_NOTIFICATION@", addNotification);
+    joined.on("@NOTIFICATION_READ@", (payload: unknown) => {
       if (isObject(payload) && typeof payload["id"] === "string") markRead(payload["id"]);
     });
-    joined.on("all_notifications_read", () => markRead(null));
+    joined.on("@ALL_NOTIFICATIONS_READ@", () => markRead(null));
     joined
       .join(timeoutMs)
       .receive("ok", () => {
@@ -326,16 +326,16 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     connect,
     disconnect,
     async markAsRead(id) {
-      await request("mark_notification_read", { id });
+      await request("@MARK_NOTIFICATION_READ@", { id });
       markRead(id);
     },
     async markAllAsRead() {
-      const reply = await request("mark_all_notifications_read", {});
+      const reply = await request("@MARK_ALL_NOTIFICATIONS_READ@", {});
       markRead(null);
       return isObject(reply) && isCount(reply["marked_count"]) ? reply["marked_count"] : 0;
     },
     async refreshCounters() {
-      const reply = await request("refresh_counters", {});
+      const reply = await request("@REFRESH_COUNTERS@", {});
       if (!isObject(reply) || !isObject(reply["counters"])) return state.counters;
       const stamps = isObject(reply["versions"]) ? reply["versions"] : {};
       const counters: Numbers = { ...state.counters };

@@ -18,8 +18,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from ..backoff import Backoff, OutageLog
 from ._driver import import_driver, redact
-from .backoff import Backoff, OutageLog
 from .base import Backend, BackendUnavailable
 
 __all__ = ["RedisBackend"]

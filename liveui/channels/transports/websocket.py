@@ -20,15 +20,16 @@ from urllib.parse import urlsplit
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
-from .._utils import maybe_await
-from .connection import CloseCode, Connection
-from .message import Frame
-from .params import parse_params
-from .serializers import serializer_for_vsn
-from .socket import ConnectInfo, Socket, SocketInfo
+from ..._utils import maybe_await
+from ...close_codes import CloseCode
+from ..connection import Connection
+from ..message import Frame
+from ..params import parse_params
+from ..serializers import serializer_for_vsn
+from ..socket import ConnectInfo, Socket, SocketInfo
 
 if TYPE_CHECKING:
-    from .endpoint import Endpoint
+    from ..endpoint import Endpoint
 
 __all__ = ["WebSocketApp", "WebSocketTransport"]
 

@@ -12,12 +12,23 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .broadcaster import ALL_NOTIFICATIONS_READ, NOTIFICATION_READ, user_topic
+from ..errors import ConfigurationError, Forbidden, NotFound
+from ..user_events import (
+    ALL_NOTIFICATIONS_READ,
+    NOTIFICATION_READ,
+    all_notifications_read,
+    notification_read,
+    user_topic,
+)
 from .changes import ChangeSet
-from .counters import coerce_id
+from .counter_loader import coerce_id
 from .database import Database
-from .errors import ConfigurationError, Forbidden, NotFound
-from .notification import NOTIFICATION_TYPES, NotificationSerializer, default_serializer, utcnow
+from .notification_table import (
+    NOTIFICATION_TYPES,
+    NotificationSerializer,
+    default_serializer,
+    utcnow,
+)
 from .registry import UNREAD_NOTIFICATIONS
 
 __all__ = ["NotificationLoader"]
@@ -119,7 +130,9 @@ class NotificationLoader:
         found, changed = await self.database.run(mark)
         if changed:
             changes = ChangeSet()
-            changes.events.append((user_topic(found.user_id), NOTIFICATION_READ, {"id": nid}))
+            changes.events.append(
+                (user_topic(found.user_id), NOTIFICATION_READ, notification_read(nid))
+            )
             changes.touch(UNREAD_NOTIFICATIONS, found.user_id)
             self._committed(changes)
         return found
@@ -142,7 +155,9 @@ class NotificationLoader:
 
         count = await self.database.run(mark)
         changes = ChangeSet()
-        changes.events.append((user_topic(uid), ALL_NOTIFICATIONS_READ, {"marked_count": count}))
+        changes.events.append(
+            (user_topic(uid), ALL_NOTIFICATIONS_READ, all_notifications_read(count, None))
+        )
         changes.touch(UNREAD_NOTIFICATIONS, uid)
         self._committed(changes)
         return {"marked_count": count}

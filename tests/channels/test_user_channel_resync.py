@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from liveui.dispatch import Dispatch, UserChannel
+from liveui import Dispatch
+from tests.support.dispatch_schema import Schema, add_users
 
-from .conftest import Schema, add_users
-from .test_user_channel import client_for, live
+from .test_user_channel import client_for, endpoint_of, live
 
 __all__ = ["live"]  # the fixture
 
@@ -39,8 +39,7 @@ async def test_hub_resync_pushes_a_fresh_initial_state_to_every_joined_channel(
     await _lost_order(engine, schema, alice)
     await _lost_order(engine, schema, bob)
 
-    assert live.endpoint is not None
-    await live.endpoint.hub.resync()
+    await live.node.hub.resync()
 
     for tab, expected in zip(tabs, (2, 2, 1), strict=True):
         state = await tab.assert_push("initial_state")
@@ -54,11 +53,10 @@ async def test_resync_all_counts_joined_channels_only(
     schema: Schema, sessions: async_sessionmaker[Any], live: Dispatch
 ) -> None:
     [alice] = await add_users(sessions, schema, 1)
-    assert live.endpoint is not None
     client = await client_for(live, alice)
     tab = await client.join(f"user:{alice}")
     await tab.assert_push("initial_state")
-    assert UserChannel.resync_all(live.endpoint) == 1
+    assert endpoint_of(live).resync_channels() == 1
     await tab.assert_push("initial_state")
     await tab.leave()
-    assert UserChannel.resync_all(live.endpoint) == 0
+    assert endpoint_of(live).resync_channels() == 0

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from .live.badge import LiveBadge
-from .live.component import component_type
-from .live.dropdown import NotificationDropdown
-from .live.page import LivePage
+from .badge import LiveBadge
+from .component import component_type
+from .dropdown import NotificationDropdown
+from .page import LivePage
 
 if TYPE_CHECKING:
-    from .live.app import LiveUI
+    from .app import LiveUI
 
 __all__ = ["install_templates"]
 

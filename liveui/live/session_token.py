@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import tokens
-from ..tokens import TokenInvalid
+from ..errors import TokenInvalid
 
-__all__ = ["SALT", "LiveToken", "make_token", "read_token"]
+__all__ = ["SALT", "LiveToken", "SessionTokens", "make_token", "read_token"]
 
 SALT = "liveui.live"
 
@@ -37,3 +37,19 @@ def read_token(secret: str, token: str | None, *, max_age: float) -> LiveToken:
     if not isinstance(data, dict) or "u" not in data or not isinstance(data.get("s"), str):
         raise TokenInvalid("token payload is not a live-session token")
     return LiveToken(data["u"], data["s"])
+
+
+class SessionTokens:
+    """Makes and reads the live-session tokens of one app (its secret and their lifetime)."""
+
+    __slots__ = ("max_age", "secret_key")
+
+    def __init__(self, secret_key: str, max_age: float) -> None:
+        self.secret_key = secret_key
+        self.max_age = max_age
+
+    def make(self, user_id: Any) -> tuple[str, str]:
+        return make_token(self.secret_key, user_id)
+
+    def read(self, token: str | None) -> LiveToken:
+        return read_token(self.secret_key, token, max_age=self.max_age)

@@ -9,12 +9,20 @@ from typing import Any
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from liveui.channels import ChannelSocket, ConnectInfo, Endpoint, Socket, channel, ok
-from liveui.channels.message import Reply
-from liveui.dispatch import Dispatch, UserChannel
+from liveui import (
+    ChannelSocket,
+    ConnectInfo,
+    Dispatch,
+    Endpoint,
+    Node,
+    Reply,
+    Socket,
+    UserChannel,
+    channel,
+    ok,
+)
 from liveui.testing import ANY, SocketClient, connect
-
-from .conftest import Schema, add_users, settings_for
+from tests.support.dispatch_schema import Schema, add_users, settings_for
 
 
 class AppUserChannel(UserChannel):
@@ -22,7 +30,8 @@ class AppUserChannel(UserChannel):
 
 
 class UserSocket(Socket):
-    channels = [channel("user:*", AppUserChannel)]
+    def __init__(self, dispatch: Dispatch, channel_cls: type[UserChannel] = AppUserChannel) -> None:
+        self.channels = [channel("user:*", channel_cls, dispatch=dispatch)]
 
     async def connect(self, params: dict[str, Any], connect_info: ConnectInfo) -> dict[str, Any]:
         return {"user_id": params["user_id"]}
@@ -32,22 +41,28 @@ class UserSocket(Socket):
 async def live(
     schema: Schema, engine: AsyncEngine, sessions: async_sessionmaker[Any]
 ) -> AsyncIterator[Dispatch]:
-    endpoint = Endpoint()
-    await endpoint.start()
-    dispatch = Dispatch(settings_for(schema), engine=engine, endpoint=endpoint)
+    node = Node()
+    Endpoint(node)
+    dispatch = Dispatch(settings_for(schema), node=node, engine=engine)
     dispatch.install(sessions)
+    await node.start()
     try:
         yield dispatch
     finally:
-        await dispatch.stop()
-        await endpoint.stop()
+        await node.stop()
+
+
+def endpoint_of(dispatch: Dispatch) -> Endpoint:
+    [endpoint] = dispatch.node.parts(Endpoint)
+    return endpoint
 
 
 async def client_for(
     dispatch: Dispatch, user_id: Any, socket: Socket | None = None
 ) -> SocketClient:
-    assert dispatch.endpoint is not None
-    return await connect(socket or UserSocket(), {"user_id": user_id}, endpoint=dispatch.endpoint)
+    return await connect(
+        socket or UserSocket(dispatch), {"user_id": user_id}, endpoint=endpoint_of(dispatch)
+    )
 
 
 async def test_join_pushes_initial_state_after_the_reply(
@@ -138,7 +153,7 @@ async def test_client_requests(
 
     ref = await room.push("mark_all_notifications_read", {})
     await room.assert_reply(ref, "ok", {"marked_count": 1})
-    await other_tab.assert_push("all_notifications_read", {"marked_count": 1})
+    await other_tab.assert_push("all_notifications_read", {"marked_count": 1, "readBefore": ANY})
     await other_tab.assert_push("counter_updated", {
         "counter": "unread_notifications", "value": 0, "metadata": ANY, "version": ANY,
     })
@@ -164,15 +179,12 @@ class CustomChannel(UserChannel):
         return await super().handle_in(event, payload, socket)
 
 
-class CustomSocket(UserSocket):
-    channels = [channel("user:*", CustomChannel)]
-
-
 async def test_subclass_overrides_keep_the_defaults_via_super(
     schema: Schema, sessions: async_sessionmaker[Any], live: Dispatch
 ) -> None:
     [alice] = await add_users(sessions, schema, 1)
-    room = await (await client_for(live, alice, CustomSocket())).join(f"user:{alice}")
+    client = await client_for(live, alice, UserSocket(live, CustomChannel))
+    room = await client.join(f"user:{alice}")
     await room.assert_push("initial_state")
     assert CustomChannel.joined == [f"user:{alice}"]
     ref = await room.push("ping")
@@ -181,29 +193,32 @@ async def test_subclass_overrides_keep_the_defaults_via_super(
     await room.assert_reply(ref, "ok")
 
 
-async def test_class_broadcast_helpers_version_their_values(
+async def test_hand_made_broadcasts_version_their_values(
     schema: Schema, sessions: async_sessionmaker[Any], live: Dispatch
 ) -> None:
     [alice] = await add_users(sessions, schema, 1)
     room = await (await client_for(live, alice)).join(f"user:{alice}")
     state = await room.assert_push("initial_state")
-    AppUserChannel.broadcast_counters(alice, {"pending_orders": 9})
+    live.broadcast_counter(alice, "pending_orders", 9)
     pushed = await room.assert_push("counter_updated", {
         "counter": "pending_orders", "value": 9,
         "metadata": {"invalidate_queries": ["orders"]}, "version": ANY,
     })
     assert pushed["version"] > state["versions"]["pending_orders"]
-    AppUserChannel.broadcast_notification(alice, {"id": "x", "title": "hand-made"})
+    live.broadcast_notification(alice, {"id": "x", "title": "hand-made"})
     await room.assert_push("new_notification", {"id": "x", "title": "hand-made"})
 
 
-async def test_class_attribute_picks_the_dispatch(
-    schema: Schema, engine: AsyncEngine, live: Dispatch
+async def test_each_route_gets_the_dispatch_it_was_given(
+    schema: Schema, engine: AsyncEngine, sessions: async_sessionmaker[Any], live: Dispatch
 ) -> None:
-    other = Dispatch(settings_for(schema), engine=engine)
-
-    class Pinned(UserChannel):
-        dispatch = live
-
-    assert Pinned.get_dispatch() is live
-    assert AppUserChannel.get_dispatch() is other  # no attribute: the most recent Dispatch
+    """Two dispatches in one process: each channel uses the one its route names (no global
+    lookup picks "the latest")."""
+    [alice] = await add_users(sessions, schema, 1)
+    other = Dispatch(settings_for(schema, models=[schema.Ticket]), engine=engine)
+    room = await (
+        await connect(UserSocket(other), {"user_id": alice}, endpoint=endpoint_of(live))
+    ).join(f"user:{alice}")
+    state = await room.assert_push("initial_state")
+    assert "pending_orders" not in state["counters"]  # other's models: tickets only
+    assert "open_tickets" in state["counters"]

@@ -31,10 +31,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from ..backoff import Backoff, OutageLog
+from ..outbox import BoundedQueue, Overflow
 from ._driver import import_driver, redact
-from .backoff import Backoff, OutageLog
 from .base import Backend, BackendUnavailable
-from .overflow import BoundedQueue, Overflow
 
 __all__ = ["PostgresBackend"]
 

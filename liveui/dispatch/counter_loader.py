@@ -17,9 +17,10 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from .broadcaster import COUNTER_UPDATED, Broadcaster, counter_payload, user_topic
+from ..user_events import COUNTER_UPDATED, counter_updated, user_topic
+from .broadcaster import Broadcaster
 from .changes import ChangeSet
-from .counter import Counter, CounterValue
+from .counter_declaration import Counter, CounterValue
 from .database import Database
 from .registry import CounterRegistry
 from .values import CounterValues, now_version
@@ -169,7 +170,7 @@ class CounterLoader:
                     continue  # could not tell who should hear it: keep the last value
                 value, news = self.values.record(c.name, None, count.values[None], count.started)
                 if news:
-                    payload = counter_payload(c.name, value.value, c.invalidates, value.version)
+                    payload = counter_updated(c.name, value.value, value.version, c.invalidates)
                     for member in members.get(c.audience, ()):
                         self.broadcast(user_topic(member), COUNTER_UPDATED, payload)
                         sent += 1
@@ -177,7 +178,7 @@ class CounterLoader:
             for owner, n in count.values.items():
                 value, news = self.values.record(c.name, owner, n, count.started)
                 if news:
-                    payload = counter_payload(c.name, value.value, c.invalidates, value.version)
+                    payload = counter_updated(c.name, value.value, value.version, c.invalidates)
                     self.broadcast(user_topic(owner), COUNTER_UPDATED, payload)
                     sent += 1
         return sent

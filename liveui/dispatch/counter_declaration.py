@@ -27,7 +27,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Column
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 __all__ = ["ROW_EVENTS", "Counter", "CounterSpec", "CounterValue", "counter"]
 

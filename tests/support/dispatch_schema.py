@@ -1,4 +1,6 @@
-"""Dispatch fixtures: a fresh schema per test (unique table names), on SQLite or PostgreSQL."""
+"""Dispatch fixtures shared by the dispatch, channels and live suites: a fresh schema per test
+(unique table names), on SQLite or PostgreSQL. Registered for the whole suite by
+`tests/conftest.py`."""
 
 from __future__ import annotations
 
@@ -13,10 +15,8 @@ from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from liveui.dispatch import Dispatch, DispatchSettings, async_url, counter, notification_model
-from liveui.testing.dispatch import BroadcastRecorder, dispatch_broadcasts
-
-__all__ = ["dispatch_broadcasts"]  # the fixture, until the liveui plugin registers it
+from liveui import Dispatch, DispatchSettings, async_url, counter, notification_model
+from liveui.testing import BroadcastRecorder
 
 
 @dataclass

@@ -1,0 +1,178 @@
+"""The `user:<id>` topic: its name, its events and their payloads, and the data behind it.
+
+Dispatch writes these events, the live components and `UserChannel` read them, the test helpers
+match them and the TypeScript generator emits their names from here. One module, so the wire
+contract cannot drift between its producers and its readers.
+
+Server → client events on `user:<id>`:
+
+| event                    | payload                                                               |
+|--------------------------|-----------------------------------------------------------------------|
+| `counter_updated`        | `{"counter", "value", "version", "metadata": {"invalidate_queries"}}` |
+| `new_notification`       | the serialized notification (`id`, `title`, `read`, `insertedAt`...)  |
+| `notification_read`      | `{"id"}`                                                              |
+| `all_notifications_read` | `{"marked_count", "readBefore"}`                                      |
+| `initial_state`          | `{"counters", "versions", "notifications"}` (from `UserChannel`)      |
+
+Versions order *reads*, not broadcasts: a counter's version is taken before the query that read
+its value, so a stale read can never carry a newer version than a fresher one, whichever node
+made it. Every reader keeps the value with the highest version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = [
+    "ALL_NOTIFICATIONS_READ",
+    "CLIENT_REQUESTS",
+    "COUNTER_UPDATED",
+    "INITIAL_STATE",
+    "MARK_ALL_NOTIFICATIONS_READ",
+    "MARK_NOTIFICATION_READ",
+    "NEW_NOTIFICATION",
+    "NOTIFICATION_READ",
+    "REFRESH_COUNTERS",
+    "SERVER_EVENTS",
+    "TOPIC_PREFIX",
+    "CounterUpdate",
+    "CounterValueLike",
+    "CountersSource",
+    "NotificationsSource",
+    "UserDataSource",
+    "all_notifications_read",
+    "counter_updated",
+    "initial_state",
+    "notification_read",
+    "read_all_notifications_read",
+    "read_counter_update",
+    "read_notification_id",
+    "user_id_of",
+    "user_topic",
+]
+
+TOPIC_PREFIX = "user:"
+
+COUNTER_UPDATED = "counter_updated"
+NEW_NOTIFICATION = "new_notification"
+NOTIFICATION_READ = "notification_read"
+ALL_NOTIFICATIONS_READ = "all_notifications_read"
+INITIAL_STATE = "initial_state"
+SERVER_EVENTS = (INITIAL_STATE, COUNTER_UPDATED, NEW_NOTIFICATION, NOTIFICATION_READ,
+                 ALL_NOTIFICATIONS_READ)
+
+REFRESH_COUNTERS = "refresh_counters"
+MARK_NOTIFICATION_READ = "mark_notification_read"
+MARK_ALL_NOTIFICATIONS_READ = "mark_all_notifications_read"
+CLIENT_REQUESTS = (REFRESH_COUNTERS, MARK_NOTIFICATION_READ, MARK_ALL_NOTIFICATIONS_READ)
+
+
+# topics --------------------------------------------------------------------------------------
+def user_topic(user_id: Any) -> str:
+    return f"{TOPIC_PREFIX}{user_id}"
+
+
+def user_id_of(topic: str) -> str | None:
+    """The id part of a `user:<id>` topic; None for any other topic."""
+    if not topic.startswith(TOPIC_PREFIX) or len(topic) == len(TOPIC_PREFIX):
+        return None
+    return topic[len(TOPIC_PREFIX):]
+
+
+# payloads ------------------------------------------------------------------------------------
+def counter_updated(
+    name: str, value: int, version: int, invalidates: Sequence[str] = ()
+) -> dict[str, Any]:
+    return {
+        "counter": name,
+        "value": value,
+        "metadata": {"invalidate_queries": list(invalidates)},
+        "version": version,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CounterUpdate:
+    counter: str
+    value: int
+    version: int
+
+
+def read_counter_update(payload: Any) -> CounterUpdate | None:
+    """A `counter_updated` payload, checked; None when it is malformed."""
+    if not isinstance(payload, Mapping):
+        return None
+    name, value, version = payload.get("counter"), payload.get("value"), payload.get("version")
+    if not isinstance(name, str) or isinstance(value, bool) or not isinstance(value, int):
+        return None
+    if isinstance(version, bool) or not isinstance(version, int):
+        version = 0
+    return CounterUpdate(name, value, version)
+
+
+def notification_read(notification_id: str) -> dict[str, Any]:
+    return {"id": notification_id}
+
+
+def read_notification_id(payload: Any) -> str | None:
+    """The id of a `notification_read` or `new_notification` payload."""
+    if not isinstance(payload, Mapping):
+        return None
+    found = payload.get("id")
+    return found if isinstance(found, str) and found else None
+
+
+def all_notifications_read(marked_count: int, read_before: str | None) -> dict[str, Any]:
+    """`read_before`: every notification inserted at or before it (ISO time) is now read, also
+    one whose `new_notification` is still on its way from another node."""
+    return {"marked_count": marked_count, "readBefore": read_before}
+
+
+def read_all_notifications_read(payload: Any) -> str | None:
+    """The `readBefore` watermark of an `all_notifications_read` payload, if it has one."""
+    if not isinstance(payload, Mapping):
+        return None
+    found = payload.get("readBefore")
+    return found if isinstance(found, str) else None
+
+
+def initial_state(
+    counters: Mapping[str, CounterValueLike], notifications: list[Any]
+) -> dict[str, Any]:
+    return {
+        "counters": {name: v.value for name, v in counters.items()},
+        "versions": {name: v.version for name, v in counters.items()},
+        "notifications": notifications,
+    }
+
+
+# the data behind the topic (what dispatch offers; live and channels need only this) --------
+class CounterValueLike(Protocol):
+    @property
+    def value(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+
+
+class CountersSource(Protocol):
+    async def load_counter_values(self, user_id: Any) -> Mapping[str, CounterValueLike]: ...
+
+
+class NotificationsSource(Protocol):
+    async def load_recent(self, user_id: Any, limit: int = ...) -> list[Any]: ...
+    async def mark_as_read(self, id: Any, *, actor: Any) -> Any: ...
+    async def mark_all_as_read(self, user_id: Any, *, actor: Any) -> Mapping[str, Any]: ...
+
+
+class UserDataSource(Protocol):
+    """What a `user:<id>` subscriber may ask of the data (`Dispatch` is one)."""
+
+    @property
+    def counters(self) -> CountersSource: ...
+    @property
+    def notifications(self) -> NotificationsSource: ...
+    async def channel_state(self, user_id: Any, notification_limit: int = ...) -> dict[str, Any]:
+        """The `initial_state` payload of `user_id`."""
+        ...
