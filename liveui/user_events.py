@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 __all__ = [
@@ -45,8 +46,10 @@ __all__ = [
     "all_notifications_read",
     "counter_updated",
     "initial_state",
+    "inserted_at",
     "notification_read",
     "read_all_notifications_read",
+    "read_before_covers",
     "read_counter_update",
     "read_notification_id",
     "user_id_of",
@@ -136,6 +139,33 @@ def read_all_notifications_read(payload: Any) -> str | None:
         return None
     found = payload.get("readBefore")
     return found if isinstance(found, str) else None
+
+
+def read_before_covers(read_before: str | None, notification: Any) -> bool:
+    """Whether an `all_notifications_read` cut-off marks this serialized notification read
+    (it was inserted at or before the cut-off). Unknown times cover nothing."""
+    if read_before is None or not isinstance(notification, Mapping):
+        return False
+    inserted = inserted_at(notification)
+    cutoff = _time(read_before)
+    return inserted is not None and cutoff is not None and inserted <= cutoff
+
+
+def inserted_at(notification: Any) -> datetime | None:
+    """The `insertedAt` of a serialized notification, as an aware datetime (None: unknown)."""
+    if not isinstance(notification, Mapping):
+        return None
+    return _time(notification.get("insertedAt"))
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def initial_state(

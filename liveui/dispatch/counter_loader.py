@@ -2,8 +2,12 @@
 
 Cost contract: a recompute costs one `GROUP BY owner` query per owner counter (over just the
 owners the commits touched) and one query per global counter, whose single value is fanned out
-to every member of its audience (one membership query per audience). Loading a user's counters
-on join is one query for the user's audiences and one for all their counters.
+to every member of its audience (one membership query per audience), plus, on PostgreSQL, one
+read of the database clock for the versions. Loading a user's counters on join is one query for
+the user's audiences and one for all their counters (the clock included).
+
+Every recount is broadcast with the version of its read (see `values`): no node keeps a "last
+value broadcast" to decide what is news, because another node may have broadcast in between.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from .changes import ChangeSet
 from .counter_declaration import Counter, CounterValue
 from .database import Database
 from .registry import CounterRegistry
-from .values import CounterValues, now_version
+from .values import ReadClock
 
 __all__ = ["CounterLoader", "coerce_id"]
 
@@ -63,13 +67,12 @@ class CounterLoader:
         self,
         registry: CounterRegistry,
         database: Database,
-        values: CounterValues,
         broadcast: Broadcaster,
     ) -> None:
         self.registry = registry
         self.database = database
-        self.values = values
         self.broadcast = broadcast
+        self.clock = ReadClock(database.dialect)
 
     # loading ---------------------------------------------------------------------------------
     async def audiences_of(self, user_id: Any) -> set[str]:
@@ -124,30 +127,28 @@ class CounterLoader:
     ) -> dict[str, CounterValue]:
         if not counters:
             return {}
-        started = now_version()
+        clock = self.clock.column
+        counts = [self._count(c, user_id) for c in counters]
         try:
-            row = conn.execute(select(*(self._count(c, user_id) for c in counters))).one()
+            if clock is None:
+                started = self.clock.read(conn)
+                row: Sequence[Any] = conn.execute(select(*counts)).one()
+            else:  # the version in the same statement: no extra round trip
+                started, *row = conn.execute(select(clock, *counts)).one()
             counted = dict(zip((c.name for c in counters), row, strict=True))
         except Exception:
             # Find the culprit(s) one by one, so one broken counter does not hide the others.
             conn.rollback()
+            started = self.clock.read(conn)
             counted = {}
-            for c in counters:
+            for c, count in zip(counters, counts, strict=True):
                 try:
-                    counted[c.name] = conn.execute(select(self._count(c, user_id))).scalar_one()
+                    counted[c.name] = conn.execute(select(count)).scalar_one()
                 except Exception:
                     conn.rollback()
                     log.exception("liveui.dispatch: loading counter %r failed", c.name)
-        out: dict[str, CounterValue] = {}
-        for c in counters:
-            owner = None if c.is_global else user_id
-            if c.name in counted:
-                out[c.name] = self.values.peek(c.name, owner, int(counted[c.name]), started)
-            else:
-                last = self.values.get(c.name, owner)
-                if last is not None:  # never invent a value: the last known, or nothing
-                    out[c.name] = last
-        return out
+        # A counter that failed is left out: a reader keeps what it shows, nothing is invented.
+        return {name: CounterValue(int(n), int(started)) for name, n in counted.items()}
 
     def _count(self, c: Counter, user_id: Any) -> Any:
         query: Select[Any] = select(func.count()).select_from(c.model)
@@ -159,7 +160,7 @@ class CounterLoader:
 
     # recomputing after commits ---------------------------------------------------------------
     async def recompute(self, changes: ChangeSet) -> int:
-        """Recount what `changes` touched and broadcast the values that moved; returns how many
+        """Recount what `changes` touched and broadcast every value read; returns how many
         broadcasts were made."""
         counts, members = await self.database.run(lambda conn: self._recount(conn, changes))
         sent = 0
@@ -167,20 +168,16 @@ class CounterLoader:
             c = count.counter
             if c.is_global:
                 if c.audience not in members:
-                    continue  # could not tell who should hear it: keep the last value
-                value, news = self.values.record(c.name, None, count.values[None], count.started)
-                if news:
-                    payload = counter_updated(c.name, value.value, value.version, c.invalidates)
-                    for member in members.get(c.audience, ()):
-                        self.broadcast(user_topic(member), COUNTER_UPDATED, payload)
-                        sent += 1
+                    continue  # could not tell who should hear it: readers keep what they show
+                payload = counter_updated(c.name, count.values[None], count.started, c.invalidates)
+                for member in members.get(c.audience, ()):
+                    self.broadcast(user_topic(member), COUNTER_UPDATED, payload)
+                    sent += 1
                 continue
             for owner, n in count.values.items():
-                value, news = self.values.record(c.name, owner, n, count.started)
-                if news:
-                    payload = counter_updated(c.name, value.value, value.version, c.invalidates)
-                    self.broadcast(user_topic(owner), COUNTER_UPDATED, payload)
-                    sent += 1
+                payload = counter_updated(c.name, n, count.started, c.invalidates)
+                self.broadcast(user_topic(owner), COUNTER_UPDATED, payload)
+                sent += 1
         return sent
 
     def _recount(
@@ -188,11 +185,12 @@ class CounterLoader:
     ) -> tuple[list[_Count], dict[str, list[Any]]]:
         counters = self.registry.counters
         counts: list[_Count] = []
+        # One version for the whole recount, read before any of its queries.
+        started = self.clock.read(conn)
         for name, owners in changes.owners.items():
             c = counters.get(name)
             if c is None or c.owner is None or not owners:
                 continue
-            started = now_version()
             try:
                 values = dict.fromkeys(owners, 0)
                 ordered = list(owners)
@@ -221,7 +219,6 @@ class CounterLoader:
             c = counters.get(name)
             if c is None:
                 continue
-            started = now_version()
             try:
                 n = conn.execute(self._global_count(c)).scalar_one()
             except Exception:

@@ -24,6 +24,10 @@ class Database:
     def __init__(self, engine: Engine | AsyncEngine | None) -> None:
         self.engine = engine
 
+    @property
+    def dialect(self) -> str | None:
+        return None if self.engine is None else self.engine.dialect.name
+
     def _require(self) -> Engine | AsyncEngine:
         if self.engine is None:
             raise ConfigurationError("Dispatch needs an engine: Dispatch(settings, engine=...)")

@@ -35,7 +35,7 @@ from .notification_table import NotificationSerializer
 from .registry import UNREAD_NOTIFICATIONS, CounterRegistry
 from .session_hooks import SessionHooks
 from .settings import BroadcastFn, DispatchSettings
-from .values import CounterValues
+from .values import now_version
 
 __all__ = ["Dispatch"]
 
@@ -61,8 +61,7 @@ class Dispatch:
         self.broadcaster = Broadcaster(
             broadcast or self.settings.counter_broadcast_fn, node
         )
-        self.values = CounterValues(self.settings.value_cache_size)
-        self.counters = CounterLoader(self.registry, self.database, self.values, self.broadcaster)
+        self.counters = CounterLoader(self.registry, self.database, self.broadcaster)
         user_id_attr = "id"
         if self.settings.user_id_column is not None:
             user_id_attr = getattr(self.settings.user_id_column, "key", "id")
@@ -203,10 +202,9 @@ class Dispatch:
         value: int,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        """Push a counter value by hand; it gets a fresh version, newer than any before."""
+        """Push a counter value by hand. Its version is now: newer than every read that started
+        before, older than every recount that starts after (which then wins)."""
         declared = self.registry.counters.get(counter_name)
-        owner = None if declared is not None and declared.is_global else user_id
-        stamped = self.values.stamp(counter_name, owner, value)
         invalidates: list[str] = []
         if metadata is not None:
             invalidates = list(metadata.get("invalidate_queries", ()))
@@ -215,7 +213,7 @@ class Dispatch:
         self.broadcaster(
             user_topic(user_id),
             COUNTER_UPDATED,
-            counter_updated(counter_name, value, stamped.version, invalidates),
+            counter_updated(counter_name, value, now_version(), invalidates),
         )
 
     async def channel_state(

@@ -27,6 +27,7 @@ from .notification_table import (
     NOTIFICATION_TYPES,
     NotificationSerializer,
     default_serializer,
+    iso,
     utcnow,
 )
 from .registry import UNREAD_NOTIFICATIONS
@@ -138,16 +139,28 @@ class NotificationLoader:
         return found
 
     async def mark_all_as_read(self, user_id: Any, *, actor: Any) -> dict[str, int]:
-        """Mark every unread notification of `user_id` read; `Forbidden` for another actor."""
+        """Mark every unread notification of `user_id` inserted until now read; `Forbidden` for
+        another actor.
+
+        The event carries that cut-off (`readBefore`): a reader applies the same rule to a
+        `new_notification` that reaches it later (from another node), so it agrees with the
+        table whatever order the two events arrive in.
+        """
         if str(self.actor_id(actor)) != str(user_id):
             raise Forbidden(f"actor may not mark the notifications of user {user_id} as read")
         model = self.model
         uid = self._uid(user_id)
+        table = model.__table__
+        cutoff = utcnow()
 
         def mark(conn: Connection) -> int:
             result = conn.execute(
-                update(model.__table__)
-                .where(model.__table__.c.user_id == uid, model.__table__.c.read == False)  # noqa: E712
+                update(table)
+                .where(
+                    table.c.user_id == uid,
+                    table.c.read == False,  # noqa: E712 (SQL)
+                    table.c.inserted_at <= cutoff,
+                )
                 .values(read=True)
             )
             conn.commit()
@@ -156,7 +169,7 @@ class NotificationLoader:
         count = await self.database.run(mark)
         changes = ChangeSet()
         changes.events.append(
-            (user_topic(uid), ALL_NOTIFICATIONS_READ, all_notifications_read(count, None))
+            (user_topic(uid), ALL_NOTIFICATIONS_READ, all_notifications_read(count, iso(cutoff)))
         )
         changes.touch(UNREAD_NOTIFICATIONS, uid)
         self._committed(changes)

@@ -44,8 +44,6 @@ class DispatchSettings:
     notification_serializer: Callable[[Any], Any] | None = None
     coalesce_window: float = 0.020
     """Seconds commits are gathered before one recompute (0: the next loop iteration)."""
-    value_cache_size: int = 100_000
-    """Last values kept per (counter, owner), to broadcast only changes; least recent evicted."""
 
     def with_env(self, environ: Mapping[str, str] | None = None) -> DispatchSettings:
         env = os.environ if environ is None else environ

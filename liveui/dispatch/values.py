@@ -1,104 +1,60 @@
-"""`CounterValues`: the last value and version of each (counter, owner), bounded.
+"""Versions of counter values: they order *reads*, so every reader can keep the newest value.
 
-Versions stay monotonic across processes and restarts because they are taken from the wall
-clock *before* the count query: a value read later reflects at least everything an earlier read
-saw. A read that started before the one already stored is stale and is dropped.
+A counter's version is the time its query started, taken before the database takes the query's
+snapshot. A read that started later saw at least every transaction an earlier read saw, so a
+stale value never carries a newer version than a fresher one — whichever node read it, and
+however late its broadcast arrives. Two consequences:
+
+- no node decides alone that a value is "unchanged" (another node may have broadcast something
+  else in between): every recount is broadcast, and readers drop what is not newer;
+- the last recount after the last commit carries the highest version and the database's value,
+  so every reader that receives it converges, whatever order the other broadcasts took.
+
+On PostgreSQL the clock is the database server's (`statement_timestamp()`), one clock for every
+node; elsewhere (SQLite: one host) the process's wall clock.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from typing import Any
 
-from .counter_declaration import CounterValue
+from sqlalchemy import BigInteger, cast, func
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
-__all__ = ["CounterValues", "now_version"]
+__all__ = ["ReadClock", "now_version"]
+
+_lock = threading.Lock()
+_last = 0
 
 
 def now_version() -> int:
-    # Microseconds: monotonic enough across nodes and restarts, and exact in a JavaScript
-    # number (2^53), which nanoseconds are not.
-    return time.time_ns() // 1000
+    """Microseconds of the wall clock, strictly increasing within the process (exact in a
+    JavaScript number, which nanoseconds are not)."""
+    global _last
+    with _lock:
+        now = time.time_ns() // 1000
+        _last = now if now > _last else _last + 1
+        return _last
 
 
-Entry = tuple[int, int, int]
-"""(value, version, started): the last value broadcast for a (counter, owner)."""
+class ReadClock:
+    """Where a read's version comes from, for one database dialect."""
 
+    def __init__(self, dialect: str | None) -> None:
+        self.dialect = dialect
+        self.column: ColumnElement[Any] | None = None
+        if dialect == "postgresql":
+            # Taken when the statement arrives, before its snapshot: microseconds since epoch.
+            epoch = func.extract("epoch", func.statement_timestamp())
+            self.column = cast(func.floor(epoch * 1_000_000), BigInteger)
 
-def _resolve(
-    entry: Entry | None, value: int, started: int
-) -> tuple[CounterValue, bool, Entry | None]:
-    """What a read of `value` (its query started at `started`) means against the stored entry:
-    the value to show, whether it is news, and the entry to store (None: keep the old one)."""
-    if entry is None:
-        return CounterValue(value, started), True, (value, started, started)
-    old_value, old_version, old_started = entry
-    if started < old_started:  # a slower, older read: what is stored is newer
-        return CounterValue(old_value, old_version), False, None
-    if value == old_value:
-        return CounterValue(old_value, old_version), False, (old_value, old_version, started)
-    version = max(started, old_version + 1)
-    return CounterValue(value, version), True, (value, version, started)
+    def read(self, conn: Connection) -> int:
+        """A version for the statements run next on `conn` (each takes a later snapshot)."""
+        if self.column is None:
+            return now_version()
+        from sqlalchemy import select
 
-
-class CounterValues:
-    def __init__(self, max_entries: int = 100_000) -> None:
-        self._max = max_entries
-        self._lock = threading.Lock()
-        # key -> (value, version, started)
-        self._entries: OrderedDict[tuple[str, str], Entry] = OrderedDict()
-
-    @staticmethod
-    def key(name: str, owner: Any) -> tuple[str, str]:
-        return (name, "" if owner is None else str(owner))
-
-    def get(self, name: str, owner: Any) -> CounterValue | None:
-        with self._lock:
-            entry = self._entries.get(self.key(name, owner))
-        return None if entry is None else CounterValue(entry[0], entry[1])
-
-    def record(self, name: str, owner: Any, value: int, started: int) -> tuple[CounterValue, bool]:
-        """Store a value a recompute read with a query started at `started`, before it is
-        broadcast.
-
-        Returns the value to show and whether it is news (changed, and not stale). A stale read
-        returns the stored value with False.
-        """
-        key = self.key(name, owner)
-        with self._lock:
-            shown, news, entry = _resolve(self._entries.get(key), value, started)
-            if entry is not None:
-                self._entries[key] = entry
-                self._entries.move_to_end(key)
-                while len(self._entries) > self._max:
-                    self._entries.popitem(last=False)
-        return shown, news
-
-    def peek(self, name: str, owner: Any, value: int, started: int) -> CounterValue:
-        """The value and version to show for a value a page load read, storing nothing.
-
-        Loads must not move the broadcast baseline: a page rendered just after a commit reads the
-        new value before that commit's recompute runs, and the recompute must still broadcast it
-        to every page rendered earlier.
-        """
-        with self._lock:
-            shown, _, _ = _resolve(self._entries.get(self.key(name, owner)), value, started)
-        return shown
-
-    def stamp(self, name: str, owner: Any, value: int) -> CounterValue:
-        """A value pushed by hand (`UserChannel.broadcast_counter`): always a new version."""
-        started = now_version()
-        key = self.key(name, owner)
-        with self._lock:
-            entry = self._entries.get(key)
-            version = started if entry is None else max(started, entry[1] + 1)
-            self._entries[key] = (value, version, started)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
-        return CounterValue(value, version)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        return int(conn.execute(select(self.column)).scalar_one())

@@ -1,14 +1,21 @@
 """`NotificationDropdown`: the bell, its unread badge and the list of recent notifications.
 
 Patches never touch the container that holds the open/closed state (kept in liveui.js): a change
-re-renders single list items by id, a new notification is inserted at the top of the list, an
-item falling off the end is deleted. The bell's count is its own `LiveBadge` component.
+re-renders single list items by id, a new notification is inserted at its place in the list
+(newest first), an item falling off the end is deleted. The bell's count is its own `LiveBadge`.
+
+Events from several nodes may arrive in any order, so the list is a merge, not a log: "read" is
+final (a `notification_read` for an id not shown yet is remembered, bounded), an
+`all_notifications_read` cut-off also covers notifications that arrive after it, and items are
+ordered by their insertion time, not by arrival. Any order of the same events gives the same
+list.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +23,15 @@ from markupsafe import Markup
 
 from ..errors import EventRejected
 from ..pubsub.broadcast import Broadcast
+from ..user_events import (
+    ALL_NOTIFICATIONS_READ,
+    NEW_NOTIFICATION,
+    NOTIFICATION_READ,
+    inserted_at,
+    read_all_notifications_read,
+    read_before_covers,
+    read_notification_id,
+)
 from .component import LiveComponent
 from .context import LiveContext
 from .fragment import Fragment
@@ -24,6 +40,15 @@ from .render import Renderer
 __all__ = ["NotificationDropdown", "safe_url"]
 
 _UNSAFE_ID = re.compile(r"[^\w-]")
+_REMEMBERED_READS = 64
+"""Ids marked read before their `new_notification` arrived, kept per dropdown."""
+
+
+def _newest_first(notification: Mapping[str, Any]) -> tuple[datetime, str]:
+    """Sort key (with reverse=True): newest `insertedAt` first, the id breaking ties; an item
+    without a readable time counts as newest."""
+    return (inserted_at(notification) or datetime.max.replace(tzinfo=UTC),
+            str(notification.get("id", "")))
 
 
 def safe_url(url: Any) -> str | None:
@@ -48,6 +73,9 @@ class NotificationDropdown(LiveComponent):
             params["id"] = id
         super().__init__(**params)
         self.state = {"items": []}
+        # Outside `state`: they never render, so sessions still share renders by state.
+        self._read_ids: dict[str, None] = {}
+        self._read_before: str | None = None
 
     @property
     def limit(self) -> int:
@@ -63,27 +91,50 @@ class NotificationDropdown(LiveComponent):
     # state -----------------------------------------------------------------------------------
     def set_from(self, notifications: list[dict[str, Any]]) -> None:
         self.state = {"items": [dict(n) for n in notifications[: self.limit]]}
+        self._read_ids.clear()  # the database's list already reflects them
+        self._read_before = None
 
     async def mount(self, ctx: LiveContext) -> None:
         self.set_from(await ctx.notifications(self.limit))
 
     def handle_info(self, message: Broadcast) -> bool:
         items: list[dict[str, Any]] = self.state["items"]
-        payload = message.payload if isinstance(message.payload, dict) else {}
-        if message.event == "new_notification":
-            if "id" not in payload or any(n.get("id") == payload["id"] for n in items):
+        event, payload = message.event, message.payload
+        if event == NEW_NOTIFICATION:
+            notification_id = read_notification_id(payload)
+            if notification_id is None or any(n.get("id") == notification_id for n in items):
                 return False
-            self.state = {"items": [dict(payload), *items][: self.limit]}
+            added = dict(payload)
+            if notification_id in self._read_ids or read_before_covers(self._read_before, added):
+                added["read"] = True
+            merged = sorted([added, *items], key=_newest_first, reverse=True)[: self.limit]
+            if not any(n is added for n in merged):
+                return False  # older than everything shown: it falls off at once
+            self.state = {"items": merged}
             return True
-        if message.event == "notification_read":
-            changed = False
+        if event == NOTIFICATION_READ:
+            notification_id = read_notification_id(payload)
+            if notification_id is None:
+                return False
             for n in items:
-                if n.get("id") == payload.get("id") and not n.get("read"):
+                if n.get("id") == notification_id:
+                    if n.get("read"):
+                        return False
                     n["read"] = True
-                    changed = True
-            return changed
-        if message.event == "all_notifications_read":
-            unread = [n for n in items if not n.get("read")]
+                    return True
+            self._read_ids[notification_id] = None  # its new_notification is still on its way
+            while len(self._read_ids) > _REMEMBERED_READS:
+                del self._read_ids[next(iter(self._read_ids))]
+            return False
+        if event == ALL_NOTIFICATIONS_READ:
+            cutoff = read_all_notifications_read(payload)
+            newer = not read_before_covers(self._read_before, {"insertedAt": cutoff})
+            if cutoff is not None and newer:
+                self._read_before = cutoff  # the latest cut-off covers every earlier one
+            unread = [
+                n for n in items
+                if not n.get("read") and (cutoff is None or read_before_covers(cutoff, n))
+            ]
             for n in unread:
                 n["read"] = True
             return bool(unread)
@@ -109,7 +160,10 @@ class NotificationDropdown(LiveComponent):
             raise EventRejected(404, "no such notification") from None
 
     # rendering -------------------------------------------------------------------------------
-    def _item(self, renderer: Renderer, notification: dict[str, Any]) -> Fragment:
+    def _item(
+        self, renderer: Renderer, notification: dict[str, Any], after: str | None = None
+    ) -> Fragment:
+        """One list item; new on the page, it goes after the item `after` (else on top)."""
         item_id = self.item_id(notification)
         html = renderer.render(
             self.item_template,
@@ -118,6 +172,8 @@ class NotificationDropdown(LiveComponent):
             action_url=safe_url(notification.get("actionUrl")),
             vals=self.event_vals("mark_read", id=str(notification.get("id"))),
         )
+        if after is not None:
+            return Fragment(item_id, html, container=after, position="afterend")
         return Fragment(item_id, html, container=f"{self.id}-list")
 
     def _empty(self, renderer: Renderer) -> Fragment:
@@ -127,7 +183,10 @@ class NotificationDropdown(LiveComponent):
         return Fragment(f"{self.id}-empty", html)
 
     def fragments(self, renderer: Renderer) -> list[Fragment]:
-        return [*(self._item(renderer, n) for n in self.state["items"]), self._empty(renderer)]
+        items: list[Fragment] = []
+        for n in self.state["items"]:
+            items.append(self._item(renderer, n, after=items[-1].id if items else None))
+        return [*items, self._empty(renderer)]
 
     def _list(self, renderer: Renderer) -> Fragment:
         items = Markup("".join(self._item(renderer, n).html for n in self.state["items"]))

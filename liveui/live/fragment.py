@@ -22,14 +22,15 @@ _FIRST_TAG = re.compile(r"^\s*<([a-zA-Z][\w-]*)")
 class Fragment:
     """One patchable element: `html` must be a single element whose id is `id`.
 
-    `container`: when the client does not have this element yet, insert it into the element with
-    that id at `position` (e.g. a new notification at the top of a list) instead of replacing.
+    `container`: when the client does not have this element yet, insert it at `position` of the
+    element with that id instead of replacing: into it (`afterbegin`, `beforeend`: a new
+    notification at the top of a list) or after it (`afterend`: after its predecessor).
     """
 
     id: str
     html: str
     container: str | None = None
-    position: Literal["afterbegin", "beforeend"] = "afterbegin"
+    position: Literal["afterbegin", "beforeend", "afterend"] = "afterbegin"
 
 
 @dataclass(frozen=True, slots=True)

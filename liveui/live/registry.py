@@ -1,8 +1,10 @@
 """`SessionRegistry`: the live sessions of this process, by session id.
 
-Its one periodic check runs on the endpoint's shared ticker: heartbeats for quiet connections and
-freeing sessions whose tab has been gone longer than the grace period. `resync_all` is the one
-pub/sub resync listener of the node's live sessions (registered by `LiveUI.start`).
+Its one periodic check runs on the node's shared ticker: heartbeats for quiet connections,
+freeing sessions whose tab has been gone longer than the grace period, and anti-entropy — a few
+sessions per tick are compared with the database and repaired if they drifted (`verify`), so a
+page that missed something is fixed within `verify_interval` whatever the cause. `resync_all`
+is the one pub/sub resync listener of the node's live sessions (registered by `LiveUI.start`).
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ class SessionRegistry:
         self.settings = settings
         self.make_context = make_context
         self.sessions: dict[str, LiveSession] = {}
+        self.verified = 0
+        """Sessions compared with the database by anti-entropy."""
+        self.repairs = 0
+        """Sessions anti-entropy found drifted and repaired."""
+        self._verifier: asyncio.Task[int] | None = None
 
     def __len__(self) -> int:
         return len(self.sessions)
@@ -124,10 +131,13 @@ class SessionRegistry:
         await asyncio.gather(*(worker() for _ in range(workers)))
 
     def check(self, now: float) -> None:
-        """On the shared ticker: heartbeat quiet connections, free expired sessions."""
+        """On the shared ticker: heartbeat quiet connections, free expired sessions, start one
+        anti-entropy batch."""
         settings = self.settings
         quiet_since = now - settings.heartbeat_interval
         expired_before = now - settings.grace_period
+        unverified_since = now - settings.verify_interval
+        due: list[LiveSession] = []
         for session in list(self.sessions.values()):
             if session.connections:
                 for connection in session.connections:
@@ -136,3 +146,38 @@ class SessionRegistry:
             elif session.detached_at is not None and session.detached_at <= expired_before:
                 log.debug("liveui: freeing %r after the grace period", session)
                 self.discard(session, "grace period over")
+                continue
+            if session.verified_at <= unverified_since and len(due) < settings.verify_per_tick:
+                due.append(session)
+        if settings.verify_interval and due and self._verifier is None:
+            self._verifier = asyncio.get_running_loop().create_task(self.verify(due))
+            self._verifier.add_done_callback(self._verified)
+
+    def _verified(self, task: asyncio.Task[int]) -> None:
+        self._verifier = None
+        if not task.cancelled() and task.exception() is not None:
+            log.error("liveui: anti-entropy failed", exc_info=task.exception())
+
+    async def verify(self, sessions: list[LiveSession]) -> int:
+        """Compare `sessions` with the database and repair the ones that drifted; the sessions
+        of one user share one load. Returns how many were repaired."""
+        by_user: dict[str, list[LiveSession]] = {}
+        for session in sessions:
+            by_user.setdefault(str(session.user_id), []).append(session)
+        repaired = 0
+        for group in by_user.values():
+            ctx = self.make_context(group[0].user_id, None)
+            for session in group:
+                if session.closed:
+                    continue
+                try:
+                    drifted = await session.verify(ctx)
+                except Exception:
+                    log.exception("liveui: anti-entropy check of %r failed", session)
+                    continue
+                self.verified += 1
+                if drifted:
+                    repaired += 1
+                    log.info("liveui: anti-entropy repaired %r: %s", session, ", ".join(drifted))
+        self.repairs += repaired
+        return repaired

@@ -60,6 +60,7 @@ class LiveSession:
         self.outbox = Outbox(settings.replay_buffer)
         self.connections: list[LiveConnection] = []
         self.detached_at: float | None = time.monotonic()
+        self.verified_at = time.monotonic()
         self.closed = False
         self._sent: dict[str, int] = {}
         # Per component, the fragment ids it showed last (tuples: a set costs ~4x the memory).
@@ -101,11 +102,39 @@ class LiveSession:
         """
         await self._remount(self._push_full if full else self.push)
 
-    async def _remount(self, send: Callable[[LiveComponent], None]) -> None:
+    async def verify(self, ctx: LiveContext | None = None) -> list[str]:
+        """Anti-entropy: reload every component from the database and compare its state digest
+        (`etag`) with what the page shows; re-render and send only the ones that drifted.
+        Returns their ids (empty when the page was right). `ctx` may be shared by the sessions
+        of one user, so they cost one load."""
+        drifted: list[str] = []
+        before: dict[str, str] = {}
+
+        def remember() -> None:  # under the lock: no broadcast can land between this and mount
+            before.update((cid, c.etag()) for cid, c in self.components.items())
+
+        def send(component: LiveComponent) -> None:
+            if component.etag() != before.get(component.id):
+                drifted.append(component.id)
+                self.push(component)
+
+        await self._remount(send, ctx, remember)
+        self.verified_at = time.monotonic()
+        return drifted
+
+    async def _remount(
+        self,
+        send: Callable[[LiveComponent], None],
+        ctx: LiveContext | None = None,
+        locked: Callable[[], None] | None = None,
+    ) -> None:
         async with self._lock:
             self._busy += 1
             try:
-                ctx = self._make_context(self.user_id, self)
+                if locked is not None:
+                    locked()
+                if ctx is None:
+                    ctx = self._make_context(self.user_id, self)
                 await asyncio.gather(*(c.mount(ctx) for c in self.components.values()))
                 for component in self.components.values():
                     send(component)

@@ -42,8 +42,16 @@ class LiveSettings:
     """The SSE `retry:` the browser waits before reconnecting on its own."""
     resync_concurrency: int = 4
     """Sessions reloading from the database at once after a pub/sub outage (a resync)."""
+    verify_interval: float = 60.0
+    """Anti-entropy: each session's components are compared with the database at most this
+    often (seconds; 0 turns it off), and repaired if they drifted."""
+    verify_per_tick: int = 20
+    """Anti-entropy budget: sessions verified per tick of the shared timer (one user's sessions
+    share one load), so the cost stays bounded however many sessions the node holds."""
 
     def __post_init__(self) -> None:
+        if self.verify_interval < 0:
+            raise ValueError("liveui: LiveSettings.verify_interval must be >= 0")
         if self.transport not in ("sse", "ws"):
             raise ValueError(f"liveui: transport must be 'sse' or 'ws', not {self.transport!r}")
         limits = (
@@ -52,6 +60,7 @@ class LiveSettings:
             "max_connections_per_session",
             "max_components",
             "resync_concurrency",
+            "verify_per_tick",
         )
         for name in limits:
             if getattr(self, name) < 1:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -22,7 +23,7 @@ from typing import Any
 
 from ..live.app import LiveUI
 from ..live.component import LiveComponent
-from ..live.connection import LiveConnection
+from ..live.connection import LiveConnection, Outgoing
 from ..node import Node
 from ..user_events import UserDataSource
 
@@ -131,16 +132,20 @@ class LiveTab:
     def __init__(self, connection: LiveConnection) -> None:
         self.connection = connection
         self.session = connection.session
+        # A transport write takes every pending item at once; patches not yet read wait here.
+        self._unread: deque[Outgoing] = deque()
 
     async def next_patch(self, timeout: float = 5.0) -> Patch:
         """The next patch written to this tab (heartbeats skipped)."""
         async with asyncio.timeout(timeout):
             while True:
-                for item in await self.connection.next():
-                    if item.kind == "patch":
-                        return Patch.parse(item.event_id, item.text)
-                    if item.kind == "close":
-                        raise AssertionError(f"the connection was closed: {item.text}")
+                if not self._unread:
+                    self._unread.extend(await self.connection.next())
+                item = self._unread.popleft()
+                if item.kind == "patch":
+                    return Patch.parse(item.event_id, item.text)
+                if item.kind == "close":
+                    raise AssertionError(f"the connection was closed: {item.text}")
 
     async def patches_until(
         self, predicate: Callable[[Patch], bool], timeout: float = 5.0
@@ -152,8 +157,17 @@ class LiveTab:
                 if predicate(patch):
                     return patch
 
+    async def drain(self, timeout: float = 5.0) -> list[Patch]:
+        """Every patch written to this tab and not read yet (none: an empty list, no wait)."""
+        patches = []
+        while self.pending():
+            patches.append(await self.next_patch(timeout))
+        return patches
+
     def pending(self) -> int:
-        return len(self.session.outbox.after(self.connection.cursor))
+        """Patches written to this tab and not read yet."""
+        unread = sum(1 for item in self._unread if item.kind == "patch")
+        return unread + len(self.session.outbox.after(self.connection.cursor))
 
     def close(self) -> None:
         self.session.detach(self.connection)

@@ -151,15 +151,16 @@ async def test_a_burst_costs_one_grouped_query_per_counter(
     try:
         users = await add_users(sessions, schema, 40, admins=2)
         statements = _count_statements(dispatch_engine)
-        for batch in range(5):  # five commits inside one window, 40 owners, 200 rows
+        for _ in range(5):  # five commits inside one window, 40 owners, 200 rows
             async with sessions() as s:
-                s.add_all([schema.Order(user_id=u) for u in users for _ in range(1)])
+                s.add_all([schema.Order(user_id=u) for u in users])
                 await s.commit()
-            assert batch < 5
         await dispatch.wait_idle()
         selects = [st for st in statements if st.lstrip().upper().startswith("SELECT")]
-        # pending_orders (GROUP BY owner), admin_pending_orders, and the admins of "admin".
-        assert len(selects) == 3, selects
+        # pending_orders (GROUP BY owner), admin_pending_orders, and the admins of "admin";
+        # on PostgreSQL one more: the database clock that versions the recount.
+        clock = 1 if dispatch_engine.dialect.name == "postgresql" else 0
+        assert len(selects) == 3 + clock, selects
         assert dispatch.coalescer.recomputes == 1
         for u in users:
             assert dispatch_broadcasts.counter_values(u, "pending_orders") == [5]
@@ -171,7 +172,7 @@ async def test_a_burst_costs_one_grouped_query_per_counter(
         await dispatch_engine.dispose()
 
 
-async def test_failed_counter_query_keeps_the_last_value_and_logs(
+async def test_failed_counter_query_broadcasts_nothing_invented_and_logs(
     sqlite_schema_engine: tuple[Schema, AsyncEngine], caplog: pytest.LogCaptureFixture,
     dispatch_broadcasts: BroadcastRecorder,
 ) -> None:
@@ -206,7 +207,7 @@ async def test_failed_counter_query_keeps_the_last_value_and_logs(
         await dispatch.wait_idle()
         loaded = await dispatch.counters.load_counters_for_user(alice)
     assert dispatch_broadcasts.counter_values(alice, "flaky_orders") == [1]  # never a 0
-    assert loaded["flaky_orders"] == 1  # the last known value, not an invented one
+    assert "flaky_orders" not in loaded  # left out: readers keep what they show
     assert any("flaky_orders" in r.getMessage() for r in caplog.records)
     failing["on"] = False
     async with sessions() as s:

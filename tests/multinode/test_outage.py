@@ -98,13 +98,13 @@ def test_every_client_converges_to_the_database_after_redis_returns(
     # The page's patch may also come from A's outbox arriving late: B's log shows that both
     # kinds of client were reloaded from the database, not only sent what A replayed.
     wait_until(
-        lambda: _resynced(cluster.b.log()) >= {"live session", "user channel"},
+        lambda: _resynced(cluster.b.log()) >= {"live session", "channel"},
         WAIT,
-        "node B to log the resync of its live session and its user channel",
+        "node B to log the resync of its live sessions and channels",
     )
 
 
-RESYNC_LOG = re.compile(r"resync: ([1-9][0-9]*) (live session|user channel)")
+RESYNC_LOG = re.compile(r"resync: ([1-9][0-9]*) (live session|channel)")
 
 
 def _resynced(log: str) -> set[str]:

@@ -1,0 +1,126 @@
+"""Live values converge: the dropdown merges events from several nodes into the same list
+whatever order they arrive in, and anti-entropy repairs a page that missed a broadcast without
+any signal that something was lost."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+from sqlalchemy import insert, update
+
+from liveui import Broadcast, LiveBadge, NotificationDropdown
+
+from .conftest import World
+
+TOPIC = "user:1"
+
+
+def _notification(nid: str, inserted: str) -> dict[str, Any]:
+    return {"id": nid, "title": nid, "read": False, "insertedAt": inserted}
+
+
+EVENTS = [
+    Broadcast(TOPIC, "new_notification", _notification("n1", "2026-01-01T10:00:00Z")),
+    Broadcast(TOPIC, "new_notification", _notification("n2", "2026-01-01T10:00:00.000002Z")),
+    Broadcast(TOPIC, "notification_read", {"id": "n1"}),
+    Broadcast(TOPIC, "all_notifications_read",
+              {"marked_count": 1, "readBefore": "2026-01-01T10:00:00.000003Z"}),
+    Broadcast(TOPIC, "new_notification", _notification("n3", "2026-01-01T10:00:01Z")),
+]
+"""n1 and n2, n1 read in one tab, "mark all read" after n2, then n3: as the database has it,
+n3 is unread and n1, n2 are read, newest first."""
+
+
+def shown(order: tuple[Broadcast, ...]) -> list[tuple[str, bool]]:
+    dropdown = NotificationDropdown(limit=10)
+    for message in order:
+        dropdown.handle_info(message)
+    return [(n["id"], bool(n["read"])) for n in dropdown.state["items"]]
+
+
+def test_the_dropdown_ends_the_same_in_every_arrival_order() -> None:
+    expected = [("n3", False), ("n2", True), ("n1", True)]
+    results = {tuple(shown(order)) for order in itertools.permutations(EVENTS)}
+    assert results == {tuple(expected)}
+
+
+def test_a_late_old_notification_keeps_its_place_and_the_limit() -> None:
+    dropdown = NotificationDropdown(limit=2)
+    for message in (EVENTS[4], EVENTS[1]):
+        dropdown.handle_info(message)
+    # n1 is older than both shown: with a limit of 2 it is not shown, and nothing changed.
+    assert dropdown.handle_info(EVENTS[0]) is False
+    assert [n["id"] for n in dropdown.state["items"]] == ["n3", "n2"]
+
+
+def test_the_latest_cut_off_wins() -> None:
+    dropdown = NotificationDropdown(limit=10)
+    later = Broadcast(TOPIC, "all_notifications_read",
+                      {"marked_count": 0, "readBefore": "2026-01-01T11:00:00Z"})
+    earlier = Broadcast(TOPIC, "all_notifications_read",
+                        {"marked_count": 0, "readBefore": "2026-01-01T09:00:00Z"})
+    dropdown.handle_info(later)
+    dropdown.handle_info(earlier)
+    dropdown.handle_info(EVENTS[0])  # inserted at 10:00, before the later cut-off
+    assert dropdown.state["items"][0]["read"] is True
+
+
+async def _lost_order(world: World, user_id: int) -> None:
+    async with world.engine.begin() as conn:
+        await conn.execute(insert(world.Order.__table__).values(user_id=user_id, status="pending"))
+
+
+async def test_anti_entropy_repairs_a_tab_that_missed_a_broadcast(world: World) -> None:
+    alice = await world.add_user("alice")
+    nid = await world.notify(alice, title="hello")
+    badge, dropdown = LiveBadge("pending_orders"), NotificationDropdown()
+    tab = await world.harness.open(alice, badge, dropdown)
+    assert len(await tab.drain()) == 2  # the first full render, one patch per component
+    registry = world.harness.live.registry
+    session = tab.session
+
+    # Nothing drifted: a check sends nothing and repairs nothing.
+    assert await registry.verify([session]) == 0
+    assert tab.pending() == 0 and registry.repairs == 0 and registry.verified == 1
+
+    # Broadcasts lost with no outage reported: writes the dispatch hooks never saw.
+    await _lost_order(world, alice)
+    async with world.engine.begin() as conn:
+        await conn.execute(update(world.Notification.__table__).values(read=True))
+    assert tab.pending() == 0
+
+    assert await registry.verify([session]) == 1
+    patches = [await tab.next_patch(), await tab.next_patch()]  # one per drifted component
+    assert patches[0].text(badge.id) == "1"
+    item = f"liveui-notifications-n-{nid}"
+    assert patches[1].ids == [item] and "data-unread" not in patches[1].html  # now read
+    assert registry.repairs == 1
+    assert await registry.verify([session]) == 0  # repaired for good
+
+
+async def test_the_shared_timer_verifies_a_bounded_batch(world: World) -> None:
+    alice = await world.add_user("alice")
+    tabs = [await world.harness.open(alice, LiveBadge("pending_orders")) for _ in range(3)]
+    for tab in tabs:
+        await tab.next_patch()
+    registry = world.harness.live.registry
+    await _lost_order(world, alice)
+    limit = registry.settings.verify_per_tick
+    registry.settings = type(registry.settings)(verify_per_tick=2, verify_interval=60)
+    try:
+        for tab in tabs:
+            tab.session.verified_at -= 61  # every session is due
+        registry.check(time.monotonic())
+        assert registry._verifier is not None
+        await registry._verifier
+        assert registry.verified == 2 and registry.repairs == 2  # the budget, not all three
+        registry.check(time.monotonic())
+        assert registry._verifier is not None
+        await registry._verifier
+        assert registry.verified == 3 and registry.repairs == 3  # the third, next tick
+        for tab in tabs:
+            assert (await tab.next_patch()).text("liveui-badge-pending_orders") == "1"
+    finally:
+        registry.settings = type(registry.settings)(verify_per_tick=limit)
