@@ -33,7 +33,7 @@ from .component import LiveComponent
 from .context import LiveContext
 from .contract import DispatchLike
 from .page import LivePage
-from .paths import static_dir
+from .paths import check_assets, static_dir
 from .registry import SessionRegistry
 from .render import Renderer, live_environment
 from .settings import LiveSettings, TransportName
@@ -167,6 +167,7 @@ class LiveUI:
 
     async def start(self) -> None:
         """Start the endpoint; after a pub/sub outage the hub resyncs every session."""
+        check_assets()  # logs an ERROR naming any missing browser file (docs/packaging.md)
         hub = self.endpoint.hub
         hub.remove_resync(self.registry.resync_all)  # start() twice registers once
         hub.on_resync(self.registry.resync_all)
