@@ -9,7 +9,9 @@ SPA := demo/spa
 
 .PHONY: setup demo test lint test-only screenshots chromium clean
 
-setup: $(VENV)/.installed $(VENDOR)/.installed $(SPA)/dist/.built
+# npm packages before the virtualenv: `pip install -e .` runs the build hook (hatch_build.py),
+# which copies the browser files from node_modules/ when it is there.
+setup: $(VENDOR)/.installed $(VENV)/.installed $(SPA)/dist/.built
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,14 +25,10 @@ node_modules/.installed: package.json package-lock.json
 	npm install --no-save --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Browser packages come from the npm registry; they are copied, never committed.
-$(VENDOR)/.installed: node_modules/.installed
-	mkdir -p $(VENDOR)
-	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
-	cp node_modules/htmx-ext-sse/dist/sse.min.js $(VENDOR)/htmx-ext-sse.min.js
-	cp node_modules/htmx-ext-ws/dist/ws.min.js $(VENDOR)/htmx-ext-ws.min.js
-	cp node_modules/phoenix/priv/static/phoenix.min.js $(VENDOR)/phoenix.min.js
-	cp node_modules/phoenix/priv/static/phoenix.mjs $(VENDOR)/phoenix.mjs
+# Browser packages come from the npm registry; they are copied, never committed. The file list
+# is VENDOR_FILES in liveui/live/paths.py; the build hook runs the same script for packages.
+$(VENDOR)/.installed: node_modules/.installed scripts/vendor_assets.py liveui/live/paths.py
+	$(PYTHON) scripts/vendor_assets.py --no-npm
 	touch $@
 
 # The demo's React page (/spa), built with Vite from the pinned npm packages; dist/ is ignored.
@@ -45,7 +43,7 @@ demo: setup
 	$(PY) -m demo --port 8000
 
 lint: setup
-	$(VENV)/bin/ruff check liveui demo bench tests docs/examples
+	$(VENV)/bin/ruff check liveui demo bench tests docs/examples scripts hatch_build.py
 	$(VENV)/bin/mypy
 
 test: setup chromium lint

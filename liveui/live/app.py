@@ -33,7 +33,7 @@ from ..user_events import UserDataSource
 from .component import LiveComponent
 from .context import LiveContext
 from .page import LivePage
-from .paths import static_dir
+from .paths import check_assets, static_dir
 from .registry import SessionRegistry
 from .render import Renderer, live_environment
 from .session import LiveSession
@@ -174,6 +174,7 @@ class LiveUI:
     # lifecycle (driven by the node) ----------------------------------------------------------
     async def start(self) -> None:
         """After a pub/sub outage the hub resyncs every live session of this node."""
+        check_assets()  # logs an ERROR naming any missing browser file (docs/packaging.md)
         hub = self.node.hub
         hub.remove_resync(self.registry.resync_all)  # start() twice registers once
         hub.on_resync(self.registry.resync_all)

@@ -106,10 +106,26 @@
     if (!panel) { return; }
     button.setAttribute('aria-expanded', open ? 'true' : 'false');
     panel.hidden = !open;
+    if (open) { place(panel); }
   }
   function openButtons() {
     return document.querySelectorAll('[data-liveui-toggle][aria-expanded="true"]');
   }
+  /* liveui.css hangs the panel under the bell's right edge and caps its width to the viewport;
+     wherever the bell is, shift the panel sideways (--liveui-panel-shift) to keep it on screen. */
+  var EDGE = 8;
+  function place(panel) {
+    panel.style.removeProperty('--liveui-panel-shift');
+    var box = panel.getBoundingClientRect(), width = document.documentElement.clientWidth;
+    var shift = Math.max(EDGE - box.left, Math.min(0, width - EDGE - box.right));
+    if (shift) { panel.style.setProperty('--liveui-panel-shift', shift + 'px'); }
+  }
+  window.addEventListener('resize', function () {
+    openButtons().forEach(function (b) {
+      var panel = document.getElementById(b.getAttribute('data-liveui-toggle'));
+      if (panel) { place(panel); }
+    });
+  });
   document.addEventListener('click', function (e) {
     var button = e.target.closest && e.target.closest('[data-liveui-toggle]');
     if (button) {
