@@ -1,9 +1,10 @@
 """Fixtures of the multi-node suite: a fresh PostgreSQL database per module, demo nodes sharing
-it, alice's phoenix.js client and alice's live page, both on node B."""
+it, a throwaway redis-server, alice's phoenix.js client and alice's live page, both on node B."""
 
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +16,9 @@ from playwright.sync_api import Locator, Page, expect
 from demo.process import DemoProcess
 from demo.sockets import socket_token
 from tests.compat.bridge import PhoenixClient
+from tests.conftest import unavailable
 
-from .cluster import SECRET_KEY, ShopDatabase, ShopUser
+from .cluster import SECRET_KEY, RedisServer, ShopDatabase, ShopUser
 
 BADGE = "#liveui-badge-pending_orders"
 
@@ -29,6 +31,21 @@ def shop_db(postgres_url: str) -> Iterator[ShopDatabase]:
         yield database
     finally:
         database.drop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server of this test only, on a free port: stop and start it to cause an outage."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server is not installed (Debian package redis-server)")
+        raise AssertionError("unreachable")
+    server = RedisServer(binary)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @dataclass
@@ -44,13 +61,21 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def running_cluster(db: ShopDatabase, pubsub_url: str, log_dir: Path) -> Iterator[Cluster]:
-    """Nodes A and B on one database and one pub/sub backend. A starts first: it seeds the
-    users, and B finds them there."""
+def running_cluster(
+    db: ShopDatabase,
+    pubsub_url: str,
+    log_dir: Path,
+    transports: tuple[str, str] = ("sse", "sse"),
+) -> Iterator[Cluster]:
+    """Nodes A and B on one database and one pub/sub backend, each serving live pages over its
+    own transport (`LIVEUI_TRANSPORT`). A starts first: it seeds the users, and B finds them
+    there."""
     env = {"LIVEUI_DATABASE_URL": db.url, "LIVEUI_PUBSUB_URL": pubsub_url}
     a, b = (
-        DemoProcess(log_dir, secret_key=SECRET_KEY, env=env, name=f"node-{name}")
-        for name in ("a", "b")
+        DemoProcess(
+            log_dir, secret_key=SECRET_KEY, transport=transport, env=env, name=f"node-{name}"
+        )
+        for name, transport in zip(("a", "b"), transports, strict=True)
     )
     try:
         a.start()

@@ -7,7 +7,6 @@ what changed."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.compat.bridge import PhoenixClient
-from tests.conftest import unavailable
 
 from .cluster import RedisServer, ShopDatabase, ShopUser, wait_until
 from .conftest import (
@@ -31,20 +29,6 @@ pytestmark = pytest.mark.e2e
 
 WAIT = 20.0  # Redis reconnects back off up to 5 s (plus jitter) on both nodes
 ORDERS_WHILE_DOWN = 3
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        unavailable("redis-server is not installed (Debian package redis-server)")
-        raise AssertionError("unreachable")
-    server = RedisServer(binary)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
