@@ -18,8 +18,9 @@ from liveui import (
     channel,
     error,
     ok,
+    sign_token,
+    verify_token,
 )
-from liveui.tokens import sign, verify
 
 from .models import ChatMessage, User
 
@@ -35,11 +36,11 @@ ROOM_MEMBERS: dict[str, frozenset[str]] = {"lobby": frozenset({"alice", "bob", "
 
 
 def socket_token(secret: str, user_id: int | str) -> str:
-    return sign(secret, str(user_id), salt=SOCKET_TOKEN_SALT)
+    return sign_token(secret, str(user_id), salt=SOCKET_TOKEN_SALT)
 
 
 def verify_socket_token(secret: str, token: str | None) -> str:
-    return str(verify(secret, token, max_age=SOCKET_TOKEN_MAX_AGE, salt=SOCKET_TOKEN_SALT))
+    return str(verify_token(secret, token, max_age=SOCKET_TOKEN_MAX_AGE, salt=SOCKET_TOKEN_SALT))
 
 
 def _iso(moment: datetime) -> str:

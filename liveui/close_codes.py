@@ -21,7 +21,7 @@ class CloseCode(enum.IntEnum):
     TOO_BIG = 1009
     """A frame over the size limit."""
     INTERNAL = 1011
-    """The server failed (a live session could not be loaded)."""
+    """The server cannot serve this connection (the live UI's node was never started)."""
     RESTART = 1012
     """The server is shutting down or restarting: come back soon."""
     TRY_AGAIN = 1013

@@ -206,6 +206,11 @@ class Connection:
             self._unmatched(message)
             return
         old = self.channels.get(topic)
+        if old is not None and old.leaving:
+            # phoenix.js leaves its own duplicate first: that leave was sent before this join,
+            # so it is answered (ok, then phx_close) before the join is handled.
+            await old.settle()
+            old = self.channels.get(topic)
         if old is not None:
             await self._remove(old, "duplicate_join")
             self.send_control(old, "phx_close", {})

@@ -41,6 +41,7 @@ class ChannelProcess:
         "_pending_pushes",
         "_task",
         "channel",
+        "leaving",
         "connection",
         "socket",
         "stopped",
@@ -56,6 +57,8 @@ class ChannelProcess:
         self._joined = False
         self._pending_pushes: list[tuple[str, Any]] = []
         self.stopped = False
+        self.leaving = False
+        """The client asked to leave; the leave is queued behind the channel's other work."""
         socket._process = self
 
     @property
@@ -105,7 +108,15 @@ class ChannelProcess:
         return True
 
     def post_leave(self, message: Inbound) -> None:
+        self.leaving = True
         self._post(_LEAVE, message)
+
+    async def settle(self) -> None:
+        """Wait until the mailbox work already queued (a leave, say) has run."""
+        task = self._task
+        if task is not None and task is not asyncio.current_task() and not task.done():
+            await asyncio.wait([task])
+
 
     def post_info(self, message: Any) -> None:
         if len(self._mailbox) >= self.connection.settings.mailbox_size:

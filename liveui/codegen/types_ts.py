@@ -66,9 +66,11 @@ export interface NotificationReadPayload {
   id: string;
 }
 
-/** `all_notifications_read`. */
+/** `all_notifications_read`: every notification inserted until `readBefore` is now read. */
 export interface AllNotificationsReadPayload {
   marked_count: number;
+  /** ISO time of the cut-off; it also covers a `new_notification` that arrives later. */
+  readBefore: string | null;
 }
 
 /** Server event name -> payload. */

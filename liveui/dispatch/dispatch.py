@@ -75,6 +75,7 @@ class Dispatch:
         self.state = ChannelState(self.counters, self.notifications)
         self.hooks = SessionHooks(self.registry, self._committed)
         self.coalescer = Coalescer(self.settings.coalesce_window, self.counters.recompute)
+        self._warned_unwatched = False
         self.node.attach(self, Stage.PRODUCER)
 
     # set-up ------------------------------------------------------------------------------------
@@ -92,6 +93,12 @@ class Dispatch:
         """Called by the node's lifespan."""
         self.node.adopt_loop()
         self.registry.counters  # noqa: B018
+        if self.registry.counters and not self.hooks.installed:
+            log.warning(
+                "liveui.dispatch: dispatch.install(sessions) was never called, so no commit "
+                "recounts a counter: badges stay at their first value. Call it once with your "
+                "sessionmaker / async_sessionmaker"
+            )
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Finish the recomputes already due (their updates are not lost), then stop."""
@@ -100,6 +107,12 @@ class Dispatch:
         except (TimeoutError, RuntimeError):
             log.warning("liveui.dispatch: stopped with counter recomputes still pending")
         await self.coalescer.close()
+
+    @property
+    def counter_names(self) -> frozenset[str]:
+        """Every declared counter's name (with `unread_notifications` when notifications are
+        configured)."""
+        return frozenset(self.registry.counters)
 
     # notifications -----------------------------------------------------------------------------
     async def notify(
@@ -132,6 +145,7 @@ class Dispatch:
         target = session_or_engine
         if isinstance(target, (Session, AsyncSession)):
             sync = target.sync_session if isinstance(target, AsyncSession) else target
+            self._warn_unwatched(sync)
             self.hooks.hook_session(sync)
             target.add(notification)
             self.hooks.pending(sync).merge(changes)
@@ -147,6 +161,16 @@ class Dispatch:
         await database.run(store)
         self._committed(changes)
         return notification
+
+    def _warn_unwatched(self, session: Session) -> None:
+        if self.hooks.covers(session) or self._warned_unwatched:
+            return
+        self._warned_unwatched = True
+        log.warning(
+            "liveui.dispatch: notify() got a session from a factory dispatch.install() never "
+            "hooked: the notification is sent after commit, but the same commit's other changes "
+            "recount no counter. Pass that sessionmaker to dispatch.install()"
+        )
 
     # counters ----------------------------------------------------------------------------------
     def action(self, session: Session | AsyncSession, name: str, instance: Any) -> None:

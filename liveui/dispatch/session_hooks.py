@@ -31,6 +31,8 @@ class SessionHooks:
         self.registry = registry
         self._committed = committed
         self._key = ("liveui.dispatch", id(self))
+        self.installed = 0
+        """How many factories, classes or sessions `install` hooked."""
 
     # installing ------------------------------------------------------------------------------
     def install(self, target: Any) -> None:
@@ -53,13 +55,17 @@ class SessionHooks:
             self._listen(target)
         else:
             raise TypeError(f"cannot install dispatch hooks on {target!r}")
+        self.installed += 1
+
+    def covers(self, session: Session) -> bool:
+        """Whether this session's commits are watched (its factory or class was installed)."""
+        return event.contains(type(session), "after_commit", self._after_commit) or (
+            event.contains(session, "after_commit", self._after_commit)
+        )
 
     def hook_session(self, session: Session) -> None:
         """Make sure this one session reports its commit (used by `notify`)."""
-        if not (
-            event.contains(type(session), "after_commit", self._after_commit)
-            or event.contains(session, "after_commit", self._after_commit)
-        ):
+        if not self.covers(session):
             self._listen(session)
 
     def _listen(self, target: Any) -> None:

@@ -34,6 +34,9 @@ MAX_FIELDS = 50
 async def event_endpoint(
     request: Request, registry: SessionRegistry, tokens: SessionTokens
 ) -> Response:
+    not_running = registry.refuse_if_not_running()
+    if not_running is not None:
+        return PlainTextResponse(not_running, status_code=503)
     try:
         token = tokens.read(request.headers.get(TOKEN_HEADER))
     except TokenError as exc:

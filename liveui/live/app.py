@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 
 from .._utils import maybe_await
 from ..close_codes import CloseCode
+from ..errors import ConfigurationError
 from ..node import Node, Stage
 from ..user_events import UserDataSource
 from .component import LiveComponent
@@ -41,6 +43,8 @@ from .session_token import LiveToken, SessionTokens
 from .settings import LiveSettings, TransportName
 
 __all__ = ["LiveUI"]
+
+log = logging.getLogger("liveui.live")
 
 
 class LiveUI:
@@ -65,6 +69,7 @@ class LiveUI:
         self.get_user_id = get_user_id
         self.settings = settings
         self.tokens = SessionTokens(secret_key, settings.token_max_age)
+        self._warned_counters: set[str] = set()
         self.renderer = Renderer(live_environment(None), cache_size=settings.render_cache_size)
         self.registry = SessionRegistry(node.hub, self.renderer, settings, self._session_context)
         self._set_globals(self.renderer.env)
@@ -90,6 +95,22 @@ class LiveUI:
 
     def url(self, name: str) -> str:
         return f"{self.settings.prefix.rstrip('/')}/{name}"
+
+    def check_counter_name(self, name: str, tag: str) -> None:
+        """An undeclared counter renders 0 forever: say so (raise with `debug`, else warn
+        once per name)."""
+        known = getattr(self.dispatch, "counter_names", None)
+        if known is None or name in known:
+            return
+        message = (
+            f"liveui: {tag}({name!r}) names no declared counter, so it would show 0 forever; "
+            f"declared counters: {', '.join(sorted(known)) or '(none)'}"
+        )
+        if self.settings.debug:
+            raise ConfigurationError(message)
+        if name not in self._warned_counters:
+            self._warned_counters.add(name)
+            log.warning(message)
 
     # data ------------------------------------------------------------------------------------
     def context(self, user_id: Any, *, session: LiveSession | None = None) -> LiveContext:
@@ -178,7 +199,9 @@ class LiveUI:
         hub = self.node.hub
         hub.remove_resync(self.registry.resync_all)  # start() twice registers once
         hub.on_resync(self.registry.resync_all)
+        self.registry.running = True
 
     async def stop(self) -> None:
+        self.registry.running = False
         self.node.hub.remove_resync(self.registry.resync_all)
         self.registry.close_all("server shutting down", CloseCode.RESTART)

@@ -45,8 +45,11 @@ class LiveBadge(LiveComponent):
 
     def set_from(self, counters: Mapping[str, CounterValueLike]) -> None:
         found = counters.get(self.counter)
-        if found is None:  # not in the user's audience, or not declared: nothing to count
-            self.state = {"value": 0, "version": 0}
+        if found is None:
+            # Not in the user's audience, not declared, or its query failed this time: a badge
+            # that showed a value keeps it (never a 0 invented by a failing database).
+            if not self.state.get("version"):
+                self.state = {"value": 0, "version": 0}
         else:
             self.state = {"value": int(found.value), "version": int(found.version)}
 

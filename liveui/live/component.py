@@ -185,7 +185,11 @@ def component_type(name: str) -> type[LiveComponent]:
     try:
         return _types[name]
     except KeyError:
-        raise SpecError(f"no live component is registered under the name {name!r}") from None
+        raise SpecError(
+            f"no live component is registered under the name {name!r} (known: "
+            f"{', '.join(sorted(_types))}); a LiveComponent subclass with `name = {name!r}` "
+            "registers itself when its module is imported"
+        ) from None
 
 
 def component_from_spec(spec: Any) -> tuple[LiveComponent, str | None]:

@@ -46,6 +46,9 @@ class SessionRegistry:
         self.settings = settings
         self.make_context = make_context
         self.sessions: dict[str, LiveSession] = {}
+        self.running = False
+        """Set while the node runs: the transports refuse connections before its lifespan."""
+        self._not_running_logged = False
         self.verified = 0
         """Sessions compared with the database by anti-entropy."""
         self.repairs = 0
@@ -94,6 +97,20 @@ class SessionRegistry:
             self.discard(session, "mount failed")
             raise
         return connection
+
+    def refuse_if_not_running(self) -> str | None:
+        """A reason to refuse a connection when the node never started (its lifespan did not
+        run: a sub-app mounted in a parent app whose lifespan does not enter it); logged once."""
+        if self.running:
+            return None
+        if not self._not_running_logged:
+            self._not_running_logged = True
+            log.error(
+                "liveui: a live connection arrived but the node was never started: pass "
+                "lifespan=node.lifespan to the app, or enter `async with node.lifespan():` in "
+                "the lifespan of the app it is mounted in (docs/live.md, Mounting under a prefix)"
+            )
+        return "liveui is not running (its node was never started); see the server log"
 
     def discard(
         self, session: LiveSession, reason: str, code: CloseCode = CloseCode.TRY_AGAIN

@@ -13,6 +13,8 @@ from typing import Any
 
 import jinja2
 
+from ..errors import ConfigurationError
+
 __all__ = ["Renderer", "live_environment"]
 
 
@@ -53,11 +55,20 @@ class Renderer:
         self.env = env
         self._cache.clear()
 
+    def template(self, name: str) -> jinja2.Template:
+        try:
+            return self.env.get_template(name)
+        except jinja2.TemplateNotFound:
+            raise ConfigurationError(
+                f"liveui: template {name!r} not found (searched the app's templates, then "
+                "liveui's own): create it, or fix the component's `template`"
+            ) from None
+
     def render(self, template: str, **context: Any) -> str:
         try:
             key = template + "\0" + json.dumps(context, sort_keys=True, default=str)
         except (TypeError, ValueError):  # unserializable state: render, do not cache
-            return self.env.get_template(template).render(**context)
+            return self.template(template).render(**context)
         cache = self._cache
         html = cache.get(key)
         if html is not None:
@@ -65,7 +76,7 @@ class Renderer:
             self.hits += 1
             return html
         self.misses += 1
-        html = self.env.get_template(template).render(**context)
+        html = self.template(template).render(**context)
         cache[key] = html
         if len(cache) > self._cache_size:
             cache.popitem(last=False)

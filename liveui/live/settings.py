@@ -40,6 +40,9 @@ class LiveSettings:
     """Live components one page may declare; a longer spec list is refused with 400."""
     retry_ms: int = 1000
     """The SSE `retry:` the browser waits before reconnecting on its own."""
+    debug: bool = False
+    """Template mistakes (an undeclared counter in `live_badge`) raise instead of logging a
+    warning; turn on in development."""
     resync_concurrency: int = 4
     """Sessions reloading from the database at once after a pub/sub outage (a resync)."""
     verify_interval: float = 60.0

@@ -55,6 +55,9 @@ _PING = b": ping\r\n\r\n"
 async def sse_endpoint(
     request: Request, registry: SessionRegistry, tokens: SessionTokens
 ) -> Response | EventStream:
+    not_running = registry.refuse_if_not_running()
+    if not_running is not None:
+        return PlainTextResponse(not_running, status_code=503)
     try:
         token = tokens.read(request.query_params.get("token"))
     except TokenError as exc:

@@ -64,6 +64,13 @@ def _page(context: Any) -> LivePage:
     return page
 
 
+def _root_path(context: Any) -> str:
+    request = context.get("request")
+    scope = getattr(request, "scope", None)
+    root = scope.get("root_path", "") if isinstance(scope, dict) else ""
+    return str(root).rstrip("/")
+
+
 def _with_context(method: Callable[..., Markup]) -> Callable[..., Markup]:
     """A template global that receives the render context first (bound methods cannot)."""
 
@@ -88,15 +95,19 @@ class _Tags:
     def _head(self, context: Any) -> Markup:
         page = _page(context)
         live = self.live
+        # Mounted under a prefix (Mount("/desk", app), a root_path behind a proxy): every URL
+        # the page uses starts with it; liveui.js adds it to the live actions' URLs too.
+        root = _root_path(context)
         return self._render(
             "liveui/head.html",
             page=page,
             settings=live.settings,
-            static=live.settings.static_url.rstrip("/"),
-            sse_url=live.url("sse"),
-            ws_url=live.url("ws"),
-            event_url=live.url("event"),
+            static=root + live.settings.static_url.rstrip("/"),
+            sse_url=root + live.url("sse"),
+            ws_url=root + live.url("ws"),
+            event_url=root + live.url("event"),
             prefix=live.settings.prefix.rstrip("/"),
+            root=root,
         )
 
     def _badge(
@@ -110,6 +121,7 @@ class _Tags:
         page = _page(context)
         if page.anonymous:
             return Markup("")
+        self.live.check_counter_name(name, "live_badge")
         badge = LiveBadge(name, label=label, hide_zero=hide_zero, id=id)
         unique = page.unique_id(badge.id)
         if unique != badge.id:  # the same counter twice on the page: patch both elements

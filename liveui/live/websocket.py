@@ -37,6 +37,9 @@ MAX_MESSAGE = 64 * 1024
 async def websocket_endpoint(
     websocket: WebSocket, registry: SessionRegistry, tokens: SessionTokens
 ) -> None:
+    if registry.refuse_if_not_running() is not None:
+        await websocket.close(CloseCode.INTERNAL)  # before accept: an HTTP error answer
+        return
     params = websocket.query_params
     try:
         token = tokens.read(params.get("token"))

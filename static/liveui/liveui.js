@@ -10,6 +10,7 @@
     sseUrl: meta.getAttribute('data-sse-url'),
     wsUrl: meta.getAttribute('data-ws-url'),
     prefix: meta.getAttribute('data-prefix') || '/liveui',
+    root: meta.getAttribute('data-root') || '',
     token: meta.getAttribute('data-token')
   };
   var lastId = null;
@@ -60,9 +61,13 @@
     if (m && m[1] !== 'ping' && m[1] !== 'error') { lastId = m[1]; }
   });
 
-  // CSRF: live actions carry the token in a custom header, never in a cookie.
+  // CSRF: live actions carry the token in a custom header, never in a cookie. Components render
+  // the action URL without the app's mount prefix (one render serves every mount): add it here.
   document.addEventListener('htmx:configRequest', function (e) {
-    if (e.detail.path && e.detail.path.indexOf(cfg.prefix + '/') === 0) {
+    var path = e.detail.path;
+    if (!path) { return; }
+    if (cfg.root && path.indexOf(cfg.prefix + '/') === 0) { path = e.detail.path = cfg.root + path; }
+    if (path.indexOf(cfg.root + cfg.prefix + '/') === 0) {
       e.detail.headers['X-LiveUI-Token'] = cfg.token;
     }
   });

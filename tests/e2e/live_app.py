@@ -98,7 +98,7 @@ def build_app(db_path: Path, transport: str = "sse") -> App:
 
     async def login(request: Request) -> Response:
         request.session["user_id"] = int(request.path_params["user_id"])
-        return RedirectResponse("/", status_code=303)
+        return RedirectResponse(request.url_for("home"), status_code=303)
 
     async def home(request: Request) -> Response:
         await live.prepare(request)
@@ -128,7 +128,7 @@ def build_app(db_path: Path, transport: str = "sse") -> App:
     app = Starlette(
         routes=[
             *live.routes(),
-            Route("/", home),
+            Route("/", home, name="home"),
             Route("/login/{user_id:int}", login),
             Route("/test/orders/{user_id:int}", add_order, methods=["POST"]),
             Route("/test/notify/{user_id:int}", notify, methods=["POST"]),

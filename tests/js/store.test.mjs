@@ -178,7 +178,8 @@ test("an update older than the held version is dropped", async () => {
     topic: "user:1",
     event: "counter_updated",
     payload: { counter: "open_tickets", value: counters.open_tickets + 7,
-      version: (versions.open_tickets ?? 0) + 1e12, metadata: { invalidate_queries: [] } },
+      // A read made now (versions are microseconds of the clock): newer than what is held.
+      version: Date.now() * 1000, metadata: { invalidate_queries: [] } },
   });
   const state = await waitFor(alice, (s) => s.counters.open_tickets === counters.open_tickets + 7,
     "the marker update");
@@ -210,6 +211,26 @@ test("markAllAsRead marks every notification and resolves with the count", async
   await waitFor(alice, (s) => s.counters.unread_notifications === 0, "unread = 0");
 });
 
+test("notification events from several servers end the same in any arrival order", async () => {
+  const now = Date.now();
+  const iso = (ms) => new Date(ms).toISOString();
+  const note = (id, ms) => ({ id, type: "info", title: id, message: "", read: false, metadata: {},
+    actionLabel: null, actionUrl: null, insertedAt: iso(ms) });
+  const send = (event, payload) => post("/test/broadcast", { topic: "user:1", event, payload });
+  await send("notification_read", { id: "early-read" }); // the read overtook its notification
+  await send("new_notification", note("early-read", now));
+  await send("all_notifications_read", { marked_count: 0, readBefore: iso(now + 1000) });
+  await send("new_notification", note("late-covered", now + 500)); // inserted before the cut-off
+  await send("new_notification", note("after-cutoff", now + 2000));
+  await send("new_notification", note("older", now - 60_000)); // arrives last, sorts below
+  const state = await waitFor(alice, (s) => s.notifications.some((n) => n.id === "older"),
+    "the last event");
+  const shown = state.notifications.map((n) => [n.id, n.read]);
+  assert.deepEqual(shown.slice(0, 3), [["after-cutoff", false], ["late-covered", true],
+    ["early-read", true]]);
+  assert.ok(shown.findIndex(([id]) => id === "older") > 2, "ordered by insertion time");
+});
+
 test("refreshCounters replies the server's values", async () => {
   const counters = await alice.refreshCounters();
   assert.equal(counters.pending_orders, 2);
@@ -231,9 +252,9 @@ test("after the server restarts, the store reconnects and resyncs", async () => 
   await startServer();
   const state = await waitFor(alice, (s) => s.connection === "connected", "the resync");
   assert.equal(state.counters.pending_orders, 3);
-  assert.equal(state.counters.open_tickets, 0, "the server's value replaces the stale one");
-  assert.equal(state.notifications.length, 3);
-  assert.deepEqual(invalidated, [{ keys: ["orders"], counters: ["open_tickets", "pending_orders"] }]);
+  assert.equal(state.counters.open_tickets, 0);
+  assert.equal(state.notifications.length, 3, "the snapshot's list replaces the one held");
+  assert.deepEqual(invalidated, [{ keys: ["orders"], counters: ["pending_orders"] }]);
   // Live again: a commit on the new server moves the counter.
   await post("/test/orders", { user_id: 1 });
   await waitFor(alice, (s) => s.counters.pending_orders === 4, "pending_orders = 4");

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from liveui import LiveBadge
+from liveui.dispatch.counter_declaration import CounterValue
 
 from .conftest import World
 
@@ -82,3 +83,14 @@ async def test_many_sessions_share_one_render_per_state(world: World) -> None:
     for tab in tabs:
         assert (await tab.next_patch()).text("liveui-badge-pending_orders") == "1"
     assert renderer.misses == misses + 1
+
+
+def test_a_counter_missing_from_a_load_keeps_what_the_badge_showed() -> None:
+    """A load that left a counter out (its query failed) must not turn a shown value into 0."""
+    badge = LiveBadge("pending_orders")
+    badge.set_from({"pending_orders": CounterValue(4, 10)})
+    badge.set_from({})
+    assert badge.state == {"value": 4, "version": 10}
+    fresh = LiveBadge("pending_orders")
+    fresh.set_from({})
+    assert fresh.state == {"value": 0, "version": 0}

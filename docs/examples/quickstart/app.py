@@ -1,8 +1,5 @@
-"""The README's quick start, runnable: `uvicorn docs.examples.quickstart.app:app`.
-
-One model with a counter, one page with a live badge and the notification dropdown.
-(Log-in is faked with `?user=<id>` to keep the example short; use real sessions in an app.)
-"""
+"""The README's quick start, runnable: `uvicorn docs.examples.quickstart.app:app`, then open
+http://127.0.0.1:8000/login/1 in two tabs and place an order in one of them."""
 
 from __future__ import annotations
 
@@ -15,14 +12,25 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from liveui import Dispatch, DispatchSettings, LiveUI, Node, counter, notification_model
+from liveui import (
+    Dispatch,
+    DispatchSettings,
+    LiveSettings,
+    LiveUI,
+    Node,
+    counter,
+    notification_model,
+)
 
 
+# 1. Counters are declared next to the models they count; notifications get a table.
 class Base(DeclarativeBase):
     pass
 
@@ -47,10 +55,12 @@ class Order(Base):
 
 Notification = notification_model(Base, user_fk="users.id")
 
+# 2. One node (pub/sub hub, shared timer, one lifespan); dispatch and the live UI on it.
+SECRET = os.environ.get("QUICKSTART_SECRET", "change-me-to-a-long-random-string")
 DATABASE = os.environ.get("QUICKSTART_DATABASE", "sqlite+aiosqlite:///quickstart.db")
 engine = create_async_engine(DATABASE)
 sessions = async_sessionmaker(engine, expire_on_commit=False)
-node = Node()  # this process's runtime: pub/sub hub, shared timer, one lifespan
+node = Node()  # Node(pubsub_url="redis://...") to run several processes as one
 dispatch = Dispatch(
     DispatchSettings(models=[Order], user_model=User, notification_model=Notification),
     node=node,
@@ -61,30 +71,38 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 live = LiveUI(
     node=node,
     dispatch=dispatch,
-    secret_key=os.environ.get("QUICKSTART_SECRET", "change-me"),
-    get_user_id=lambda request: request.query_params.get("user"),
-    templates=templates,
+    secret_key=SECRET,
+    get_user_id=lambda request: request.session.get("user_id"),  # None: anonymous
+    settings=LiveSettings(transport="sse", debug=True),  # debug: template mistakes raise
+    templates=templates,  # adds liveui_head(), live_badge(), notification_dropdown()
 )
+
+
+async def login(request: Request) -> Response:
+    # Stands in for your real log-in: remembers the user in the signed session cookie.
+    request.session["user_id"] = int(request.path_params["user_id"])
+    return RedirectResponse(request.url_for("home"), status_code=303)
 
 
 async def home(request: Request) -> Response:
     await live.prepare(request)  # loads this user's counters and notifications once
-    user = request.query_params.get("user")
-    return templates.TemplateResponse(request, "home.html", {"user": user})
+    return templates.TemplateResponse(request, "home.html")
 
 
 async def place_order(request: Request) -> Response:
-    user = int(request.query_params["user"])
+    user_id = request.session.get("user_id")
+    if user_id is None:
+        return RedirectResponse(request.url_for("home"), status_code=303)
     async with sessions() as session:
-        session.add(Order(user_id=user))
-        await dispatch.notify(session, user, title="Order placed", message="We got it.")
+        session.add(Order(user_id=user_id))
+        await dispatch.notify(session, user_id, title="Order placed", message="We got it.")
         await session.commit()  # badges and bells update in every tab after this commit
-    return RedirectResponse(f"/?user={user}", status_code=303)
+    return RedirectResponse(request.url_for("home"), status_code=303)
 
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    async with engine.begin() as conn:
+    async with engine.begin() as conn:  # your migrations would do this
         await conn.run_sync(Base.metadata.create_all)
     async with sessions() as session:
         if await session.get(User, 1) is None:
@@ -92,9 +110,17 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             await session.commit()
     async with node.lifespan():  # starts dispatch and the live endpoints, stops them in order
         yield
+    await engine.dispose()
 
 
 app = Starlette(
-    routes=[Route("/", home), Route("/orders", place_order, methods=["POST"]), *live.routes()],
+    routes=[
+        Route("/", home, name="home"),
+        Route("/login/{user_id:int}", login),
+        # The session cookie is SameSite=Lax: another site cannot make a browser POST with it.
+        Route("/orders", place_order, methods=["POST"], name="place_order"),
+        *live.routes(),
+    ],
+    middleware=[Middleware(SessionMiddleware, secret_key=SECRET, same_site="lax")],
     lifespan=lifespan,
 )

@@ -115,6 +115,18 @@ function isNotification(value: unknown): value is Notification {
   return isObject(value) && typeof value["id"] === "string" && typeof value["read"] === "boolean";
 }
 
+/** Milliseconds since the epoch of an ISO time, or null. */
+function timeOf(value: string): number | null {
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? null : parsed;
+}
+
+/** When a notification was inserted (its `insertedAt`, if the serializer sends one). */
+function insertedAt(notification: Notification): number | null {
+  const value = (notification as unknown as JsonObject)["insertedAt"];
+  return typeof value === "string" ? timeOf(value) : null;
+}
+
 function reasonOf(response: unknown): string {
   return isObject(response) && typeof response["reason"] === "string" ? response["reason"] : "error";
 }
@@ -157,6 +169,10 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
   // Between a (re)join and its initial_state, updates wait here: the snapshot may be older.
   let awaitingInitial = true;
   const early = new Map<CounterName, CounterUpdate>();
+  // Notification events from several servers arrive in any order: "read" is final, a read for
+  // a notification not received yet is remembered, and a mark-all cut-off covers late arrivals.
+  const readIds = new Set<string>();
+  let readBefore: number | null = null;
 
   function setState(patch: Partial<LiveState>): void {
     state = { ...state, ...patch };
@@ -187,6 +203,15 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     for (const [name, version] of Object.entries(stamps)) {
       if (isCounterName(name) && isCount(version)) versions[name] = version;
     }
+    // A snapshot is a read like any other: a value already held from a newer read stays.
+    for (const name of COUNTER_NAMES) {
+      const held = state.versions[name];
+      const loaded = versions[name];
+      if (held !== undefined && (loaded === undefined || held > loaded)) {
+        counters[name] = state.counters[name];
+        versions[name] = held;
+      }
+    }
     const keys: string[] = [];
     for (const update of early.values()) {
       const held = versions[update.name];
@@ -200,6 +225,8 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     awaitingInitial = false;
     const list = payload["notifications"];
     const notifications = Array.isArray(list) ? list.filter(isNotification).slice(0, limit) : [];
+    readIds.clear(); // the snapshot's list already reflects them
+    readBefore = null;
     // After a reconnect, whatever moved while away must be refetched by query caches too.
     const moved = state.synced ? COUNTER_NAMES.filter((n) => counters[n] !== state.counters[n]) : [];
     for (const name of moved) keys.push(...keysOf(name));
@@ -232,8 +259,15 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
 
   function addNotification(payload: unknown): void {
     if (!isNotification(payload)) return;
-    const rest = state.notifications.filter((n) => n.id !== payload.id);
-    setState({ notifications: [payload, ...rest].slice(0, limit) });
+    if (state.notifications.some((n) => n.id === payload.id)) return;
+    const inserted = insertedAt(payload);
+    const covered = readBefore !== null && inserted !== null && inserted <= readBefore;
+    const added = readIds.has(payload.id) || covered ? { ...payload, read: true } : payload;
+    // Newest first by insertion time, whatever order the events arrived in.
+    const merged = [added, ...state.notifications].sort(
+      (a, b) => (insertedAt(b) ?? Infinity) - (insertedAt(a) ?? Infinity),
+    );
+    setState({ notifications: merged.slice(0, limit) });
     for (const handler of [...notificationHandlers]) {
       try {
         handler(payload);
@@ -243,9 +277,21 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     }
   }
 
-  function markRead(id: string | null): void {
+  function markRead(id: string | null, cutoff: number | null = null): void {
+    if (id !== null && !state.notifications.some((n) => n.id === id)) {
+      readIds.add(id); // its new_notification is still on its way
+      if (readIds.size > 64) readIds.delete(readIds.values().next().value as string);
+    }
+    if (id === null && cutoff !== null && (readBefore === null || cutoff > readBefore)) {
+      readBefore = cutoff;
+    }
+    const covers = (n: Notification): boolean => {
+      if (id !== null) return n.id === id;
+      const inserted = insertedAt(n);
+      return cutoff === null || (inserted !== null && inserted <= cutoff);
+    };
     const notifications = state.notifications.map((n) =>
-      !n.read && (id === null || n.id === id) ? { ...n, read: true } : n,
+      !n.read && covers(n) ? { ...n, read: true } : n,
     );
     if (notifications.some((n, i) => n !== state.notifications[i])) setState({ notifications });
   }
@@ -294,7 +340,10 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     joined.on("notification_read", (payload: unknown) => {
       if (isObject(payload) && typeof payload["id"] === "string") markRead(payload["id"]);
     });
-    joined.on("all_notifications_read", () => markRead(null));
+    joined.on("all_notifications_read", (payload: unknown) => {
+      const cutoff = isObject(payload) ? payload["readBefore"] : undefined;
+      markRead(null, typeof cutoff === "string" ? timeOf(cutoff) : null);
+    });
     joined
       .join(timeoutMs)
       .receive("ok", () => {

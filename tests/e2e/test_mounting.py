@@ -1,0 +1,76 @@
+"""liveui mounted under a prefix of a parent app: every URL the page and liveui.js use carries
+the prefix, and the parent's lifespan starts the mounted app's node (a mounted app's own
+lifespan never runs)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from live_app import build_app, create_database
+from playwright.sync_api import Page, expect
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from liveui.testing import LiveServer, serve
+
+pytestmark = pytest.mark.e2e
+
+
+def mounted(db: Path, transport: str) -> Starlette:
+    built = build_app(db, transport)
+    inner = built.app
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with inner.router.lifespan_context(inner):  # the recipe: enter the sub-app's
+            yield
+
+    return Starlette(routes=[Mount("/desk", app=inner)], lifespan=lifespan)
+
+
+@pytest.fixture(params=["sse", "ws"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    db = tmp_path / "mounted.db"
+    create_database(db)
+    with serve(mounted(db, request.param), timeout_graceful_shutdown=1) as running:
+        yield running
+
+
+def test_a_mounted_app_is_live_under_its_prefix(server: LiveServer, page: Page) -> None:
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.goto(f"{server.url}/desk/login/1")
+    assert page.url == f"{server.url}/desk/"
+    meta = page.locator('meta[name="liveui"]')
+    for attribute in ("data-sse-url", "data-ws-url", "data-event-url"):
+        assert (meta.get_attribute(attribute) or "").startswith("/desk/liveui/"), attribute
+    page.wait_for_function("window.liveui && window.liveui.lastEventId() !== null", timeout=10_000)
+
+    httpx.post(f"{server.url}/desk/test/orders/1", timeout=10).raise_for_status()
+    expect(page.locator('[data-counter="pending_orders"]').first).to_have_text("1")
+
+    notification = httpx.post(
+        f"{server.url}/desk/test/notify/1", json={"title": "Mounted"}, timeout=10
+    ).json()
+    item = page.locator(f'[data-notification-id="{notification["id"]}"]')
+    page.locator("[data-liveui-toggle]").first.click()
+    expect(item).to_have_attribute("data-unread", "")
+    item.get_by_role("button", name="Mark as read").click()  # an action through the prefix
+    expect(item).not_to_have_attribute("data-unread", "")
+    assert failed == []  # no 404 for a script, a stream or an action
+
+
+def test_live_endpoints_refuse_clearly_when_the_node_never_started(tmp_path: Path) -> None:
+    """Mounted without the recipe: the sub-app's lifespan (and so the node) never runs."""
+    db = tmp_path / "unstarted.db"
+    create_database(db)
+    built = build_app(db, "sse")
+    parent = Starlette(routes=[Mount("/desk", app=built.app)])
+    with serve(parent) as running:
+        response = httpx.get(f"{running.url}/desk/liveui/sse?token=x", timeout=10)
+    assert response.status_code == 503
+    assert "never started" in response.text
