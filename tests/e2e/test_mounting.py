@@ -1,15 +1,17 @@
-"""liveui mounted under a prefix of a parent app: every URL the page and liveui.js use carries
-the prefix, and the parent's lifespan starts the mounted app's node (a mounted app's own
-lifespan never runs)."""
+"""liveui mounted under a prefix of a parent app (Starlette or FastAPI): every URL the page and
+liveui.js use carries the prefix, and the parent's lifespan starts the mounted app's node (a
+mounted app's own lifespan never runs)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from live_app import build_app, create_database
 from playwright.sync_api import Page, expect
 from starlette.applications import Starlette
@@ -20,23 +22,29 @@ from liveui.testing import LiveServer, serve
 pytestmark = pytest.mark.e2e
 
 
-def mounted(db: Path, transport: str) -> Starlette:
+def mounted(db: Path, transport: str, parent: str) -> Any:
     built = build_app(db, transport)
     inner = built.app
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Any) -> AsyncIterator[None]:
         async with inner.router.lifespan_context(inner):  # the recipe: enter the sub-app's
             yield
 
+    if parent == "fastapi":
+        api = FastAPI(lifespan=lifespan)
+        api.mount("/desk", inner)
+        return api
     return Starlette(routes=[Mount("/desk", app=inner)], lifespan=lifespan)
 
 
-@pytest.fixture(params=["sse", "ws"])
+@pytest.fixture(params=[("sse", "starlette"), ("ws", "starlette"), ("sse", "fastapi")],
+                ids=["sse-starlette", "ws-starlette", "sse-fastapi"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     db = tmp_path / "mounted.db"
     create_database(db)
-    with serve(mounted(db, request.param), timeout_graceful_shutdown=1) as running:
+    transport, parent = request.param
+    with serve(mounted(db, transport, parent), timeout_graceful_shutdown=1) as running:
         yield running
 
 
