@@ -41,8 +41,8 @@ class ChannelProcess:
         "_pending_pushes",
         "_task",
         "channel",
-        "leaving",
         "connection",
+        "leaving",
         "socket",
         "stopped",
     )

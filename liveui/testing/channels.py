@@ -39,7 +39,10 @@ __all__ = [
     "connect",
 ]
 
-DEFAULT_TIMEOUT = 1.0
+DEFAULT_TIMEOUT = 5.0
+"""How long an assertion waits for what it expects (it returns as soon as it arrives)."""
+REFUTE_TIMEOUT = 0.5
+"""How long `refute_push` watches for what must not arrive."""
 
 
 class _Any:
@@ -311,8 +314,13 @@ class ChannelClient:
 
         return match
 
-    async def refute_push(self, event: str, payload: Any = None, *, timeout: float = 0.1) -> None:
-        """Assert that no such push arrives within `timeout`."""
+    async def refute_push(
+        self, event: str, payload: Any = None, *, timeout: float = REFUTE_TIMEOUT
+    ) -> None:
+        """Assert that no such push arrives within `timeout`. Frames of one connection arrive in
+        order, so for a push the server would make *synchronously* before answering something
+        you awaited, no wait is needed at all (pass `timeout=0`); work the channel does later
+        needs the wait."""
         frame = await self.client.inbox.take(
             self._push_of(event, payload),
             timeout,

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BroadcastRecorder", "RecordedBroadcast", "dispatch_broadcasts"]
 
-DEFAULT_TIMEOUT = 2.0
+DEFAULT_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True, slots=True)
