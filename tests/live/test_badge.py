@@ -94,3 +94,17 @@ def test_a_counter_missing_from_a_load_keeps_what_the_badge_showed() -> None:
     fresh = LiveBadge("pending_orders")
     fresh.set_from({})
     assert fresh.state == {"value": 0, "version": 0}
+
+
+async def test_a_page_connecting_late_misses_nothing_committed_in_between(world: World) -> None:
+    """Rendered at T, connected at T+d: a commit during d was broadcast to nobody, yet the page
+    gets it on connect (the session mounts from the database and compares etags)."""
+    alice = await world.add_user("alice")
+    badge = LiveBadge("pending_orders")
+    await badge.mount(world.harness.live.context(alice))  # what the page rendered: 0
+    rendered_etag = badge.etag()
+    await world.add_order(alice)  # committed before the page's connection exists
+    await world.dispatch.wait_idle()
+    tab = await world.harness.open(alice, LiveBadge("pending_orders"),
+                                   etags={badge.id: rendered_etag})
+    assert (await tab.next_patch()).text(badge.id) == "1"

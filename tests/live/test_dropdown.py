@@ -88,3 +88,15 @@ async def test_mark_all_read_reaches_every_tab(world: World) -> None:
     for tab in tabs:
         patch = await tab.patches_until(lambda p: len(p.elements) >= 2)
         assert all("data-unread" not in e.html for e in patch.elements)
+
+
+async def test_an_item_falling_off_the_list_is_deleted(world: World) -> None:
+    alice = await world.add_user("alice")
+    first = await world.notify(alice, title="first")
+    await world.notify(alice, title="second")
+    tab = await world.harness.open(alice, NotificationDropdown(limit=2))
+    await tab.drain()
+    await world.notify(alice, title="third")  # pushes "first" out of a list of two
+    patch = await tab.patches_until(lambda p: bool(p.inserts()))
+    deleted = f"liveui-notifications-n-{first}"
+    assert deleted in patch.ids and patch.element(deleted).oob == "delete"

@@ -118,3 +118,14 @@ async def test_detached_session_is_freed_after_the_grace_period() -> None:
         registry.check(time.monotonic() + 6)
         assert registry.get("s4") is None
         assert harness.node.hub.subscriber_count("ticks:main") == 0
+
+
+async def test_a_session_keeps_a_bounded_number_of_connections() -> None:
+    settings = LiveSettings(max_connections_per_session=2)
+    async with live_harness(settings=settings) as harness:
+        _live_env(harness)
+        tabs = [await harness.open(1, Ticker(), session_id="dup") for _ in range(3)]
+        assert tabs[0].connection.closing == "replaced by a newer connection of the same page"
+        assert tabs[1].connection.closing is None and tabs[2].connection.closing is None
+        assert len(tabs[2].session.connections) == 2
+

@@ -98,6 +98,9 @@ async def test_refusals_are_clear() -> None:
             unknown = encode_specs([{"c": "no_such_component", "p": {}}])
             bad = await client.get("/liveui/sse", params={"token": token, "c": unknown})
             assert bad.status_code == 400 and "no_such_component" in bad.text
+            too_many = encode_specs([Counter(id=f"c{i}").spec() for i in range(65)])
+            bad = await client.get("/liveui/sse", params={"token": token, "c": too_many})
+            assert bad.status_code == 400  # max_components (64)
             spec = json.dumps(Counter().spec())
             post = await client.post(
                 "/liveui/event", data={"event": "x", "spec": spec},
