@@ -23,14 +23,19 @@ from .cluster import SECRET_KEY, RedisServer, ShopDatabase, ShopUser
 BADGE = "#liveui-badge-pending_orders"
 
 
-@pytest.fixture(scope="module")
-def shop_db(postgres_url: str) -> Iterator[ShopDatabase]:
+def shop_database(postgres_url: str) -> Iterator[ShopDatabase]:
+    """A fresh shop database, dropped afterwards (the body of the fixtures below)."""
     database = ShopDatabase(postgres_url)
     database.create()
     try:
         yield database
     finally:
         database.drop()
+
+
+@pytest.fixture(scope="module")
+def shop_db(postgres_url: str) -> Iterator[ShopDatabase]:
+    yield from shop_database(postgres_url)
 
 
 @pytest.fixture

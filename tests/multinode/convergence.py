@@ -240,6 +240,29 @@ def plan(
     return actions
 
 
+TARGETED: dict[str, tuple[str, str, str]] = {
+    # kind: (the rows it may act on, the ShopUser method, the kind to run when there are none)
+    "cancel_order": (
+        "SELECT id FROM orders WHERE user_id = $1 AND status = 'pending'", "cancel_order",
+        "place_order"),
+    "complete_order": (
+        "SELECT id FROM orders WHERE status = 'pending'", "complete_order", "place_order"),
+    "admin_cancel_order": (
+        "SELECT id FROM orders WHERE status = 'pending'", "admin_cancel_order", "place_order"),
+    "remove_from_cart": (
+        "SELECT id FROM cart_items WHERE user_id = $1", "remove_from_cart", "add_to_cart"),
+    "close_ticket": (
+        "SELECT id FROM tickets WHERE user_id = $1 AND status = 'open'", "close_ticket",
+        "open_ticket"),
+    "approve_reseller": (
+        "SELECT id FROM reseller_requests WHERE status = 'pending'", "approve_reseller",
+        "request_reseller"),
+    "mark_read": (
+        "SELECT id FROM liveui_notifications WHERE user_id = $1 AND NOT read", "mark_read",
+        "mark_all_read"),
+}
+
+
 @dataclass
 class Workload:
     """Runs planned actions over HTTP: `clients[user][node]` sends them, `sql` picks the rows
@@ -291,57 +314,14 @@ class Workload:
         shop = self.clients[action.user][action.node]
         uid = self.user_ids[action.user]
         kind = action.kind
-        if kind == "cancel_order":
-            found = self._pick(
-                rng, "SELECT id FROM orders WHERE user_id = $1 AND status = 'pending'", uid
-            )
+        targeted = TARGETED.get(kind)
+        if targeted is not None:
+            query, method, fallback = targeted
+            args = (uid,) if "$1" in query else ()
+            found = self._pick(rng, query, *args)
             if found is not None:
-                shop.cancel_order(found)
+                getattr(shop, method)(found)
                 return kind
-            kind = "place_order"
-        elif kind in ("complete_order", "admin_cancel_order"):
-            found = self._pick(rng, "SELECT id FROM orders WHERE status = 'pending'")
-            if found is not None:
-                if kind == "complete_order":
-                    shop.complete_order(found)
-                else:
-                    shop.admin_cancel_order(found)
-                return kind
-            kind = "place_order"
-        elif kind == "remove_from_cart":
-            found = self._pick(rng, "SELECT id FROM cart_items WHERE user_id = $1", uid)
-            if found is not None:
-                shop.remove_from_cart(found)
-                return kind
-            kind = "add_to_cart"
-        elif kind == "close_ticket":
-            found = self._pick(
-                rng, "SELECT id FROM tickets WHERE user_id = $1 AND status = 'open'", uid
-            )
-            if found is not None:
-                shop.close_ticket(found)
-                return kind
-            kind = "open_ticket"
-        elif kind == "approve_reseller":
-            found = self._pick(rng, "SELECT id FROM reseller_requests WHERE status = 'pending'")
-            if found is not None:
-                shop.approve_reseller(found)
-                return kind
-            kind = "request_reseller"
-        elif kind == "mark_read":
-            found = self._pick(
-                rng, "SELECT id FROM liveui_notifications WHERE user_id = $1 AND NOT read", uid
-            )
-            if found is not None:
-                shop.mark_read(found)
-                return kind
-            kind = "mark_all_read"
-        simple = {
-            "place_order": shop.place_order,
-            "add_to_cart": shop.add_to_cart,
-            "open_ticket": shop.open_ticket,
-            "request_reseller": shop.request_reseller,
-            "mark_all_read": shop.mark_all_read,
-        }
-        simple[kind]()
+            kind = fallback
+        getattr(shop, kind)()
         return kind

@@ -28,7 +28,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext
 
 from .cluster import NodeLog, PubSubRole, ShopDatabase, ShopUser, SqlReader, wait_until
-from .conftest import Cluster, running_cluster
+from .conftest import Cluster, running_cluster, shop_database
 from .convergence import Tab, Workload, converged_within, plan, read_truth
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -71,12 +71,7 @@ def seed() -> int:
 
 @pytest.fixture
 def fresh_db(postgres_url: str) -> Iterator[ShopDatabase]:
-    database = ShopDatabase(postgres_url)
-    database.create()
-    try:
-        yield database
-    finally:
-        database.drop()
+    yield from shop_database(postgres_url)
 
 
 @pytest.fixture(params=[pytest.param("redis", marks=pytest.mark.redis), "postgres"])
