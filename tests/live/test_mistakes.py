@@ -86,3 +86,10 @@ def test_a_missing_template_names_itself(world: World) -> None:
 def test_an_unknown_component_lists_the_known_ones() -> None:
     with pytest.raises(SpecError, match=r"'nope'.*badge"):
         component_type("nope")
+
+
+def test_a_settings_typo_names_the_unknown_keyword() -> None:
+    with pytest.raises(TypeError, match="hearbeat_interval"):
+        LiveSettings(hearbeat_interval=5)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="coalesce_windo"):
+        DispatchSettings(coalesce_windo=0.1)  # type: ignore[call-arg]
