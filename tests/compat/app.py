@@ -22,6 +22,7 @@ from liveui import (
     ConnectInfo,
     Endpoint,
     Node,
+    Presence,
     Socket,
     SocketInfo,
     TokenError,
@@ -187,6 +188,29 @@ class OpenChannel(Channel):
         return ok()
 
 
+class LobbyChannel(Channel):
+    """`lobby:*`: presence as Phoenix apps do it — after the join, track the user (the key is
+    the user id, a meta per connection) and push the topic's `presence_state`."""
+
+    def __init__(self, presence: Presence) -> None:
+        self.presence = presence
+
+    async def join(self, topic: str, payload: Any, socket: ChannelSocket) -> Any:
+        socket.send_info("after_join")
+        return ok()
+
+    async def handle_info(self, message: Any, socket: ChannelSocket) -> None:
+        meta = {"user": socket.assigns["user_id"], "tab": socket.assigns.get("tab")}
+        self.presence.track(socket, socket.assigns["user_id"], meta)
+        socket.push("presence_state", self.presence.list(socket.topic))
+
+    async def handle_in(self, event: str, payload: Any, socket: ChannelSocket) -> Any:
+        if event == "status":
+            self.presence.update(socket, socket.assigns["user_id"], {"status": payload["status"]})
+            return ok()
+        return error({"reason": "unknown event"})
+
+
 class CompatSocket(Socket):
     """Authenticates with a liveui token from `params.token` or phoenix.js's `authToken`."""
 
@@ -196,12 +220,16 @@ class CompatSocket(Socket):
         channel("many:*", OpenChannel),
     ]
 
-    def __init__(self, recorder: Recorder, revoked: set[str]) -> None:
+    def __init__(
+        self, recorder: Recorder, revoked: set[str], presence: Presence | None = None
+    ) -> None:
         self.recorder = recorder
         self.revoked = revoked
         # Each app gets its own RoomChannel class, bound to its recorder.
         room = type("RoomChannel", (RoomChannel,), {"recorder": recorder, "slow_joins_done": set()})
         self.channels = [channel("room:*", room), *self.channels[1:]]  # type: ignore[misc]
+        if presence is not None:
+            self.channels.append(channel("lobby:*", LobbyChannel, presence=presence))
 
     async def connect(
         self, params: dict[str, Any], connect_info: ConnectInfo
@@ -225,7 +253,7 @@ class CompatSocket(Socket):
             auth_token=connect_info.auth_token,
             origin=connect_info.origin,
         )
-        return {"user_id": user_id}
+        return {"user_id": user_id, "tab": params.get("tab")}
 
     def id(self, socket: SocketInfo) -> str | None:
         return f"users_socket:{socket.assigns['user_id']}"
@@ -247,10 +275,12 @@ class CompatApp:
             Node(tick_interval=0.05), settings=ChannelSettings(idle_timeout=0.3)
         )
         self.origin_endpoint = Endpoint(settings=ChannelSettings(check_origin=[ALLOWED_ORIGIN]))
+        self.presence = Presence(self.endpoint.node)
         handler = CompatSocket(self.recorder, self.revoked)
         self.app = Starlette(
             routes=[
-                self.endpoint.mount("/socket", handler),
+                self.endpoint.mount("/socket", CompatSocket(self.recorder, self.revoked,
+                                                            self.presence)),
                 self.idle_endpoint.mount("/idle", handler),
                 self.origin_endpoint.mount("/origin", handler),
             ],
