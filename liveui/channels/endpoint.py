@@ -27,7 +27,7 @@ from .connection import Connection
 from .process import INFO_EVENT, RESYNC
 from .settings import ChannelSettings
 from .socket import Socket
-from .transports.websocket import WebSocketApp
+from .transports.mount import SocketApp
 
 __all__ = ["Endpoint"]
 
@@ -50,12 +50,13 @@ class Endpoint:
         return self.node.hub
 
     # serving ---------------------------------------------------------------------------------
-    def socket_app(self, socket: Socket) -> WebSocketApp:
-        return WebSocketApp(self, socket)
+    def socket_app(self, socket: Socket, *, longpoll: bool = True) -> SocketApp:
+        return SocketApp(self, socket, longpoll=longpoll)
 
-    def mount(self, path: str, socket: Socket) -> Mount:
-        """A Starlette route serving `<path>/websocket` for phoenix.js's `new Socket(path)`."""
-        return Mount(path, app=self.socket_app(socket))
+    def mount(self, path: str, socket: Socket, *, longpoll: bool = True) -> Mount:
+        """A Starlette route serving `<path>/websocket` for phoenix.js's `new Socket(path)`, and
+        `<path>/longpoll` for its LongPoll transport (`longpoll=False` leaves it out)."""
+        return Mount(path, app=self.socket_app(socket, longpoll=longpoll))
 
     def register(self, connection: Connection) -> None:
         self.connections.add(connection)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from liveui import (
     Channel,
@@ -259,12 +260,28 @@ class CompatSocket(Socket):
         return f"users_socket:{socket.assigns['user_id']}"
 
 
+class SwallowUpgrades:
+    """A proxy that breaks WebSockets: upgrades are never answered; plain HTTP gets through."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            while (await receive())["type"] != "websocket.disconnect":
+                pass
+            return
+        await self.app(scope, receive, send)
+
+
 class CompatApp:
     """One Starlette app with three endpoints whose settings differ per scenario group.
 
     - `/socket`: default limits (100 channels, 1 MiB frames, 60 s idle timeout);
     - `/idle`: idle timeout 0.3 s checked every 0.05 s, for the heartbeat cases;
-    - `/origin`: only `ALLOWED_ORIGIN` may connect.
+    - `/origin`: only `ALLOWED_ORIGIN` may connect;
+    - `/lp`: long-poll window 0.3 s, sessions expire after 0.6 s unpolled, 20 frames buffered;
+    - `/blocked`: `/socket` behind a proxy that swallows WebSocket upgrades.
     """
 
     def __init__(self) -> None:
@@ -275,14 +292,22 @@ class CompatApp:
             Node(tick_interval=0.05), settings=ChannelSettings(idle_timeout=0.3)
         )
         self.origin_endpoint = Endpoint(settings=ChannelSettings(check_origin=[ALLOWED_ORIGIN]))
+        self.longpoll_endpoint = Endpoint(
+            Node(tick_interval=0.05),
+            settings=ChannelSettings(
+                longpoll_window=0.3, longpoll_session_timeout=0.6, outbound_queue_size=20
+            ),
+        )
         self.presence = Presence(self.endpoint.node)
         handler = CompatSocket(self.recorder, self.revoked)
+        main = CompatSocket(self.recorder, self.revoked, self.presence)
         self.app = Starlette(
             routes=[
-                self.endpoint.mount("/socket", CompatSocket(self.recorder, self.revoked,
-                                                            self.presence)),
+                self.endpoint.mount("/socket", main),
                 self.idle_endpoint.mount("/idle", handler),
                 self.origin_endpoint.mount("/origin", handler),
+                self.longpoll_endpoint.mount("/lp", handler),
+                Mount("/blocked", app=SwallowUpgrades(self.endpoint.socket_app(main))),
             ],
             lifespan=self._lifespan,
         )
@@ -290,6 +315,8 @@ class CompatApp:
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: object) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            for endpoint in (self.endpoint, self.idle_endpoint, self.origin_endpoint):
+            for endpoint in (
+                self.endpoint, self.idle_endpoint, self.origin_endpoint, self.longpoll_endpoint
+            ):
                 await stack.enter_async_context(endpoint.node.lifespan())
             yield
