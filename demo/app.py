@@ -18,7 +18,16 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from liveui import Dispatch, DispatchSettings, Endpoint, LiveUI, Node, UserChannel, static_dir
+from liveui import (
+    Dispatch,
+    DispatchSettings,
+    Endpoint,
+    LiveUI,
+    Node,
+    Presence,
+    UserChannel,
+    static_dir,
+)
 
 from . import pages
 from .config import DemoConfig
@@ -65,7 +74,8 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
         get_user_id=pages.live_user_id,
     )
     live.install_templates(templates)
-    channels = default_channels(DemoUserChannel, dispatch=dispatch)
+    presence = Presence(node)  # "who is online" in the chat rooms, across nodes
+    channels = default_channels(DemoUserChannel, presence=presence, dispatch=dispatch)
     socket = UserSocket(config.secret_key, sessions, channels)
 
     @contextlib.asynccontextmanager

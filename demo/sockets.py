@@ -1,8 +1,12 @@
-"""The demo's JSON channel endpoint: `UserSocket` at /socket with the chat `RoomChannel`."""
+"""The demo's JSON channel endpoint: `UserSocket` at /socket with the chat `RoomChannel`.
+
+Chat presence contract: in `room:*` the presence key is the user id as a string, and each meta
+(one per connection, so one per open tab) carries `online_at` and `username`.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +16,7 @@ from liveui import (
     Channel,
     ChannelSocket,
     ConnectInfo,
+    Presence,
     Socket,
     SocketInfo,
     TokenError,
@@ -57,6 +62,9 @@ def serialize_message(message: ChatMessage) -> dict[str, Any]:
 
 
 class RoomChannel(Channel):
+    def __init__(self, presence: Presence | None = None) -> None:
+        self.presence = presence
+
     async def join(self, topic: str, payload: Any, socket: ChannelSocket) -> Any:
         room = topic.split(":", 1)[1]
         if socket.assigns.get("username") not in ROOM_MEMBERS.get(room, frozenset()):
@@ -66,6 +74,14 @@ class RoomChannel(Channel):
         return ok({"members": await self._members(socket, room)})
 
     async def handle_info(self, message: Any, socket: ChannelSocket) -> None:
+        await self._push_history(socket)
+        if self.presence is not None:
+            online_at = _iso(datetime.now(UTC).replace(tzinfo=None))
+            meta = {"online_at": online_at, "username": socket.assigns["username"]}
+            self.presence.track(socket, str(socket.assigns["user_id"]), meta)
+            socket.push("presence_state", self.presence.list(socket.topic))
+
+    async def _push_history(self, socket: ChannelSocket) -> None:
         sessions = _sessions(socket)
         async with sessions() as session:
             rows = (
@@ -138,10 +154,14 @@ class UserSocket(Socket):
 
 
 def default_channels(
-    user_channel: type[Channel] | None = None, **user_channel_options: Any
+    user_channel: type[Channel] | None = None,
+    *,
+    presence: Presence | None = None,
+    **user_channel_options: Any,
 ) -> list[Any]:
-    """The chat rooms, and `user:*` served by `user_channel(**user_channel_options)`."""
-    routes = [channel("room:*", RoomChannel)]
+    """The chat rooms (with "who is online" when given a `presence`), and `user:*` served by
+    `user_channel(**user_channel_options)`."""
+    routes = [channel("room:*", RoomChannel, presence=presence)]
     if user_channel is not None:
         routes.append(channel("user:*", user_channel, **user_channel_options))
     return routes

@@ -12,6 +12,7 @@ from .channels.channel import Channel
 from .channels.channel_socket import ChannelSocket
 from .channels.endpoint import Endpoint
 from .channels.message import Reply, Stop, error, ok, reply, stop
+from .channels.presence import Presence
 from .channels.settings import ChannelSettings
 from .channels.socket import ConnectInfo, Socket, SocketInfo, channel
 from .channels.user_channel import UserChannel
@@ -79,6 +80,7 @@ __all__ = [
     "NotFound",
     "NotificationDropdown",
     "NotificationField",
+    "Presence",
     "Reply",
     "Socket",
     "SocketInfo",

@@ -15,7 +15,7 @@ EXPECTED = {
     "Node", "Backend", "BackendUnavailable", "Broadcast", "backend_from_url", "CloseCode",
     # channels
     "Channel", "ChannelSettings", "ChannelSocket", "ConnectInfo", "Endpoint", "Reply", "Socket",
-    "SocketInfo", "Stop", "UserChannel", "channel", "error", "ok", "reply", "stop",
+    "SocketInfo", "Stop", "UserChannel", "channel", "error", "ok", "reply", "stop", "Presence",
     # dispatch
     "Dispatch", "DispatchSettings", "async_url", "counter", "default_serializer",
     "notification_model", "NotificationField", "notification_fields",

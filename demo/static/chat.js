@@ -43,6 +43,30 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  // Who is online: phoenix.js's Presence folds presence_state and presence_diff; a user with
+  // several tabs is one key (the user id) with a meta per tab.
+  var online = document.getElementById("chat-online");
+  var presence = new Phoenix.Presence(channel);
+  presence.onSync(function () {
+    var people = presence.list(function (userId, entry) {
+      return { userId: userId, username: entry.metas[0].username, tabs: entry.metas.length };
+    });
+    people.sort(function (a, b) { return a.username < b.username ? -1 : 1; });
+    online.replaceChildren.apply(online, people.map(function (person) {
+      var item = document.createElement("li");
+      item.className = "chat-online-user";
+      item.dataset.userId = person.userId;
+      item.textContent = members[person.userId] || person.username;  // text, never HTML
+      if (person.tabs > 1) {
+        var tabs = document.createElement("span");
+        tabs.className = "muted";
+        tabs.textContent = " (" + person.tabs + " tabs)";
+        item.appendChild(tabs);
+      }
+      return item;
+    }));
+  });
+
   channel.on("history", function (payload) { payload.messages.forEach(addMessage); });
   channel.on("new_msg", function (message) { addMessage(message); typing.textContent = ""; });
   channel.on("user_typing", function (payload) {

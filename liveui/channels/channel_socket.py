@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .process import Forwarder
+
 if TYPE_CHECKING:
     from .connection import Connection
     from .endpoint import Endpoint
@@ -20,7 +22,7 @@ class ChannelSocket:
     Phoenix.
     """
 
-    __slots__ = ("_process", "assigns", "connection", "join_ref", "topic")
+    __slots__ = ("_process", "_subscriptions", "assigns", "connection", "join_ref", "topic")
 
     def __init__(self, connection: Connection, topic: str, join_ref: str | None) -> None:
         self.connection = connection
@@ -28,6 +30,7 @@ class ChannelSocket:
         self.join_ref = join_ref
         self.assigns: dict[str, Any] = dict(connection.assigns)
         self._process: ChannelProcess | None = None
+        self._subscriptions: dict[str, Forwarder] | None = None
 
     @property
     def endpoint(self) -> Endpoint:
@@ -64,3 +67,36 @@ class ChannelSocket:
         if self._process is None:
             raise RuntimeError("send_info is not possible before the channel is set up")
         self._process.post_info(message)
+
+    # further topics (Phoenix: `Endpoint.subscribe/1` from a channel) ---------------------------
+    def subscribe(self, topic: str) -> None:
+        """Hear `topic` too, on every node: its broadcasts arrive in `handle_info` as `Broadcast`
+        objects (`.topic`, `.event`, `.payload`), its `Endpoint.send_info` messages as sent.
+        Dropped when the channel ends; subscribing twice is one subscription."""
+        process = self._process
+        if process is None:
+            raise RuntimeError("subscribe is not possible before the channel is set up")
+        if topic == self.topic:
+            raise ValueError(f"liveui: a channel already hears its own topic {topic!r}")
+        subscriptions = self._subscriptions
+        if subscriptions is None:
+            subscriptions = self._subscriptions = {}
+            process.on_exit(self._unsubscribe_all)
+        if topic in subscriptions or process.stopped:
+            return
+        forwarder = subscriptions[topic] = Forwarder(process)
+        self.connection.endpoint.hub.subscribe(topic, forwarder)
+
+    def unsubscribe(self, topic: str) -> None:
+        forwarder = (self._subscriptions or {}).pop(topic, None)
+        if forwarder is not None:
+            self.connection.endpoint.hub.unsubscribe(topic, forwarder)
+
+    @property
+    def subscriptions(self) -> list[str]:
+        """The further topics this channel hears (not its own)."""
+        return list(self._subscriptions or ())
+
+    def _unsubscribe_all(self) -> None:
+        for topic in list(self._subscriptions or ()):
+            self.unsubscribe(topic)

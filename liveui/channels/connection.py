@@ -16,7 +16,7 @@ from .._utils import maybe_await
 from ..close_codes import CloseCode
 from .channel_socket import ChannelSocket
 from .message import Frame, Inbound, Reply
-from .process import ChannelProcess
+from .process import INFO_EVENT, ChannelProcess
 from .serializers import DecodeError, Serializer
 
 if TYPE_CHECKING:
@@ -104,9 +104,13 @@ class Connection:
         self.transport.close(code, reason)
 
     def deliver(self, message: Broadcast) -> None:
-        """Broadcasts on the socket id topic: "disconnect" closes this connection with 1001."""
+        """Broadcasts on the socket id topic: "disconnect" closes this connection with 1001;
+        `Endpoint.send_info(socket_id, message)` reaches the `handle_info` of every channel."""
         if message.event == "disconnect":
             self.close(CloseCode.GOING_AWAY, "disconnected by the server")
+        elif message.event == INFO_EVENT:
+            for process in list(self.channels.values()):
+                process.post_info(message.payload)
 
     # sending ---------------------------------------------------------------------------------
     def send(self, frame: Frame) -> None:
@@ -223,6 +227,7 @@ class Connection:
                 {"reason": "too many channels joined"},
             )
             return
+        process: ChannelProcess | None = None
         try:
             channel = route.create()
             socket = ChannelSocket(self, topic, message.join_ref)
@@ -239,12 +244,14 @@ class Connection:
             )
         except Exception:
             log.exception("liveui: join of %s crashed", topic)
+            if process is not None:
+                process.abandon()
             self.send_reply(message.join_ref, message.ref, topic, "error", JOIN_CRASHED)
             return
-        if self.closed:
-            return
-        if result.status != "ok":
-            self.send(frame)
+        if self.closed or result.status != "ok":
+            process.abandon()  # what the join set up (presence, subscriptions) is undone
+            if not self.closed:
+                self.send(frame)
             return
         self.channels[topic] = process
         self.endpoint.hub.subscribe(topic, process)

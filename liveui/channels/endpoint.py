@@ -6,6 +6,7 @@ the broadcast API for channels.
     app = Starlette(routes=[endpoint.mount("/socket", UserSocket())], lifespan=node.lifespan)
     endpoint.broadcast("room:lobby", "new_msg", {"body": "hi"})
     endpoint.disconnect("users_socket:42")    # every connection of that id, on every node
+    endpoint.send_info("users_socket:42", {"reload": True})   # to handle_info of its channels
 
 After a pub/sub outage (broadcasts may have been lost) the endpoint asks every joined channel
 that defines `resync(socket)` to reload, a few at a time.
@@ -23,10 +24,10 @@ from starlette.routing import Mount
 from ..close_codes import CloseCode
 from ..node import Node, Stage
 from .connection import Connection
-from .process import RESYNC
+from .process import INFO_EVENT, RESYNC
 from .settings import ChannelSettings
 from .socket import Socket
-from .transports.websocket import WebSocketApp
+from .transports.mount import SocketApp
 
 __all__ = ["Endpoint"]
 
@@ -49,12 +50,13 @@ class Endpoint:
         return self.node.hub
 
     # serving ---------------------------------------------------------------------------------
-    def socket_app(self, socket: Socket) -> WebSocketApp:
-        return WebSocketApp(self, socket)
+    def socket_app(self, socket: Socket, *, longpoll: bool = True) -> SocketApp:
+        return SocketApp(self, socket, longpoll=longpoll)
 
-    def mount(self, path: str, socket: Socket) -> Mount:
-        """A Starlette route serving `<path>/websocket` for phoenix.js's `new Socket(path)`."""
-        return Mount(path, app=self.socket_app(socket))
+    def mount(self, path: str, socket: Socket, *, longpoll: bool = True) -> Mount:
+        """A Starlette route serving `<path>/websocket` for phoenix.js's `new Socket(path)`, and
+        `<path>/longpoll` for its LongPoll transport (`longpoll=False` leaves it out)."""
+        return Mount(path, app=self.socket_app(socket, longpoll=longpoll))
 
     def register(self, connection: Connection) -> None:
         self.connections.add(connection)
@@ -70,6 +72,13 @@ class Endpoint:
     def broadcast_from(self, sender: object, topic: str, event: str, payload: Any) -> None:
         """Like `broadcast`, but not to the `sender` connection."""
         self.node.broadcast(topic, event, payload, exclude=sender)
+
+    def send_info(self, topic: str, message: Any) -> None:
+        """Hand `message` to `handle_info` of every channel, on every node, that hears `topic`:
+        its own topic, a topic it `subscribe`d to, or a socket id (then every channel of those
+        connections). Nothing reaches the clients. Safe from any thread; `message` must be
+        JSON-serializable when the pub/sub backend spans several nodes."""
+        self.node.broadcast(topic, INFO_EVENT, message)
 
     def disconnect(self, socket_id: str) -> None:
         """Close every connection whose `Socket.id` is `socket_id` with 1001 (clients reconnect)."""

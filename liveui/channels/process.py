@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._utils import maybe_await
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from .channel_socket import ChannelSocket
     from .connection import Connection
 
-__all__ = ["RESYNC", "ChannelProcess"]
+__all__ = ["INFO_EVENT", "RESYNC", "ChannelProcess", "Forwarder"]
 
 log = logging.getLogger("liveui.channels")
 
@@ -32,10 +33,15 @@ RESYNC = "liveui.channels:resync"
 """The info message that runs the channel's `resync(socket)` (after a pub/sub outage), at most
 `ChannelSettings.resync_concurrency` channels of the endpoint at once."""
 
+INFO_EVENT = "liveui.channels:info"
+"""A broadcast with this event carries a message for `handle_info` (`Endpoint.send_info`); it is
+never written to a client."""
+
 
 class ChannelProcess:
     __slots__ = (
         "_draining",
+        "_exit_hooks",
         "_joined",
         "_mailbox",
         "_pending_pushes",
@@ -56,6 +62,7 @@ class ChannelProcess:
         self._draining = False
         self._joined = False
         self._pending_pushes: list[tuple[str, Any]] = []
+        self._exit_hooks: list[Callable[[], None]] | None = None
         self.stopped = False
         self.leaving = False
         """The client asked to leave; the leave is queued behind the channel's other work."""
@@ -84,6 +91,9 @@ class ChannelProcess:
         """A broadcast on this topic: straight to the transport, encoded once per serializer."""
         conn = self.connection
         if message.exclude is conn or self.stopped:
+            return
+        if message.event == INFO_EVENT:
+            self.post_info(message.payload)
             return
         if message.event in self.channel.intercept:
             self._post(_OUT, message)
@@ -187,10 +197,36 @@ class ChannelProcess:
             f"a channel callback returned {result!r}; return ok(...), error(...), stop(...) or None"
         )
 
+    def on_exit(self, hook: Callable[[], None]) -> None:
+        """Run `hook()` once when this channel ends, however it ends (presence untracks, extra
+        subscriptions are dropped); it must not block."""
+        if self.stopped:
+            hook()
+        elif self._exit_hooks is None:
+            self._exit_hooks = [hook]
+        else:
+            self._exit_hooks.append(hook)
+
+    def abandon(self) -> None:
+        """The join did not complete (refused, crashed, connection gone): undo its side effects
+        without calling the channel's `terminate`."""
+        self.stopped = True
+        self._mailbox.clear()
+        self._run_exit_hooks()
+
+    def _run_exit_hooks(self) -> None:
+        hooks, self._exit_hooks = self._exit_hooks, None
+        for hook in hooks or ():
+            try:
+                hook()
+            except Exception:
+                log.exception("liveui: an exit hook of channel %s failed", self.topic)
+
     async def terminate(self, reason: str) -> None:
         """Stop taking messages and run the channel's `terminate`; errors there are only logged."""
         self.stopped = True
         self._mailbox.clear()
+        self._run_exit_hooks()
         task = self._task
         if task is not None and task is not asyncio.current_task():
             task.cancel()
@@ -199,3 +235,19 @@ class ChannelProcess:
         except Exception:
             log.exception("liveui: terminate of channel %s failed", self.topic)
 
+
+
+class Forwarder:
+    """Subscribes a channel to a further topic: its broadcasts reach `handle_info` as
+    `Broadcast` objects, its `Endpoint.send_info` messages as they were sent."""
+
+    __slots__ = ("process",)
+
+    def __init__(self, process: ChannelProcess) -> None:
+        self.process = process
+
+    def deliver(self, message: Broadcast) -> None:
+        process = self.process
+        if message.exclude is process.connection or process.stopped:
+            return
+        process.post_info(message.payload if message.event == INFO_EVENT else message)

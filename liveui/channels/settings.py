@@ -29,3 +29,9 @@ class ChannelSettings:
     they do not empty the database pool."""
     check_origin: bool | Sequence[str] = False
     """False: accept any Origin; True: the Origin's host must equal the Host header; or a list."""
+    longpoll_window: float = 10.0
+    """Seconds a long poll waits for frames before answering "nothing" (204); well under
+    phoenix.js's 20 s request timeout."""
+    longpoll_session_timeout: float = 15.0
+    """Seconds a long-poll session lives without a poll: then it is closed like a dropped
+    WebSocket (its channels end)."""

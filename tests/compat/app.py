@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from liveui import (
     Channel,
@@ -22,6 +23,7 @@ from liveui import (
     ConnectInfo,
     Endpoint,
     Node,
+    Presence,
     Socket,
     SocketInfo,
     TokenError,
@@ -187,6 +189,29 @@ class OpenChannel(Channel):
         return ok()
 
 
+class LobbyChannel(Channel):
+    """`lobby:*`: presence as Phoenix apps do it — after the join, track the user (the key is
+    the user id, a meta per connection) and push the topic's `presence_state`."""
+
+    def __init__(self, presence: Presence) -> None:
+        self.presence = presence
+
+    async def join(self, topic: str, payload: Any, socket: ChannelSocket) -> Any:
+        socket.send_info("after_join")
+        return ok()
+
+    async def handle_info(self, message: Any, socket: ChannelSocket) -> None:
+        meta = {"user": socket.assigns["user_id"], "tab": socket.assigns.get("tab")}
+        self.presence.track(socket, socket.assigns["user_id"], meta)
+        socket.push("presence_state", self.presence.list(socket.topic))
+
+    async def handle_in(self, event: str, payload: Any, socket: ChannelSocket) -> Any:
+        if event == "status":
+            self.presence.update(socket, socket.assigns["user_id"], {"status": payload["status"]})
+            return ok()
+        return error({"reason": "unknown event"})
+
+
 class CompatSocket(Socket):
     """Authenticates with a liveui token from `params.token` or phoenix.js's `authToken`."""
 
@@ -196,12 +221,16 @@ class CompatSocket(Socket):
         channel("many:*", OpenChannel),
     ]
 
-    def __init__(self, recorder: Recorder, revoked: set[str]) -> None:
+    def __init__(
+        self, recorder: Recorder, revoked: set[str], presence: Presence | None = None
+    ) -> None:
         self.recorder = recorder
         self.revoked = revoked
         # Each app gets its own RoomChannel class, bound to its recorder.
         room = type("RoomChannel", (RoomChannel,), {"recorder": recorder, "slow_joins_done": set()})
         self.channels = [channel("room:*", room), *self.channels[1:]]  # type: ignore[misc]
+        if presence is not None:
+            self.channels.append(channel("lobby:*", LobbyChannel, presence=presence))
 
     async def connect(
         self, params: dict[str, Any], connect_info: ConnectInfo
@@ -225,10 +254,24 @@ class CompatSocket(Socket):
             auth_token=connect_info.auth_token,
             origin=connect_info.origin,
         )
-        return {"user_id": user_id}
+        return {"user_id": user_id, "tab": params.get("tab")}
 
     def id(self, socket: SocketInfo) -> str | None:
         return f"users_socket:{socket.assigns['user_id']}"
+
+
+class SwallowUpgrades:
+    """A proxy that breaks WebSockets: upgrades are never answered; plain HTTP gets through."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            while (await receive())["type"] != "websocket.disconnect":
+                pass
+            return
+        await self.app(scope, receive, send)
 
 
 class CompatApp:
@@ -236,7 +279,9 @@ class CompatApp:
 
     - `/socket`: default limits (100 channels, 1 MiB frames, 60 s idle timeout);
     - `/idle`: idle timeout 0.3 s checked every 0.05 s, for the heartbeat cases;
-    - `/origin`: only `ALLOWED_ORIGIN` may connect.
+    - `/origin`: only `ALLOWED_ORIGIN` may connect;
+    - `/lp`: long-poll window 0.3 s, sessions expire after 0.6 s unpolled, 20 frames buffered;
+    - `/blocked`: `/socket` behind a proxy that swallows WebSocket upgrades.
     """
 
     def __init__(self) -> None:
@@ -247,12 +292,22 @@ class CompatApp:
             Node(tick_interval=0.05), settings=ChannelSettings(idle_timeout=0.3)
         )
         self.origin_endpoint = Endpoint(settings=ChannelSettings(check_origin=[ALLOWED_ORIGIN]))
+        self.longpoll_endpoint = Endpoint(
+            Node(tick_interval=0.05),
+            settings=ChannelSettings(
+                longpoll_window=0.3, longpoll_session_timeout=0.6, outbound_queue_size=20
+            ),
+        )
+        self.presence = Presence(self.endpoint.node)
         handler = CompatSocket(self.recorder, self.revoked)
+        main = CompatSocket(self.recorder, self.revoked, self.presence)
         self.app = Starlette(
             routes=[
-                self.endpoint.mount("/socket", handler),
+                self.endpoint.mount("/socket", main),
                 self.idle_endpoint.mount("/idle", handler),
                 self.origin_endpoint.mount("/origin", handler),
+                self.longpoll_endpoint.mount("/lp", handler),
+                Mount("/blocked", app=SwallowUpgrades(self.endpoint.socket_app(main))),
             ],
             lifespan=self._lifespan,
         )
@@ -260,6 +315,8 @@ class CompatApp:
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: object) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            for endpoint in (self.endpoint, self.idle_endpoint, self.origin_endpoint):
+            for endpoint in (
+                self.endpoint, self.idle_endpoint, self.origin_endpoint, self.longpoll_endpoint
+            ):
                 await stack.enter_async_context(endpoint.node.lifespan())
             yield

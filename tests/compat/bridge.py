@@ -29,6 +29,7 @@ class PhoenixClient:
         self._cond = threading.Condition()
         self._tags = itertools.count(1)
         self._stderr: list[str] = []
+        self._presence_seen: dict[str, int] = {}
         self._proc = subprocess.Popen(
             [node, str(BRIDGE)],
             cwd=ROOT,
@@ -213,6 +214,32 @@ class PhoenixClient:
 
         frame: list[Any] = self.wait("recv", timeout, where=pick, socket=sid)["frame"]
         return frame
+
+    def presence(self, pid: str, cid: str) -> None:
+        """phoenix.js's `new Presence(channel)`: its onJoin/onLeave/onSync are reported as
+        `presence_join` / `presence_leave` / `presence_sync` (with `list`) events."""
+        self.send("presence", id=pid, channel=cid)
+
+    def wait_presence(
+        self, pid: str, expected: dict[str, list[Any]], key: str = "tab", timeout: float = 5.0
+    ) -> list[dict[str, Any]]:
+        """Wait until presence `pid`'s list, as `{key: sorted(meta[key] for each meta)}`,
+        equals `expected`; return that list."""
+
+        def folded(e: Event) -> dict[str, list[Any]]:
+            return {p["key"]: sorted(str(m.get(key)) for m in p["metas"]) for p in e["list"]}
+
+        want = {k: sorted(str(v) for v in values) for k, values in expected.items()}
+        after = self._presence_seen.get(pid, -1)
+        event = self.wait(
+            "presence_sync",
+            timeout,
+            where=lambda e: folded(e) == want and self.index(e) > after,
+            presence=pid,
+        )
+        self._presence_seen[pid] = self.index(event)  # later waits look at later syncs only
+        listed: list[dict[str, Any]] = event["list"]
+        return listed
 
     def state(self, *, channel: str | None = None, socket: str | None = None) -> Event:
         tag = f"s{next(self._tags)}"

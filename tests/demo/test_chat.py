@@ -14,7 +14,7 @@ from demo.db import make_async_engine, make_sessionmaker
 from demo.models import Base, ChatMessage, User
 from demo.seed import seed
 from demo.sockets import UserSocket, default_channels, socket_token
-from liveui import Endpoint
+from liveui import Endpoint, Node, Presence
 from liveui.testing import ANY, ConnectRefused, JoinRefused, SocketClient, connect
 from liveui.tokens import sign
 
@@ -146,3 +146,32 @@ async def test_typing_goes_to_others_only_and_ping(
     await bob.assert_push("user_typing", {"user_id": str(await user_id(sessions, "alice"))})
     await alice.refute_push("user_typing")
     await alice.assert_reply(await alice.push("ping", {}), "ok", {"pong": True})
+
+
+async def test_presence_key_is_the_user_id_with_online_at_and_username(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    node = Node()
+    endpoint = Endpoint(node)
+    presence = Presence(node)
+    socket = UserSocket(SECRET, sessions, default_channels(None, presence=presence))
+    await node.start()
+    try:
+        alice = await login(socket, endpoint, sessions, "alice")
+        lobby = await alice.join("room:lobby")
+        await lobby.assert_push("history")
+        alice_id = str(alice.assigns["user_id"])
+        state = await lobby.assert_push("presence_state")
+        assert state == {
+            alice_id: {"metas": [{"online_at": ANY, "username": "alice", "phx_ref": ANY}]}
+        }
+        assert state[alice_id]["metas"][0]["online_at"].endswith("Z")
+        bob = await login(socket, endpoint, sessions, "bob")
+        await bob.join("room:lobby")
+        bob_id = str(bob.assigns["user_id"])
+        diff = await lobby.assert_push("presence_diff", {"joins": {bob_id: ANY}, "leaves": {}})
+        assert diff["joins"][bob_id]["metas"][0]["username"] == "bob"
+        await bob.close()
+        await lobby.assert_push("presence_diff", {"joins": {}, "leaves": {bob_id: ANY}})
+    finally:
+        await node.stop()

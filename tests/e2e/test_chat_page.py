@@ -72,3 +72,25 @@ def test_carol_is_not_in_the_lobby(browser: Browser, demo: DemoServer) -> None:
         assert page.locator("#chat").count() == 0
     finally:
         context.close()
+
+
+def test_who_is_online_follows_tabs_opening_and_closing(
+    browser: Browser, demo: DemoServer
+) -> None:
+    """phoenix.js's Presence on the page: a key per user, a meta per tab."""
+    alice_ctx, alice = chat_page(browser, demo, "alice")
+    bob_ctx, bob = chat_page(browser, demo, "bob")
+    try:
+        online = alice.locator("#chat-online li")
+        expect(online).to_have_text(["Alice Martin", "Bob Okafor"])
+        expect(bob.locator("#chat-online li")).to_have_text(["Alice Martin", "Bob Okafor"])
+        second_tab = bob_ctx.new_page()
+        second_tab.goto("/chat")
+        expect(online).to_have_text(["Alice Martin", "Bob Okafor (2 tabs)"])
+        second_tab.close()
+        expect(online).to_have_text(["Alice Martin", "Bob Okafor"])
+        bob_ctx.close()
+        expect(online).to_have_text(["Alice Martin"])
+    finally:
+        alice_ctx.close()
+        bob_ctx.close()

@@ -10,11 +10,12 @@ const path = require("path");
 const readline = require("readline");
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
-const { Socket } = require(path.join(ROOT, "node_modules", "phoenix"));
+const { Socket, LongPoll, Presence } = require(path.join(ROOT, "node_modules", "phoenix"));
 const WebSocket = require(path.join(ROOT, "node_modules", "ws"));
 
 const sockets = new Map();
 const channels = new Map();
+const presences = new Map();
 
 function emit(event) {
   process.stdout.write(JSON.stringify(event) + "\n");
@@ -72,6 +73,51 @@ function transportFor(socketId, origin) {
   };
 }
 
+// phoenix.js's own LongPoll, reporting every frame it sends and receives (as the WebSocket
+// class above does); `poll_request` reports each HTTP request it makes.
+function longPollFor(socketId) {
+  return class ReportingLongPoll extends LongPoll {
+    constructor(url, protocols) {
+      emit({ t: "lp_connect", socket: socketId, url });
+      super(url, protocols);
+      const deliver = (msg) => {
+        let frame;
+        try { frame = JSON.parse(msg.data); } catch (_e) { frame = { $text: String(msg.data) }; }
+        emit({ t: "recv", socket: socketId, frame });
+        this.onmessageReported(msg);
+      };
+      Object.defineProperty(this, "onmessage", {
+        get: () => deliver,
+        set: (fn) => { this.onmessageReported = fn; },
+      });
+    }
+
+    ajax(method, headers, body, onCallerTimeout, callback) {
+      emit({ t: "poll_request", socket: socketId, method, token: this.token });
+      return super.ajax(method, headers, body, onCallerTimeout, (resp) => {
+        emit({ t: "poll_response", socket: socketId, method, status: resp ? resp.status : null });
+        callback(resp);
+      });
+    }
+
+    send(body) {
+      emit({ t: "sent", socket: socketId, frame: frameToJson(body, typeof body !== "string") });
+      return super.send(body);
+    }
+  };
+}
+
+// A WebSocket that never opens, as behind a proxy that swallows the upgrade.
+class BlockedWebSocket {
+  constructor(url) {
+    this.url = url;
+    this.readyState = 0;
+    emit({ t: "ws_blocked", url });
+  }
+  send() {}
+  close() { this.readyState = 3; }
+}
+
 // Backoff schedules come as lists; the function reports each call so tests see the tries.
 function schedule(socketId, kind, list) {
   if (!list) return undefined;
@@ -84,7 +130,9 @@ function schedule(socketId, kind, list) {
 function makeSocket(cmd) {
   const opts = Object.assign({}, cmd.opts || {});
   const id = cmd.id;
-  opts.transport = transportFor(id, cmd.origin);
+  if (opts.transport === "LongPoll") opts.transport = longPollFor(id);
+  else if (opts.transport === "blocked") opts.transport = BlockedWebSocket;
+  else opts.transport = transportFor(id, cmd.origin);
   opts.rejoinAfterMs = schedule(id, "rejoin_after", opts.rejoinAfterMs);
   opts.reconnectAfterMs = schedule(id, "reconnect_after", opts.reconnectAfterMs);
   if (cmd.paramsSeq) {
@@ -121,9 +169,25 @@ function hook(push, tag, kind, statuses) {
   }
 }
 
+// phoenix.js's Presence on a channel: every callback is reported with the folded list.
+function makePresence(cmd) {
+  const presence = new Presence(channels.get(cmd.channel));
+  const id = cmd.id;
+  const metas = (p) => (p ? toJson(p.metas) : null);
+  presence.onJoin((key, current, joined) =>
+    emit({ t: "presence_join", presence: id, key, current: metas(current), joined: metas(joined) }));
+  presence.onLeave((key, current, left) =>
+    emit({ t: "presence_leave", presence: id, key, current: metas(current), left: metas(left) }));
+  presence.onSync(() =>
+    emit({ t: "presence_sync", presence: id,
+           list: presence.list((key, p) => ({ key, metas: toJson(p.metas) })) }));
+  presences.set(id, presence);
+}
+
 const commands = {
   socket: makeSocket,
   channel: makeChannel,
+  presence: makePresence,
   connect(cmd) {
     try {
       sockets.get(cmd.socket).connect();
