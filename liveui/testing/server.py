@@ -47,7 +47,7 @@ def serve(
         "log_level": "warning",
         "lifespan": "on",
         "ws": "websockets-sansio",
-        "ws_per_message_deflate": False,  # ~4x memory per connection; DESIGN.md keeps it off
+        "ws_per_message_deflate": False,  # ~4x memory per connection under uvicorn
     }
     options.update(config)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))

@@ -1,4 +1,4 @@
-"""Broadcasts with the real phoenix.js client. PROTOCOL.md compatibility cases 15 and 16."""
+"""Broadcasts with the real phoenix.js client. Compatibility cases (docs/protocol.md) 15 and 16."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Connecting with the real phoenix.js client: params, vsn, refusals, Origin, tokens.
 
-PROTOCOL.md compatibility cases 1, 2, 3, 4, 5 and 28.
+Compatibility cases (docs/protocol.md) 1, 2, 3, 4, 5 and 28.
 """
 
 from __future__ import annotations

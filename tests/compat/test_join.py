@@ -1,6 +1,6 @@
 """Joining with the real phoenix.js client: replies, refusals, crashes, timeouts, limits.
 
-PROTOCOL.md compatibility cases 6, 7, 8, 9, 13, 22 and 26.
+Compatibility cases (docs/protocol.md) 6, 7, 8, 9, 13, 22 and 26.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Channel and connection lifecycle with the real phoenix.js client.
 
-PROTOCOL.md compatibility cases 17 to 21 and 23 to 25.
+Compatibility cases (docs/protocol.md) 17 to 21 and 23 to 25.
 """
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ def test_server_restart_closes_with_1012_and_the_client_comes_back(
     client: PhoenixClient, uid: str
 ) -> None:
     """A deploy: the old server closes with 1012; the client reconnects to the new one (same
-    port) and rejoins. PROTOCOL.md: close with 1001/1011/1012 when the client should return."""
+    port) and rejoins. docs/protocol.md: close with 1001/1011/1012 when the client should return."""
     port = free_port()
     topic = f"room:{uid}"
     first = CompatApp()

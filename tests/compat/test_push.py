@@ -1,6 +1,6 @@
 """Pushes and replies with the real phoenix.js client, text and binary.
 
-PROTOCOL.md compatibility cases 10, 11, 12, 14 and 27.
+Compatibility cases (docs/protocol.md) 10, 11, 12, 14 and 27.
 """
 
 from __future__ import annotations
