@@ -77,6 +77,9 @@ def _counters(args: argparse.Namespace) -> int:
     infos = _loaded("counters", args, describe_counters)
     if infos is None:
         return 2
+    if args.alembic:
+        print(_alembic_indexes(infos))
+        return 0
     for info in infos:
         owner = f"owner {info.owner}" if info.owner else f"global, audience {info.audience}"
         print(f"{info.name}  ({info.model}, {owner})")
@@ -91,6 +94,23 @@ def _counters(args: argparse.Namespace) -> int:
     return 0
 
 
+def _alembic_indexes(infos: list[Any]) -> str:
+    """The wanted indexes as the body of an Alembic migration (one per table and columns)."""
+    seen: dict[str, Any] = {}
+    for info in infos:
+        if info.index_columns and info.indexed_by is None:
+            seen.setdefault(info.index_name, info)
+    if not seen:
+        return "# no counter needs an index"
+    up = [f"    op.create_index({n!r}, {i.table!r}, {list(i.index_columns)!r})"
+          for n, i in seen.items()]
+    down = [f"    op.drop_index({n!r}, table_name={i.table!r})" for n, i in seen.items()]
+    return "\n".join([
+        "# Indexes that keep the counters' grouped recounts cheap (liveui counters --alembic).",
+        "def upgrade() -> None:", *up, "", "", "def downgrade() -> None:", *down,
+    ])
+
+
 def _add_counters(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     counters = commands.add_parser(
         "counters", help="list the declared counters: filter as SQL, triggers, wanted index"
@@ -98,6 +118,10 @@ def _add_counters(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     source = counters.add_mutually_exclusive_group(required=True)
     source.add_argument("--app", help="the app as module:attr; its app.state.dispatch is used")
     source.add_argument("--dispatch", help="a Dispatch as module:attr")
+    counters.add_argument(
+        "--alembic", action="store_true",
+        help="print the wanted indexes as an Alembic migration's upgrade()/downgrade()",
+    )
     counters.set_defaults(run=_counters)
 
 

@@ -34,6 +34,14 @@ class CounterInfo:
     """Attributes whose update triggers a recount (None: any update)."""
     index: str
     """The index that keeps the grouped recount cheap."""
+    index_columns: tuple[str, ...] = ()
+    """Its columns (empty when none is needed or it cannot be derived)."""
+    indexed_by: str | None = None
+    """An index the model already declares on those columns (then nothing is to be added)."""
+
+    @property
+    def index_name(self) -> str:
+        return f"ix_{self.table}_{'_'.join(self.index_columns)}"
 
     def __str__(self) -> str:
         owner = f"owner={self.owner}" if self.owner else f"global, audience={self.audience}"
@@ -72,6 +80,14 @@ def _sql(expression: Any, dialect: Dialect | None) -> str:
 
 
 def _index(c: Counter, table: str) -> str:
+    columns = _index_columns(c)
+    if not columns:
+        return "none needed" if c.where is None else "(filter reads other tables: index its joins)"
+    return f"CREATE INDEX ix_{table}_{'_'.join(columns)} ON {table} ({', '.join(columns)})"
+
+
+def _index_columns(c: Counter) -> tuple[str, ...]:
+    """The owner column first (the recount groups by it), then the columns the filter reads."""
     columns: list[str] = []
     if isinstance(c.owner, Column):
         columns.append(c.owner.name)
@@ -80,14 +96,23 @@ def _index(c: Counter, table: str) -> str:
         column = mapper.columns.get(key)
         if column is not None and column.name not in columns:
             columns.append(column.name)
-    if not columns:
-        return "none needed" if c.where is None else "(filter reads other tables: index its joins)"
-    return f"CREATE INDEX ix_{table}_{'_'.join(columns)} ON {table} ({', '.join(columns)})"
+    return tuple(columns)
+
+
+def _declared_index(table: Any, columns: tuple[str, ...]) -> str | None:
+    """The name of an index of `table` that starts with `columns`, if the model declares one."""
+    for index in getattr(table, "indexes", ()):
+        names = tuple(column.name for column in index.columns)
+        if columns and names[: len(columns)] == columns:
+            return str(index.name)
+    return None
 
 
 def _info(c: Counter, dialect: Dialect | None) -> CounterInfo:
     table = inspect(c.model).persist_selectable
     table_name = getattr(table, "name", str(table))
+    columns = _index_columns(c)
+    indexed_by = _declared_index(table, columns)
     owner = None
     if isinstance(c.owner, Column):
         owner = f"{table_name}.{c.owner.name}"
@@ -101,5 +126,7 @@ def _info(c: Counter, dialect: Dialect | None) -> CounterInfo:
         invalidates=c.invalidates,
         where=_sql(c.where, dialect),
         watched=None if c.watched is None else tuple(sorted(c.watched)),
-        index=_index(c, table_name),
+        index=f"exists ({indexed_by})" if indexed_by else _index(c, table_name),
+        index_columns=columns,
+        indexed_by=indexed_by,
     )
