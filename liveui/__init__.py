@@ -18,6 +18,7 @@ from .channels.socket import ConnectInfo, Socket, SocketInfo, channel
 from .channels.user_channel import UserChannel
 from .close_codes import CloseCode
 from .codegen.notification_shape import NotificationField, notification_fields
+from .dispatch.broadcaster import ash_counter_broadcast
 from .dispatch.counter_declaration import counter
 from .dispatch.dispatch import Dispatch
 from .dispatch.notification_table import default_serializer, notification_model
@@ -92,6 +93,7 @@ __all__ = [
     "TokenMissing",
     "UserChannel",
     "__version__",
+    "ash_counter_broadcast",
     "async_url",
     "backend_from_url",
     "channel",

@@ -86,14 +86,17 @@ def user_id_of(topic: str) -> str | None:
 
 # payloads ------------------------------------------------------------------------------------
 def counter_updated(
-    name: str, value: int, version: int, invalidates: Sequence[str] = ()
+    name: str,
+    value: int,
+    version: int,
+    invalidates: Sequence[str] = (),
+    metadata: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
-        "counter": name,
-        "value": value,
-        "metadata": {"invalidate_queries": list(invalidates)},
-        "version": version,
-    }
+    """`metadata` (a hand-made broadcast's) passes through untouched; `invalidate_queries`
+    is always there."""
+    carried = dict(metadata) if metadata is not None else {}
+    carried.setdefault("invalidate_queries", list(invalidates))
+    return {"counter": name, "value": value, "metadata": carried, "version": version}
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ EXPECTED = {
     "Channel", "ChannelSettings", "ChannelSocket", "ConnectInfo", "Endpoint", "Reply", "Socket",
     "SocketInfo", "Stop", "UserChannel", "channel", "error", "ok", "reply", "stop", "Presence",
     # dispatch
-    "Dispatch", "DispatchSettings", "async_url", "counter", "default_serializer",
+    "Dispatch", "DispatchSettings", "ash_counter_broadcast", "async_url", "counter",
+    "default_serializer",
     "notification_model", "NotificationField", "notification_fields",
     # the user:<id> wire contract
     "user_topic",

@@ -15,6 +15,7 @@ they are called once, when the registry first needs the counter.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from ..errors import ConfigurationError
 __all__ = ["ROW_EVENTS", "Counter", "CounterSpec", "CounterValue", "counter"]
 
 ROW_EVENTS = ("insert", "update", "delete")
+TRIGGER_ALIASES = {"create": "insert", "destroy": "delete"}
+"""AshDispatch's action names for the row events."""
 """The changes the session hooks see; any other trigger name is an application action."""
 
 Lazy = Any
@@ -77,15 +80,24 @@ def counter(
       goes to every member of `audience`.
     - `audience`: "user" (everyone) or a name from `DispatchSettings.audiences`; with an owner it
       only decides who loads the counter.
-    - `on`: "insert", "update", "delete" and/or names of application actions (see
-      `Dispatch.action`).
+    - `on`: "insert", "update", "delete" (or AshDispatch's "create" and "destroy") and/or
+      names of application actions (see `Dispatch.action`). A name one typo away from a row
+      event ("insrt") is refused: it would never fire on the rows.
     - `invalidates`: query keys sent as `metadata.invalidate_queries` so SPA clients refetch.
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigurationError(f"counter name {name!r} must be a non-empty identifier")
-    triggers = tuple(on) if not isinstance(on, str) else (on,)
-    if not triggers or not all(isinstance(t, str) and t for t in triggers):
+    given = tuple(on) if not isinstance(on, str) else (on,)
+    if not given or not all(isinstance(t, str) and t for t in given):
         raise ConfigurationError(f"counter {name!r}: `on` must name at least one trigger")
+    triggers = tuple(dict.fromkeys(TRIGGER_ALIASES.get(t, t) for t in given))
+    for trigger in triggers:
+        near = difflib.get_close_matches(trigger, [*ROW_EVENTS, *TRIGGER_ALIASES], 1, 0.75)
+        if trigger not in ROW_EVENTS and near:
+            raise ConfigurationError(
+                f"counter {name!r}: on={trigger!r} is no row event (did you mean {near[0]!r}?); "
+                "an application action needs a name of its own"
+            )
     keys = tuple(invalidates) if not isinstance(invalidates, str) else (invalidates,)
     if not all(isinstance(k, str) for k in keys):
         raise ConfigurationError(f"counter {name!r}: `invalidates` must be strings")

@@ -229,15 +229,11 @@ class Dispatch:
         """Push a counter value by hand. Its version is now: newer than every read that started
         before, older than every recount that starts after (which then wins)."""
         declared = self.registry.counters.get(counter_name)
-        invalidates: list[str] = []
-        if metadata is not None:
-            invalidates = list(metadata.get("invalidate_queries", ()))
-        elif declared is not None:
-            invalidates = list(declared.invalidates)
+        invalidates = list(declared.invalidates) if declared is not None else []
         self.broadcaster(
             user_topic(user_id),
             COUNTER_UPDATED,
-            counter_updated(counter_name, value, now_version(), invalidates),
+            counter_updated(counter_name, value, now_version(), invalidates, metadata),
         )
 
     async def channel_state(

@@ -66,8 +66,19 @@ class DispatchSettings:
     def __post_init__(self) -> None:
         if self.coalesce_window < 0:
             raise ConfigurationError("coalesce_window must be >= 0 seconds")
-        if "user" in self.audiences:
-            raise ConfigurationError('the audience "user" is built in (every user); rename it')
+        if "user" in self.audiences and not _empty_filter(self.audiences["user"]):
+            raise ConfigurationError(
+                'the audience "user" is built in (every user) and takes no filter; give a '
+                "filtered audience another name"
+            )
+        if "user" in self.audiences:  # AshDispatch's `user: []`: the built-in one, said again
+            rest = {k: v for k, v in self.audiences.items() if k != "user"}
+            object.__setattr__(self, "audiences", rest)
+
+
+def _empty_filter(value: Any) -> bool:
+    """None or an empty list/tuple/dict: "no filter" (never compares a SQL expression)."""
+    return value is None or (isinstance(value, (list, tuple, dict)) and not value)
 
 
 def import_string(path: str) -> Any:
