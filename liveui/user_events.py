@@ -11,6 +11,7 @@ Server → client events on `user:<id>`:
 | `counter_updated`        | `{"counter", "value", "version", "metadata": {"invalidate_queries"}}` |
 | `new_notification`       | the serialized notification (`id`, `title`, `read`, `insertedAt`...)  |
 | `notification_read`      | `{"id"}`                                                              |
+| `notification_deleted`   | `{"id"}` (deleted by its owner; pruning sends nothing)                |
 | `all_notifications_read` | `{"marked_count", "readBefore"}`                                      |
 | `initial_state`          | `{"counters", "versions", "notifications"}` (from `UserChannel`)      |
 
@@ -34,6 +35,7 @@ __all__ = [
     "MARK_ALL_NOTIFICATIONS_READ",
     "MARK_NOTIFICATION_READ",
     "NEW_NOTIFICATION",
+    "NOTIFICATION_DELETED",
     "NOTIFICATION_READ",
     "REFRESH_COUNTERS",
     "SERVER_EVENTS",
@@ -47,6 +49,7 @@ __all__ = [
     "counter_updated",
     "initial_state",
     "inserted_at",
+    "notification_cursor",
     "notification_read",
     "read_all_notifications_read",
     "read_before_covers",
@@ -61,10 +64,11 @@ TOPIC_PREFIX = "user:"
 COUNTER_UPDATED = "counter_updated"
 NEW_NOTIFICATION = "new_notification"
 NOTIFICATION_READ = "notification_read"
+NOTIFICATION_DELETED = "notification_deleted"
 ALL_NOTIFICATIONS_READ = "all_notifications_read"
 INITIAL_STATE = "initial_state"
 SERVER_EVENTS = (INITIAL_STATE, COUNTER_UPDATED, NEW_NOTIFICATION, NOTIFICATION_READ,
-                 ALL_NOTIFICATIONS_READ)
+                 NOTIFICATION_DELETED, ALL_NOTIFICATIONS_READ)
 
 REFRESH_COUNTERS = "refresh_counters"
 MARK_NOTIFICATION_READ = "mark_notification_read"
@@ -154,6 +158,17 @@ def read_before_covers(read_before: str | None, notification: Any) -> bool:
     return inserted is not None and cutoff is not None and inserted <= cutoff
 
 
+def notification_cursor(notification: Any) -> str | None:
+    """Where the next page of notifications starts after this serialized one (`load_recent(...,
+    before=cursor)`); None when the serializer sends no `insertedAt` and `id`."""
+    if not isinstance(notification, Mapping):
+        return None
+    inserted, nid = notification.get("insertedAt"), notification.get("id")
+    if not isinstance(inserted, str) or not isinstance(nid, str):
+        return None
+    return f"{inserted}|{nid}"
+
+
 def inserted_at(notification: Any) -> datetime | None:
     """The `insertedAt` of a serialized notification, as an aware datetime (None: unknown)."""
     if not isinstance(notification, Mapping):
@@ -194,7 +209,9 @@ class CountersSource(Protocol):
 
 
 class NotificationsSource(Protocol):
-    async def load_recent(self, user_id: Any, limit: int = ...) -> list[Any]: ...
+    async def load_recent(
+        self, user_id: Any, limit: int = ..., *, before: str | None = ...
+    ) -> list[Any]: ...
     async def mark_as_read(self, id: Any, *, actor: Any) -> Any: ...
     async def mark_all_as_read(self, user_id: Any, *, actor: Any) -> Mapping[str, Any]: ...
 

@@ -66,6 +66,11 @@ export interface NotificationReadPayload {
   id: string;
 }
 
+/** `notification_deleted`: its owner deleted it (in one of the user's tabs). */
+export interface NotificationDeletedPayload {
+  id: string;
+}
+
 /** `all_notifications_read`: every notification inserted until `readBefore` is now read. */
 export interface AllNotificationsReadPayload {
   marked_count: number;
@@ -79,6 +84,7 @@ export interface UserChannelEvents {
   @COUNTER_UPDATED@: CounterUpdatedPayload;
   @NEW_NOTIFICATION@: NewNotificationPayload;
   @NOTIFICATION_READ@: NotificationReadPayload;
+  @NOTIFICATION_DELETED@: NotificationDeletedPayload;
   @ALL_NOTIFICATIONS_READ@: AllNotificationsReadPayload;
 }
 

@@ -132,35 +132,69 @@ class Dispatch:
         With a session, it joins the caller's transaction (nothing is sent if it rolls back);
         with an engine (or None: the dispatch's engine) it commits on its own.
         """
-        notification = self.notifications.build(
-            user_id, title=title, message=message, type=type, metadata=metadata,
-            action_label=action_label, action_url=action_url,
+        [notification] = await self.notify_many(
+            session_or_engine, [user_id], title=title, message=message, type=type,
+            metadata=metadata, action_label=action_label, action_url=action_url,
         )
+        return notification
+
+    async def notify_many(
+        self,
+        session_or_engine: Session | AsyncSession | Engine | AsyncEngine | None,
+        user_ids: Iterable[Any] = (),
+        *,
+        audience: str | None = None,
+        title: str,
+        message: str = "",
+        type: str = "info",
+        metadata: Mapping[str, Any] | None = None,
+        action_label: str | None = None,
+        action_url: str | None = None,
+    ) -> list[Any]:
+        """The same notification for several users — a list, and/or every member of an
+        `audience` ("admin") — stored in one INSERT; each gets `new_notification` after the
+        commit. Returns the notifications."""
+        recipients = list(dict.fromkeys(user_ids))
+        if audience is not None:
+            recipients.extend(
+                u for u in await self.counters.members_of(audience) if u not in recipients
+            )
+        notifications = [
+            self.notifications.build(
+                uid, title=title, message=message, type=type, metadata=metadata,
+                action_label=action_label, action_url=action_url,
+            )
+            for uid in recipients
+        ]
+        if not notifications:
+            return []
         changes = ChangeSet()
-        changes.events.append(
-            (user_topic(notification.user_id), NEW_NOTIFICATION,
-             self.notifications.serializer(notification))
-        )
-        changes.touch(UNREAD_NOTIFICATIONS, notification.user_id)
+        for notification in notifications:
+            changes.events.append(
+                (user_topic(notification.user_id), NEW_NOTIFICATION,
+                 self.notifications.serializer(notification))
+            )
+            changes.touch(UNREAD_NOTIFICATIONS, notification.user_id)
         target = session_or_engine
         if isinstance(target, (Session, AsyncSession)):
             sync = target.sync_session if isinstance(target, AsyncSession) else target
             self._warn_unwatched(sync)
             self.hooks.hook_session(sync)
-            target.add(notification)
+            target.add_all(notifications)
             self.hooks.pending(sync).merge(changes)
-            return notification
+            return notifications
         database = self.database if target is None else Database(target)
 
         def store(conn: Any) -> None:
             with Session(bind=conn, expire_on_commit=False) as session:
-                session.add(notification)
+                session.add_all(notifications)
                 session.commit()
-                session.expunge(notification)
+                for notification in notifications:
+                    session.expunge(notification)
 
         await database.run(store)
         self._committed(changes)
-        return notification
+        return notifications
 
     def _warn_unwatched(self, session: Session) -> None:
         if self.hooks.covers(session) or self._warned_unwatched:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -15,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..errors import ConfigurationError, Forbidden, NotFound
 from ..user_events import (
     ALL_NOTIFICATIONS_READ,
+    NOTIFICATION_DELETED,
     NOTIFICATION_READ,
     all_notifications_read,
     notification_read,
@@ -32,7 +34,7 @@ from .notification_table import (
 )
 from .registry import UNREAD_NOTIFICATIONS
 
-__all__ = ["NotificationLoader"]
+__all__ = ["NotificationLoader", "parse_cursor"]
 
 MAX_LIMIT = 500
 
@@ -67,22 +69,33 @@ class NotificationLoader:
 
     # reading ---------------------------------------------------------------------------------
     async def load_recent(
-        self, user_id: Any, limit: int = 50, serializer: NotificationSerializer | None = None
+        self,
+        user_id: Any,
+        limit: int = 50,
+        serializer: NotificationSerializer | None = None,
+        *,
+        before: str | None = None,
     ) -> list[Any]:
-        """The user's newest notifications first, serialized."""
+        """The user's newest notifications first, serialized; with `before` (a cursor from
+        `notification_cursor` of the last one shown), the next page after it."""
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise ValueError(f"limit must be a non-negative integer, got {limit!r}")
         limit = min(limit, MAX_LIMIT)
         model, serialize = self.model, serializer or self.serializer
         uid = self._uid(user_id)
+        after = parse_cursor(before) if before is not None else None
 
         def load(conn: Connection) -> list[Any]:
+            query = select(model).where(model.user_id == uid)
+            if after is not None:
+                inserted, nid = after
+                query = query.where(or_(
+                    model.inserted_at < inserted,
+                    and_(model.inserted_at == inserted, model.id < nid),
+                ))
             with Session(bind=conn) as session:
                 rows = session.scalars(
-                    select(model)
-                    .where(model.user_id == uid)
-                    .order_by(model.inserted_at.desc(), model.id.desc())
-                    .limit(limit)
+                    query.order_by(model.inserted_at.desc(), model.id.desc()).limit(limit)
                 ).all()
                 return [serialize(row) for row in rows]
 
@@ -175,6 +188,70 @@ class NotificationLoader:
         self._committed(changes)
         return {"marked_count": count}
 
+    async def delete(self, notification_id: Any, *, actor: Any) -> None:
+        """Delete one notification; `Forbidden` unless `actor` owns it, `NotFound` when it is
+        gone. Its owner's tabs drop it (`notification_deleted`) after the commit."""
+        nid = _parse_id(notification_id)
+        actor_id = self.actor_id(actor)
+        model = self.model
+
+        def remove(conn: Connection) -> Any:
+            with Session(bind=conn) as session:
+                found = session.get(model, nid)
+                if found is None:
+                    raise NotFound(f"no notification {nid}")
+                if str(found.user_id) != str(actor_id):
+                    raise Forbidden(f"notification {nid} belongs to another user")
+                owner = found.user_id
+                session.delete(found)
+                session.commit()
+                return owner
+
+        owner = await self.database.run(remove)
+        changes = ChangeSet()
+        changes.events.append((user_topic(owner), NOTIFICATION_DELETED, notification_read(nid)))
+        changes.touch(UNREAD_NOTIFICATIONS, owner)
+        self._committed(changes)
+
+    async def prune(
+        self, older_than: timedelta, *, read_only: bool = False, batch_size: int = 1000
+    ) -> int:
+        """Delete notifications inserted more than `older_than` ago (only read ones with
+        `read_only`), `batch_size` rows per transaction so the table is never locked for long;
+        returns how many. Nothing is broadcast per row; the owners' unread counters are
+        recounted. Run it on a schedule (docs/dispatch.md)."""
+        if older_than <= timedelta(0) or batch_size < 1:
+            raise ValueError("prune needs a positive age and batch size")
+        model = self.model
+        table = model.__table__
+        cutoff = utcnow() - older_than
+
+        def prune_batch(conn: Connection) -> tuple[int, set[Any]]:
+            query = select(table.c.id, table.c.user_id).where(table.c.inserted_at < cutoff)
+            if read_only:
+                query = query.where(table.c.read == True)  # noqa: E712 (SQL)
+            rows = conn.execute(query.limit(batch_size)).all()
+            if not rows:
+                return 0, set()
+            conn.execute(delete(table).where(table.c.id.in_([row.id for row in rows])))
+            conn.commit()
+            return len(rows), {row.user_id for row in rows}
+
+        pruned = 0
+        owners: set[Any] = set()
+        while True:
+            count, touched = await self.database.run(prune_batch)
+            pruned += count
+            owners |= touched
+            if count < batch_size:
+                break
+        if owners:
+            changes = ChangeSet()
+            for owner in owners:
+                changes.touch(UNREAD_NOTIFICATIONS, owner)
+            self._committed(changes)
+        return pruned
+
     def build(
         self,
         user_id: Any,
@@ -225,6 +302,25 @@ class NotificationLoader:
 
     def _uid(self, user_id: Any) -> Any:
         return coerce_id(self.model.__table__.c.user_id, user_id)
+
+
+def parse_cursor(cursor: Any) -> tuple[datetime, str]:
+    """A cursor (`user_events.notification_cursor`) back to (inserted_at, id); `ValueError` for
+    anything else (it is client input)."""
+    if not isinstance(cursor, str) or cursor.count("|") != 1 or len(cursor) > 100:
+        raise ValueError("not a notification cursor")
+    inserted, nid = cursor.split("|")
+    when = datetime.fromisoformat(inserted.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        raise ValueError("not a notification cursor")
+    return when.astimezone(UTC), _parse_id_or_value_error(nid)
+
+
+def _parse_id_or_value_error(value: str) -> str:
+    try:
+        return _parse_id(value)
+    except NotFound:
+        raise ValueError("not a notification cursor") from None
 
 
 def _parse_id(value: Any) -> str:

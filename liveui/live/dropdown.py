@@ -26,8 +26,10 @@ from ..pubsub.broadcast import Broadcast
 from ..user_events import (
     ALL_NOTIFICATIONS_READ,
     NEW_NOTIFICATION,
+    NOTIFICATION_DELETED,
     NOTIFICATION_READ,
     inserted_at,
+    notification_cursor,
     read_all_notifications_read,
     read_before_covers,
     read_notification_id,
@@ -64,6 +66,7 @@ class NotificationDropdown(LiveComponent):
     template = "liveui/notification_dropdown.html"
     item_template = "liveui/notification_item.html"
     list_template = "liveui/notification_list.html"
+    more_template = "liveui/notification_more.html"
 
     def __init__(self, limit: int = 10, id: str | None = None) -> None:
         if not isinstance(limit, int) or not 1 <= limit <= 100:
@@ -72,9 +75,10 @@ class NotificationDropdown(LiveComponent):
         if id is not None:
             params["id"] = id
         super().__init__(**params)
-        self.state = {"items": []}
+        self.state = {"items": [], "more": False}
         # Outside `state`: they never render, so sessions still share renders by state.
         self._read_ids: dict[str, None] = {}
+        self._deleted_ids: dict[str, None] = {}
         self._read_before: str | None = None
 
     @property
@@ -90,9 +94,18 @@ class NotificationDropdown(LiveComponent):
 
     # state -----------------------------------------------------------------------------------
     def set_from(self, notifications: list[dict[str, Any]]) -> None:
-        self.state = {"items": [dict(n) for n in notifications[: self.limit]]}
+        items = [dict(n) for n in notifications[: self.limit]]
+        # A full page may have older ones behind it (and a cursor is needed to fetch them).
+        more = len(items) >= self.limit and notification_cursor(items[-1]) is not None
+        self.state = {"items": items, "more": more}
         self._read_ids.clear()  # the database's list already reflects them
+        self._deleted_ids.clear()
         self._read_before = None
+
+    @property
+    def shown(self) -> int:
+        """How many items the dropdown keeps: the limit, plus the pages loaded with "more"."""
+        return max(self.limit, len(self.state["items"]))
 
     async def mount(self, ctx: LiveContext) -> None:
         self.set_from(await ctx.notifications(self.limit))
@@ -104,13 +117,26 @@ class NotificationDropdown(LiveComponent):
             notification_id = read_notification_id(payload)
             if notification_id is None or any(n.get("id") == notification_id for n in items):
                 return False
+            if notification_id in self._deleted_ids:
+                return False  # deleted before its new_notification arrived
             added = dict(payload)
             if notification_id in self._read_ids or read_before_covers(self._read_before, added):
                 added["read"] = True
-            merged = sorted([added, *items], key=_newest_first, reverse=True)[: self.limit]
+            merged = sorted([added, *items], key=_newest_first, reverse=True)[: self.shown]
             if not any(n is added for n in merged):
                 return False  # older than everything shown: it falls off at once
-            self.state = {"items": merged}
+            fell_off = len(merged) < len(items) + 1  # an older one is behind "Load more" now
+            self.state = {"items": merged, "more": self.state["more"] or fell_off}
+            return True
+        if event == NOTIFICATION_DELETED:
+            notification_id = read_notification_id(payload)
+            if notification_id is None:
+                return False
+            self._remember(self._deleted_ids, notification_id)
+            kept = [n for n in items if n.get("id") != notification_id]
+            if len(kept) == len(items):
+                return False
+            self.state = {"items": kept, "more": self.state["more"]}
             return True
         if event == NOTIFICATION_READ:
             notification_id = read_notification_id(payload)
@@ -122,9 +148,7 @@ class NotificationDropdown(LiveComponent):
                         return False
                     n["read"] = True
                     return True
-            self._read_ids[notification_id] = None  # its new_notification is still on its way
-            while len(self._read_ids) > _REMEMBERED_READS:
-                del self._read_ids[next(iter(self._read_ids))]
+            self._remember(self._read_ids, notification_id)  # its new_notification is on its way
             return False
         if event == ALL_NOTIFICATIONS_READ:
             cutoff = read_all_notifications_read(payload)
@@ -140,6 +164,25 @@ class NotificationDropdown(LiveComponent):
             return bool(unread)
         return False
 
+    @staticmethod
+    def _remember(ids: dict[str, None], notification_id: str) -> None:
+        ids[notification_id] = None
+        while len(ids) > _REMEMBERED_READS:
+            del ids[next(iter(ids))]
+
+    async def _load_more(self, ctx: LiveContext) -> None:
+        items: list[dict[str, Any]] = self.state["items"]
+        cursor = notification_cursor(items[-1]) if items else None
+        if cursor is None:
+            self.state = {"items": items, "more": False}
+            return
+        older = await ctx._require_dispatch().notifications.load_recent(
+            ctx.user_id, limit=self.limit, before=cursor
+        )
+        known = {n.get("id") for n in items}
+        added = [dict(n) for n in older if n.get("id") not in known]
+        self.state = {"items": [*items, *added], "more": len(older) >= self.limit}
+
     async def handle_event(self, event: str, data: Mapping[str, Any], ctx: LiveContext) -> None:
         from ..errors import Forbidden, NotFound
 
@@ -152,6 +195,8 @@ class NotificationDropdown(LiveComponent):
                 await dispatch.notifications.mark_as_read(notification_id, actor=ctx.user_id)
             elif event == "mark_all_read":
                 await dispatch.notifications.mark_all_as_read(ctx.user_id, actor=ctx.user_id)
+            elif event == "load_more":
+                await self._load_more(ctx)
             else:
                 raise EventRejected(400, f"unknown event {event!r}")
         except Forbidden:
@@ -182,11 +227,18 @@ class NotificationDropdown(LiveComponent):
         )
         return Fragment(f"{self.id}-empty", html)
 
+    def _more(self, renderer: Renderer) -> Fragment:
+        html = renderer.render(
+            self.more_template, id=f"{self.id}-more", more=self.state["more"],
+            vals=self.event_vals("load_more"),
+        )
+        return Fragment(f"{self.id}-more", html)
+
     def fragments(self, renderer: Renderer) -> list[Fragment]:
         items: list[Fragment] = []
         for n in self.state["items"]:
             items.append(self._item(renderer, n, after=items[-1].id if items else None))
-        return [*items, self._empty(renderer)]
+        return [*items, self._empty(renderer), self._more(renderer)]
 
     def _list(self, renderer: Renderer) -> Fragment:
         items = Markup("".join(self._item(renderer, n).html for n in self.state["items"]))
@@ -194,13 +246,14 @@ class NotificationDropdown(LiveComponent):
         return Fragment(f"{self.id}-list", html)
 
     def full_fragments(self, renderer: Renderer) -> list[Fragment]:
-        return [self._list(renderer), self._empty(renderer)]
+        return [self._list(renderer), self._empty(renderer), self._more(renderer)]
 
     def render(self, renderer: Renderer, bell_badge: str = "") -> str:
         return renderer.env.get_template(self.template).render(
             **self.context(),
             list_html=Markup(self._list(renderer).html),
             empty_html=Markup(self._empty(renderer).html),
+            more_html=Markup(self._more(renderer).html),
             bell_badge=Markup(bell_badge),
             mark_all_vals=self.event_vals("mark_all_read"),
         )

@@ -28,7 +28,9 @@ async def test_new_notification_is_inserted_at_the_top(world: World) -> None:
     dropdown = NotificationDropdown()
     tab = await world.harness.open(alice, dropdown)
     full = await tab.next_patch()
-    assert full.ids == ["liveui-notifications-list", "liveui-notifications-empty"]
+    assert full.ids == [
+        "liveui-notifications-list", "liveui-notifications-empty", "liveui-notifications-more"
+    ]
     nid = await world.notify(alice, title="newest", action_url="/orders/1", action_label="View")
     patch = await tab.patches_until(lambda p: bool(p.inserts()))
     [insert] = patch.inserts()
@@ -100,3 +102,35 @@ async def test_an_item_falling_off_the_list_is_deleted(world: World) -> None:
     patch = await tab.patches_until(lambda p: bool(p.inserts()))
     deleted = f"liveui-notifications-n-{first}"
     assert deleted in patch.ids and patch.element(deleted).oob == "delete"
+
+
+async def test_load_more_appends_older_pages_until_there_are_none(world: World) -> None:
+    alice = await world.add_user("alice")
+    for i in range(5):
+        await world.notify(alice, title=f"n{i}")
+    dropdown = NotificationDropdown(limit=2)
+    tab = await world.harness.open(alice, dropdown)
+    await tab.drain()
+    assert [n["title"] for n in dropdown.state["items"]] == ["n4", "n3"]
+    assert dropdown.state["more"] is True
+    registry = world.harness.live.registry
+    data = {"event": "load_more", "spec": json.dumps(dropdown.spec())}
+    for expected in (["n4", "n3", "n2", "n1"], ["n4", "n3", "n2", "n1", "n0"]):
+        assert await run_event(registry, alice, tab.session.session_id, data) == (204, "")
+        patch = await tab.next_patch()
+        assert [n["title"] for n in dropdown.state["items"]] == expected
+        assert patch.inserts()  # the older items, inserted after the last one shown
+    assert dropdown.state["more"] is False  # the last page was short
+    assert "hidden" in patch.element("liveui-notifications-more").html
+
+
+async def test_a_deleted_notification_leaves_every_tab(world: World) -> None:
+    alice = await world.add_user("alice")
+    nid = await world.notify(alice, title="bye")
+    tabs = [await world.harness.open(alice, NotificationDropdown()) for _ in range(2)]
+    for tab in tabs:
+        await tab.drain()
+    await world.dispatch.notifications.delete(nid, actor=alice)
+    for tab in tabs:
+        patch = await tab.patches_until(lambda p: f"liveui-notifications-n-{nid}" in p.ids)
+        assert patch.element(f"liveui-notifications-n-{nid}").oob == "delete"

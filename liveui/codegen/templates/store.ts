@@ -169,6 +169,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
   // Notification events from several servers arrive in any order: "read" is final, a read for
   // a notification not received yet is remembered, and a mark-all cut-off covers late arrivals.
   const readIds = new Set<string>();
+  const deletedIds = new Set<string>();
   let readBefore: number | null = null;
 
   function setState(patch: Partial<LiveState>): void {
@@ -223,6 +224,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     const list = payload["notifications"];
     const notifications = Array.isArray(list) ? list.filter(isNotification).slice(0, limit) : [];
     readIds.clear(); // the snapshot's list already reflects them
+    deletedIds.clear();
     readBefore = null;
     // After a reconnect, whatever moved while away must be refetched by query caches too.
     const moved = state.synced ? COUNTER_NAMES.filter((n) => counters[n] !== state.counters[n]) : [];
@@ -256,7 +258,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
 
   function addNotification(payload: unknown): void {
     if (!isNotification(payload)) return;
-    if (state.notifications.some((n) => n.id === payload.id)) return;
+    if (state.notifications.some((n) => n.id === payload.id) || deletedIds.has(payload.id)) return;
     const inserted = insertedAt(payload);
     const covered = readBefore !== null && inserted !== null && inserted <= readBefore;
     const added = readIds.has(payload.id) || covered ? { ...payload, read: true } : payload;
@@ -272,6 +274,13 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
         report(error);
       }
     }
+  }
+
+  function removeNotification(id: string): void {
+    deletedIds.add(id); // its new_notification may still be on its way
+    if (deletedIds.size > 64) deletedIds.delete(deletedIds.values().next().value as string);
+    const notifications = state.notifications.filter((n) => n.id !== id);
+    if (notifications.length !== state.notifications.length) setState({ notifications });
   }
 
   function markRead(id: string | null, cutoff: number | null = null): void {
@@ -336,6 +345,9 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     joined.on("@NEW_NOTIFICATION@", addNotification);
     joined.on("@NOTIFICATION_READ@", (payload: unknown) => {
       if (isObject(payload) && typeof payload["id"] === "string") markRead(payload["id"]);
+    });
+    joined.on("@NOTIFICATION_DELETED@", (payload: unknown) => {
+      if (isObject(payload) && typeof payload["id"] === "string") removeNotification(payload["id"]);
     });
     joined.on("@ALL_NOTIFICATIONS_READ@", (payload: unknown) => {
       const cutoff = isObject(payload) ? payload["readBefore"] : undefined;

@@ -65,6 +65,11 @@ export interface NotificationReadPayload {
   id: string;
 }
 
+/** `notification_deleted`: its owner deleted it (in one of the user's tabs). */
+export interface NotificationDeletedPayload {
+  id: string;
+}
+
 /** `all_notifications_read`: every notification inserted until `readBefore` is now read. */
 export interface AllNotificationsReadPayload {
   marked_count: number;
@@ -78,6 +83,7 @@ export interface UserChannelEvents {
   counter_updated: CounterUpdatedPayload;
   new_notification: NewNotificationPayload;
   notification_read: NotificationReadPayload;
+  notification_deleted: NotificationDeletedPayload;
   all_notifications_read: AllNotificationsReadPayload;
 }
 
