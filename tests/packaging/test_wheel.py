@@ -181,10 +181,10 @@ def server(installed: Installed, tmp_path: Path) -> Iterator[str]:
 def test_installed_wheel_serves_a_live_page(server: str, page: Page) -> None:
     for asset in ASSETS:
         assert httpx.get(f"{server}/static/liveui/{asset}").status_code == 200, asset
-    page.goto(f"{server}/?user=1")
+    page.goto(f"{server}/login/1")
     badge = page.locator('nav [data-counter="pending_orders"]')
     expect(badge).to_have_text("0")
     other = page.context.new_page()
-    other.goto(f"{server}/?user=1")
+    other.goto(f"{server}/")  # the same browser: the same login
     other.get_by_role("button", name="Place order").click()  # a commit in the other tab
     expect(badge).to_have_text("1")  # the first tab, without a reload
