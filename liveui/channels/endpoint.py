@@ -6,6 +6,10 @@ the broadcast API for channels.
     app = Starlette(routes=[endpoint.mount("/socket", UserSocket())], lifespan=node.lifespan)
     endpoint.broadcast("room:lobby", "new_msg", {"body": "hi"})
     endpoint.disconnect("users_socket:42")    # every connection of that id, on every node
+    endpoint.disconnect("users_socket:42", revoke=True)   # ... and their logins end for good
+
+A connection whose assigns hold the `AuthClaims` its token carried (under `"auth"`) closes when
+that login is revoked on any node (`node.revocations`), and is refused if it already was.
 
 After a pub/sub outage (broadcasts may have been lost) the endpoint asks every joined channel
 that defines `resync(socket)` to reload, a few at a time.
@@ -20,8 +24,10 @@ from typing import Any
 
 from starlette.routing import Mount
 
+from ..auth.revocations import Revocation
 from ..close_codes import CloseCode
 from ..node import Node, Stage
+from ..ratelimit import TokenBucket
 from .connection import Connection
 from .process import RESYNC
 from .settings import ChannelSettings
@@ -39,6 +45,9 @@ class Endpoint:
         self.node = node if node is not None else Node()
         self.settings = settings or ChannelSettings()
         self.connections: set[Connection] = set()
+        # Per user (see ChannelSettings.max_sockets_per_user): their connections and the frame
+        # budget they share.
+        self.users: dict[str, tuple[set[Connection], TokenBucket]] = {}
         self.started = False
         self.resync_limit = asyncio.Semaphore(self.settings.resync_concurrency)
         self.node.ticker.add(self._close_idle)
@@ -56,11 +65,34 @@ class Endpoint:
         """A Starlette route serving `<path>/websocket` for phoenix.js's `new Socket(path)`."""
         return Mount(path, app=self.socket_app(socket))
 
-    def register(self, connection: Connection) -> None:
+    def has_room(self, user_key: str | None) -> bool:
+        """Whether one more connection of `user_key` is allowed on this node."""
+        if user_key is None:
+            return True
+        own = self.users.get(user_key)
+        return own is None or len(own[0]) < self.settings.max_sockets_per_user
+
+    def register(self, connection: Connection) -> TokenBucket | None:
+        """Count the connection (and its user's); returns the frame budget that user shares."""
         self.connections.add(connection)
+        user_key = connection.user_key
+        if user_key is None:
+            return None
+        own = self.users.get(user_key)
+        if own is None:
+            s = self.settings
+            bucket = TokenBucket(s.user_rate_limit, s.user_rate_burst, time.monotonic())
+            own = self.users[user_key] = (set(), bucket)
+        own[0].add(connection)
+        return own[1]
 
     def unregister(self, connection: Connection) -> None:
         self.connections.discard(connection)
+        own = self.users.get(connection.user_key or "")
+        if own is not None:
+            own[0].discard(connection)
+            if not own[0]:
+                del self.users[connection.user_key or ""]
 
     # broadcasting ----------------------------------------------------------------------------
     def broadcast(self, topic: str, event: str, payload: Any) -> None:
@@ -71,9 +103,18 @@ class Endpoint:
         """Like `broadcast`, but not to the `sender` connection."""
         self.node.broadcast(topic, event, payload, exclude=sender)
 
-    def disconnect(self, socket_id: str) -> None:
-        """Close every connection whose `Socket.id` is `socket_id` with 1001 (clients reconnect)."""
-        self.node.broadcast(socket_id, "disconnect", {})
+    def disconnect(self, socket_id: str, *, revoke: bool = False) -> None:
+        """Close every connection whose `Socket.id` is `socket_id`, on every node.
+
+        Without `revoke` they close with 1001 and the clients reconnect (as in Phoenix). With
+        `revoke`, the login session of each one's `AuthClaims` is revoked too, so the same
+        token cannot connect again (1008): a force-logout that sticks."""
+        self.node.broadcast(socket_id, "disconnect", {"revoke": True} if revoke else {})
+
+    def _revoked(self, revocation: Revocation) -> None:
+        for connection in list(self.connections):
+            if connection.auth is not None and revocation.covers(connection.auth):
+                connection.close(CloseCode.POLICY, "logged out")
 
     # resync ----------------------------------------------------------------------------------
     def resync_channels(self) -> int:
@@ -97,11 +138,13 @@ class Endpoint:
     # lifecycle (driven by the node) ----------------------------------------------------------
     async def start(self) -> None:
         self.node.hub.on_resync(self._on_hub_resync)
+        self.node.revocations.on_revoke(self._revoked)
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
         self.node.hub.remove_resync(self._on_hub_resync)
+        self.node.revocations.remove_listener(self._revoked)
         for connection in list(self.connections):
             connection.close(CloseCode.RESTART, "server restarting")
 

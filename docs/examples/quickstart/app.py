@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -61,7 +62,10 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 live = LiveUI(
     node=node,
     dispatch=dispatch,
-    secret_key=os.environ.get("QUICKSTART_SECRET", "change-me"),
+    # Signs the live tokens: set QUICKSTART_SECRET (32+ random characters) to keep tabs working
+    # across restarts; without it a fresh random secret is made at every start. liveui refuses
+    # a default or short secret (pass debug=True only for throwaway local experiments).
+    secret_key=os.environ.get("QUICKSTART_SECRET") or secrets.token_urlsafe(32),
     get_user_id=lambda request: request.query_params.get("user"),
     templates=templates,
 )
