@@ -125,14 +125,12 @@ def build(
 ) -> SecureApp:
     node = node or Node()
     live = LiveUI(node=node, secret_key=SECRET, get_user_id=lambda r: None, settings=settings)
-    live.install_templates(
-        jinja2.Environment(
-            loader=jinja2.DictLoader({"ticker.html": '<i id="{{ id }}" {{ attrs }}>{{ state.n }}</i>'})
-        )
-    )
+    template = '<i id="{{ id }}" {{ attrs }}>{{ state.n }}</i>'
+    live.install_templates(jinja2.Environment(loader=jinja2.DictLoader({"ticker.html": template})))
     endpoint = Endpoint(node)
+    socket = AuthSocket(node.revocations)
     app = Starlette(
-        routes=[*live.routes(static=False), endpoint.mount("/socket", AuthSocket(node.revocations))],
+        routes=[*live.routes(static=False), endpoint.mount("/socket", socket)],
         middleware=[Middleware(RequestSizeLimit, max_body=max_body)],
         lifespan=node.lifespan,
     )
