@@ -119,37 +119,40 @@ class TooManyAttempts(Exception):
 
 
 class LoginThrottle:
-    """Failed logins per key (a username, a client address): after `limit` failures within
-    `window` seconds, further attempts are refused until the oldest failure ages out."""
+    """Failed logins per username (`per_user`) and per client address (`per_peer`, higher: many
+    people share an address) within `window` seconds; beyond either, attempts are refused until
+    the oldest failure ages out. Memory is bounded by `max_keys`."""
 
-    def __init__(self, limit: int = 5, window: float = 60.0, max_keys: int = 10_000) -> None:
-        self.limit = limit
+    def __init__(
+        self, per_user: int = 5, per_peer: int = 50, window: float = 60.0, max_keys: int = 10_000
+    ) -> None:
+        self.per_user = per_user
+        self.per_peer = per_peer
         self.window = window
         self.max_keys = max_keys
         self._failures: dict[str, list[float]] = {}
 
-    def check(self, *keys: str) -> None:
+    def check(self, username: str, peer: str) -> None:
         now = time.monotonic()
-        for key in keys:
+        for key, limit in ((f"user:{username}", self.per_user), (f"peer:{peer}", self.per_peer)):
             recent = [t for t in self._failures.get(key, ()) if t > now - self.window]
             if recent:
                 self._failures[key] = recent
             else:
                 self._failures.pop(key, None)
-            if len(recent) >= self.limit:
+            if len(recent) >= limit:
                 raise TooManyAttempts(recent[0] + self.window - now)
 
-    def failed(self, *keys: str) -> None:
+    def failed(self, username: str, peer: str) -> None:
         now = time.monotonic()
         if len(self._failures) >= self.max_keys:  # bounded: forget the oldest keys
             for key in list(self._failures)[: self.max_keys // 10]:
                 del self._failures[key]
-        for key in keys:
+        for key in (f"user:{username}", f"peer:{peer}"):
             self._failures.setdefault(key, []).append(now)
 
-    def succeeded(self, *keys: str) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(f"user:{username}", None)
 
 
 async def log_in(request: Request, username: str, password: str) -> User | None:
@@ -157,16 +160,15 @@ async def log_in(request: Request, username: str, password: str) -> User | None:
     login session; raises TooManyAttempts while the username or the address is throttled."""
     throttle: LoginThrottle = request.app.state.login_throttle
     peer = request.client.host if request.client else "?"
-    keys = (f"user:{username}", f"peer:{peer}")
-    throttle.check(*keys)
+    throttle.check(username, peer)
     async with request.app.state.sessions() as session:
         user = await session.scalar(select(User).where(User.username == username))
     stored = user.password_hash if user is not None else _DUMMY_HASH
     matches = await asyncio.to_thread(verify_password, password, stored)
     if user is None or not matches:
-        throttle.failed(*keys)
+        throttle.failed(username, peer)
         return None
-    throttle.succeeded(f"user:{username}")
+    throttle.succeeded(username)
     login = _revocations(request).login(user.id)
     request.session.clear()
     request.session["login"] = login.to_json()
