@@ -74,7 +74,7 @@ def build(db: Path, transport: str, window: float) -> Starlette:
     dispatch = Dispatch(DispatchSettings(models=[Order], user_model=User, coalesce_window=window),
                         node=node, engine=engine)
     dispatch.install(sessions)
-    live = LiveUI(node=node, dispatch=dispatch, secret_key="bench",
+    live = LiveUI(node=node, dispatch=dispatch, secret_key="bench", debug=True,
                   transport="ws" if transport == "ws" else "sse", get_user_id=lambda r: 1)
     env = jinja2.Environment(loader=jinja2.DictLoader({"page.html": PAGE}), autoescape=True)
     live.install_templates(env)

@@ -44,7 +44,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bench.measure import cpu_seconds, percentile, rss_kb, start_pinned_server
 
-SECRET = "bench-live-sessions"
+SECRET = "bench-live-sessions-secret-32-characters-long"
 COUNTER = "pending_orders"
 BADGES = ("pending_orders", "cart_items", "active_tickets", "unread_notifications")
 ETAG_MARK = b'data-live-etag="'

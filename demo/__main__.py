@@ -18,6 +18,8 @@ __all__ = ["main"]
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from liveui import uvicorn_options
+
     from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -31,38 +33,55 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="warning",
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
         timeout_graceful_shutdown=2,
+        # the WebSocket protocol that answers bad upgrades, frames bounded while read, no
+        # compression (liveui.uvicorn_options); the live WS message limit is far below 1 MiB
+        **uvicorn_options(),
     )
     return 0
 
 
 def _token(args: argparse.Namespace) -> int:
+    """A socket token bound to a login of its own (no browser's): it lasts until it expires or
+    an admin logs the user out everywhere (`revoke_user`), which moves the user's epoch on."""
+    import asyncio
+
     from sqlalchemy import select
-    from sqlalchemy.orm import Session
+
+    from liveui import Revocations, SqlRevocationStore
 
     from .config import DemoConfig
-    from .db import make_sync_engine
+    from .db import make_async_engine
     from .models import User
     from .sockets import socket_token
 
     logging.basicConfig(level=logging.ERROR)  # stdout carries the token and nothing else
     config = DemoConfig.from_env()
-    engine = make_sync_engine(config.database_url)
+
+    async def mint() -> tuple[str, str] | None:
+        engine = make_async_engine(config.database_url)
+        try:
+            async with engine.connect() as conn:
+                user_id = await conn.scalar(select(User.id).where(User.username == args.username))
+            if user_id is None:
+                return None
+            revocations = Revocations(SqlRevocationStore(engine))
+            await revocations.reload()  # the user's current epoch
+            login = revocations.login(user_id)
+            return socket_token(config.secret_key, login), str(user_id)
+        finally:
+            await engine.dispose()
+
     try:
-        with Session(engine) as session:
-            user = session.scalar(select(User).where(User.username == args.username))
+        minted = asyncio.run(mint())
     except Exception as exc:
         print(f"cannot read users from {config.database_url}: {exc}", file=sys.stderr)
         return 2
-    finally:
-        engine.dispose()
-    if user is None:
+    if minted is None:
         print(f"no user {args.username!r} (start the demo once to seed users)", file=sys.stderr)
         return 1
-    token = socket_token(config.secret_key, user.id)
-    print(json.dumps({"token": token, "user_id": str(user.id)}) if args.json else token)
+    token, user_id = minted
+    print(json.dumps({"token": token, "user_id": user_id}) if args.json else token)
     return 0
 
 

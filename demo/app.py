@@ -19,20 +19,26 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from liveui import (
+    AuthClaims,
     Dispatch,
     DispatchSettings,
     Endpoint,
     LiveUI,
     Node,
     Presence,
+    RequestSizeLimit,
+    Revocations,
+    SqlRevocationStore,
     UserChannel,
     static_dir,
 )
 
 from . import pages
+from .auth import LoginThrottle
 from .config import DemoConfig
 from .db import make_async_engine, make_sessionmaker
 from .models import Base, CartItem, Notification, Order, ResellerRequest, Ticket, User
+from .security import MAX_BODY, SecurityHeaders
 from .seed import seed
 from .simulation import Simulator
 from .sockets import UserSocket, default_channels
@@ -52,7 +58,9 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
     config = config or DemoConfig.from_env()
     engine = make_async_engine(config.database_url)
     sessions = make_sessionmaker(engine)
-    node = Node(pubsub_url=config.pubsub_url)
+    # Logouts and "log out everywhere" are kept in the demo's database: they survive restarts.
+    revocations = Revocations(SqlRevocationStore(engine))
+    node = Node(pubsub_url=config.pubsub_url, revocations=revocations)
     endpoint = Endpoint(node)
     dispatch = Dispatch(
         DispatchSettings(
@@ -72,11 +80,12 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
         secret_key=config.secret_key,
         transport=config.transport,
         get_user_id=pages.live_user_id,
+        get_login=_login_of,
     )
     live.install_templates(templates)
     presence = Presence(node)  # "who is online" in the chat rooms, across nodes
     channels = default_channels(DemoUserChannel, presence=presence, dispatch=dispatch)
-    socket = UserSocket(config.secret_key, sessions, channels)
+    socket = UserSocket(config.secret_key, sessions, channels, revocations)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -106,12 +115,15 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(SecurityHeaders, https=config.https),
+            Middleware(RequestSizeLimit, max_body=MAX_BODY),  # before any body is parsed
             Middleware(
                 SessionMiddleware,
                 secret_key=config.secret_key,
                 same_site="lax",
+                https_only=config.https,  # the Secure attribute
                 session_cookie="demo_session",
-            )
+            ),
         ],
         lifespan=lifespan,
         exception_handlers=pages.EXCEPTION_HANDLERS,
@@ -125,7 +137,13 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
     app.state.live = live
     app.state.templates = templates
     app.state.simulator = Simulator(sessions, dispatch)
+    app.state.login_throttle = LoginThrottle()
     return app
+
+
+def _login_of(request: Any) -> AuthClaims | None:
+    raw = request.session.get("login") if "session" in request.scope else None
+    return AuthClaims.from_json(raw) if raw is not None else None
 
 
 def __getattr__(name: str) -> Any:

@@ -1,8 +1,18 @@
-"""Log in and out with a signed session cookie; a per-session CSRF token for the demo's forms."""
+"""Log in and out with a signed session cookie; a per-session CSRF token for the demo's forms.
+
+The cookie holds the login's `AuthClaims` (user, login session, auth epoch), so logging out
+(`revoke_session`) or an admin's "Log out everywhere" (`revoke_user`) also refuses a copy of the
+old cookie, and ends that login's live pages and sockets on every node. Passwords are checked
+in a worker thread, unknown users cost the same hash as known ones, and failed logins are
+throttled per username and per client address (429 with Retry-After).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import math
 import secrets
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -10,14 +20,53 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .models import User, verify_password
+from liveui import AuthClaims, Revocations, TokenError
 
-__all__ = ["check_csrf", "csrf_token", "current_user_id", "log_in", "log_out", "require_user"]
+from .models import User, hash_password, verify_password
+
+__all__ = [
+    "FORM_LIMITS",
+    "LoginThrottle",
+    "TooManyAttempts",
+    "check_csrf",
+    "csrf_token",
+    "current_login",
+    "current_user_id",
+    "log_in",
+    "log_out",
+    "require_user",
+]
+
+FORM_LIMITS: dict[str, Any] = {"max_files": 0, "max_fields": 20, "max_part_size": 16 * 1024}
+"""Every demo form is a handful of short fields."""
+
+# Hashed once: an unknown username is checked against it, so it costs as much as a known one.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def _revocations(request: Request) -> Revocations:
+    revocations: Revocations = request.app.state.node.revocations
+    return revocations
+
+
+def current_login(request: Request) -> AuthClaims | None:
+    """The request's login, unless it was revoked (then the cookie is cleared)."""
+    if "session" not in request.scope:
+        return None
+    raw = request.session.get("login")
+    if raw is None:
+        return None
+    try:
+        claims = _revocations(request).check(AuthClaims.from_json(raw))
+    except TokenError:
+        request.session.clear()
+        return None
+    return claims
 
 
 def current_user_id(request: Request) -> str | None:
-    user_id = request.session.get("user_id")
-    return str(user_id) if user_id is not None else None
+    login = current_login(request)
+    return login.user_key if login is not None else None
 
 
 def csrf_token(request: Request) -> str:
@@ -28,18 +77,34 @@ def csrf_token(request: Request) -> str:
 
 
 async def check_csrf(request: Request) -> dict[str, Any]:
-    """Read the form and reject it unless it carries this session's CSRF token."""
-    form = await request.form()
-    sent = form.get("csrf_token") or request.headers.get("x-csrf-token")
+    """Read the form (bounded) and reject it unless it carries this session's CSRF token.
+
+    The header is compared first, so a script's request is refused before its body is read;
+    the request-size middleware has already refused any body too large to be a demo form."""
     expected = request.session.get("csrf")
-    if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
+    sent: Any = request.headers.get("x-csrf-token")
+    if not expected:
         raise HTTPException(403, "CSRF token missing or invalid; reload the page and try again")
-    return dict(form)
+    form: dict[str, Any] = {}
+    if sent is None:
+        try:
+            form = dict(await request.form(**FORM_LIMITS))
+        except Exception:
+            raise HTTPException(400, "The form could not be read.") from None
+        sent = form.get("csrf_token")
+    if not isinstance(sent, str) or not secrets.compare_digest(sent.encode(), expected.encode()):
+        raise HTTPException(403, "CSRF token missing or invalid; reload the page and try again")
+    if not form:
+        try:
+            form = dict(await request.form(**FORM_LIMITS))
+        except Exception:
+            raise HTTPException(400, "The form could not be read.") from None
+    return form
 
 
 async def require_user(request: Request) -> User:
     user_id = current_user_id(request)
-    if user_id is not None:
+    if user_id is not None and user_id.isdigit() and len(user_id) < 19:
         async with request.app.state.sessions() as session:
             user = await session.get(User, int(user_id))
         if user is not None:
@@ -47,16 +112,77 @@ async def require_user(request: Request) -> User:
     raise HTTPException(303, headers={"Location": f"/login?next={request.url.path}"})
 
 
+class TooManyAttempts(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("too many failed logins")
+        self.retry_after = retry_after
+
+
+class LoginThrottle:
+    """Failed logins per username (`per_user`) and per client address (`per_peer`, higher: many
+    people share an address) within `window` seconds; beyond either, attempts are refused until
+    the oldest failure ages out. Memory is bounded by `max_keys`."""
+
+    def __init__(
+        self, per_user: int = 5, per_peer: int = 50, window: float = 60.0, max_keys: int = 10_000
+    ) -> None:
+        self.per_user = per_user
+        self.per_peer = per_peer
+        self.window = window
+        self.max_keys = max_keys
+        self._failures: dict[str, list[float]] = {}
+
+    def check(self, username: str, peer: str) -> None:
+        now = time.monotonic()
+        for key, limit in ((f"user:{username}", self.per_user), (f"peer:{peer}", self.per_peer)):
+            recent = [t for t in self._failures.get(key, ()) if t > now - self.window]
+            if recent:
+                self._failures[key] = recent
+            else:
+                self._failures.pop(key, None)
+            if len(recent) >= limit:
+                raise TooManyAttempts(recent[0] + self.window - now)
+
+    def failed(self, username: str, peer: str) -> None:
+        now = time.monotonic()
+        if len(self._failures) >= self.max_keys:  # bounded: forget the oldest keys
+            for key in list(self._failures)[: self.max_keys // 10]:
+                del self._failures[key]
+        for key in (f"user:{username}", f"peer:{peer}"):
+            self._failures.setdefault(key, []).append(now)
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(f"user:{username}", None)
+
+
 async def log_in(request: Request, username: str, password: str) -> User | None:
+    """Check the password (off the event loop, same cost for unknown users) and start a new
+    login session; raises TooManyAttempts while the username or the address is throttled."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    peer = request.client.host if request.client else "?"
+    throttle.check(username, peer)
     async with request.app.state.sessions() as session:
         user = await session.scalar(select(User).where(User.username == username))
-    if user is None or not verify_password(password, user.password_hash):
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    matches = await asyncio.to_thread(verify_password, password, stored)
+    if user is None or not matches:
+        throttle.failed(username, peer)
         return None
+    throttle.succeeded(username)
+    login = _revocations(request).login(user.id)
     request.session.clear()
-    request.session["user_id"] = user.id
+    request.session["login"] = login.to_json()
     return user
 
 
-def log_out(request: Request) -> Response:
+async def log_out(request: Request) -> Response:
+    """End this login everywhere: the cookie, its live pages and its sockets."""
+    login = current_login(request)
     request.session.clear()
+    if login is not None:
+        await _revocations(request).revoke_session(login)
     return RedirectResponse("/login", status_code=303)
+
+
+def retry_after_header(seconds: float) -> dict[str, str]:
+    return {"Retry-After": str(max(1, math.ceil(seconds)))}

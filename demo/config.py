@@ -8,6 +8,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from liveui import ConfigurationError, check_secret
+
 __all__ = ["DemoConfig"]
 
 log = logging.getLogger("demo")
@@ -22,6 +24,8 @@ class DemoConfig:
     secret_key: str
     transport: str
     data_dir: Path
+    https: bool = False
+    """Served over https (LIVEUI_DEMO_HTTPS=1): `Secure` cookies and HSTS."""
 
     @classmethod
     def from_env(cls) -> DemoConfig:
@@ -31,12 +35,18 @@ class DemoConfig:
         transport = os.environ.get("LIVEUI_TRANSPORT", "sse").lower()
         if transport not in ("sse", "ws"):
             raise SystemExit(f"LIVEUI_TRANSPORT must be 'sse' or 'ws', not {transport!r}")
+        secret_key = os.environ.get("LIVEUI_SECRET_KEY") or _development_secret(data_dir)
+        try:
+            check_secret(secret_key)
+        except ConfigurationError as exc:
+            raise SystemExit(f"LIVEUI_SECRET_KEY: {exc}") from None
         return cls(
             database_url=database_url,
             pubsub_url=os.environ.get("LIVEUI_PUBSUB_URL") or "memory://",
-            secret_key=os.environ.get("LIVEUI_SECRET_KEY") or _development_secret(data_dir),
+            secret_key=secret_key,
             transport=transport,
             data_dir=data_dir,
+            https=os.environ.get("LIVEUI_DEMO_HTTPS", "") in ("1", "true", "yes"),
         )
 
 

@@ -138,7 +138,8 @@ Notification = notification_model(Base, user_fk="users.id")
 
 def hash_password(password: str, salt: str | None = None) -> str:
     salt = salt or secrets.token_hex(8)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), 50_000).hex()
+    secret = password.encode("utf-8", "surrogatepass")  # any str a form can carry
+    digest = hashlib.pbkdf2_hmac("sha256", secret, salt.encode(), 50_000).hex()
     return f"{salt}${digest}"
 
 

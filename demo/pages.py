@@ -4,6 +4,7 @@ badges and notifications live on top."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,23 @@ from starlette.routing import Route
 from liveui import LiveComponent
 
 from . import services
-from .auth import check_csrf, csrf_token, current_user_id, log_in, log_out, require_user
+from .auth import (
+    TooManyAttempts,
+    check_csrf,
+    csrf_token,
+    current_login,
+    current_user_id,
+    log_in,
+    log_out,
+    require_user,
+    retry_after_header,
+)
 from .components import ActivityFeed
 from .models import CartItem, Order, ResellerRequest, Ticket, User
 from .sockets import ROOM_MEMBERS, socket_token
+
+MAX_ID_DIGITS = 18
+"""Path ids are database integers: a longer number is no id of ours (404, not an overflow)."""
 
 __all__ = ["EXCEPTION_HANDLERS", "SPA_DIST", "live_user_id", "routes"]
 
@@ -40,12 +54,13 @@ async def render(
     state = request.app.state
     user = context.get("user")
     await state.live.prepare(request, *components)
+    login = current_login(request) if user else None
     base = {
         "request": request,
         "csrf_token": csrf_token(request) if "session" in request.scope else "",
         "path": request.url.path,
         "flash": request.session.pop("flash", None) if "session" in request.scope else None,
-        "socket_token": socket_token(state.config.secret_key, user.id) if user else None,
+        "socket_token": socket_token(state.config.secret_key, login) if login else None,
     }
     return state.templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
@@ -77,10 +92,12 @@ def action(path: str, redirect: str, handler: Handler) -> Route:
 
 
 def _id(request: Request) -> int:
-    try:
-        return int(request.path_params["id"])
-    except (KeyError, ValueError):
-        raise HTTPException(404, "Not found") from None
+    raw = request.path_params.get("id")
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit():
+        raise HTTPException(404, "Not found")
+    if len(raw) > MAX_ID_DIGITS:
+        raise HTTPException(404, "Not found")
+    return int(raw)
 
 
 # pages -----------------------------------------------------------------------------------------
@@ -88,7 +105,17 @@ async def login_page(request: Request) -> Response:
     if request.method == "POST":
         form = await check_csrf(request)  # login CSRF: no logging a victim into another account
         username, password = str(form.get("username", "")), str(form.get("password", ""))
-        user = await log_in(request, username.strip().lower(), password)
+        try:
+            user = await log_in(request, username.strip().lower()[:50], password)
+        except TooManyAttempts as exc:
+            response = await render(
+                request,
+                "login.html",
+                {"error": "Too many failed attempts; try again later.", "username": username},
+                429,
+            )
+            response.headers.update(retry_after_header(exc.retry_after))
+            return response
         if user is not None:
             target = str(request.query_params.get("next") or "/")
             return RedirectResponse(
@@ -107,7 +134,7 @@ async def login_page(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     if request.method == "POST":
         await check_csrf(request)
-        return log_out(request)
+        return await log_out(request)
     return await render(request, "logout.html", {"user": await require_user(request)})
 
 
@@ -151,6 +178,7 @@ async def admin_page(request: Request) -> Response:
                 .order_by(ResellerRequest.id)
             )
         ).all()
+        users = (await session.scalars(select(User).order_by(User.username))).all()
     simulator = request.app.state.simulator
     return await render(
         request,
@@ -159,6 +187,7 @@ async def admin_page(request: Request) -> Response:
             "user": user,
             "orders": orders,
             "resellers": resellers,
+            "users": users,
             "simulating": simulator.running,
         },
     )
@@ -179,7 +208,10 @@ async def spa_page(request: Request) -> Response:
     index = SPA_DIST / "index.html"
     if not index.is_file():
         raise HTTPException(503, "The React app is not built; run `make setup`.")
-    token = socket_token(request.app.state.config.secret_key, user.id)
+    state = request.app.state
+    login = current_login(request)
+    assert login is not None  # require_user passed
+    token = socket_token(state.config.secret_key, login)
     meta = (
         f'<meta name="liveui-socket-token" content="{escape(token)}">'
         f'<meta name="liveui-user-id" content="{escape(str(user.id))}">'
@@ -250,10 +282,35 @@ async def _toggle_simulation(request: Request, user: User, form: dict[str, Any])
         raise services.ActionError("Only an admin can simulate activity.", 403)
     simulator = request.app.state.simulator
     if form.get("enabled") == "1" or (form.get("enabled") is None and not simulator.running):
-        simulator.start(float(form.get("interval") or 2.0))
+        simulator.start(_interval(form.get("interval")))
         return "Simulating activity from other users."
     await simulator.stop()
     return "Simulation stopped."
+
+
+def _interval(raw: Any) -> float:
+    """Seconds between simulated actions: a finite number in [0.1, 3600] (else 400)."""
+    if raw is None or raw == "":
+        return 2.0
+    try:
+        value = float(str(raw)[:32])
+    except ValueError:
+        raise services.ActionError("The interval must be a number of seconds.") from None
+    if not math.isfinite(value) or not 0.1 <= value <= 3600:
+        raise services.ActionError("The interval must be between 0.1 and 3600 seconds.")
+    return value
+
+
+async def _log_out_everywhere(request: Request, user: User, form: dict[str, Any]) -> str:
+    """Admin: end every login of a user (browsers and tokens) on every node."""
+    if not user.is_admin:
+        raise services.ActionError("Only an admin can log users out.", 403)
+    async with request.app.state.sessions() as session:
+        target = await session.get(User, _id(request))
+    if target is None:
+        raise services.ActionError("No such user.", 404)
+    await request.app.state.node.revocations.revoke_user(target.id)
+    return f"{target.display_name} was logged out everywhere."
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -301,4 +358,5 @@ def routes() -> list[Route]:
         action("/reseller/request", "/reseller", _request_reseller),
         action("/admin/reseller/{id}/approve", "/admin", _approve_reseller),
         action("/admin/simulate", "/admin", _toggle_simulation),
+        action("/admin/users/{id}/logout", "/admin", _log_out_everywhere),
     ]

@@ -50,7 +50,9 @@ class Walkthrough:
         self.contexts: list[BrowserContext] = []
 
     def window(self, viewport: dict[str, int] = HALF) -> BrowserContext:
-        context = self.browser.new_context(base_url=self.demo.url, viewport=viewport)  # type: ignore[arg-type]
+        context = self.browser.new_context(  # type: ignore[arg-type]
+            base_url=self.demo.url, viewport=viewport, bypass_csp=True  # it waits with eval
+        )
         self.contexts.append(context)
         return context
 

@@ -2,6 +2,10 @@
 
 Chat presence contract: in `room:*` the presence key is the user id as a string, and each meta
 (one per connection, so one per open tab) carries `online_at` and `username`.
+
+Socket tokens carry the `AuthClaims` of a login: the /chat page's token is bound to the browser
+login that rendered it (logging out ends the socket); `python -m demo token` mints one bound to
+a login of its own, ended by "Log out everywhere" (`revoke_user`).
 """
 
 from __future__ import annotations
@@ -13,18 +17,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from liveui import (
+    AuthClaims,
     Channel,
     ChannelSocket,
     ConnectInfo,
     Presence,
+    Revocations,
     Socket,
     SocketInfo,
     TokenError,
     channel,
     error,
     ok,
-    sign_token,
-    verify_token,
 )
 
 from .models import ChatMessage, User
@@ -40,12 +44,14 @@ ROOM_MEMBERS: dict[str, frozenset[str]] = {"lobby": frozenset({"alice", "bob", "
 """Who may join which chat room (carol is not in the lobby)."""
 
 
-def socket_token(secret: str, user_id: int | str) -> str:
-    return sign_token(secret, str(user_id), salt=SOCKET_TOKEN_SALT)
+def socket_token(secret: str, login: AuthClaims) -> str:
+    """A token for /socket, bound to `login`."""
+    return Revocations.sign(secret, login, salt=SOCKET_TOKEN_SALT)
 
 
-def verify_socket_token(secret: str, token: str | None) -> str:
-    return str(verify_token(secret, token, max_age=SOCKET_TOKEN_MAX_AGE, salt=SOCKET_TOKEN_SALT))
+def verify_socket_token(revocations: Revocations, secret: str, token: str | None) -> AuthClaims:
+    """The login of a genuine, unexpired, unrevoked token; a TokenError otherwise."""
+    return revocations.verify(secret, token, max_age=SOCKET_TOKEN_MAX_AGE, salt=SOCKET_TOKEN_SALT)
 
 
 def _iso(moment: datetime) -> str:
@@ -130,24 +136,41 @@ def _sessions(socket: ChannelSocket) -> async_sessionmaker:  # type: ignore[type
 class UserSocket(Socket):
     """`connect` needs a token signed for a user id (param `token` or phoenix.js's authToken)."""
 
-    def __init__(self, secret: str, sessions: async_sessionmaker, channels: list[Any]) -> None:  # type: ignore[type-arg]
+    def __init__(
+        self,
+        secret: str,
+        sessions: async_sessionmaker,  # type: ignore[type-arg]
+        channels: list[Any],
+        revocations: Revocations,
+    ) -> None:
         self.secret = secret
         self.sessions = sessions
         self.channels = channels
+        self.revocations = revocations
 
     async def connect(
         self, params: dict[str, Any], connect_info: ConnectInfo
     ) -> dict[str, Any] | None:
         token = params.get("token") or connect_info.auth_token
         try:
-            user_id = verify_socket_token(self.secret, token if isinstance(token, str) else None)
+            login = verify_socket_token(
+                self.revocations, self.secret, token if isinstance(token, str) else None
+            )
         except TokenError:
             return None
+        if not login.user_key.isdigit() or len(login.user_key) > 18:
+            return None
         async with self.sessions() as session:
-            user = await session.get(User, int(user_id))
+            user = await session.get(User, int(login.user_key))
         if user is None:
             return None
-        return {"user_id": str(user.id), "username": user.username, "is_admin": user.is_admin}
+        # "auth": the endpoint closes this connection when the login is revoked.
+        return {
+            "user_id": str(user.id),
+            "username": user.username,
+            "is_admin": user.is_admin,
+            "auth": login,
+        }
 
     def id(self, socket: SocketInfo) -> str | None:
         return f"users_socket:{socket.assigns['user_id']}"

@@ -8,6 +8,9 @@ helpers); the subpackages are the implementation, laid out as the data flows:
 See the README for a quick start and docs/ for one page per concept.
 """
 
+from .auth.claims import AuthClaims
+from .auth.revocations import Revocation, Revocations
+from .auth.store import MemoryRevocationStore, RevocationStore, SqlRevocationStore
 from .channels.channel import Channel
 from .channels.channel_socket import ChannelSocket
 from .channels.endpoint import Endpoint
@@ -36,6 +39,7 @@ from .errors import (
     TokenExpired,
     TokenInvalid,
     TokenMissing,
+    TokenRevoked,
 )
 from .live.app import LiveUI
 from .live.badge import LiveBadge
@@ -45,10 +49,13 @@ from .live.dropdown import NotificationDropdown
 from .live.paths import static_dir, templates_dir
 from .live.settings import LiveSettings
 from .live.tags import install_templates
+from .middleware import RequestSizeLimit
 from .node import Node
 from .pubsub.backends.base import Backend, BackendUnavailable
 from .pubsub.backends.factory import backend_from_url
 from .pubsub.broadcast import Broadcast
+from .server import uvicorn_options
+from .tokens import check_secret
 from .tokens import sign as sign_token
 from .tokens import verify as verify_token
 from .user_events import user_topic
@@ -56,6 +63,7 @@ from .user_events import user_topic
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuthClaims",
     "Backend",
     "BackendUnavailable",
     "Broadcast",
@@ -77,26 +85,34 @@ __all__ = [
     "LiveSettings",
     "LiveUI",
     "LiveuiError",
+    "MemoryRevocationStore",
     "Node",
     "NotFound",
     "NotificationDropdown",
     "NotificationField",
     "Presence",
     "Reply",
+    "RequestSizeLimit",
+    "Revocation",
+    "RevocationStore",
+    "Revocations",
     "Socket",
     "SocketInfo",
     "SpecError",
+    "SqlRevocationStore",
     "Stop",
     "TokenError",
     "TokenExpired",
     "TokenInvalid",
     "TokenMissing",
+    "TokenRevoked",
     "UserChannel",
     "__version__",
     "ash_counter_broadcast",
     "async_url",
     "backend_from_url",
     "channel",
+    "check_secret",
     "counter",
     "default_serializer",
     "error",
@@ -110,5 +126,6 @@ __all__ = [
     "stop",
     "templates_dir",
     "user_topic",
+    "uvicorn_options",
     "verify_token",
 ]

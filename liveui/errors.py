@@ -7,7 +7,8 @@
      ├── TokenError           a signed token was refused
      │    ├── TokenMissing    no token was given
      │    ├── TokenInvalid    forged, truncated, or signed with another secret or salt
-     │    └── TokenExpired    genuine but older than max_age
+     │    ├── TokenExpired    genuine but older than max_age
+     │    └── TokenRevoked    genuine, but its login session (or every login of its user) ended
      └── LiveError            the live UI refused something from a page
           ├── SpecError       a component spec is malformed or names no known component
           └── EventRejected   a user action was refused (carries the HTTP status to answer with)
@@ -27,6 +28,7 @@ __all__ = [
     "TokenExpired",
     "TokenInvalid",
     "TokenMissing",
+    "TokenRevoked",
 ]
 
 
@@ -60,6 +62,10 @@ class TokenInvalid(TokenError):
 
 class TokenExpired(TokenError):
     reason = "expired_token"
+
+
+class TokenRevoked(TokenError):
+    reason = "revoked_token"
 
 
 class LiveError(LiveuiError):

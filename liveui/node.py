@@ -23,6 +23,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
+from .auth.revocations import Revocations
 from .pubsub.backends.base import Backend
 from .pubsub.backends.factory import backend_from_url
 from .pubsub.hub import Hub
@@ -58,6 +59,7 @@ class Node:
         backend: Backend | None = None,
         hub: Hub | None = None,
         tick_interval: float = 1.0,
+        revocations: Revocations | None = None,
     ) -> None:
         if hub is None:
             hub = Hub(backend if backend is not None else backend_from_url(pubsub_url))
@@ -65,6 +67,11 @@ class Node:
             raise TypeError("Node: pass a hub, or a backend / pubsub_url, not both")
         self.hub = hub
         self.ticker = Ticker(tick_interval)
+        self.revocations = revocations if revocations is not None else Revocations()
+        """Logins ended on every node (`revoke_session`, `revoke_user`); a memory store unless
+        one is given, e.g. `Revocations(SqlRevocationStore(engine))` to survive restarts."""
+        self.revocations.bind(hub)
+        self.ticker.add(self.revocations.tick)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._parts: list[tuple[Stage, NodePart]] = []
@@ -128,9 +135,10 @@ class Node:
         self.loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         await self.hub.start()
-        self.ticker.start()
         started: list[NodePart] = []
         try:
+            await self.revocations.start()  # before anything serves: old tokens stay refused
+            self.ticker.start()
             for _, part in self._parts:
                 await part.start()
                 started.append(part)
@@ -138,6 +146,7 @@ class Node:
             for part in reversed(started):
                 with contextlib.suppress(Exception):
                     await part.stop()
+            await self.revocations.stop()
             await self.ticker.stop()
             await self.hub.stop()
             raise
@@ -152,6 +161,7 @@ class Node:
                 await part.stop()
             except Exception:
                 log.exception("liveui: stopping %r failed", part)
+        await self.revocations.stop()
         await self.ticker.stop()
         await self.hub.stop()
         self.loop = None

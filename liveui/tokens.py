@@ -7,9 +7,42 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from .errors import TokenError, TokenExpired, TokenInvalid, TokenMissing
+from .errors import ConfigurationError, TokenError, TokenExpired, TokenInvalid, TokenMissing
 
-__all__ = ["TokenError", "TokenExpired", "TokenInvalid", "TokenMissing", "sign", "verify"]
+__all__ = [
+    "MIN_SECRET_LENGTH",
+    "TokenError",
+    "TokenExpired",
+    "TokenInvalid",
+    "TokenMissing",
+    "check_secret",
+    "sign",
+    "verify",
+]
+
+MIN_SECRET_LENGTH = 32
+_KNOWN_DEFAULTS = frozenset(
+    {"change-me", "changeme", "change_me", "secret", "secret-key", "secret_key", "dev",
+     "development", "test", "password", "your-secret-key", "replace-me", "please-change-me"}
+)
+
+
+def check_secret(secret: str, *, debug: bool = False) -> None:
+    """Refuse (ConfigurationError) a missing, default or short signing secret, unless `debug`:
+    anyone who knows or guesses it can sign tokens for any user."""
+    if debug:
+        return
+    weak = (
+        not secret
+        or secret.strip().lower() in _KNOWN_DEFAULTS
+        or len(secret) < MIN_SECRET_LENGTH
+    )
+    if weak:
+        raise ConfigurationError(
+            f"the secret key is a default or shorter than {MIN_SECRET_LENGTH} characters; make "
+            "one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'` "
+            "(or pass debug=True for local development)"
+        )
 
 
 def _serializer(

@@ -86,6 +86,17 @@ def browser_type_launch_args(browser_type_launch_args: dict, chromium_path: str)
     return {**browser_type_launch_args, "executable_path": chromium_path, "args": CHROMIUM_ARGS}
 
 
+# The demo's Content-Security-Policy forbids eval, which Playwright's wait_for_function polls
+# with; tests that drive the demo through it bypass the CSP. tests/e2e/test_logout.py runs the
+# demo under its real CSP (and fails on any violation).
+BYPASS_CSP = {"bypass_csp": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    return {**browser_context_args, **BYPASS_CSP}
+
+
 BROWSER_FIXTURES = frozenset({"page", "context", "browser", "browser_type", "playwright"})
 
 

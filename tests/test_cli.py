@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def liveui(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LIVEUI_DEMO_DATA_DIR": str(data_dir), "LIVEUI_SECRET_KEY": "x"}
+    env = {**os.environ, "LIVEUI_DEMO_DATA_DIR": str(data_dir), "LIVEUI_SECRET_KEY": "x" * 32}
     return subprocess.run(
         [sys.executable, "-m", "liveui.cli", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,

@@ -1,8 +1,10 @@
 """The import graph follows the data: no module imports a layer above it or beside it.
 
-    base      errors, tokens, ticker, close_codes, user_events, _utils
+    base      errors, tokens, ticker, close_codes, user_events, origin, ratelimit,
+              middleware, _utils
     pubsub    hub, outbox, backoff, backends/
-    node      the runtime (hub + ticker + loop hand-off + lifespan)
+    auth      login claims and revocations (uses the hub)
+    node      the runtime (hub + ticker + loop hand-off + lifespan + revocations)
     dispatch  | channels | live      (siblings: none imports another)
     codegen   reads dispatch and the wire contract
     testing, cli, liveui/__init__    may use everything
@@ -20,14 +22,18 @@ import liveui
 
 PACKAGE = Path(liveui.__file__).parent
 
-BASE = {"errors", "tokens", "ticker", "close_codes", "user_events", "_utils"}
+BASE = {
+    "errors", "tokens", "ticker", "close_codes", "user_events", "_utils", "origin", "ratelimit",
+    "middleware",
+}
 ALLOWED: dict[str, set[str]] = {
     "base": {"base"},
     "pubsub": {"base", "pubsub"},
-    "node": {"base", "pubsub", "node"},
+    "auth": {"base", "pubsub", "auth"},
+    "node": {"base", "pubsub", "auth", "node"},
     "dispatch": {"base", "pubsub", "node", "dispatch"},
-    "channels": {"base", "pubsub", "node", "channels"},
-    "live": {"base", "pubsub", "node", "live"},
+    "channels": {"base", "pubsub", "auth", "node", "channels"},
+    "live": {"base", "pubsub", "auth", "node", "live"},
     "codegen": {"base", "dispatch", "codegen"},
 }
 

@@ -25,6 +25,9 @@ EXPECTED = {
     # live UI and templates
     "LiveBadge", "LiveComponent", "LiveContext", "LiveSettings", "LiveUI",
     "NotificationDropdown", "install_templates", "static_dir", "templates_dir",
+    # logins, revocation and serving safely
+    "AuthClaims", "Revocation", "Revocations", "RevocationStore", "MemoryRevocationStore",
+    "SqlRevocationStore", "TokenRevoked", "uvicorn_options", "RequestSizeLimit", "check_secret",
     # tokens and errors
     "sign_token", "verify_token", "LiveuiError", "ConfigurationError", "Forbidden", "NotFound",
     "TokenError", "TokenExpired", "TokenInvalid", "TokenMissing", "LiveError", "SpecError",

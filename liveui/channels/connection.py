@@ -8,11 +8,13 @@ this class with no network at all.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._utils import maybe_await
+from ..auth.claims import AuthClaims
 from ..close_codes import CloseCode
 from .channel_socket import ChannelSocket
 from .message import Frame, Inbound, Reply
@@ -31,6 +33,8 @@ log = logging.getLogger("liveui.channels")
 
 JOIN_CRASHED = {"reason": "join crashed"}
 
+_revoking: set[asyncio.Task[None]] = set()  # held so a running revocation is not collected
+
 
 class Transport(Protocol):
     def send(self, frame: Frame) -> None:
@@ -45,7 +49,9 @@ class Connection:
         "_strikes",
         "_tokens",
         "_tokens_at",
+        "_user_bucket",
         "assigns",
+        "auth",
         "channels",
         "closed",
         "connect_info",
@@ -56,6 +62,7 @@ class Connection:
         "settings",
         "socket_id",
         "transport",
+        "user_key",
     )
 
     def __init__(
@@ -81,11 +88,17 @@ class Connection:
         self._tokens = float(self.settings.rate_burst)
         self._tokens_at = self.last_seen
         self._strikes = 0
+        auth = assigns.get("auth")
+        self.auth: AuthClaims | None = auth if isinstance(auth, AuthClaims) else None
+        """The login this connection belongs to (`assigns["auth"]`): revoking it closes this."""
+        self.user_key: str | None = None
+        self._user_bucket: Any = None
 
     # lifecycle -------------------------------------------------------------------------------
     def open(self, socket_id: str | None) -> None:
         self.socket_id = socket_id
-        self.endpoint.register(self)
+        self.user_key = self.auth.user_key if self.auth is not None else socket_id
+        self._user_bucket = self.endpoint.register(self)
         if socket_id is not None:
             self.endpoint.hub.subscribe(socket_id, self)
 
@@ -104,13 +117,23 @@ class Connection:
         self.transport.close(code, reason)
 
     def deliver(self, message: Broadcast) -> None:
-        """Broadcasts on the socket id topic: "disconnect" closes this connection with 1001;
-        `Endpoint.send_info(socket_id, message)` reaches the `handle_info` of every channel."""
-        if message.event == "disconnect":
-            self.close(CloseCode.GOING_AWAY, "disconnected by the server")
-        elif message.event == INFO_EVENT:
+        """Broadcasts on the socket id topic: "disconnect" closes this connection with 1001, or
+        with its login revoked when the payload says `revoke`; `Endpoint.send_info(socket_id,
+        message)` reaches the `handle_info` of every channel."""
+        if message.event == INFO_EVENT:
             for process in list(self.channels.values()):
                 process.post_info(message.payload)
+            return
+        if message.event != "disconnect":
+            return
+        payload = message.payload
+        if isinstance(payload, dict) and payload.get("revoke") and self.auth is not None:
+            revoking = self.endpoint.node.revocations.revoke_session(self.auth)
+            task = asyncio.get_running_loop().create_task(revoking)  # closes this with 1008
+            _revoking.add(task)
+            task.add_done_callback(_revoking.discard)
+            return
+        self.close(CloseCode.GOING_AWAY, "disconnected by the server")
 
     # sending ---------------------------------------------------------------------------------
     def send(self, frame: Frame) -> None:
@@ -142,7 +165,8 @@ class Connection:
         if message.topic == "phoenix" and message.event == "heartbeat":
             self.send_reply(None, message.ref, "phoenix", "ok", {})
             return
-        if not self._take_token(now):
+        user_bucket = self._user_bucket
+        if not self._take_token(now) or (user_bucket is not None and not user_bucket.take(now)):
             self._strikes += 1
             if self._strikes > self.settings.rate_burst:
                 self.close(CloseCode.POLICY, "rate limit exceeded")

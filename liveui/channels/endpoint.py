@@ -6,7 +6,11 @@ the broadcast API for channels.
     app = Starlette(routes=[endpoint.mount("/socket", UserSocket())], lifespan=node.lifespan)
     endpoint.broadcast("room:lobby", "new_msg", {"body": "hi"})
     endpoint.disconnect("users_socket:42")    # every connection of that id, on every node
+    endpoint.disconnect("users_socket:42", revoke=True)   # ... and their logins end for good
     endpoint.send_info("users_socket:42", {"reload": True})   # to handle_info of its channels
+
+A connection whose assigns hold the `AuthClaims` its token carried (under `"auth"`) closes when
+that login is revoked on any node (`node.revocations`), and is refused if it already was.
 
 After a pub/sub outage (broadcasts may have been lost) the endpoint asks every joined channel
 that defines `resync(socket)` to reload, a few at a time.
@@ -21,8 +25,11 @@ from typing import Any
 
 from starlette.routing import Mount
 
+from ..auth.claims import AuthClaims
+from ..auth.revocations import Revocation
 from ..close_codes import CloseCode
 from ..node import Node, Stage
+from ..ratelimit import TokenBucket
 from .connection import Connection
 from .process import INFO_EVENT, RESYNC
 from .settings import ChannelSettings
@@ -40,6 +47,9 @@ class Endpoint:
         self.node = node if node is not None else Node()
         self.settings = settings or ChannelSettings()
         self.connections: set[Connection] = set()
+        # Per user (see ChannelSettings.max_sockets_per_user): their connections and the frame
+        # budget they share.
+        self.users: dict[str, tuple[set[Connection], TokenBucket]] = {}
         self.started = False
         self.resync_limit = asyncio.Semaphore(self.settings.resync_concurrency)
         self.node.ticker.add(self._close_idle)
@@ -58,11 +68,46 @@ class Endpoint:
         `<path>/longpoll` for its LongPoll transport (`longpoll=False` leaves it out)."""
         return Mount(path, app=self.socket_app(socket, longpoll=longpoll))
 
-    def register(self, connection: Connection) -> None:
+    def refusal(self, assigns: dict[str, Any], socket_id: str | None) -> str | None:
+        """Why a connection `Socket.connect` accepted must still be refused (its login was
+        revoked, its user has `max_sockets_per_user` open here), or None: the same rule for
+        every transport."""
+        auth = assigns.get("auth")
+        if isinstance(auth, AuthClaims) and self.node.revocations.is_revoked(auth):
+            return "login revoked"
+        user_key = auth.user_key if isinstance(auth, AuthClaims) else socket_id
+        if not self.has_room(user_key):
+            return "too many connections of this user"
+        return None
+
+    def has_room(self, user_key: str | None) -> bool:
+        """Whether one more connection of `user_key` is allowed on this node."""
+        if user_key is None:
+            return True
+        own = self.users.get(user_key)
+        return own is None or len(own[0]) < self.settings.max_sockets_per_user
+
+    def register(self, connection: Connection) -> TokenBucket | None:
+        """Count the connection (and its user's); returns the frame budget that user shares."""
         self.connections.add(connection)
+        user_key = connection.user_key
+        if user_key is None:
+            return None
+        own = self.users.get(user_key)
+        if own is None:
+            s = self.settings
+            bucket = TokenBucket(s.user_rate_limit, s.user_rate_burst, time.monotonic())
+            own = self.users[user_key] = (set(), bucket)
+        own[0].add(connection)
+        return own[1]
 
     def unregister(self, connection: Connection) -> None:
         self.connections.discard(connection)
+        own = self.users.get(connection.user_key or "")
+        if own is not None:
+            own[0].discard(connection)
+            if not own[0]:
+                del self.users[connection.user_key or ""]
 
     # broadcasting ----------------------------------------------------------------------------
     def broadcast(self, topic: str, event: str, payload: Any) -> None:
@@ -80,9 +125,18 @@ class Endpoint:
         JSON-serializable when the pub/sub backend spans several nodes."""
         self.node.broadcast(topic, INFO_EVENT, message)
 
-    def disconnect(self, socket_id: str) -> None:
-        """Close every connection whose `Socket.id` is `socket_id` with 1001 (clients reconnect)."""
-        self.node.broadcast(socket_id, "disconnect", {})
+    def disconnect(self, socket_id: str, *, revoke: bool = False) -> None:
+        """Close every connection whose `Socket.id` is `socket_id`, on every node.
+
+        Without `revoke` they close with 1001 and the clients reconnect (as in Phoenix). With
+        `revoke`, the login session of each one's `AuthClaims` is revoked too, so the same
+        token cannot connect again (1008): a force-logout that sticks."""
+        self.node.broadcast(socket_id, "disconnect", {"revoke": True} if revoke else {})
+
+    def _revoked(self, revocation: Revocation) -> None:
+        for connection in list(self.connections):
+            if connection.auth is not None and revocation.covers(connection.auth):
+                connection.close(CloseCode.POLICY, "logged out")
 
     # resync ----------------------------------------------------------------------------------
     def resync_channels(self) -> int:
@@ -106,11 +160,13 @@ class Endpoint:
     # lifecycle (driven by the node) ----------------------------------------------------------
     async def start(self) -> None:
         self.node.hub.on_resync(self._on_hub_resync)
+        self.node.revocations.on_revoke(self._revoked)
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
         self.node.hub.remove_resync(self._on_hub_resync)
+        self.node.revocations.remove_listener(self._revoked)
         for connection in list(self.connections):
             connection.close(CloseCode.RESTART, "server restarting")
 

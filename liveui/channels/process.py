@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._utils import maybe_await
+from ..close_codes import CloseCode
 from .message import Inbound, Reply, Stop
 
 if TYPE_CHECKING:
@@ -96,6 +97,13 @@ class ChannelProcess:
             self.post_info(message.payload)
             return
         if message.event in self.channel.intercept:
+            if len(self._mailbox) >= conn.settings.mailbox_size:
+                # Overflow policy "disconnect", as for the outbound queue: a channel that cannot
+                # keep up with its intercepted broadcasts is not fed without bound; the client
+                # reconnects and reloads.
+                log.warning("liveui: mailbox of %s full, closing with 1013", self.topic)
+                conn.close(CloseCode.TRY_AGAIN, "channel mailbox full")
+                return
             self._post(_OUT, message)
             return
         serializer = conn.serializer

@@ -27,8 +27,18 @@ class ChannelSettings:
     resync_concurrency: int = 4
     """Channels of one endpoint reloading at once after a pub/sub outage (`Channel.resync`), so
     they do not empty the database pool."""
-    check_origin: bool | Sequence[str] = False
-    """False: accept any Origin; True: the Origin's host must equal the Host header; or a list."""
+    check_origin: bool | Sequence[str] = True
+    """The upgrade's Origin check (as Phoenix's `check_origin`): True (the default) accepts only
+    the request's own host; a list names the allowed origins (`"https://app.example.com"`,
+    `"//app.example.com"` for any scheme, `"https://*.example.com"`); False accepts any. An
+    upgrade without Origin (not a browser) is accepted: its token decides."""
+    max_sockets_per_user: int = 16
+    """Open connections of one user on this node (the user of the connection's `AuthClaims`,
+    else its `Socket.id`); policy "new refused": one more is refused with HTTP 403."""
+    user_rate_limit: float = 400.0
+    """Client frames per second one user may send across all their connections, sustained."""
+    user_rate_burst: int = 800
+    """Frames one user may send in a burst above `user_rate_limit`."""
     longpoll_window: float = 10.0
     """Seconds a long poll waits for frames before answering "nothing" (204); well under
     phoenix.js's 20 s request timeout."""

@@ -211,6 +211,8 @@ class CounterLoader:
                         query = query.where(c.where)
                     for owner, n in conn.execute(query):
                         values[owner] = int(n)
+                if c.audience != "user":
+                    values = self._members_only(conn, c.audience, values)
             except Exception:
                 conn.rollback()
                 log.exception(
@@ -246,6 +248,20 @@ class CounterLoader:
                 log.exception("liveui.dispatch: loading the members of audience %r failed",
                               audience)
         return counts, members
+
+    def _members_only(
+        self, conn: Connection, audience: str, values: dict[Any, int]
+    ) -> dict[Any, int]:
+        """An owner counter with an audience goes to the owners in that audience only, the
+        same rule `load_counters_for_user` applies: the recount must not tell the others."""
+        column = self.registry.user_id_column
+        members: set[Any] = set()
+        ordered = list(values)
+        for i in range(0, len(ordered), OWNER_CHUNK):
+            chunk = ordered[i : i + OWNER_CHUNK]
+            query = select(column).where(column.in_(chunk), self.registry.audience_filter(audience))
+            members.update(conn.execute(query).scalars())
+        return {owner: n for owner, n in values.items() if owner in members}
 
     @staticmethod
     def _global_count(c: Counter) -> Select[Any]:

@@ -4,12 +4,16 @@ CSRF: the POST must carry the live-session token in the `X-LiveUI-Token` header 
 it to htmx requests for the live prefix). Nothing is read from cookies, and a cross-site page can
 neither read the token nor make the browser send a custom header without a CORS preflight, which
 is never granted. The actor is always the token's user; the component checks ownership.
+
+Checks run cheapest first and before the body is read: the token (403, revoked logins included),
+the user's action budget (429 with Retry-After), the declared body size (413); then the form
+is parsed with tight limits (400).
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +21,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from ..errors import EventRejected, SpecError, TokenError
-from .component import component_from_spec
+from .specs import build_component, parse_json
 
 if TYPE_CHECKING:
+    from .gate import Gate
     from .registry import SessionRegistry
-    from .session_token import SessionTokens
 
 __all__ = ["TOKEN_HEADER", "event_endpoint", "run_event"]
 
@@ -29,24 +33,32 @@ log = logging.getLogger("liveui.live")
 
 TOKEN_HEADER = "x-liveui-token"
 MAX_FIELDS = 50
+MAX_SPEC = 16 * 1024
 
 
-async def event_endpoint(
-    request: Request, registry: SessionRegistry, tokens: SessionTokens
-) -> Response:
-    not_running = registry.refuse_if_not_running()
+async def event_endpoint(request: Request, gate: Gate) -> Response:
+    not_running = gate.registry.refuse_if_not_running()
     if not_running is not None:
         return PlainTextResponse(not_running, status_code=503)
     try:
-        token = tokens.read(request.headers.get(TOKEN_HEADER))
+        token = gate.tokens.read(request.headers.get(TOKEN_HEADER))
     except TokenError as exc:
         return PlainTextResponse(f"action refused: {exc.reason}", status_code=403)
+    if not gate.allow_action(token.user_id, time.monotonic()):
+        return PlainTextResponse(
+            "too many actions; slow down", status_code=429, headers={"Retry-After": "1"}
+        )
+    limit = gate.settings.max_message_size
+    declared = request.headers.get("content-length", "")
+    if not declared.isascii() or not declared.isdigit() or int(declared[:12]) > limit:
+        # Chunked bodies have no length to check first: browsers always send one.
+        return PlainTextResponse("action body too large or without a length", status_code=413)
     try:
-        form = await request.form(max_files=0, max_fields=MAX_FIELDS)
-    except Exception as exc:
-        return PlainTextResponse(f"unreadable form: {exc}", status_code=400)
+        form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=limit)
+    except Exception:
+        return PlainTextResponse("unreadable form", status_code=400)
     data = {key: value for key, value in form.items() if isinstance(value, str)}
-    status, reason = await run_event(registry, token.user_id, token.session_id, data)
+    status, reason = await run_event(gate.registry, token.user_id, token.session_id, data)
     if status == 204:
         return Response(status_code=204)
     return PlainTextResponse(reason, status_code=status)
@@ -59,10 +71,14 @@ async def run_event(
     event = data.get("event")
     if not isinstance(event, str) or not event:
         return 400, "an action needs an 'event'"
+    raw = data.get("spec")
+    if not isinstance(raw, str) or len(raw) > MAX_SPEC:
+        return 400, "an action needs a component 'spec'"
     try:
-        spec = json.loads(str(data.get("spec") or ""))
-        component, _ = component_from_spec(spec)
-    except (ValueError, SpecError) as exc:
+        component, _ = build_component(parse_json(raw))
+    except ValueError:
+        return 400, "bad component spec: not JSON"
+    except SpecError as exc:
         return 400, f"bad component spec: {exc}"
     session = registry.get(session_id)
     if session is not None and session.user_id == user_id:

@@ -3,7 +3,8 @@
     node = Node()
     dispatch = Dispatch(settings, node=node, engine=engine)
     live = LiveUI(node=node, dispatch=dispatch, secret_key=SECRET,
-                  get_user_id=lambda request: request.session.get("user_id"))
+                  get_user_id=lambda request: request.session.get("user_id"),
+                  get_login=lambda request: AuthClaims.from_json(request.session["login"]))
     templates = Jinja2Templates("templates")
     live.install_templates(templates)
 
@@ -28,12 +29,16 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from .._utils import maybe_await
+from ..auth.claims import AuthClaims
+from ..auth.revocations import Revocation
 from ..close_codes import CloseCode
 from ..errors import ConfigurationError
 from ..node import Node, Stage
+from ..tokens import check_secret
 from ..user_events import UserDataSource
 from .component import LiveComponent
 from .context import LiveContext
+from .gate import Gate
 from .page import LivePage
 from .paths import check_assets, static_dir
 from .registry import SessionRegistry
@@ -54,26 +59,45 @@ class LiveUI:
         node: Node,
         secret_key: str,
         get_user_id: Callable[[Request], Any],
+        get_login: Callable[[Request], Any] | None = None,
         dispatch: UserDataSource | None = None,
         transport: TransportName | None = None,
         settings: LiveSettings | None = None,
         templates: Any = None,
+        debug: bool = False,
     ) -> None:
         if not secret_key:
             raise ValueError("liveui: LiveUI needs a secret_key to sign live-session tokens")
+        # Development mode: any non-empty secret will do, and template mistakes raise.
+        self.debug = debug
+        try:
+            check_secret(secret_key, debug=debug)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"liveui: LiveUI(secret_key=...): {exc}") from None
         settings = settings or LiveSettings()
+        if settings.token_max_age > node.revocations.retain:
+            raise ConfigurationError(
+                "liveui: LiveSettings.token_max_age is longer than the node's revocations are "
+                "kept (Revocations(retain=...)): a revoked token could outlive its revocation"
+            )
         if transport is not None and transport != settings.transport:
             settings = dataclasses.replace(settings, transport=transport)
         self.node = node
         self.dispatch = dispatch
         self.get_user_id = get_user_id
+        self.get_login = get_login
+        """`request` -> the `AuthClaims` of its login (or None); live tokens are bound to it, so
+        revoking that login ends the page's live session. Without it, each page is bound to a
+        login of its own, ended only by `revoke_user`."""
         self.settings = settings
-        self.tokens = SessionTokens(secret_key, settings.token_max_age)
+        self.tokens = SessionTokens(secret_key, settings.token_max_age, node.revocations)
         self._warned_counters: set[str] = set()
         self.renderer = Renderer(live_environment(None), cache_size=settings.render_cache_size)
         self.registry = SessionRegistry(node.hub, self.renderer, settings, self._session_context)
         self._set_globals(self.renderer.env)
         node.ticker.add(self.registry.check)
+        self.gate = Gate(self.registry, self.tokens, settings, node.revocations)
+        node.ticker.add(self.gate.forget_budgets)
         node.attach(self, Stage.VIEW)
         if templates is not None:
             self.install_templates(templates)
@@ -97,8 +121,8 @@ class LiveUI:
         return f"{self.settings.prefix.rstrip('/')}/{name}"
 
     def check_counter_name(self, name: str, tag: str) -> None:
-        """An undeclared counter renders 0 forever: say so (raise with `debug`, else warn
-        once per name)."""
+        """An undeclared counter renders 0 forever: say so (raise with `LiveUI(debug=True)`,
+        else warn once per name)."""
         known = getattr(self.dispatch, "counter_names", None)
         if known is None or name in known:
             return
@@ -106,7 +130,7 @@ class LiveUI:
             f"liveui: {tag}({name!r}) names no declared counter, so it would show 0 forever; "
             f"declared counters: {', '.join(sorted(known)) or '(none)'}"
         )
-        if self.settings.debug:
+        if self.debug:
             raise ConfigurationError(message)
         if name not in self._warned_counters:
             self._warned_counters.add(name)
@@ -136,11 +160,12 @@ class LiveUI:
         `{{ live_component(name, **params) }}`.
         """
         user_id = await maybe_await(self.get_user_id(request))
-        if user_id is None:
+        auth = await self._login_of(request, user_id)
+        if user_id is None or auth is None:
             page = LivePage(user_id=None)
         else:
             limit = notification_limit or self.settings.notification_limit
-            session_id, token = self.tokens.make(user_id)
+            session_id, token = self.tokens.make(auth)
             ctx = self.context(user_id)
             ctx.notification_limit = limit
             if self.dispatch is not None:
@@ -159,6 +184,20 @@ class LiveUI:
         request.state.liveui_page = page
         return page
 
+    async def _login_of(self, request: Request, user_id: Any) -> AuthClaims | None:
+        revocations = self.node.revocations
+        if user_id is None:
+            return None
+        if self.get_login is None:
+            return revocations.login(user_id)
+        try:
+            auth = await maybe_await(self.get_login(request))
+        except Exception:  # no login in the session, or an unreadable one
+            auth = None
+        if not isinstance(auth, AuthClaims) or auth.user_key != str(user_id):
+            return None
+        return None if revocations.is_revoked(auth) else auth
+
     def read_token(self, token: str | None) -> LiveToken:
         """Who a token belongs to; raises TokenMissing / TokenInvalid / TokenExpired."""
         return self.tokens.read(token)
@@ -171,16 +210,16 @@ class LiveUI:
         from .sse import sse_endpoint
         from .websocket import websocket_endpoint
 
-        registry, tokens = self.registry, self.tokens
+        gate = self.gate
 
         async def sse(request: Request) -> Any:
-            return await sse_endpoint(request, registry, tokens)
+            return await sse_endpoint(request, gate)
 
         async def event(request: Request) -> Any:
-            return await event_endpoint(request, registry, tokens)
+            return await event_endpoint(request, gate)
 
         async def ws(websocket: Any) -> None:
-            await websocket_endpoint(websocket, registry, tokens)
+            await websocket_endpoint(websocket, gate)
 
         routes: list[BaseRoute] = [
             Route(self.url("sse"), sse, methods=["GET"], name="liveui-sse"),
@@ -199,9 +238,14 @@ class LiveUI:
         hub = self.node.hub
         hub.remove_resync(self.registry.resync_all)  # start() twice registers once
         hub.on_resync(self.registry.resync_all)
+        self.node.revocations.on_revoke(self._revoked)
         self.registry.running = True
+
+    def _revoked(self, revocation: Revocation) -> None:
+        self.registry.revoked(revocation)
 
     async def stop(self) -> None:
         self.registry.running = False
+        self.node.revocations.remove_listener(self._revoked)
         self.node.hub.remove_resync(self.registry.resync_all)
         self.registry.close_all("server shutting down", CloseCode.RESTART)

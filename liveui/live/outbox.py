@@ -51,7 +51,9 @@ class Outbox:
         if not event_id:
             return None
         epoch, _, number = event_id.partition("-")
-        if epoch != self.epoch or not number.isdigit():
+        # ASCII digits only ("²".isdigit() is true) and short: anything else is a stale or
+        # forged id, answered with a full resync rather than an error.
+        if epoch != self.epoch or not (number.isascii() and number.isdigit()) or len(number) > 18:
             return None
         seq = int(number)
         if seq < self._evicted or seq > self.seq:

@@ -22,6 +22,8 @@ from .session import LiveSession
 from .settings import LiveSettings
 
 if TYPE_CHECKING:
+    from ..auth.claims import AuthClaims
+    from ..auth.revocations import Revocation
     from ..pubsub.hub import Hub
     from .render import Renderer
 
@@ -49,6 +51,8 @@ class SessionRegistry:
         self.running = False
         """Set while the node runs: the transports refuse connections before its lifespan."""
         self._not_running_logged = False
+        # Per user, their sessions oldest first (a dict keeps insertion order).
+        self._by_user: dict[str, dict[str, LiveSession]] = {}
         self.verified = 0
         """Sessions compared with the database by anti-entropy."""
         self.repairs = 0
@@ -67,8 +71,13 @@ class SessionRegistry:
         session_id: str,
         components: list[tuple[LiveComponent, str | None]],
         last_event_id: str | None,
+        auth: AuthClaims | None = None,
     ) -> LiveConnection:
-        """Attach a connection: replay from `last_event_id` if possible, else rebuild and resync."""
+        """Attach a connection: replay from `last_event_id` if possible, else rebuild and resync.
+
+        A user holds at most `max_sessions_per_user` sessions on this node; policy "oldest
+        closed": opening one more closes that user's oldest (its tab reconnects and takes a
+        place again, so only a user with more tabs than the limit sees tabs take turns)."""
         session = self.sessions.get(session_id)
         if session is not None and (session.closed or session.user_id != user_id):
             session = None
@@ -87,8 +96,9 @@ class SessionRegistry:
             renderer=self.renderer,
             settings=self.settings,
             make_context=self.make_context,
+            auth=auth,
         )
-        self.sessions[session_id] = session
+        self._admit(session)
         connection = session.attach(0)
         etags: Mapping[str, str | None] = {c.id: etag for c, etag in components}
         try:
@@ -112,12 +122,35 @@ class SessionRegistry:
             )
         return "liveui is not running (its node was never started); see the server log"
 
+    def _admit(self, session: LiveSession) -> None:
+        own = self._by_user.setdefault(str(session.user_id), {})
+        while len(own) >= self.settings.max_sessions_per_user:
+            oldest = next(iter(own.values()))
+            log.info("liveui: %r closed: too many live sessions of one user", oldest)
+            self.discard(oldest, "too many open pages of this user", CloseCode.POLICY)
+        own[session.session_id] = session
+        self.sessions[session.session_id] = session
+
     def discard(
         self, session: LiveSession, reason: str, code: CloseCode = CloseCode.TRY_AGAIN
     ) -> None:
         session.close(reason, code)
         if self.sessions.get(session.session_id) is session:
             del self.sessions[session.session_id]
+        own = self._by_user.get(str(session.user_id))
+        if own is not None and own.get(session.session_id) is session:
+            del own[session.session_id]
+            if not own:
+                del self._by_user[str(session.user_id)]
+
+    def revoked(self, revocation: Revocation) -> None:
+        """A login ended (on any node): close its sessions; their tokens are refused from now."""
+        for session in list(self.sessions.values()):
+            if session.auth is not None and revocation.covers(session.auth):
+                self.discard(session, "logged out", CloseCode.POLICY)
+
+    def count_for(self, user_id: Any) -> int:
+        return len(self._by_user.get(str(user_id), ()))
 
     def close_all(self, reason: str, code: CloseCode = CloseCode.RESTART) -> None:
         for session in list(self.sessions.values()):

@@ -28,6 +28,7 @@ from .fragment import Fragment, Op, render_ops
 from .outbox import Outbox
 
 if TYPE_CHECKING:
+    from ..auth.claims import AuthClaims
     from ..pubsub.hub import Hub
     from .context import LiveContext
     from .render import Renderer
@@ -49,9 +50,12 @@ class LiveSession:
         renderer: Renderer,
         settings: LiveSettings,
         make_context: Callable[[Any, LiveSession | None], LiveContext],
+        auth: AuthClaims | None = None,
     ) -> None:
         self.user_id = user_id
         self.session_id = session_id
+        self.auth = auth
+        """The login this page belongs to: its revocation closes the session."""
         self.components: dict[str, LiveComponent] = {c.id: c for c in components}
         self.hub = hub
         self.renderer = renderer

@@ -30,6 +30,22 @@ class LiveSettings:
     """Patches a connection may have unsent; beyond it the client is disconnected (it resyncs)."""
     max_connections_per_session: int = 4
     """Connections sharing one session id (a duplicated tab); the oldest is closed beyond it."""
+    max_sessions_per_user: int = 32
+    """Live sessions (open pages) one user may hold on a node; policy "oldest closed": one more
+    closes that user's oldest, with 1008 / a `liveui-close` event."""
+    max_actions_per_second: float = 20.0
+    """Live actions (`POST <prefix>/event` and WebSocket frames) one user may send per second,
+    sustained, across all their pages on a node; beyond it actions get 429."""
+    max_actions_burst: int = 40
+    """Actions one user may send in a burst above the sustained rate."""
+    check_origin: bool | tuple[str, ...] = True
+    """The live WebSocket's Origin check: True (the default) accepts only the request's own
+    host, a tuple lists the allowed origins (`"https://app.example.com"`), False accepts any.
+    A request without Origin (not a browser) is accepted: the token authenticates it."""
+    max_message_size: int = 64 * 1024
+    """Bytes of one live WebSocket frame from the client; a larger one closes with 1009. Set
+    the ASGI server's own limit (uvicorn `ws_max_size`) no higher, so it is enforced before
+    the frame is read."""
     token_max_age: float = 7 * 24 * 3600.0
     """Seconds a live-session token stays valid (a tab open longer reloads to get a new one)."""
     render_cache_size: int = 2048
@@ -40,9 +56,6 @@ class LiveSettings:
     """Live components one page may declare; a longer spec list is refused with 400."""
     retry_ms: int = 1000
     """The SSE `retry:` the browser waits before reconnecting on its own."""
-    debug: bool = False
-    """Template mistakes (an undeclared counter in `live_badge`) raise instead of logging a
-    warning; turn on in development."""
     resync_concurrency: int = 4
     """Sessions reloading from the database at once after a pub/sub outage (a resync)."""
     verify_interval: float = 60.0
@@ -61,6 +74,9 @@ class LiveSettings:
             "replay_buffer",
             "max_pending",
             "max_connections_per_session",
+            "max_sessions_per_user",
+            "max_actions_burst",
+            "max_message_size",
             "max_components",
             "resync_concurrency",
             "verify_per_tick",

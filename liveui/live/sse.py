@@ -32,8 +32,7 @@ from .connection import LiveConnection, Outgoing
 from .specs import decode_specs
 
 if TYPE_CHECKING:
-    from .registry import SessionRegistry
-    from .session_token import SessionTokens
+    from .gate import Gate
 
 __all__ = ["EventStream", "sse_endpoint"]
 
@@ -52,14 +51,13 @@ _HEADERS = [
 _PING = b": ping\r\n\r\n"
 
 
-async def sse_endpoint(
-    request: Request, registry: SessionRegistry, tokens: SessionTokens
-) -> Response | EventStream:
+async def sse_endpoint(request: Request, gate: Gate) -> Response | EventStream:
+    registry = gate.registry
     not_running = registry.refuse_if_not_running()
     if not_running is not None:
         return PlainTextResponse(not_running, status_code=503)
     try:
-        token = tokens.read(request.query_params.get("token"))
+        token = gate.tokens.read(request.query_params.get("token"))
     except TokenError as exc:
         return PlainTextResponse(f"live session refused: {exc.reason}", status_code=403)
     try:
@@ -67,6 +65,7 @@ async def sse_endpoint(
             request.query_params.get("c"), limit=registry.settings.max_components
         )
     except SpecError as exc:
+        log.debug("liveui: bad component list: %s", exc)
         return PlainTextResponse(f"bad component list: {exc}", status_code=400)
     # The browser's own retry sends the header; htmx's rebuilt EventSource only has the query.
     last_event_id = request.headers.get("last-event-id") or request.query_params.get(
@@ -74,7 +73,7 @@ async def sse_endpoint(
     )
     try:
         connection = await registry.connect(
-            token.user_id, token.session_id, components, last_event_id
+            token.user_id, token.session_id, components, last_event_id, token.auth
         )
     except Exception:
         log.exception("liveui: could not open the live session of user %r", token.user_id)

@@ -3,47 +3,51 @@
 Each text frame starts with `<!--live:<id>-->` (liveui.js records it for the next reconnect)
 followed by the same out-of-band fragments the SSE transport sends. Incoming text frames are
 actions (htmx `ws-send` JSON); the connection is authenticated by its token, so they need no
-CSRF header. Missing or forged tokens are refused before the upgrade (HTTP 403). The server
-closes with 1013 / 1012, codes after which htmx-ext-ws reconnects with jitter.
+CSRF header. Missing, forged or revoked tokens and a foreign Origin (`LiveSettings.check_origin`)
+are refused before the upgrade (HTTP 403). The server closes with 1013 / 1012, codes after
+which htmx-ext-ws reconnects with jitter; a revoked login closes with 1008.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..close_codes import CloseCode
 from ..errors import SpecError, TokenError
+from ..origin import origin_allowed
 from .actions import run_event
 from .connection import LiveConnection
-from .specs import decode_specs
+from .specs import decode_specs, parse_json
 
 if TYPE_CHECKING:
-    from .registry import SessionRegistry
-    from .session_token import SessionTokens
+    from .gate import Gate
 
 __all__ = ["websocket_endpoint"]
 
 log = logging.getLogger("liveui.live")
 
-MAX_MESSAGE = 64 * 1024
 
 
-async def websocket_endpoint(
-    websocket: WebSocket, registry: SessionRegistry, tokens: SessionTokens
-) -> None:
+async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
+    registry, settings = gate.registry, gate.settings
     if registry.refuse_if_not_running() is not None:
         await websocket.close(CloseCode.INTERNAL)  # before accept: an HTTP error answer
         return
     params = websocket.query_params
+    headers = websocket.headers
+    if not origin_allowed(settings.check_origin, headers.get("origin"), headers.get("host")):
+        log.debug("liveui: live websocket refused: origin not allowed")
+        await websocket.close(CloseCode.POLICY)  # before accept: the server answers HTTP 403
+        return
     try:
-        token = tokens.read(params.get("token"))
-        components = decode_specs(params.get("c"), limit=registry.settings.max_components)
+        token = gate.tokens.read(params.get("token"))
+        components = decode_specs(params.get("c"), limit=settings.max_components)
     except (TokenError, SpecError) as exc:
         log.debug("liveui: live websocket refused: %s", exc)
         await websocket.close(CloseCode.POLICY)  # before accept: the server answers HTTP 403
@@ -51,7 +55,7 @@ async def websocket_endpoint(
     await websocket.accept()
     try:
         connection = await registry.connect(
-            token.user_id, token.session_id, components, params.get("last_event_id")
+            token.user_id, token.session_id, components, params.get("last_event_id"), token.auth
         )
     except Exception:
         log.exception("liveui: could not open the live session of user %r", token.user_id)
@@ -60,18 +64,30 @@ async def websocket_endpoint(
     sender = asyncio.ensure_future(_send(websocket, connection))
     try:
         while True:
-            text = await websocket.receive_text()
-            if len(text) > MAX_MESSAGE:
-                await websocket.send_text("<!--live:error message too large-->")
-                continue
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if not isinstance(text, str):
+                continue  # binary frames carry no actions
+            if len(text) > settings.max_message_size:
+                # The server's ws_max_size refuses far larger frames before reading them.
+                await websocket.close(CloseCode.TOO_BIG, "message too large")
+                break
+            if gate.revocations.is_revoked(token.auth):
+                continue  # the session is closing this socket with 1008
             try:
-                data = json.loads(text)
+                data = parse_json(text)
             except ValueError:
                 continue  # not an action; ignore rather than drop the connection
-            if isinstance(data, dict):
-                status, reason = await run_event(registry, token.user_id, token.session_id, data)
-                if status != 204:
-                    log.info("liveui: ws action refused (%s): %s", status, reason)
+            if not isinstance(data, dict):
+                continue
+            if not gate.allow_action(token.user_id, time.monotonic()):
+                await websocket.send_text("<!--live:error too many actions-->")
+                continue
+            status, reason = await run_event(registry, token.user_id, token.session_id, data)
+            if status != 204:
+                log.debug("liveui: ws action refused (%s): %s", status, reason)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

@@ -216,7 +216,7 @@ async def live_harness(
         live = LiveUI(
             node=node or Node(),
             dispatch=dispatch,
-            secret_key=options.pop("secret_key", "liveui-test-secret"),
+            secret_key=options.pop("secret_key", "liveui-test-secret-of-32-characters-or-more"),
             get_user_id=options.pop("get_user_id", lambda request: None),
             **options,
         )

@@ -12,6 +12,8 @@ from typing import Any
 
 import uvicorn
 
+from ..server import uvicorn_options
+
 __all__ = ["LiveServer", "free_port", "serve"]
 
 
@@ -43,12 +45,7 @@ def serve(
 ) -> Iterator[LiveServer]:
     """Serve `app` until the block ends; the server runs its own event loop in a thread."""
     port = port or free_port()
-    options: dict[str, Any] = {
-        "log_level": "warning",
-        "lifespan": "on",
-        "ws": "websockets-sansio",
-        "ws_per_message_deflate": False,  # ~4x memory per connection under uvicorn
-    }
+    options: dict[str, Any] = {"log_level": "warning", "lifespan": "on", **uvicorn_options()}
     options.update(config)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)

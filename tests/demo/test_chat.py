@@ -14,11 +14,11 @@ from demo.db import make_async_engine, make_sessionmaker
 from demo.models import Base, ChatMessage, User
 from demo.seed import seed
 from demo.sockets import UserSocket, default_channels, socket_token
-from liveui import Endpoint, Node, Presence
+from liveui import AuthClaims, Endpoint, Node, Presence, Revocations
 from liveui.testing import ANY, ConnectRefused, JoinRefused, SocketClient, connect
 from liveui.tokens import sign
 
-SECRET = "test-secret"
+SECRET = "test-secret-of-at-least-32-characters"
 
 
 @pytest_asyncio.fixture
@@ -34,7 +34,7 @@ async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSess
 
 @pytest.fixture
 def socket(sessions: async_sessionmaker[AsyncSession]) -> UserSocket:
-    return UserSocket(SECRET, sessions, default_channels(None))
+    return UserSocket(SECRET, sessions, default_channels(None), Revocations())
 
 
 async def user_id(sessions: async_sessionmaker[AsyncSession], name: str) -> int:
@@ -47,7 +47,7 @@ async def user_id(sessions: async_sessionmaker[AsyncSession], name: str) -> int:
 async def login(
     socket: UserSocket, endpoint: Endpoint, sessions: async_sessionmaker[AsyncSession], name: str
 ) -> SocketClient:
-    token = socket_token(SECRET, await user_id(sessions, name))
+    token = socket_token(SECRET, AuthClaims(await user_id(sessions, name), "chat-test", 0))
     return await connect(socket, {"token": token}, endpoint=endpoint)
 
 
@@ -154,7 +154,8 @@ async def test_presence_key_is_the_user_id_with_online_at_and_username(
     node = Node()
     endpoint = Endpoint(node)
     presence = Presence(node)
-    socket = UserSocket(SECRET, sessions, default_channels(None, presence=presence))
+    channels = default_channels(None, presence=presence)
+    socket = UserSocket(SECRET, sessions, channels, node.revocations)
     await node.start()
     try:
         alice = await login(socket, endpoint, sessions, "alice")

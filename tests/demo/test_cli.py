@@ -16,9 +16,10 @@ from demo.db import make_async_engine, make_sessionmaker
 from demo.models import Base
 from demo.seed import seed
 from demo.sockets import verify_socket_token
+from liveui import Revocations
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "cli-test-secret"
+SECRET = "cli-test-secret-of-at-least-32-characters"
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def test_token_prints_one_line_that_verifies(data_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 1
-    assert verify_socket_token(SECRET, lines[0]) == user_id(data_dir)
+    assert verify_socket_token(Revocations(), SECRET, lines[0]).user_key == user_id(data_dir)
 
 
 def test_token_json(data_dir: Path) -> None:
@@ -72,7 +73,8 @@ def test_token_json(data_dir: Path) -> None:
     payload = json.loads(result.stdout)
     assert set(payload) == {"token", "user_id"}
     assert payload["user_id"] == user_id(data_dir)
-    assert verify_socket_token(SECRET, payload["token"]) == payload["user_id"]
+    login = verify_socket_token(Revocations(), SECRET, payload["token"])
+    assert login.user_key == payload["user_id"]
 
 
 def test_unknown_user_fails_with_a_message(data_dir: Path) -> None:
@@ -88,7 +90,10 @@ def test_without_a_secret_the_development_secret_beside_the_database_is_used(
     result = run(data_dir, "bob", secret=None)
     assert result.returncode == 0, result.stderr
     secret = (data_dir / "secret_key").read_text().strip()
-    assert verify_socket_token(secret, result.stdout.strip()) == user_id(data_dir, "bob")
+    login = verify_socket_token(Revocations(), secret, result.stdout.strip())
+    assert login.user_key == user_id(data_dir, "bob")
     # A second run keeps the same secret, so the CLI and a running demo agree.
     again = run(data_dir, "bob", secret=None)
-    assert verify_socket_token(secret, again.stdout.strip()) == user_id(data_dir, "bob")
+    again_login = verify_socket_token(Revocations(), secret, again.stdout.strip())
+    assert again_login.user_key == user_id(data_dir, "bob")
+    assert again_login.session != login.session  # each token is a login of its own

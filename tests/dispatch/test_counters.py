@@ -359,3 +359,33 @@ async def test_touch_recounts_after_a_bulk_statement(
         dispatch.touch("pending_orders", [alice], session=s)
         await s.commit()
     await dispatch_broadcasts.assert_counter_broadcast(alice, "pending_orders", 0)
+
+
+@both_databases
+async def test_an_owner_counter_with_an_audience_reaches_only_owners_in_it(
+    schema: Schema, engine: AsyncEngine, sessions: async_sessionmaker[Any],
+    dispatch_broadcasts: BroadcastRecorder,
+) -> None:
+    """The loader hides such a counter from owners outside its audience; the recount after a
+    commit must not broadcast it to them either."""
+
+    class StaffOrder(schema.Order):  # type: ignore[misc,name-defined]
+        __counters__ = [
+            counter("staff_own_orders", owner=lambda: schema.Order.user_id, audience="admin")
+        ]
+
+    dispatch = Dispatch(
+        settings_for(schema, models=[StaffOrder]), engine=engine, broadcast=dispatch_broadcasts
+    )
+    dispatch.install(sessions)
+    try:
+        admin, alice = await add_users(sessions, schema, 2, admins=1)
+        async with sessions() as s:
+            s.add_all([StaffOrder(user_id=admin), StaffOrder(user_id=alice)])
+            await s.commit()
+        await dispatch_broadcasts.assert_counter_broadcast(admin, "staff_own_orders", 1)
+        await dispatch.wait_idle()
+        assert dispatch_broadcasts.counter_values(alice, "staff_own_orders") == []
+        assert "staff_own_orders" not in await dispatch.counters.load_counters_for_user(alice)
+    finally:
+        await dispatch.stop()

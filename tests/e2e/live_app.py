@@ -26,7 +26,7 @@ from starlette.templating import Jinja2Templates
 
 from liveui import Dispatch, DispatchSettings, LiveUI, Node, counter, notification_model
 
-SECRET = "e2e-live-secret"
+SECRET = "e2e-live-secret-of-at-least-32-characters"
 TEMPLATES = Path(__file__).parent / "templates"
 
 

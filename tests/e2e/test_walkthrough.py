@@ -34,7 +34,9 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 def log_in(browser: Browser, demo: DemoServer, username: str) -> BrowserContext:
     """A browser window logged in through the login form, as a person would."""
-    context = browser.new_context(base_url=demo.url, viewport={"width": 1280, "height": 800})
+    context = browser.new_context(
+        base_url=demo.url, viewport={"width": 1280, "height": 800}, bypass_csp=True  # see conftest
+    )
     page = context.new_page()
     page.goto("/login")
     page.get_by_label("Username").fill(username)

@@ -42,7 +42,7 @@ def test_an_undeclared_counter_is_a_warning_naming_the_declared_ones(
 
 def test_an_undeclared_counter_raises_in_debug(world: World) -> None:
     live = LiveUI(node=Node(), dispatch=world.dispatch, secret_key="k",
-                  get_user_id=lambda r: None, settings=LiveSettings(debug=True))
+                  get_user_id=lambda r: None, debug=True)
     with pytest.raises(ConfigurationError, match=r"pending_order'.*declared counters: "):
         render_page(live, LivePage(user_id=1, session_id="s", token="t"))
 

@@ -45,7 +45,7 @@ async def _events(response: httpx.Response) -> AsyncIterator[dict[str, str]]:
 
 
 def _app() -> tuple[Starlette, LiveUI]:
-    live = LiveUI(node=Node(), secret_key="k", get_user_id=lambda r: None)
+    live = LiveUI(node=Node(), secret_key="k", get_user_id=lambda r: None, debug=True)
     live.install_templates(jinja2.Environment(loader=jinja2.DictLoader(
         {"c.html": '<i id="{{ id }}" {{ attrs }}>{{ state.n }}</i>'}
     )))

@@ -84,7 +84,7 @@ async def test_an_app_template_overrides_the_default(world: World, tmp_path: Pat
 
 
 def test_rendering_without_prepare_says_what_to_do() -> None:
-    live = LiveUI(node=Node(), secret_key="s", get_user_id=lambda r: None)
+    live = LiveUI(node=Node(), secret_key="s", get_user_id=lambda r: None, debug=True)
     env = jinja2.Environment(loader=jinja2.DictLoader({"p.html": "{{ live_badge('x') }}"}))
     live.install_templates(env)
     with pytest.raises(RuntimeError, match=r"await live.prepare\(request\)"):
@@ -92,7 +92,7 @@ def test_rendering_without_prepare_says_what_to_do() -> None:
 
 
 async def test_anonymous_pages_render_no_live_parts() -> None:
-    live = LiveUI(node=Node(), secret_key="s", get_user_id=lambda r: None)
+    live = LiveUI(node=Node(), secret_key="s", get_user_id=lambda r: None, debug=True)
     templates = Jinja2Templates(env=jinja2.Environment(loader=jinja2.DictLoader({"p.html": PAGE})))
     live.install_templates(templates)
 

@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from demo.process import DemoProcess
 from demo.sockets import socket_token
+from liveui import AuthClaims
 from tests.compat.bridge import PhoenixClient
 from tests.conftest import unavailable
 
@@ -120,7 +121,7 @@ def join_user_channel(phoenix: PhoenixClient, node: DemoProcess, user_id: int) -
     phoenix.open_socket(
         "s",
         node.socket_url,
-        params={"token": socket_token(SECRET_KEY, user_id)},
+        params={"token": socket_token(SECRET_KEY, AuthClaims(user_id, "multinode-test", 0))},
         reconnectAfterMs=[200, 500, 1000],
     )
     phoenix.joined("c", "s", f"user:{user_id}")

@@ -75,7 +75,7 @@ async def test_liveui_start_checks_the_static_folder(
         complete(tmp_path)
     monkeypatch.setattr(paths, "static_dir", lambda: tmp_path)
     node = Node()
-    LiveUI(node=node, secret_key="s", get_user_id=lambda request: None)
+    LiveUI(node=node, secret_key="s", get_user_id=lambda request: None, debug=True)
     with caplog.at_level(logging.ERROR, logger="liveui"):
         async with node.lifespan():
             pass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -63,7 +64,7 @@ class Ticket(Base):
 
 Notification = notification_model(Base, user_fk="users.id")
 
-SECRET = os.environ.get("FASTAPI_EXAMPLE_SECRET", "change-me-to-a-long-random-string")
+SECRET = os.environ.get("FASTAPI_EXAMPLE_SECRET") or secrets.token_urlsafe(32)  # 32+ chars
 SOCKET_SALT = "user socket"
 engine = create_async_engine(
     os.environ.get("FASTAPI_EXAMPLE_DATABASE", "sqlite+aiosqlite:///fastapi-example.db")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -56,7 +57,10 @@ class Order(Base):
 Notification = notification_model(Base, user_fk="users.id")
 
 # 2. One node (pub/sub hub, shared timer, one lifespan); dispatch and the live UI on it.
-SECRET = os.environ.get("QUICKSTART_SECRET", "change-me-to-a-long-random-string")
+# Signs the session cookie and the live tokens: set QUICKSTART_SECRET (32+ random characters)
+# to keep logins across restarts; without it a fresh random one is made at every start. liveui
+# refuses a default or short secret (LiveUI(debug=True) allows one for throwaway experiments).
+SECRET = os.environ.get("QUICKSTART_SECRET") or secrets.token_urlsafe(32)
 DATABASE = os.environ.get("QUICKSTART_DATABASE", "sqlite+aiosqlite:///quickstart.db")
 engine = create_async_engine(DATABASE)
 sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -73,7 +77,7 @@ live = LiveUI(
     dispatch=dispatch,
     secret_key=SECRET,
     get_user_id=lambda request: request.session.get("user_id"),  # None: anonymous
-    settings=LiveSettings(transport="sse", debug=True),  # debug: template mistakes raise
+    settings=LiveSettings(transport="sse"),  # or "ws"; every limit and timing lives here
     templates=templates,  # adds liveui_head(), live_badge(), notification_dropdown()
 )
 

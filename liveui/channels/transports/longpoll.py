@@ -35,12 +35,12 @@ from starlette.types import Receive, Scope, Send
 
 from ..._utils import maybe_await
 from ...close_codes import CloseCode
+from ...origin import origin_allowed
 from ..connection import Connection
 from ..message import Frame
 from ..params import parse_params
 from ..serializers import serializer_for_vsn
 from ..socket import ConnectInfo, Socket, SocketInfo
-from .websocket import _origin_allowed
 
 if TYPE_CHECKING:
     from ..endpoint import Endpoint
@@ -154,7 +154,7 @@ class LongPollApp:
         origin = headers.get("origin")
         # A browser sends Origin with every cross-origin request (and may omit it on a
         # same-origin GET), so a missing one cannot be a foreign page.
-        allowed = origin is None or _origin_allowed(
+        allowed = origin is None or origin_allowed(
             self.endpoint.settings.check_origin, origin, headers.get("host")
         )
         if serializer is None or not allowed:
@@ -178,6 +178,12 @@ class LongPollApp:
             return
         if not isinstance(assigns, dict):
             raise TypeError("Socket.connect must return a dict of assigns or None")
+        socket_id = self.handler.id(SocketInfo(assigns))
+        refusal = self.endpoint.refusal(assigns, socket_id)
+        if refusal is not None:
+            log.debug("liveui: long-poll refused: %s", refusal)
+            await _answer(send, {"status": 403})
+            return
         session = LongPollSession(
             self, SESSION_TOKEN_PREFIX + secrets.token_urlsafe(24),
             self.endpoint.settings.outbound_queue_size,
@@ -185,7 +191,7 @@ class LongPollApp:
         connection = Connection(self.endpoint, self.handler, serializer, assigns, session, info)
         session.connection = connection
         self.sessions[session.token] = session
-        connection.open(self.handler.id(SocketInfo(assigns)))
+        connection.open(socket_id)
         await _answer(send, {"status": 410, "token": session.token})
 
     # polling ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The WebSocket transport: an ASGI app serving `<mount>/websocket` for one `Socket`.
 
 It negotiates what phoenix.js expects (vsn → serializer or 403, the `authToken` subprotocol
-answered with `phoenix`, Origin checks), then only moves frames between the client and a
+answered with `phoenix`, the Origin check, revoked logins and the per-user connection limit,
+all refused with HTTP 403 before any frame), then only moves frames between the client and a
 `Connection`. Outbound frames go through a bounded queue drained by a task that exists only
 while frames are waiting.
 """
@@ -14,14 +15,14 @@ import binascii
 import contextlib
 import logging
 from collections import deque
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
 from ..._utils import maybe_await
 from ...close_codes import CloseCode
+from ...origin import origin_allowed
 from ..connection import Connection
 from ..message import Frame
 from ..params import parse_params
@@ -148,8 +149,8 @@ class WebSocketApp:
             await _refuse(send, f"unsupported vsn {vsn!r}")
             return None
         origin = headers.get("origin")
-        if not _origin_allowed(self.endpoint.settings.check_origin, origin, headers.get("host")):
-            await _refuse(send, f"origin {origin!r} not allowed")
+        if not origin_allowed(self.endpoint.settings.check_origin, origin, headers.get("host")):
+            await _refuse(send, "origin not allowed")
             return None
         offered: list[str] = list(scope.get("subprotocols") or [])
         info = ConnectInfo(
@@ -169,11 +170,16 @@ class WebSocketApp:
             return None
         if not isinstance(assigns, dict):
             raise TypeError("Socket.connect must return a dict of assigns or None")
+        socket_id = self.handler.id(SocketInfo(assigns))
+        refusal = self.endpoint.refusal(assigns, socket_id)
+        if refusal is not None:
+            await _refuse(send, refusal)
+            return None
         subprotocol = "phoenix" if "phoenix" in offered else None
         await send({"type": "websocket.accept", "subprotocol": subprotocol})
         transport = WebSocketTransport(send, self.endpoint.settings.outbound_queue_size)
         connection = Connection(self.endpoint, self.handler, serializer, assigns, transport, info)
-        connection.open(self.handler.id(SocketInfo(assigns)))
+        connection.open(socket_id)
         return connection
 
 
@@ -194,13 +200,3 @@ def _token_from_subprotocols(offered: list[str]) -> str | None:
             except (binascii.Error, UnicodeDecodeError, ValueError):
                 return None
     return None
-
-
-def _origin_allowed(policy: Any, origin: str | None, host: str | None) -> bool:
-    if policy is False:
-        return True
-    if origin is None:
-        return False
-    if policy is True:
-        return urlsplit(origin).netloc == (host or "")
-    return origin in policy
