@@ -28,6 +28,7 @@ LABELS = {
 class ActivityFeed(LiveComponent):
     name = "activity_feed"
     template = "activity_feed.html"
+    params_schema = {"limit": int, "id": str}
 
     def __init__(self, limit: int = 6, id: str | None = None) -> None:
         if not isinstance(limit, int) or not 1 <= limit <= 20:

@@ -17,6 +17,7 @@ from .channels.socket import ConnectInfo, Socket, SocketInfo, channel
 from .channels.user_channel import UserChannel
 from .close_codes import CloseCode
 from .codegen.notification_shape import NotificationField, notification_fields
+from .dispatch.collection_declaration import collection
 from .dispatch.counter_declaration import counter
 from .dispatch.dispatch import Dispatch
 from .dispatch.notification_table import default_serializer, notification_model
@@ -37,6 +38,7 @@ from .errors import (
 )
 from .live.app import LiveUI
 from .live.badge import LiveBadge
+from .live.collection import LiveCollection
 from .live.component import LiveComponent
 from .live.context import LiveContext
 from .live.dropdown import NotificationDropdown
@@ -69,6 +71,7 @@ __all__ = [
     "EventRejected",
     "Forbidden",
     "LiveBadge",
+    "LiveCollection",
     "LiveComponent",
     "LiveContext",
     "LiveError",
@@ -93,6 +96,7 @@ __all__ = [
     "async_url",
     "backend_from_url",
     "channel",
+    "collection",
     "counter",
     "default_serializer",
     "error",

@@ -17,12 +17,12 @@ EXPECTED = {
     "Channel", "ChannelSettings", "ChannelSocket", "ConnectInfo", "Endpoint", "Reply", "Socket",
     "SocketInfo", "Stop", "UserChannel", "channel", "error", "ok", "reply", "stop",
     # dispatch
-    "Dispatch", "DispatchSettings", "async_url", "counter", "default_serializer",
+    "Dispatch", "DispatchSettings", "async_url", "collection", "counter", "default_serializer",
     "notification_model", "NotificationField", "notification_fields",
     # the user:<id> wire contract
     "user_topic",
     # live UI and templates
-    "LiveBadge", "LiveComponent", "LiveContext", "LiveSettings", "LiveUI",
+    "LiveBadge", "LiveCollection", "LiveComponent", "LiveContext", "LiveSettings", "LiveUI",
     "NotificationDropdown", "install_templates", "static_dir", "templates_dir",
     # tokens and errors
     "sign_token", "verify_token", "LiveuiError", "ConfigurationError", "Forbidden", "NotFound",

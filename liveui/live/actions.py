@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from ..errors import EventRejected, SpecError, TokenError
-from .component import component_from_spec
+from .component import authorized, component_from_spec
 
 if TYPE_CHECKING:
     from .registry import SessionRegistry
@@ -68,6 +68,10 @@ async def run_event(
     else:
         session = None
     ctx = registry.make_context(user_id, session)
+    # Not an instance this tab mounted (and so authorized): a spec from the browser, maybe forged.
+    mounted = session is not None and component.id in session.components
+    if not mounted and not await authorized(component, ctx):
+        return 403, f"the component {component.name!r} is not allowed for this user"
     try:
         await component.handle_event(event, data, ctx)
     except EventRejected as exc:

@@ -28,9 +28,11 @@ from starlette.staticfiles import StaticFiles
 
 from .._utils import maybe_await
 from ..close_codes import CloseCode
+from ..errors import Forbidden
 from ..node import Node, Stage
 from ..user_events import UserDataSource
-from .component import LiveComponent
+from .collection_feed import CollectionFeed
+from .component import LiveComponent, authorized
 from .context import LiveContext
 from .page import LivePage
 from .paths import check_assets, static_dir
@@ -66,6 +68,7 @@ class LiveUI:
         self.settings = settings
         self.tokens = SessionTokens(secret_key, settings.token_max_age)
         self.renderer = Renderer(live_environment(None), cache_size=settings.render_cache_size)
+        self.feed = CollectionFeed(node.hub, lambda: getattr(self.dispatch, "collections", None))
         self.registry = SessionRegistry(node.hub, self.renderer, settings, self._session_context)
         self._set_globals(self.renderer.env)
         node.ticker.add(self.registry.check)
@@ -98,6 +101,7 @@ class LiveUI:
             self.dispatch,
             session=session,
             notification_limit=self.settings.notification_limit,
+            feed=self.feed,
         )
 
     def _session_context(self, user_id: Any, session: LiveSession | None) -> LiveContext:
@@ -112,7 +116,8 @@ class LiveUI:
         """Load what this page's live tags show, once; store it on `request.state.liveui_page`.
 
         Pass your own components to mount them for first paint; render them with
-        `{{ live_component(name, **params) }}`.
+        `{{ live_component(name, **params) }}`. Each must pass its `authorize(ctx)` first:
+        one refused raises `Forbidden` (the page shows something its user may not see).
         """
         user_id = await maybe_await(self.get_user_id(request))
         if user_id is None:
@@ -125,6 +130,9 @@ class LiveUI:
             if self.dispatch is not None:
                 await asyncio.gather(ctx.counters(), ctx.notifications(limit))
             for component in components:
+                if not await authorized(component, ctx):
+                    raise Forbidden(f"the component {component.name!r} is not allowed for "
+                                    f"user {user_id!r}")
                 await component.mount(ctx)
             page = LivePage(
                 user_id=user_id,
@@ -182,3 +190,4 @@ class LiveUI:
     async def stop(self) -> None:
         self.node.hub.remove_resync(self.registry.resync_all)
         self.registry.close_all("server shutting down", CloseCode.RESTART)
+        await self.feed.stop()

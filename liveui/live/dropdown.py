@@ -64,6 +64,7 @@ class NotificationDropdown(LiveComponent):
     template = "liveui/notification_dropdown.html"
     item_template = "liveui/notification_item.html"
     list_template = "liveui/notification_list.html"
+    params_schema = {"limit": int, "id": str}
 
     def __init__(self, limit: int = 10, id: str | None = None) -> None:
         if not isinstance(limit, int) or not 1 <= limit <= 100:

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..close_codes import CloseCode
-from .component import LiveComponent
+from ..errors import Forbidden
+from .component import LiveComponent, authorized
 from .connection import LiveConnection
 from .context import LiveContext
 from .session import LiveSession
@@ -65,7 +66,10 @@ class SessionRegistry:
         components: list[tuple[LiveComponent, str | None]],
         last_event_id: str | None,
     ) -> LiveConnection:
-        """Attach a connection: replay from `last_event_id` if possible, else rebuild and resync."""
+        """Attach a connection: replay from `last_event_id` if possible, else rebuild and resync.
+
+        A new session's components are authorized first (`LiveComponent.authorize`); one refused
+        raises `Forbidden` and nothing is subscribed or mounted."""
         session = self.sessions.get(session_id)
         if session is not None and (session.closed or session.user_id != user_id):
             session = None
@@ -76,6 +80,7 @@ class SessionRegistry:
             connection = session.attach(session.outbox.seq)
             await session.resync()
             return connection
+        await self.authorize(user_id, [c for c, _ in components])
         session = LiveSession(
             user_id,
             session_id,
@@ -94,6 +99,16 @@ class SessionRegistry:
             self.discard(session, "mount failed")
             raise
         return connection
+
+    async def authorize(self, user_id: Any, components: list[LiveComponent]) -> None:
+        """Raise `Forbidden` naming the first component this user may not have."""
+        if not components:
+            return
+        ctx = self.make_context(user_id, None)
+        for component in components:
+            if not await authorized(component, ctx):
+                raise Forbidden(f"the component {component.name!r} ({component.id}) is not "
+                                "allowed for this user")
 
     def discard(
         self, session: LiveSession, reason: str, code: CloseCode = CloseCode.TRY_AGAIN
