@@ -65,6 +65,7 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
         get_user_id=pages.live_user_id,
     )
     live.install_templates(templates)
+    pages.install_live_actions(live)
     channels = default_channels(DemoUserChannel, dispatch=dispatch)
     socket = UserSocket(config.secret_key, sessions, channels)
 

@@ -1,5 +1,8 @@
 """User actions: `POST <prefix>/event` (htmx) and JSON messages on the live WebSocket (ws-send).
 
+A POST names either a component event (`event` + the component's `spec`) or one of the app's
+live actions (`action`, see `app_actions`).
+
 CSRF: the POST must carry the live-session token in the `X-LiveUI-Token` header (liveui.js adds
 it to htmx requests for the live prefix). Nothing is read from cookies, and a cross-site page can
 neither read the token nor make the browser send a custom header without a CORS preflight, which
@@ -17,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from ..errors import EventRejected, SpecError, TokenError
+from .app_actions import ActionHandler, run_action
 from .component import authorized, component_from_spec
 
 if TYPE_CHECKING:
@@ -32,7 +36,10 @@ MAX_FIELDS = 50
 
 
 async def event_endpoint(
-    request: Request, registry: SessionRegistry, tokens: SessionTokens
+    request: Request,
+    registry: SessionRegistry,
+    tokens: SessionTokens,
+    actions: Mapping[str, ActionHandler] | None = None,
 ) -> Response:
     try:
         token = tokens.read(request.headers.get(TOKEN_HEADER))
@@ -43,6 +50,8 @@ async def event_endpoint(
     except Exception as exc:
         return PlainTextResponse(f"unreadable form: {exc}", status_code=400)
     data = {key: value for key, value in form.items() if isinstance(value, str)}
+    if "action" in data:
+        return await run_action(request, actions or {}, registry.renderer, token.user_id, data)
     status, reason = await run_event(registry, token.user_id, token.session_id, data)
     if status == 204:
         return Response(status_code=204)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -31,6 +32,7 @@ from ..close_codes import CloseCode
 from ..errors import Forbidden
 from ..node import Node, Stage
 from ..user_events import UserDataSource
+from .app_actions import ActionHandler, action_attrs, flash_html
 from .collection_feed import CollectionFeed
 from .component import LiveComponent, authorized
 from .context import LiveContext
@@ -68,6 +70,7 @@ class LiveUI:
         self.settings = settings
         self.tokens = SessionTokens(secret_key, settings.token_max_age)
         self.renderer = Renderer(live_environment(None), cache_size=settings.render_cache_size)
+        self.actions: dict[str, ActionHandler] = {}
         self.feed = CollectionFeed(node.hub, lambda: getattr(self.dispatch, "collections", None))
         self.registry = SessionRegistry(node.hub, self.renderer, settings, self._session_context)
         self._set_globals(self.renderer.env)
@@ -89,7 +92,33 @@ class LiveUI:
         self._set_globals(self.renderer.env)
 
     def _set_globals(self, env: jinja2.Environment) -> None:
-        env.globals["liveui_event_url"] = self.url("event")
+        event_url = self.url("event")
+        env.globals["liveui_event_url"] = event_url
+
+        def live_action(name: str, **fields: Any) -> Markup:
+            return action_attrs(event_url, name, **fields)
+
+        def live_flash(message: str | None = None, kind: str = "info") -> Markup:
+            return Markup(flash_html(self.renderer, message, kind))
+
+        env.globals["live_action"] = live_action
+        env.globals["live_flash"] = live_flash
+
+    # actions ---------------------------------------------------------------------------------
+    def action(self, name: str) -> Callable[[ActionHandler], ActionHandler]:
+        """Register a live action (see `app_actions`): a decorator.
+
+            @live.action("cancel_order")
+            async def cancel_order(request, user_id, fields): ...
+        """
+
+        def register(handler: ActionHandler) -> ActionHandler:
+            if name in self.actions:
+                raise ValueError(f"liveui: a live action named {name!r} is already registered")
+            self.actions[name] = handler
+            return handler
+
+        return register
 
     def url(self, name: str) -> str:
         return f"{self.settings.prefix.rstrip('/')}/{name}"
@@ -163,8 +192,10 @@ class LiveUI:
         async def sse(request: Request) -> Any:
             return await sse_endpoint(request, registry, tokens)
 
+        actions = self.actions
+
         async def event(request: Request) -> Any:
-            return await event_endpoint(request, registry, tokens)
+            return await event_endpoint(request, registry, tokens, actions)
 
         async def ws(websocket: Any) -> None:
             await websocket_endpoint(websocket, registry, tokens)

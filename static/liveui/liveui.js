@@ -68,6 +68,16 @@
     }
   });
 
+  /* A refused live action answers with an error status and its flash message: show it. */
+  document.addEventListener('htmx:beforeSwap', function (e) {
+    var d = e.detail, path = d.requestConfig && d.requestConfig.path;
+    if (path && path.indexOf(cfg.prefix + '/') === 0 && d.xhr && d.xhr.status >= 400 &&
+        (d.serverResponse || '').indexOf('id="liveui-flash"') >= 0) {
+      d.shouldSwap = true;
+      d.isError = false;
+    }
+  });
+
   // CSRF: live actions carry the token in a custom header, never in a cookie.
   document.addEventListener('htmx:configRequest', function (e) {
     if (e.detail.path && e.detail.path.indexOf(cfg.prefix + '/') === 0) {
