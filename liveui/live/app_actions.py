@@ -37,7 +37,7 @@ from .fragment import _with_oob
 if TYPE_CHECKING:
     from .render import Renderer
 
-__all__ = ["ActionHandler", "FLASH_ID", "action_attrs", "flash_html", "run_action"]
+__all__ = ["FLASH_ID", "ActionHandler", "action_attrs", "flash_html", "run_action"]
 
 log = logging.getLogger("liveui.live")
 
