@@ -101,7 +101,8 @@ class RowState:
 
     `sort`: compares rows in the collection's order (descending columns wrapped); `cursor`: the
     raw order values and key, for "the rows after this one"; `values`: what the row template
-    shows. `rendered` memoizes the row's HTML per template, so sessions share one render.
+    shows. `rendered` is the views' memo (the row's rendered fragments), so the sessions
+    showing this state share one render.
     """
 
     key: Any
@@ -109,7 +110,7 @@ class RowState:
     sort: tuple[Any, ...]
     cursor: tuple[Any, ...]
     values: dict[str, Any]
-    rendered: dict[str, str] = field(default_factory=dict)
+    rendered: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,11 @@ class LiveCollection(LiveComponent):
     empty_text: ClassVar[str] = "Nothing here yet."
     more_text: ClassVar[str] = "Load more"
     params_schema = {"id": str}
+    _extras: ClassVar[dict[tuple[int, str, str, bool], Fragment]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._extras = {}
 
     def __init__(self, id: str | None = None) -> None:
         params: dict[str, Any] = {}
@@ -111,6 +116,8 @@ class LiveCollection(LiveComponent):
         return f"{self.id}-rows"
 
     def row_id(self, key: Any) -> str:
+        if type(key) is int:
+            return f"{self.id}-{key}"
         return f"{self.id}-{_UNSAFE_ID.sub('-', str(key))}"
 
     def topics(self, user_id: Any) -> list[str]:
@@ -203,8 +210,11 @@ class LiveCollection(LiveComponent):
                     self._forget(key, read.version)
                     changed = True
                 continue
-            position = bisect.bisect_left(rows, row.sort, key=_sort)
-            if position == len(rows) and (self.has_more or len(rows) >= self.window):
+            same_place = old is not None and old.sort == row.sort  # the common update
+            position = index if same_place else bisect.bisect_left(rows, row.sort, key=_sort)
+            if not same_place and position == len(rows) and (
+                self.has_more or len(rows) >= self.window
+            ):
                 # Past the last row shown: it waits behind "load more".
                 self.has_more = True
                 if held:
@@ -264,26 +274,54 @@ class LiveCollection(LiveComponent):
 
     # rendering -----------------------------------------------------------------------------
     def _row_html(self, renderer: Renderer, row: RowState) -> str:
-        row_id = self.row_id(row.key)
-        memo = f"{self.row_template}\0{row_id}"
-        html = row.rendered.get(memo)
-        if html is None:
-            html = row.rendered[memo] = renderer.render(
-                self.row_template, row=row.values, row_id=row_id, key=row.key
-            )
-        return html
+        return self._row_fragment(renderer, row, None).html
+
+    def _row_fragment(self, renderer: Renderer, row: RowState, previous: str | None) -> Fragment:
+        """The row as a fragment placed after `previous` (None: first). Memoized on the row
+        state, which the sessions showing it share: one render and one Fragment for all."""
+        memo = (self.row_template, self.id, previous)
+        fragment = row.rendered.get(memo)
+        if fragment is None:
+            row_id = self.row_id(row.key)
+            html = None
+            for (template, component, _), known in row.rendered.items():
+                if template == self.row_template and component == self.id:
+                    html = known.html
+                    break
+            if html is None:
+                html = renderer.render(self.row_template, row=row.values, row_id=row_id,
+                                       key=row.key)
+            if previous is None:
+                fragment = Fragment(row_id, html, container=self.rows_id, position="afterbegin")
+            else:
+                fragment = Fragment(row_id, html, container=previous, position="afterend")
+            row.rendered[memo] = fragment
+        return fragment
 
     def _empty(self, renderer: Renderer) -> Fragment:
-        fid = f"{self.id}-empty"
-        html = renderer.render(self.empty_template, id=fid, empty=not self.rows,
-                               text=self.empty_text)
-        return Fragment(fid, html)
+        return self._extra(renderer, "empty", not self.rows)
 
     def _more(self, renderer: Renderer) -> Fragment:
-        fid = f"{self.id}-more"
-        html = renderer.render(self.more_template, id=fid, has_more=self.has_more,
-                               text=self.more_text, vals=self.event_vals("more"))
-        return Fragment(fid, html)
+        return self._extra(renderer, "more", self.has_more)
+
+    def _extra(self, renderer: Renderer, part: str, shown: bool) -> Fragment:
+        """The empty state or the "load more" button: two renders per collection type, kept
+        by the class (they depend on nothing but the type and whether they show)."""
+        cache = type(self)._extras
+        memo = (id(renderer.env), self.id, part, shown)
+        fragment = cache.get(memo)
+        if fragment is None:
+            fid = f"{self.id}-{part}"
+            if part == "empty":
+                html = renderer.render(self.empty_template, id=fid, empty=shown,
+                                       text=self.empty_text)
+            else:
+                html = renderer.render(self.more_template, id=fid, has_more=shown,
+                                       text=self.more_text, vals=self.event_vals("more"))
+            fragment = cache[memo] = Fragment(fid, html)
+            while len(cache) > 64:  # a few ids per type; bounded however ids are chosen
+                del cache[next(iter(cache))]
+        return fragment
 
     def _rows(self, renderer: Renderer) -> Fragment:
         inner = "".join(self._row_html(renderer, row) for row in self.rows)
@@ -295,13 +333,9 @@ class LiveCollection(LiveComponent):
         out: list[Fragment] = []
         previous: str | None = None
         for row in self.rows:
-            row_id = self.row_id(row.key)
-            html = self._row_html(renderer, row)
-            if previous is None:
-                out.append(Fragment(row_id, html, container=self.rows_id, position="afterbegin"))
-            else:
-                out.append(Fragment(row_id, html, container=previous, position="afterend"))
-            previous = row_id
+            fragment = self._row_fragment(renderer, row, previous)
+            out.append(fragment)
+            previous = fragment.id
         return [*out, self._empty(renderer), self._more(renderer)]
 
     def full_fragments(self, renderer: Renderer) -> list[Fragment]:

@@ -105,6 +105,14 @@ def test_audience_rows_reach_everyone_admitted_and_nobody_else() -> None:
     assert keys(admin) == [4] and keys(outsider) == []
 
 
+def test_the_last_row_changed_in_place_stays_while_more_wait_behind_it() -> None:
+    view = shown([row(1), row(2), row(3)], has_more=True)
+    assert view.apply(read(11, (3, row(3, title="renamed"))))
+    assert keys(view) == [1, 2, 3] and view.rows[2].values["title"] == "renamed"
+    assert view.apply(read(12, (3, row(3, rank=7))))  # moved later: it may belong behind others
+    assert keys(view) == [1, 2]  # so it leaves, and the view refills from the database
+
+
 def test_the_limit_keeps_the_window_and_rows_behind_it_wait() -> None:
     view = shown([row(1), row(2), row(3)], has_more=True)
     assert not view.apply(read(11, (8, row(8))))  # after the last row shown: behind the button
