@@ -11,13 +11,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from liveui import Broadcast, LiveCollection, LiveComponent, LiveContext
+from liveui import Broadcast, LiveChart, LiveCollection, LiveComponent, LiveContext
 
 __all__ = [
     "ActivityFeed",
     "MyCart",
     "MyOrders",
+    "MyOrdersPerMinute",
     "MyTickets",
+    "OrdersPerMinute",
     "PendingOrders",
     "PendingResellerRequests",
 ]
@@ -118,3 +120,17 @@ class PendingResellerRequests(LiveCollection):
     rows_class = "list"
     limit = 50
     empty_text = "No pending requests."
+
+
+class OrdersPerMinute(LiveChart):
+    """The admin dashboard's chart: every order, per minute, over the last 30 minutes."""
+
+    name = "orders_per_minute"
+    collection = "all_orders"
+    title = "Orders per minute, last 30 minutes (all customers)"
+
+
+class MyOrdersPerMinute(LiveChart):
+    name = "my_orders_per_minute"
+    collection = "my_orders"
+    title = "Your orders per minute, last 30 minutes"

@@ -86,6 +86,7 @@ class Order(Base):
     ]
     __collections__ = [
         collection("my_orders", owner=lambda: Order.user_id, order_by=lambda: [Order.id.desc()]),
+        collection("all_orders", audience="admin", order_by=lambda: [Order.id.desc()]),
         collection(
             "pending_orders",
             where=lambda: Order.status == "pending",

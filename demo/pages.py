@@ -24,7 +24,9 @@ from .components import (
     ActivityFeed,
     MyCart,
     MyOrders,
+    MyOrdersPerMinute,
     MyTickets,
+    OrdersPerMinute,
     PendingOrders,
     PendingResellerRequests,
 )
@@ -130,7 +132,9 @@ async def logout(request: Request) -> Response:
 
 async def dashboard(request: Request) -> Response:
     user = await require_user(request)
-    return await render(request, "dashboard.html", {"user": user}, 200, ActivityFeed())
+    return await render(
+        request, "dashboard.html", {"user": user}, 200, ActivityFeed(), MyOrdersPerMinute()
+    )
 
 
 def own_rows_page(template: str, component: type[LiveComponent]) -> Any:
@@ -168,6 +172,7 @@ async def admin_page(request: Request) -> Response:
         200,
         PendingOrders(),
         PendingResellerRequests(),
+        OrdersPerMinute(),
     )
 
 

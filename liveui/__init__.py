@@ -38,6 +38,7 @@ from .errors import (
 )
 from .live.app import LiveUI
 from .live.badge import LiveBadge
+from .live.chart import LiveChart
 from .live.collection import LiveCollection
 from .live.component import LiveComponent
 from .live.context import LiveContext
@@ -71,6 +72,7 @@ __all__ = [
     "EventRejected",
     "Forbidden",
     "LiveBadge",
+    "LiveChart",
     "LiveCollection",
     "LiveComponent",
     "LiveContext",

@@ -33,6 +33,7 @@ __all__ = [
     "RowState",
     "RowsPage",
     "RowsRead",
+    "Series",
     "collection_of",
     "collection_topic",
     "read_rows_changed",
@@ -133,6 +134,17 @@ class RowsPage:
 
 
 @dataclass(frozen=True, slots=True)
+class Series:
+    """Rows of a collection counted per time bucket: `counts[i]` rows whose time falls in
+    `[start + i * step, start + (i + 1) * step)` seconds since the epoch."""
+
+    version: int
+    start: int
+    step: int
+    counts: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CollectionInfo:
     name: str
     audience: str
@@ -159,4 +171,11 @@ class CollectionsSource(Protocol):
 
     async def load_keys(self, name: str, keys: Sequence[Any]) -> RowsRead:
         """These rows for everyone (owners included, for the sessions to filter)."""
+        ...
+
+    async def load_series(
+        self, name: str, user_id: Any, *, time: str, start: int, step: int, buckets: int
+    ) -> Series:
+        """The rows `user_id` may see counted per `step` seconds of the column `time`, from
+        `start` (seconds since the epoch, a multiple of `step`) for `buckets` buckets."""
         ...

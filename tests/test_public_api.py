@@ -22,7 +22,8 @@ EXPECTED = {
     # the user:<id> wire contract
     "user_topic",
     # live UI and templates
-    "LiveBadge", "LiveCollection", "LiveComponent", "LiveContext", "LiveSettings", "LiveUI",
+    "LiveBadge", "LiveChart", "LiveCollection", "LiveComponent", "LiveContext", "LiveSettings",
+    "LiveUI",
     "NotificationDropdown", "install_templates", "static_dir", "templates_dir",
     # tokens and errors
     "sign_token", "verify_token", "LiveuiError", "ConfigurationError", "Forbidden", "NotFound",

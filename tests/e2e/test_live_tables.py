@@ -3,8 +3,9 @@ window appears — and a row that leaves disappears — in the others within two
 a reload; after a server restart the open tables catch up by themselves.
 
 The markup contract: rows carry `data-order-id`, `data-cart-item-id`, `data-ticket-id`,
-`data-reseller-request-id` and, where they have one, `data-status`. One demo server per
-transport; the restart test stops it and so runs last.
+`data-reseller-request-id` and, where they have one, `data-status`; charts carry
+`data-chart="<name>"`. One demo server per transport; the restart test stops it and so runs
+last.
 """
 
 from __future__ import annotations
@@ -82,9 +83,12 @@ def test_orders_follow_between_alice_admin_and_alices_two_tabs(
 ) -> None:
     tab_a, tab_b = open_live(alice, "/orders"), open_live(alice, "/orders")
     admin_page = open_live(admin, "/admin")
+    chart = admin_page.locator('svg[data-chart="orders_per_minute"]')  # a live SVG chart
+    charted = int(chart.get_attribute("data-total") or "-1")
 
     tab_a.get_by_role("button", name="Place order").click()
     order_id = flashed_id(tab_a, r"Order #(\d+) placed")
+    expect(chart).to_have_attribute("data-total", str(charted + 1), timeout=LIVE)
     for page in (tab_a, tab_b):
         row = page.locator(f'tr[data-order-id="{order_id}"]')
         expect(row).to_have_attribute("data-status", "pending", timeout=LIVE)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import jinja2
@@ -15,7 +16,7 @@ from sqlalchemy import ForeignKey, String, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from liveui import Dispatch, DispatchSettings, LiveCollection, Node, collection
+from liveui import Dispatch, DispatchSettings, LiveChart, LiveCollection, Node, collection
 from liveui.testing import LiveHarness, live_harness
 
 ROW = '<li id="{{ row_id }}" data-item-id="{{ row.id }}" data-status="{{ row.status }}">' \
@@ -46,6 +47,22 @@ class RankedItems(LiveCollection):
     collection = "ranked_items"
     row_template = "item_row.html"
     limit = 3
+
+
+class MyItemsPerMinute(LiveChart):
+    name = "test_my_items_per_minute"
+    collection = "my_items"
+    window = 10 * 60
+
+
+class OpenItemsPerMinute(LiveChart):
+    name = "test_open_items_per_minute"
+    collection = "all_open_items"
+    window = 10 * 60
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -120,6 +137,7 @@ def make_models() -> tuple[type[DeclarativeBase], Any, Any]:
         title: Mapped[str] = mapped_column(String(50), default="")
         status: Mapped[str] = mapped_column(String(20), default="open")
         rank: Mapped[int] = mapped_column(default=0)
+        inserted_at: Mapped[datetime] = mapped_column(default=utcnow)
         __collections__ = [
             collection("my_items", owner=lambda: Item.user_id,
                        order_by=lambda: [Item.id.desc()]),
