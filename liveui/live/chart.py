@@ -21,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Awaitable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup
 
@@ -34,7 +35,12 @@ from .context import LiveContext
 from .fragment import Fragment
 from .render import Renderer
 
+if TYPE_CHECKING:
+    from .session import LiveSession
+
 __all__ = ["LiveChart"]
+
+log = logging.getLogger("liveui.live")
 
 
 class LiveChart(LiveComponent):
@@ -63,6 +69,7 @@ class LiveChart(LiveComponent):
         self._source: CollectionsSource | None = None
         self._user: Any = None
         self._scope: Any = None
+        self._session: LiveSession | None = None
 
     def dom_id(self) -> str:
         explicit = self.params.get("id")
@@ -110,24 +117,36 @@ class LiveChart(LiveComponent):
         source = ctx.collections
         self._source = source
         self._user = ctx.user_id
+        if ctx.session is not None:
+            self._session = ctx.session
         owned = source.info(self.collection).owned
         self._scope = str(ctx.user_id) if owned else None  # who else sees the same counts
-        self.version = 0
-        self._set(await self._query())
+        self._set(await self._query())  # kept only if newer than what a refresh brought
 
-    def handle_info(self, message: Broadcast) -> bool | Awaitable[bool]:
+    def handle_info(self, message: Broadcast) -> bool:
         if message.event != ROWS_CHANGED or self._source is None:
             return False
-        # One query per broadcast and scope, shared by every session that received it.
+        # One query per broadcast and scope, shared by every session that received it; the
+        # session is not held up meanwhile (its badges and tables go on), the chart follows
+        # when the reading arrives.
         key = ("liveui.chart", self.collection, self.time_column, self.window, self.step,
                self._scope)
         shared: asyncio.Future[Series] = message.frame(
             key, lambda _: asyncio.ensure_future(self._query())
         )
-        return self._refresh(shared)
+        shared.add_done_callback(self._arrived)
+        return False
 
-    async def _refresh(self, shared: asyncio.Future[Series]) -> bool:
-        return self._set(await asyncio.shield(shared))
+    def _arrived(self, reading: asyncio.Future[Series]) -> None:
+        if reading.cancelled():
+            return
+        if reading.exception() is not None:
+            log.error("liveui: the chart %r could not be read", self.name,
+                      exc_info=reading.exception())
+            return
+        session = self._session
+        if self._set(reading.result()) and session is not None and not session.closed:
+            session.push(self)
 
     # rendering -----------------------------------------------------------------------------
     def _bars(self) -> list[dict[str, Any]]:
