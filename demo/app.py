@@ -83,6 +83,7 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
         get_login=_login_of,
     )
     live.install_templates(templates)
+    pages.install_live_actions(live)
     presence = Presence(node)  # "who is online" in the chat rooms, across nodes
     channels = default_channels(DemoUserChannel, presence=presence, dispatch=dispatch)
     socket = UserSocket(config.secret_key, sessions, channels, revocations)

@@ -7,10 +7,10 @@ import hmac
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from liveui import counter, notification_model
+from liveui import collection, counter, notification_model
 
 __all__ = [
     "Base",
@@ -24,6 +24,11 @@ __all__ = [
     "hash_password",
     "verify_password",
 ]
+
+
+def _columns(instance: object) -> dict[str, object]:
+    """A row's mapped columns, for a live collection's row template."""
+    return {attr.key: getattr(instance, attr.key) for attr in inspect(type(instance)).column_attrs}
 
 
 def utcnow() -> datetime:
@@ -79,6 +84,17 @@ class Order(Base):
             invalidates=["orders", "admin"],
         ),
     ]
+    __collections__ = [
+        collection("my_orders", owner=lambda: Order.user_id, order_by=lambda: [Order.id.desc()]),
+        collection("all_orders", audience="admin", order_by=lambda: [Order.id.desc()]),
+        collection(
+            "pending_orders",
+            where=lambda: Order.status == "pending",
+            audience="admin",
+            order_by=lambda: [Order.id],
+            row=lambda order: {**_columns(order), "username": order.user.username},
+        ),
+    ]
 
 
 class CartItem(Base):
@@ -91,6 +107,9 @@ class CartItem(Base):
 
     __counters__ = [
         counter("cart_items", owner=lambda: CartItem.user_id, invalidates=["cart"]),
+    ]
+    __collections__ = [
+        collection("my_cart", owner=lambda: CartItem.user_id, order_by=lambda: [CartItem.id]),
     ]
 
 
@@ -111,6 +130,10 @@ class Ticket(Base):
             invalidates=["tickets"],
         ),
     ]
+    __collections__ = [
+        collection("my_tickets", owner=lambda: Ticket.user_id,
+                   order_by=lambda: [Ticket.id.desc()]),
+    ]
 
 
 class ResellerRequest(Base):
@@ -128,6 +151,15 @@ class ResellerRequest(Base):
             where=lambda: ResellerRequest.status == "pending",
             audience="admin",
             invalidates=["admin"],
+        ),
+    ]
+    __collections__ = [
+        collection(
+            "pending_reseller_requests",
+            where=lambda: ResellerRequest.status == "pending",
+            audience="admin",
+            order_by=lambda: [ResellerRequest.id],
+            row=lambda request: {**_columns(request), "username": request.user.username},
         ),
     ]
 

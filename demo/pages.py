@@ -1,6 +1,7 @@
 """The demo's pages and form actions. Every action is a POST with the session's CSRF token and
 redirects back (post/redirect/get), so the pages work without JavaScript; liveui makes the
-badges and notifications live on top."""
+badges, notifications and tables live on top, and with JavaScript the same buttons run as live
+actions (`LIVE_ACTIONS`): no page load, the flash message and every change arrive as patches."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from liveui import LiveComponent
+from liveui import EventRejected, LiveComponent, LiveUI
 
 from . import services
 from .auth import (
@@ -30,14 +31,30 @@ from .auth import (
     require_user,
     retry_after_header,
 )
-from .components import ActivityFeed
-from .models import CartItem, Order, ResellerRequest, Ticket, User
+from .components import (
+    ActivityFeed,
+    MyCart,
+    MyOrders,
+    MyOrdersPerMinute,
+    MyTickets,
+    OrdersPerMinute,
+    PendingOrders,
+    PendingResellerRequests,
+)
+from .models import ResellerRequest, User
 from .sockets import ROOM_MEMBERS, socket_token
 
 MAX_ID_DIGITS = 18
 """Path ids are database integers: a longer number is no id of ours (404, not an overflow)."""
 
-__all__ = ["EXCEPTION_HANDLERS", "SPA_DIST", "live_user_id", "routes"]
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "LIVE_ACTIONS",
+    "SPA_DIST",
+    "install_live_actions",
+    "live_user_id",
+    "routes",
+]
 
 
 def live_user_id(request: Request) -> str | None:
@@ -91,8 +108,10 @@ def action(path: str, redirect: str, handler: Handler) -> Route:
     return Route(path, endpoint, methods=["POST"])
 
 
-def _id(request: Request) -> int:
-    raw = request.path_params.get("id")
+def _id(request: Request, form: dict[str, Any] | None = None) -> int:
+    """The record id: from the URL (a form post) or the fields (a live action); 404 for
+    anything that is no id of ours."""
+    raw = request.path_params.get("id") or (form or {}).get("id")
     if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit():
         raise HTTPException(404, "Not found")
     if len(raw) > MAX_ID_DIGITS:
@@ -140,27 +159,32 @@ async def logout(request: Request) -> Response:
 
 async def dashboard(request: Request) -> Response:
     user = await require_user(request)
-    return await render(request, "dashboard.html", {"user": user}, 200, ActivityFeed())
+    return await render(
+        request, "dashboard.html", {"user": user}, 200, ActivityFeed(), MyOrdersPerMinute()
+    )
 
 
-def own_rows_page(template: str, key: str, model: Any, *, newest_first: bool = True) -> Any:
-    """A page listing the logged-in user's own rows of `model` (at most 100)."""
+def own_rows_page(template: str, component: type[LiveComponent]) -> Any:
+    """A page showing the logged-in user's own rows: a live collection does the listing."""
 
     async def page(request: Request) -> Response:
         user = await require_user(request)
-        order = model.id.desc() if newest_first else model.id
-        async with request.app.state.sessions() as session:
-            query = select(model).where(model.user_id == user.id).order_by(order).limit(100)
-            rows = (await session.scalars(query)).all()
-        return await render(request, template, {"user": user, key: rows})
+        return await render(request, template, {"user": user}, 200, component())
 
     return page
 
 
-orders_page = own_rows_page("orders.html", "orders", Order)
-cart_page = own_rows_page("cart.html", "items", CartItem, newest_first=False)
-tickets_page = own_rows_page("tickets.html", "tickets", Ticket)
-reseller_page = own_rows_page("reseller.html", "requests", ResellerRequest)
+orders_page = own_rows_page("orders.html", MyOrders)
+cart_page = own_rows_page("cart.html", MyCart)
+tickets_page = own_rows_page("tickets.html", MyTickets)
+
+
+async def reseller_page(request: Request) -> Response:
+    user = await require_user(request)
+    async with request.app.state.sessions() as session:
+        query = select(ResellerRequest).where(ResellerRequest.user_id == user.id)
+        rows = (await session.scalars(query.order_by(ResellerRequest.id.desc()))).all()
+    return await render(request, "reseller.html", {"user": user, "requests": rows})
 
 
 async def admin_page(request: Request) -> Response:
@@ -168,28 +192,16 @@ async def admin_page(request: Request) -> Response:
     if not user.is_admin:
         raise HTTPException(403, "The admin area is for administrators.")
     async with request.app.state.sessions() as session:
-        orders = (
-            await session.scalars(select(Order).where(Order.status == "pending").order_by(Order.id))
-        ).all()
-        resellers = (
-            await session.scalars(
-                select(ResellerRequest)
-                .where(ResellerRequest.status == "pending")
-                .order_by(ResellerRequest.id)
-            )
-        ).all()
         users = (await session.scalars(select(User).order_by(User.username))).all()
     simulator = request.app.state.simulator
     return await render(
         request,
         "admin.html",
-        {
-            "user": user,
-            "orders": orders,
-            "resellers": resellers,
-            "users": users,
-            "simulating": simulator.running,
-        },
+        {"user": user, "users": users, "simulating": simulator.running},
+        200,
+        PendingOrders(),
+        PendingResellerRequests(),
+        OrdersPerMinute(),
     )
 
 
@@ -229,14 +241,16 @@ async def _place_order(request: Request, user: User, form: dict[str, Any]) -> st
 
 async def _cancel_order(request: Request, user: User, form: dict[str, Any]) -> str:
     async with request.app.state.sessions() as session:
-        order = await services.cancel_order(session, request.app.state.dispatch, _id(request), user)
+        order = await services.cancel_order(
+            session, request.app.state.dispatch, _id(request, form), user
+        )
     return f"Order #{order.id} cancelled."
 
 
 async def _complete_order(request: Request, user: User, form: dict[str, Any]) -> str:
     async with request.app.state.sessions() as session:
         order = await services.complete_order(
-            session, request.app.state.dispatch, _id(request), user
+            session, request.app.state.dispatch, _id(request, form), user
         )
     return f"Order #{order.id} completed; {order.user.display_name} was notified."
 
@@ -249,7 +263,7 @@ async def _add_item(request: Request, user: User, form: dict[str, Any]) -> str:
 
 async def _remove_item(request: Request, user: User, form: dict[str, Any]) -> str:
     async with request.app.state.sessions() as session:
-        await services.remove_cart_item(session, _id(request), user)
+        await services.remove_cart_item(session, _id(request, form), user)
     return "Item removed."
 
 
@@ -261,7 +275,7 @@ async def _open_ticket(request: Request, user: User, form: dict[str, Any]) -> st
 
 async def _close_ticket(request: Request, user: User, form: dict[str, Any]) -> str:
     async with request.app.state.sessions() as session:
-        ticket = await services.close_ticket(session, _id(request), user)
+        ticket = await services.close_ticket(session, _id(request, form), user)
     return f"Ticket #{ticket.id} closed."
 
 
@@ -273,7 +287,9 @@ async def _request_reseller(request: Request, user: User, form: dict[str, Any]) 
 
 async def _approve_reseller(request: Request, user: User, form: dict[str, Any]) -> str:
     async with request.app.state.sessions() as session:
-        await services.approve_reseller(session, request.app.state.dispatch, _id(request), user)
+        await services.approve_reseller(
+            session, request.app.state.dispatch, _id(request, form), user
+        )
     return "Reseller access approved."
 
 
@@ -311,6 +327,40 @@ async def _log_out_everywhere(request: Request, user: User, form: dict[str, Any]
         raise services.ActionError("No such user.", 404)
     await request.app.state.node.revocations.revoke_user(target.id)
     return f"{target.display_name} was logged out everywhere."
+
+
+LIVE_ACTIONS: dict[str, Handler] = {
+    "place_order": _place_order,
+    "cancel_order": _cancel_order,
+    "complete_order": _complete_order,
+    "add_item": _add_item,
+    "remove_item": _remove_item,
+    "open_ticket": _open_ticket,
+    "close_ticket": _close_ticket,
+    "approve_reseller": _approve_reseller,
+}
+"""The buttons that also run as live actions: the same handlers as the form posts."""
+
+
+def install_live_actions(live: LiveUI) -> None:
+    for name, handler in LIVE_ACTIONS.items():
+        live.action(name)(_live_action(handler))
+
+
+def _live_action(handler: Handler) -> Any:
+    async def run(request: Request, user_id: Any, fields: Any) -> str | None:
+        async with request.app.state.sessions() as session:
+            user = await session.get(User, int(user_id))
+        if user is None:
+            raise EventRejected(403, "Your account is gone; log in again.")
+        try:
+            return await handler(request, user, dict(fields))
+        except services.ActionError as exc:
+            raise EventRejected(exc.status, str(exc)) from None
+        except HTTPException as exc:
+            raise EventRejected(exc.status_code, str(exc.detail)) from None
+
+    return run
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

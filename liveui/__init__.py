@@ -22,6 +22,7 @@ from .channels.user_channel import UserChannel
 from .close_codes import CloseCode
 from .codegen.notification_shape import NotificationField, notification_fields
 from .dispatch.broadcaster import ash_counter_broadcast
+from .dispatch.collection_declaration import collection
 from .dispatch.counter_declaration import counter
 from .dispatch.dispatch import Dispatch
 from .dispatch.notification_table import default_serializer, notification_model
@@ -43,6 +44,8 @@ from .errors import (
 )
 from .live.app import LiveUI
 from .live.badge import LiveBadge
+from .live.chart import LiveChart
+from .live.collection import LiveCollection
 from .live.component import LiveComponent
 from .live.context import LiveContext
 from .live.dropdown import NotificationDropdown
@@ -79,6 +82,8 @@ __all__ = [
     "EventRejected",
     "Forbidden",
     "LiveBadge",
+    "LiveChart",
+    "LiveCollection",
     "LiveComponent",
     "LiveContext",
     "LiveError",
@@ -113,6 +118,7 @@ __all__ = [
     "backend_from_url",
     "channel",
     "check_secret",
+    "collection",
     "counter",
     "default_serializer",
     "error",

@@ -12,7 +12,7 @@ Server → client events on `user:<id>`:
 | `new_notification`       | the serialized notification (`id`, `title`, `read`, `insertedAt`...)  |
 | `notification_read`      | `{"id"}`                                                              |
 | `notification_deleted`   | `{"id"}` (deleted by its owner; pruning sends nothing)                |
-| `all_notifications_read` | `{"marked_count", "readBefore"}`                                      |
+| `all_notifications_read` | `{"marked_count", "ids", "readBefore"}` (ids marked; else a cut-off)  |
 | `initial_state`          | `{"counters", "versions", "notifications"}` (from `UserChannel`)      |
 
 Versions order *reads*, not broadcasts: a counter's version is taken before the query that read
@@ -54,6 +54,7 @@ __all__ = [
     "read_all_notifications_read",
     "read_before_covers",
     "read_counter_update",
+    "read_marked_ids",
     "read_notification_id",
     "user_id_of",
     "user_topic",
@@ -134,10 +135,28 @@ def read_notification_id(payload: Any) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
-def all_notifications_read(marked_count: int, read_before: str | None) -> dict[str, Any]:
-    """`read_before`: every notification inserted at or before it (ISO time) is now read, also
-    one whose `new_notification` is still on its way from another node."""
-    return {"marked_count": marked_count, "readBefore": read_before}
+def all_notifications_read(
+    marked_count: int, read_before: str | None, ids: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """`ids`: exactly the notifications now read — also one whose `new_notification` is still on
+    its way from another node. When there were too many to list (None), `read_before` stands
+    for them: every notification inserted at or before it (ISO time)."""
+    return {
+        "marked_count": marked_count,
+        "readBefore": read_before,
+        "ids": list(ids) if ids is not None else None,
+    }
+
+
+def read_marked_ids(payload: Any) -> list[str] | None:
+    """The `ids` of an `all_notifications_read` payload; None when it lists none (then its
+    `readBefore` applies)."""
+    if not isinstance(payload, Mapping):
+        return None
+    ids = payload.get("ids")
+    if not isinstance(ids, list):
+        return None
+    return [i for i in ids if isinstance(i, str)]
 
 
 def read_all_notifications_read(payload: Any) -> str | None:

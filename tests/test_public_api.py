@@ -17,13 +17,14 @@ EXPECTED = {
     "Channel", "ChannelSettings", "ChannelSocket", "ConnectInfo", "Endpoint", "Reply", "Socket",
     "SocketInfo", "Stop", "UserChannel", "channel", "error", "ok", "reply", "stop", "Presence",
     # dispatch
-    "Dispatch", "DispatchSettings", "ash_counter_broadcast", "async_url", "counter",
-    "default_serializer",
+    "Dispatch", "DispatchSettings", "ash_counter_broadcast", "async_url", "collection",
+    "counter", "default_serializer",
     "notification_model", "NotificationField", "notification_fields",
     # the user:<id> wire contract
     "user_topic",
     # live UI and templates
-    "LiveBadge", "LiveComponent", "LiveContext", "LiveSettings", "LiveUI",
+    "LiveBadge", "LiveChart", "LiveCollection", "LiveComponent", "LiveContext", "LiveSettings",
+    "LiveUI",
     "NotificationDropdown", "install_templates", "static_dir", "templates_dir",
     # logins, revocation and serving safely
     "AuthClaims", "Revocation", "Revocations", "RevocationStore", "MemoryRevocationStore",

@@ -71,10 +71,13 @@ export interface NotificationDeletedPayload {
   id: string;
 }
 
-/** `all_notifications_read`: every notification inserted until `readBefore` is now read. */
+/** `all_notifications_read`: the notifications now read (`ids`, also ones whose
+ * `new_notification` is still on its way); when too many to list, every one inserted until
+ * `readBefore`. */
 export interface AllNotificationsReadPayload {
   marked_count: number;
-  /** ISO time of the cut-off; it also covers a `new_notification` that arrives later. */
+  ids: string[] | null;
+  /** ISO time of the cut-off. */
   readBefore: string | null;
 }
 

@@ -16,6 +16,8 @@ class ChangeSet:
     """Global (audience) counters that may have moved."""
     events: list[tuple[str, str, Any]] = field(default_factory=list)
     """Broadcasts due once the data is committed: (topic, event, payload)."""
+    rows: dict[str, set[Any]] = field(default_factory=dict)
+    """Collections -> the primary keys of their model's rows the transaction touched."""
 
     def touch(self, name: str, owner: Any = None, *, is_global: bool = False) -> None:
         if is_global:
@@ -23,11 +25,17 @@ class ChangeSet:
         elif owner is not None:
             self.owners.setdefault(name, set()).add(owner)
 
+    def touch_row(self, collection: str, key: Any) -> None:
+        if key is not None:
+            self.rows.setdefault(collection, set()).add(key)
+
     def merge(self, other: ChangeSet) -> None:
         for name, owners in other.owners.items():
             self.owners.setdefault(name, set()).update(owners)
         self.globals.update(other.globals)
         self.events.extend(other.events)
+        for name, keys in other.rows.items():
+            self.rows.setdefault(name, set()).update(keys)
 
     def take_counters(self) -> ChangeSet:
         """Move the counter part out (events stay): what one coalesced recompute handles."""
@@ -40,4 +48,4 @@ class ChangeSet:
         return bool(self.owners or self.globals)
 
     def __bool__(self) -> bool:
-        return bool(self.owners or self.globals or self.events)
+        return bool(self.owners or self.globals or self.events or self.rows)

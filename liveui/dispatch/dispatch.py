@@ -7,8 +7,11 @@
     await session.commit()                    # -> new_notification + counter_updated
 
 Flow after a commit: the session hooks hand a `ChangeSet` to `_committed` (from whatever thread
-committed); its events go out at once, its counters wait in the `Coalescer` for the window, then
-`CounterLoader.recompute` recounts them with one grouped query each and broadcasts what moved.
+committed); its events go out at once, and so do the primary keys of the rows each declared
+collection may have gained, changed or lost (`rows_changed` on `collection:<name>`: keys only,
+the nodes showing the collection re-read them); its counters wait in the `Coalescer` for the
+window, then `CounterLoader.recompute` recounts them with one grouped query each and broadcasts
+what moved.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
 from ..node import Node, Stage
+from ..row_events import ROWS_CHANGED, collection_topic, rows_changed
 from ..user_events import COUNTER_UPDATED, NEW_NOTIFICATION, counter_updated, user_topic
 from .broadcaster import Broadcaster
 from .changes import ChangeSet
 from .channel_state import ChannelState
 from .coalescer import Coalescer
+from .collection_loader import CollectionLoader
 from .counter_loader import CounterLoader
 from .database import Database
 from .notification_loader import NotificationLoader
@@ -62,6 +67,7 @@ class Dispatch:
             broadcast or self.settings.counter_broadcast_fn, node
         )
         self.counters = CounterLoader(self.registry, self.database, self.broadcaster)
+        self.collections = CollectionLoader(self.registry, self.database)
         user_id_attr = "id"
         if self.settings.user_id_column is not None:
             user_id_attr = getattr(self.settings.user_id_column, "key", "id")
@@ -82,10 +88,11 @@ class Dispatch:
     def install(self, target: Any) -> None:
         """Hook session events of a sessionmaker, async_sessionmaker, Session class or session.
 
-        Counter declarations are resolved now, so a mistake in one fails at start-up with the
-        counter's name rather than later inside a commit.
+        Counter and collection declarations are resolved now, so a mistake in one fails at
+        start-up with its name rather than later inside a commit.
         """
         self.registry.counters  # noqa: B018 (resolve and validate now)
+        self.registry.collections  # noqa: B018
         self.hooks.install(target)
         self.node.adopt_loop()
 
@@ -244,6 +251,27 @@ class Dispatch:
         self.hooks.hook_session(sync)
         self.hooks.pending(sync).merge(changes)
 
+    def touch_rows(
+        self,
+        collection: str,
+        keys: Iterable[Any],
+        *,
+        session: Session | AsyncSession | None = None,
+    ) -> None:
+        """Tell the nodes showing a collection that these rows changed: after the session
+        commits, or now without a session. For bulk UPDATE/DELETE statements and raw SQL,
+        which bypass the flush the hooks watch."""
+        self.registry.collection(collection)  # an unknown name fails here, not later
+        changes = ChangeSet()
+        for key in keys:
+            changes.touch_row(collection, key)
+        if session is None:
+            self._committed(changes)
+            return
+        sync = session.sync_session if isinstance(session, AsyncSession) else session
+        self.hooks.hook_session(sync)
+        self.hooks.pending(sync).merge(changes)
+
     # broadcasting by hand (AshDispatch's broadcast_counter / broadcast_notification) ----------
     def broadcast_notification(self, user_id: Any, notification: Any) -> None:
         """Send a notification (a model instance, or an already serialized dict) to a user's
@@ -300,6 +328,7 @@ class Dispatch:
     def _accept(self, changes: ChangeSet) -> None:
         for topic, event, payload in changes.events:
             self.broadcaster(topic, event, payload)
+        self._broadcast_rows(changes)
         if changes.has_counters:
             self.coalescer.add(changes.take_counters())
 
@@ -307,9 +336,14 @@ class Dispatch:
         # No event loop anywhere (a script with sync sessions): recount right here.
         for topic, event, payload in changes.events:
             self.broadcaster(topic, event, payload)
+        self._broadcast_rows(changes)
         if changes.has_counters:
             try:
                 asyncio.run(self.counters.recompute(changes))
             except Exception:
                 log.exception("liveui.dispatch: recomputing counters outside a loop failed")
 
+    def _broadcast_rows(self, changes: ChangeSet) -> None:
+        for name, keys in changes.rows.items():
+            wire = sorted((k if isinstance(k, (int, str)) else str(k) for k in keys), key=str)
+            self.broadcaster(collection_topic(name), ROWS_CHANGED, rows_changed(wire))

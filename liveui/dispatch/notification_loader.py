@@ -37,6 +37,8 @@ from .registry import UNREAD_NOTIFICATIONS
 __all__ = ["NotificationLoader", "parse_cursor"]
 
 MAX_LIMIT = 500
+MAX_LISTED_IDS = 1000
+"""Ids an `all_notifications_read` event lists; beyond, its cut-off stands for them."""
 
 
 class NotificationLoader:
@@ -166,24 +168,30 @@ class NotificationLoader:
         table = model.__table__
         cutoff = utcnow()
 
-        def mark(conn: Connection) -> int:
-            result = conn.execute(
-                update(table)
-                .where(
+        def mark(conn: Connection) -> list[str]:
+            # The ids first, then exactly those: a notification committed in between (inserted
+            # earlier, visible later) stays unread here and in every reader.
+            ids = list(conn.execute(
+                select(table.c.id).where(
                     table.c.user_id == uid,
                     table.c.read == False,  # noqa: E712 (SQL)
                     table.c.inserted_at <= cutoff,
                 )
-                .values(read=True)
-            )
+            ).scalars())
+            for i in range(0, len(ids), 1000):
+                chunk = ids[i : i + 1000]
+                conn.execute(update(table).where(table.c.id.in_(chunk)).values(read=True))
             conn.commit()
-            return int(result.rowcount)
+            return [str(i) for i in ids]
 
-        count = await self.database.run(mark)
+        marked = await self.database.run(mark)
+        count = len(marked)
+        listed = marked if count <= MAX_LISTED_IDS else None
         changes = ChangeSet()
-        changes.events.append(
-            (user_topic(uid), ALL_NOTIFICATIONS_READ, all_notifications_read(count, iso(cutoff)))
-        )
+        changes.events.append((
+            user_topic(uid), ALL_NOTIFICATIONS_READ,
+            all_notifications_read(count, iso(cutoff), listed),
+        ))
         changes.touch(UNREAD_NOTIFICATIONS, uid)
         self._committed(changes)
         return {"marked_count": count}

@@ -1,4 +1,5 @@
-"""`CounterRegistry`: finds the counters declared on the configured models and audiences.
+"""`CounterRegistry`: finds the counters and collections declared on the configured models, and
+the audiences.
 
 Declarations are resolved lazily, on first use, when every mapper can be configured: a lambda
 in `__counters__` may name columns of classes defined later in the module.
@@ -18,6 +19,7 @@ from sqlalchemy.orm import configure_mappers
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import ConfigurationError
+from .collection_declaration import Collection, CollectionSpec, bind_collection
 from .counter_declaration import Counter, CounterSpec, bind, counter
 from .settings import DispatchSettings, import_string
 
@@ -34,6 +36,8 @@ class CounterRegistry:
         self._counters: dict[str, Counter] | None = None
         self._by_model: dict[type[Any], list[Counter]] = {}
         self._audiences: dict[str, ColumnElement[bool]] | None = None
+        self._collections: dict[str, Collection] | None = None
+        self._collections_by_model: dict[type[Any], list[Collection]] = {}
 
     # counters --------------------------------------------------------------------------------
     @property
@@ -66,6 +70,56 @@ class CounterRegistry:
             return list(self.counters.values())
         wanted = set(models)
         return [c for c in self.counters.values() if c.model in wanted]
+
+    # collections -----------------------------------------------------------------------------
+    @property
+    def collections(self) -> dict[str, Collection]:
+        found = self._collections
+        if found is None:
+            with self._lock:
+                found = self._collections
+                if found is None:
+                    found = self._collections = self._discover_collections()
+        return found
+
+    def collection(self, name: str) -> Collection:
+        try:
+            return self.collections[name]
+        except KeyError:
+            raise ConfigurationError(f"no collection named {name!r} is declared") from None
+
+    def collections_for_class(self, cls: type[Any]) -> list[Collection]:
+        cached = self._collections_by_model.get(cls)
+        if cached is None:
+            models = set(cls.__mro__)
+            cached = [c for c in self.collections.values() if c.model in models]
+            self._collections_by_model[cls] = cached
+        return cached
+
+    def _discover_collections(self) -> dict[str, Collection]:
+        configure_mappers()
+        found: dict[str, Collection] = {}
+        for model in self.models():
+            for spec in model.__dict__.get("__collections__", ()):
+                if not isinstance(spec, CollectionSpec):
+                    raise ConfigurationError(
+                        f"{model.__name__}.__collections__ holds {spec!r}; declare collections "
+                        "with collection(...)"
+                    )
+                if spec.name in found:
+                    other = found[spec.name].model.__name__
+                    raise ConfigurationError(
+                        f"collection {spec.name!r} is declared on both {other} and "
+                        f"{model.__name__}"
+                    )
+                found[spec.name] = bind_collection(spec, model)
+        for c in found.values() if self._check_audiences else ():
+            if c.audience != "user" and c.audience not in self.settings.audiences:
+                raise ConfigurationError(
+                    f"collection {c.name!r} uses audience {c.audience!r}, which is not in "
+                    f"DispatchSettings.audiences (known: {sorted(self.settings.audiences)})"
+                )
+        return found
 
     def _discover(self) -> dict[str, Counter]:
         configure_mappers()
@@ -172,7 +226,8 @@ def _expand(entry: Any) -> Sequence[type[Any]]:
     if isinstance(entry, types.ModuleType):
         return [
             obj for obj in vars(entry).values()
-            if pyinspect.isclass(obj) and "__counters__" in obj.__dict__
+            if pyinspect.isclass(obj)
+            and ("__counters__" in obj.__dict__ or "__collections__" in obj.__dict__)
         ]
     if pyinspect.isclass(entry):
         return [entry]

@@ -1,7 +1,9 @@
-"""`SessionHooks`: SQLAlchemy session events that note which counters a transaction moved.
+"""`SessionHooks`: SQLAlchemy session events that note which counters and collections a
+transaction moved.
 
 During flush it records, per counter, the owners a row change touches (the old AND the new owner
-of an update); after commit it hands that `ChangeSet` on; when the outermost transaction ends any
+of an update), and per collection the primary keys of the rows inserted, changed or deleted;
+after commit it hands that `ChangeSet` on; when the outermost transaction ends any
 other way (rollback, close) the record is dropped, so nothing is broadcast for it.
 """
 
@@ -107,11 +109,20 @@ class SessionHooks:
         for kind, objects in kinds:
             for obj in objects:
                 counters = self.registry.for_class(type(obj))
-                if not counters:
+                collections = self.registry.collections_for_class(type(obj))
+                if not counters and not collections:
                     continue
                 if kind == "update" and not session.is_modified(obj, include_collections=False):
                     continue
                 state: InstanceState[Any] = inspect(obj)
+                if collections:
+                    if changes is None:
+                        changes = self.pending(session)
+                    # The primary key from the instance: during after_flush a new row's
+                    # identity key is not assigned yet, but its primary key attribute is.
+                    for collection in collections:
+                        changes.touch_row(collection.name, state.dict.get(
+                            collection.primary_key_attr))
                 for c in counters:
                     if kind not in c.on or (kind == "update" and not _moved(state, c)):
                         continue

@@ -1,5 +1,8 @@
 """User actions: `POST <prefix>/event` (htmx) and JSON messages on the live WebSocket (ws-send).
 
+A POST names either a component event (`event` + the component's `spec`) or one of the app's
+live actions (`action`, see `app_actions`).
+
 CSRF: the POST must carry the live-session token in the `X-LiveUI-Token` header (liveui.js adds
 it to htmx requests for the live prefix). Nothing is read from cookies, and a cross-site page can
 neither read the token nor make the browser send a custom header without a CORS preflight, which
@@ -21,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from ..errors import EventRejected, SpecError, TokenError
+from .app_actions import run_action
+from .component import authorized
 from .specs import build_component, parse_json
 
 if TYPE_CHECKING:
@@ -58,6 +63,10 @@ async def event_endpoint(request: Request, gate: Gate) -> Response:
     except Exception:
         return PlainTextResponse("unreadable form", status_code=400)
     data = {key: value for key, value in form.items() if isinstance(value, str)}
+    if "action" in data:
+        return await run_action(
+            request, gate.actions, gate.registry.renderer, token.user_id, data
+        )
     status, reason = await run_event(gate.registry, token.user_id, token.session_id, data)
     if status == 204:
         return Response(status_code=204)
@@ -87,6 +96,10 @@ async def run_event(
     else:
         session = None
     ctx = registry.make_context(user_id, session)
+    # Not an instance this tab mounted (and so authorized): a spec from the browser, maybe forged.
+    mounted = session is not None and component.id in session.components
+    if not mounted and not await authorized(component, ctx):
+        return 403, f"the component {component.name!r} is not allowed for this user"
     try:
         await component.handle_event(event, data, ctx)
     except EventRejected as exc:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -32,11 +33,13 @@ from .._utils import maybe_await
 from ..auth.claims import AuthClaims
 from ..auth.revocations import Revocation
 from ..close_codes import CloseCode
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, Forbidden
 from ..node import Node, Stage
 from ..tokens import check_secret
 from ..user_events import UserDataSource
-from .component import LiveComponent
+from .app_actions import ActionHandler, action_attrs, flash_html
+from .collection_feed import CollectionFeed
+from .component import LiveComponent, authorized
 from .context import LiveContext
 from .gate import Gate
 from .page import LivePage
@@ -93,10 +96,12 @@ class LiveUI:
         self.tokens = SessionTokens(secret_key, settings.token_max_age, node.revocations)
         self._warned_counters: set[str] = set()
         self.renderer = Renderer(live_environment(None), cache_size=settings.render_cache_size)
+        self.actions: dict[str, ActionHandler] = {}
+        self.feed = CollectionFeed(node.hub, lambda: getattr(self.dispatch, "collections", None))
         self.registry = SessionRegistry(node.hub, self.renderer, settings, self._session_context)
         self._set_globals(self.renderer.env)
         node.ticker.add(self.registry.check)
-        self.gate = Gate(self.registry, self.tokens, settings, node.revocations)
+        self.gate = Gate(self.registry, self.tokens, settings, node.revocations, self.actions)
         node.ticker.add(self.gate.forget_budgets)
         node.attach(self, Stage.VIEW)
         if templates is not None:
@@ -115,7 +120,33 @@ class LiveUI:
         self._set_globals(self.renderer.env)
 
     def _set_globals(self, env: jinja2.Environment) -> None:
-        env.globals["liveui_event_url"] = self.url("event")
+        event_url = self.url("event")
+        env.globals["liveui_event_url"] = event_url
+
+        def live_action(name: str, **fields: Any) -> Markup:
+            return action_attrs(event_url, name, **fields)
+
+        def live_flash(message: str | None = None, kind: str = "info") -> Markup:
+            return Markup(flash_html(self.renderer, message, kind))
+
+        env.globals["live_action"] = live_action
+        env.globals["live_flash"] = live_flash
+
+    # actions ---------------------------------------------------------------------------------
+    def action(self, name: str) -> Callable[[ActionHandler], ActionHandler]:
+        """Register a live action (see `app_actions`): a decorator.
+
+            @live.action("cancel_order")
+            async def cancel_order(request, user_id, fields): ...
+        """
+
+        def register(handler: ActionHandler) -> ActionHandler:
+            if name in self.actions:
+                raise ValueError(f"liveui: a live action named {name!r} is already registered")
+            self.actions[name] = handler
+            return handler
+
+        return register
 
     def url(self, name: str) -> str:
         return f"{self.settings.prefix.rstrip('/')}/{name}"
@@ -143,6 +174,7 @@ class LiveUI:
             self.dispatch,
             session=session,
             notification_limit=self.settings.notification_limit,
+            feed=self.feed,
         )
 
     def _session_context(self, user_id: Any, session: LiveSession | None) -> LiveContext:
@@ -157,7 +189,8 @@ class LiveUI:
         """Load what this page's live tags show, once; store it on `request.state.liveui_page`.
 
         Pass your own components to mount them for first paint; render them with
-        `{{ live_component(name, **params) }}`.
+        `{{ live_component(name, **params) }}`. Each must pass its `authorize(ctx)` first:
+        one refused raises `Forbidden` (the page shows something its user may not see).
         """
         user_id = await maybe_await(self.get_user_id(request))
         auth = await self._login_of(request, user_id)
@@ -171,6 +204,9 @@ class LiveUI:
             if self.dispatch is not None:
                 await asyncio.gather(ctx.counters(), ctx.notifications(limit))
             for component in components:
+                if not await authorized(component, ctx):
+                    raise Forbidden(f"the component {component.name!r} is not allowed for "
+                                    f"user {user_id!r}")
                 await component.mount(ctx)
             page = LivePage(
                 user_id=user_id,
@@ -249,3 +285,4 @@ class LiveUI:
         self.node.revocations.remove_listener(self._revoked)
         self.node.hub.remove_resync(self.registry.resync_all)
         self.registry.close_all("server shutting down", CloseCode.RESTART)
+        await self.feed.stop()

@@ -19,6 +19,7 @@ __all__ = ["LiveBadge"]
 class LiveBadge(LiveComponent):
     name = "badge"
     template = "liveui/badge.html"
+    params_schema = {"counter": str, "label": str, "hide_zero": bool, "id": str}
 
     def __init__(
         self, counter: str, label: str | None = None, hide_zero: bool = False, id: str | None = None

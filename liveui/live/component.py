@@ -7,6 +7,12 @@ A component is server-held state plus a template. Its life in a tab:
     handle_info(message)  a pub/sub or dispatch event; return True when the state changed
     handle_event(...)     a user action from the page (an htmx POST or a ws-send message)
 
+Safe by default: a page's specs come from the browser, so before a component subscribes or
+mounts, `authorize(ctx)` must say yes, and its params must match `params_schema`. The default
+`authorize` admits a component only when every topic it asks for is the user's own
+(`user:<id>`); a component that listens anywhere else must override it and check the user's
+right to that topic. A refused component refuses the whole connection (HTTP 403).
+
 Each component is identified on the page by a spec, its type `name` plus JSON `params`, written
 into data attributes of its root element; liveui.js sends the specs when it connects so a session
 can always be rebuilt, on any node, after a restart.
@@ -21,6 +27,9 @@ can always be rebuilt, on any node, after a restart.
         def topics(self, user_id):
             return ["clock"]
 
+        async def authorize(self, ctx):
+            return True                  # the clock is public: anyone may see it
+
         def handle_info(self, message):
             self.state = {"now": message.payload["now"]}
             return True
@@ -30,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import sys
 from collections.abc import Awaitable, Mapping
@@ -37,15 +47,26 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup, escape
 
+from .._utils import maybe_await
 from ..errors import EventRejected, SpecError
 from ..pubsub.broadcast import Broadcast
+from ..user_events import user_topic
 from .fragment import Fragment
 
 if TYPE_CHECKING:
     from .context import LiveContext
     from .render import Renderer
 
-__all__ = ["LiveComponent", "component_from_spec", "component_type", "component_types"]
+__all__ = [
+    "LiveComponent",
+    "authorized",
+    "check_params",
+    "component_from_spec",
+    "component_type",
+    "component_types",
+]
+
+log = logging.getLogger("liveui.live")
 
 _ID = re.compile(r"^[A-Za-z][\w-]{0,80}$")
 _types: dict[str, type[LiveComponent]] = {}
@@ -60,6 +81,10 @@ class LiveComponent:
     """The type name used in specs; setting it registers the subclass."""
     template: ClassVar[str] = ""
     """The Jinja2 template rendering the component (context: id, state, params, attrs)."""
+    params_schema: ClassVar[Mapping[str, type | tuple[type, ...]] | None] = None
+    """The params a page may send, by name, with their JSON types (`{"shop": str, "limit":
+    int}`); any other name or a wrong type is refused. None: the constructor's signature
+    alone decides."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -122,7 +147,17 @@ class LiveComponent:
     # lifecycle -------------------------------------------------------------------------------
     def topics(self, user_id: Any) -> list[str]:
         """Pub/sub topics whose broadcasts reach `handle_info` (the user's own by default)."""
-        return [f"user:{user_id}"]
+        return [user_topic(user_id)]
+
+    def authorize(self, ctx: LiveContext) -> bool | Awaitable[bool]:
+        """Whether `ctx.user_id` may have this component (run before it subscribes or mounts).
+
+        Default: only when every topic it listens to is the user's own. Override it for any
+        other topic, checking the user's right to it (may be async)."""
+        if ctx.user_id is None:
+            return False
+        own = user_topic(ctx.user_id)
+        return all(topic == own for topic in self.topics(ctx.user_id))
 
     async def mount(self, ctx: LiveContext) -> None:
         """Set the initial `state`; called at page render and whenever the session resyncs."""
@@ -201,7 +236,37 @@ def component_from_spec(spec: Any) -> tuple[LiveComponent, str | None]:
         raise SpecError("a component spec needs a name 'c' and an object 'p'")
     if etag is not None and not isinstance(etag, str):
         raise SpecError("a component spec's etag 'e' must be a string")
+    cls = component_type(name)
+    check_params(cls, params)
     try:
-        return component_type(name)(**{str(k): v for k, v in params.items()}), etag
+        return cls(**{str(k): v for k, v in params.items()}), etag
     except TypeError as exc:
         raise SpecError(f"{name}: bad params ({exc})") from None
+
+
+def check_params(cls: type[LiveComponent], params: Mapping[str, Any]) -> None:
+    """Refuse params the component's `params_schema` does not declare, or of the wrong type."""
+    schema = cls.params_schema
+    if schema is None:
+        return
+    for key, value in params.items():
+        expected = schema.get(key)
+        if expected is None:
+            raise SpecError(f"{cls.name}: unknown param {key!r}")
+        if isinstance(value, bool) and bool not in (
+            expected if isinstance(expected, tuple) else (expected,)
+        ):
+            raise SpecError(f"{cls.name}: param {key!r} has the wrong type")
+        if not isinstance(value, expected):
+            raise SpecError(f"{cls.name}: param {key!r} has the wrong type")
+
+
+async def authorized(component: LiveComponent, ctx: LiveContext) -> bool:
+    """Run `component.authorize(ctx)`; an error in it counts as a refusal."""
+    try:
+        return bool(await maybe_await(component.authorize(ctx)))
+    except Exception:
+        log.exception(
+            "liveui: %s.authorize failed; refusing it", type(component).__name__
+        )
+        return False

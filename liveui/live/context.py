@@ -10,9 +10,11 @@ import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..row_events import CollectionsSource
 from ..user_events import CounterValueLike, UserDataSource
 
 if TYPE_CHECKING:
+    from .collection_feed import CollectionFeed
     from .session import LiveSession
 
 __all__ = ["LiveContext"]
@@ -26,10 +28,13 @@ class LiveContext:
         *,
         session: LiveSession | None = None,
         notification_limit: int = 10,
+        feed: CollectionFeed | None = None,
     ) -> None:
         self.user_id = user_id
         self.dispatch = dispatch
         self.session = session
+        self.feed = feed
+        """The node's re-reader of changed rows (live collections register with it)."""
         self.notification_limit = notification_limit
         self._counters: Mapping[str, CounterValueLike] | None = None
         self._notifications: list[dict[str, Any]] | None = None
@@ -39,6 +44,16 @@ class LiveContext:
         if self.dispatch is None:
             raise RuntimeError("liveui: this component needs LiveUI(dispatch=...) to load its data")
         return self.dispatch
+
+    @property
+    def collections(self) -> CollectionsSource:
+        """Where live collections load their rows (`Dispatch.collections`)."""
+        source = getattr(self._require_dispatch(), "collections", None)
+        if source is None:
+            raise RuntimeError("liveui: live collections need a data source with `collections` "
+                               "(a Dispatch)")
+        found: CollectionsSource = source
+        return found
 
     async def counters(self) -> Mapping[str, CounterValueLike]:
         """The user's counter values (audience-filtered), loaded once per context."""

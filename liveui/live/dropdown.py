@@ -32,6 +32,7 @@ from ..user_events import (
     notification_cursor,
     read_all_notifications_read,
     read_before_covers,
+    read_marked_ids,
     read_notification_id,
 )
 from .component import LiveComponent
@@ -67,6 +68,7 @@ class NotificationDropdown(LiveComponent):
     item_template = "liveui/notification_item.html"
     list_template = "liveui/notification_list.html"
     more_template = "liveui/notification_more.html"
+    params_schema = {"limit": int, "id": str}
 
     def __init__(self, limit: int = 10, id: str | None = None) -> None:
         if not isinstance(limit, int) or not 1 <= limit <= 100:
@@ -151,6 +153,18 @@ class NotificationDropdown(LiveComponent):
             self._remember(self._read_ids, notification_id)  # its new_notification is on its way
             return False
         if event == ALL_NOTIFICATIONS_READ:
+            marked = read_marked_ids(payload)
+            if marked is not None:
+                # Exactly these: the cut-off would also cover a notification inserted before it
+                # but committed after the update ran, which the database left unread.
+                shown = {n.get("id") for n in items}
+                for nid in marked:
+                    if nid not in shown:
+                        self._remember(self._read_ids, nid)
+                changed = [n for n in items if not n.get("read") and n.get("id") in marked]
+                for n in changed:
+                    n["read"] = True
+                return bool(changed)
             cutoff = read_all_notifications_read(payload)
             newer = not read_before_covers(self._read_before, {"insertedAt": cutoff})
             if cutoff is not None and newer:

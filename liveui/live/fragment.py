@@ -1,8 +1,14 @@
 """Fragments and patch operations: rendered HTML pieces matched by element id.
 
 A `Fragment` is one element with an id. A patch is a list of operations serialized as htmx
-out-of-band swaps, so the same text works for the SSE extension (swapped with `hx-swap="none"`,
-only the OOB parts apply) and the WS extension (every top-level element is swapped OOB).
+out-of-band swaps; liveui.js hands every patch, SSE or WebSocket, to `htmx.swap` with
+`swapStyle: "none"`, so only the OOB parts apply.
+
+Table parts (`<tr>`, `<td>`, `<tbody>`...) cannot stand alone in HTML: parsed at the top of a
+patch they would be dropped or would change how the rest parses. Each operation on one is
+wrapped in its own `<template>` (htmx swaps the OOB elements it finds inside templates), and an
+inserted row travels in a wrapper of the element that may contain it (a `<tbody>` for a
+`<tr>`), whose children htmx inserts.
 """
 
 from __future__ import annotations
@@ -16,6 +22,11 @@ from markupsafe import escape
 __all__ = ["Fragment", "Op", "render_ops"]
 
 _FIRST_TAG = re.compile(r"^\s*<([a-zA-Z][\w-]*)")
+_TABLE_WRAPPERS = {
+    "tr": "tbody", "td": "tr", "th": "tr", "tbody": "table", "thead": "table",
+    "tfoot": "table", "caption": "table", "colgroup": "table", "col": "colgroup",
+}
+"""Elements that only parse inside a table context -> the element an insert wraps them in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +58,24 @@ def _with_oob(html: str, value: str) -> str:
     return f'{html[:end]} hx-swap-oob="{value}"{html[end:]}'
 
 
+def _tag(html: str) -> str:
+    match = _FIRST_TAG.match(html)
+    return match.group(1).lower() if match else ""
+
+
 def render_op(op: Op) -> str:
     fragment = op.fragment
-    if op.kind == "replace":
-        return _with_oob(fragment.html, "true")
     if op.kind == "delete":
         return f'<div id="{escape(fragment.id)}" hx-swap-oob="delete"></div>'
+    wrapper = _TABLE_WRAPPERS.get(_tag(fragment.html))
+    if op.kind == "replace":
+        html = _with_oob(fragment.html, "true")
+        return f"<template>{html}</template>" if wrapper else html
     # An insert wraps the element; htmx inserts the wrapper's children, not the wrapper.
-    target = f"{fragment.position}:#{fragment.container}"
-    return f'<div hx-swap-oob="{escape(target)}">{fragment.html}</div>'
+    target = escape(f"{fragment.position}:#{fragment.container}")
+    if wrapper:
+        return f'<template><{wrapper} hx-swap-oob="{target}">{fragment.html}</{wrapper}></template>'
+    return f'<div hx-swap-oob="{target}">{fragment.html}</div>'
 
 
 def render_ops(ops: list[Op]) -> str:

@@ -1,6 +1,6 @@
 """`Gate`: what the live transports (SSE, WebSocket, actions) need to let a request in — and
-nothing more: the session registry, the token reader, the settings, the revocations and the
-per-user action budgets."""
+nothing more: the session registry, the token reader, the settings, the revocations, the app's
+live actions and the per-user action budgets."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Any
 from ..ratelimit import TokenBucket
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ..auth.revocations import Revocations
+    from .app_actions import ActionHandler
     from .registry import SessionRegistry
     from .session_token import SessionTokens
     from .settings import LiveSettings
@@ -24,8 +27,10 @@ class Gate:
         tokens: SessionTokens,
         settings: LiveSettings,
         revocations: Revocations,
+        actions: Mapping[str, ActionHandler],
     ) -> None:
         self.registry = registry
+        self.actions = actions
         self.tokens = tokens
         self.settings = settings
         self.revocations = revocations

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..close_codes import CloseCode
-from .component import LiveComponent
+from ..errors import Forbidden
+from .component import LiveComponent, authorized
 from .connection import LiveConnection
 from .context import LiveContext
 from .session import LiveSession
@@ -77,7 +78,10 @@ class SessionRegistry:
 
         A user holds at most `max_sessions_per_user` sessions on this node; policy "oldest
         closed": opening one more closes that user's oldest (its tab reconnects and takes a
-        place again, so only a user with more tabs than the limit sees tabs take turns)."""
+        place again, so only a user with more tabs than the limit sees tabs take turns).
+
+        A new session's components are authorized first (`LiveComponent.authorize`); one refused
+        raises `Forbidden` and nothing is subscribed or mounted."""
         session = self.sessions.get(session_id)
         if session is not None and (session.closed or session.user_id != user_id):
             session = None
@@ -88,6 +92,7 @@ class SessionRegistry:
             connection = session.attach(session.outbox.seq)
             await session.resync()
             return connection
+        await self.authorize(user_id, [c for c, _ in components])
         session = LiveSession(
             user_id,
             session_id,
@@ -130,6 +135,16 @@ class SessionRegistry:
             self.discard(oldest, "too many open pages of this user", CloseCode.POLICY)
         own[session.session_id] = session
         self.sessions[session.session_id] = session
+
+    async def authorize(self, user_id: Any, components: list[LiveComponent]) -> None:
+        """Raise `Forbidden` naming the first component this user may not have."""
+        if not components:
+            return
+        ctx = self.make_context(user_id, None)
+        for component in components:
+            if not await authorized(component, ctx):
+                raise Forbidden(f"the component {component.name!r} ({component.id}) is not "
+                                "allowed for this user")
 
     def discard(
         self, session: LiveSession, reason: str, code: CloseCode = CloseCode.TRY_AGAIN

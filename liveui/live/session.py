@@ -13,7 +13,9 @@ versions, so a late event cannot roll a value back).
 from __future__ import annotations
 
 import asyncio
+import bisect
 import inspect
+import itertools
 import logging
 import time
 from collections import deque
@@ -231,10 +233,19 @@ class LiveSession:
         sent = self._sent
         ops: list[Op] = []
         inserts: list[Op] = []
+        moves: list[Op] = []
         ids = [fragment.id for fragment in fragments]
+        owned = self._owned.get(component.id, ())
+        moved = _moved(owned, ids) if len(ids) > 1 and len(owned) > 1 else ()
         for fragment in fragments:
             digest = hash(fragment.html)
             previous = sent.get(fragment.id)
+            if fragment.id in moved and fragment.container is not None:
+                # Its place changed (a row re-ordered): take it out, put it back where it goes.
+                sent[fragment.id] = digest
+                moves.append(Op("delete", fragment))
+                inserts.append(Op("insert", fragment))
+                continue
             if previous == digest:
                 continue
             sent[fragment.id] = digest
@@ -242,14 +253,14 @@ class LiveSession:
                 inserts.append(Op("insert", fragment))
             else:
                 ops.append(Op("replace", fragment))
-        for gone in _gone(self._owned.get(component.id, ()), ids):
+        for gone in _gone(owned, ids):
             sent.pop(gone, None)
             ops.append(Op("delete", Fragment(gone, "")))
         self._owned[component.id] = tuple(ids)
         # Fragments are listed top to bottom; inserting each at the top reverses them.
         top = [op for op in inserts if op.fragment.position == "afterbegin"]
         bottom = [op for op in inserts if op.fragment.position != "afterbegin"]
-        self._emit([*reversed(top), *bottom, *ops])
+        self._emit([*moves, *reversed(top), *bottom, *ops])
 
     def _push_full(self, component: LiveComponent) -> None:
         renderer = self.renderer
@@ -285,3 +296,31 @@ def _gone(before: tuple[str, ...], now: list[str]) -> list[str]:
     present = set(now)
     return [i for i in before if i not in present]
 
+
+def _moved(before: tuple[str, ...], now: list[str]) -> frozenset[str]:
+    """Ids present before and now whose order relative to the others changed: everything
+    outside a longest run kept in the same order (so the fewest elements move)."""
+    position = {element_id: i for i, element_id in enumerate(before)}
+    kept = [element_id for element_id in now if element_id in position]
+    order = [position[element_id] for element_id in kept]
+    if all(a < b for a, b in itertools.pairwise(order)):
+        return frozenset()
+    # Longest increasing subsequence of the old positions, in patience-sorting time.
+    tails: list[int] = []
+    tails_at: list[int] = []
+    parent = [-1] * len(order)
+    for i, value in enumerate(order):
+        j = bisect.bisect_left(tails, value)
+        if j == len(tails):
+            tails.append(value)
+            tails_at.append(i)
+        else:
+            tails[j] = value
+            tails_at[j] = i
+        parent[i] = tails_at[j - 1] if j else -1
+    stay: set[int] = set()
+    i = tails_at[-1]
+    while i != -1:
+        stay.add(i)
+        i = parent[i]
+    return frozenset(element_id for i, element_id in enumerate(kept) if i not in stay)

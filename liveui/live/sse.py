@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from ..errors import SpecError, TokenError
+from ..errors import Forbidden, SpecError, TokenError
 from .connection import LiveConnection, Outgoing
 from .specs import decode_specs
 
@@ -75,6 +75,8 @@ async def sse_endpoint(request: Request, gate: Gate) -> Response | EventStream:
         connection = await registry.connect(
             token.user_id, token.session_id, components, last_event_id, token.auth
         )
+    except Forbidden as exc:
+        return PlainTextResponse(f"live session refused: {exc}", status_code=403)
     except Exception:
         log.exception("liveui: could not open the live session of user %r", token.user_id)
         return PlainTextResponse("live session could not be loaded; retry", status_code=503)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..close_codes import CloseCode
-from ..errors import SpecError, TokenError
+from ..errors import Forbidden, SpecError, TokenError
 from ..origin import origin_allowed
 from .actions import run_event
 from .connection import LiveConnection
@@ -52,11 +52,20 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
         log.debug("liveui: live websocket refused: %s", exc)
         await websocket.close(CloseCode.POLICY)  # before accept: the server answers HTTP 403
         return
+    try:
+        await registry.authorize(token.user_id, [c for c, _ in components])
+    except Forbidden as exc:
+        log.info("liveui: live websocket refused: %s", exc)
+        await websocket.close(CloseCode.POLICY)  # before accept: HTTP 403
+        return
     await websocket.accept()
     try:
         connection = await registry.connect(
             token.user_id, token.session_id, components, params.get("last_event_id"), token.auth
         )
+    except Forbidden as exc:
+        await websocket.close(CloseCode.POLICY, str(exc)[:120])
+        return
     except Exception:
         log.exception("liveui: could not open the live session of user %r", token.user_id)
         await websocket.close(CloseCode.TRY_AGAIN, "live session could not be loaded")

@@ -52,6 +52,7 @@ class _Parser(HTMLParser):
         self.source = source
         self.elements: list[PatchElement] = []
         self._depth = 0
+        self._templates = 0
         self._start = 0
         self._text: list[str] = []
         self._lines = [0]
@@ -63,6 +64,9 @@ class _Parser(HTMLParser):
         return self._lines[line - 1] + col
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "template" and self._depth == 0:
+            self._templates += 1  # a wrapper for table parts: its children are the patch's
+            return
         if self._depth == 0:
             values = dict(attrs)
             self.elements.append(
@@ -77,6 +81,9 @@ class _Parser(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._VOID:
+            return
+        if tag == "template" and self._depth == 0 and self._templates:
+            self._templates -= 1
             return
         self._depth -= 1
         if self._depth == 0 and self.elements:

@@ -56,9 +56,27 @@
     liveui.socket = socket;
     return socket;
   };
+  /* A WebSocket frame is applied the way the SSE extension applies a patch: one htmx.swap that
+     only performs the out-of-band parts, those wrapped in <template> included (table rows). */
   document.addEventListener('htmx:wsBeforeMessage', function (e) {
-    var m = /^<!--live:(\S+)-->/.exec(e.detail.message || '');
+    var text = e.detail.message || '';
+    var m = /^<!--live:(\S+)-->/.exec(text);
     if (m && m[1] !== 'ping' && m[1] !== 'error') { lastId = m[1]; }
+    e.preventDefault();
+    if (m && (m[1] === 'ping' || m[1] === 'error')) { return; }
+    if (text.replace(/^<!--live:\S+-->/, '').trim()) {
+      htmx.swap(e.target, text, { swapStyle: 'none', swapDelay: 0, settleDelay: 0 }, { contextElement: e.target });
+    }
+  });
+
+  /* A refused live action answers with an error status and its flash message: show it. */
+  document.addEventListener('htmx:beforeSwap', function (e) {
+    var d = e.detail, path = d.requestConfig && d.requestConfig.path;
+    if (path && path.indexOf(cfg.prefix + '/') === 0 && d.xhr && d.xhr.status >= 400 &&
+        (d.serverResponse || '').indexOf('id="liveui-flash"') >= 0) {
+      d.shouldSwap = true;
+      d.isError = false;
+    }
   });
 
   // CSRF: live actions carry the token in a custom header, never in a cookie. Components render

@@ -56,6 +56,9 @@ class Ticker(LiveComponent):
     def topics(self, user_id: Any) -> list[str]:
         return [TOPIC]
 
+    async def authorize(self, ctx: Any) -> bool:
+        return True  # the test topic is every user's to read
+
     def handle_info(self, message: Broadcast) -> bool:
         self.state = {"n": message.payload}
         return True

@@ -153,7 +153,9 @@ async def test_client_requests(
 
     ref = await room.push("mark_all_notifications_read", {})
     await room.assert_reply(ref, "ok", {"marked_count": 1})
-    await other_tab.assert_push("all_notifications_read", {"marked_count": 1, "readBefore": ANY})
+    await other_tab.assert_push(
+        "all_notifications_read", {"marked_count": 1, "ids": ANY, "readBefore": ANY}
+    )
     await other_tab.assert_push("counter_updated", {
         "counter": "unread_notifications", "value": 0, "metadata": ANY, "version": ANY,
     })

@@ -157,13 +157,17 @@ def test_admin_completes_the_order_and_alices_bell_rings_in_both_tabs(
     pending = value(tabs[1], "pending_orders")
     unread = value(tabs[1], "unread_notifications")
 
-    admin_tab.reload()  # the admin table is not live: reload to see the new row
-    row = admin_tab.locator(f'tr[data-order-id="{order_id}"]')
+    row = admin_tab.locator(f'tr[data-order-id="{order_id}"]')  # arrived live, no reload
     expect(row).to_contain_text("alice")
     row.get_by_role("button", name="Complete").click()
     expect(admin_tab.locator(".flash")).to_contain_text(f"Order #{order_id} completed")
     expect(admin_tab.locator(f'tr[data-order-id="{order_id}"]')).to_have_count(0)
 
+    # Alice's table follows too: the order is completed, its Cancel button gone.
+    alice_row = tabs[0].locator(f'tr[data-order-id="{order_id}"]')
+    expect(alice_row).to_have_attribute("data-status", "completed")
+    expect(alice_row.get_by_role("button", name="Cancel")).to_have_count(0)
+    assert not_reloaded(admin_tab) and not_reloaded(tabs[0])
     for tab in tabs:
         expect_counter(tab, "unread_notifications", unread + 1)
         expect_counter(tab, "pending_orders", pending - 1)

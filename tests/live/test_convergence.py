@@ -124,3 +124,37 @@ async def test_the_shared_timer_verifies_a_bounded_batch(world: World) -> None:
             assert (await tab.next_patch()).text("liveui-badge-pending_orders") == "1"
     finally:
         registry.settings = type(registry.settings)(verify_per_tick=limit)
+
+
+async def test_mark_all_read_racing_a_commit_leaves_that_one_unread_everywhere(
+    world: World,
+) -> None:
+    """A notification built (and timed) before a "mark all read" but committed after it is
+    unread in the database: every reader must agree, whatever order the events arrive in."""
+    alice = await world.add_user("alice")
+    recorded: list[Broadcast] = []
+    world.harness.node.hub.subscribe(f"user:{alice}", _Recorder(recorded))
+    await world.notify(alice, title="before")
+    async with world.sessions() as session:
+        await world.dispatch.notify(session, alice, title="late")  # timed, not committed yet
+        await world.dispatch.notifications.mark_all_as_read(alice, actor=alice)
+        await session.commit()
+    await world.dispatch.wait_idle()
+    rows = await world.dispatch.notifications.load_recent(alice)
+    assert {n["title"]: n["read"] for n in rows} == {"before": True, "late": False}
+    events = [m for m in recorded if m.event in ("new_notification", "all_notifications_read")]
+    assert len(events) == 3
+    for order in itertools.permutations(events):
+        dropdown = NotificationDropdown()
+        for message in order:
+            dropdown.handle_info(message)
+        shown = {n["title"]: n["read"] for n in dropdown.state["items"]}
+        assert shown == {"before": True, "late": False}, [m.event for m in order]
+
+
+class _Recorder:
+    def __init__(self, into: list[Broadcast]) -> None:
+        self.into = into
+
+    def deliver(self, message: Broadcast) -> None:
+        self.into.append(message)

@@ -27,6 +27,9 @@ class Counter(LiveComponent):
     def topics(self, user_id: Any) -> list[str]:
         return ["sse-test"]
 
+    def authorize(self, ctx: Any) -> bool:
+        return True  # a public test feed: every user may watch it
+
     def handle_info(self, message: Broadcast) -> bool:
         self.state = {"n": message.payload}
         return True

@@ -353,6 +353,12 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
       if (isObject(payload) && typeof payload["id"] === "string") removeNotification(payload["id"]);
     });
     joined.on("all_notifications_read", (payload: unknown) => {
+      const ids = isObject(payload) ? payload["ids"] : undefined;
+      if (Array.isArray(ids)) {
+        // Exactly these (the cut-off would also cover one the server's update did not see).
+        for (const id of ids) if (typeof id === "string") markRead(id);
+        return;
+      }
       const cutoff = isObject(payload) ? payload["readBefore"] : undefined;
       markRead(null, typeof cutoff === "string" ? timeOf(cutoff) : null);
     });

@@ -1,0 +1,210 @@
+"""Collection declarations: `collection(...)` next to the model, resolved into `Collection`.
+
+    class Order(Base):
+        ...
+        __collections__ = [
+            collection("my_orders", owner=lambda: Order.user_id,
+                       order_by=lambda: [Order.id.desc()]),
+            collection("pending_orders_all", where=lambda: Order.status == "pending",
+                       audience="admin", order_by=lambda: [Order.id],
+                       row=lambda order: {"id": order.id, "username": order.user.username}),
+        ]
+
+The vocabulary is the counters': `where` picks the rows, `owner` names the column holding the
+user a row belongs to (a user sees only their own rows), `audience` names who may look at all.
+`order_by` lists columns of the model (`.desc()` for descending); the primary key is appended
+as the tie-breaker, so every row has one place. `row` turns a loaded instance into the dict its
+template shows (default: every mapped column); it runs inside the loading session, so it may
+follow relationships.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, inspect, or_
+from sqlalchemy.orm import Mapper
+from sqlalchemy.orm.exc import UnmappedColumnError
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
+from sqlalchemy.sql.schema import Column
+
+from ..errors import ConfigurationError
+from ..row_events import CollectionInfo, Descending, RowState
+
+__all__ = ["Collection", "CollectionSpec", "OrderColumn", "bind_collection", "collection"]
+
+Lazy = Any
+RowFn = Callable[[Any], dict[str, Any]]
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionSpec:
+    name: str
+    where: Lazy
+    owner: Lazy
+    audience: str
+    order_by: Lazy
+    row: RowFn | None
+
+
+def collection(
+    name: str,
+    *,
+    where: Lazy = None,
+    owner: Lazy = None,
+    audience: str = "user",
+    order_by: Lazy = None,
+    row: RowFn | None = None,
+) -> CollectionSpec:
+    """Declare a live collection of the rows of the model it is declared on (see the module
+    docstring); show it with a `LiveCollection` component of the same name."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigurationError(f"collection name {name!r} must be a non-empty identifier")
+    if not isinstance(audience, str) or not audience:
+        raise ConfigurationError(f"collection {name!r}: `audience` must be a name")
+    if row is not None and not callable(row):
+        raise ConfigurationError(f"collection {name!r}: `row` must be a callable")
+    return CollectionSpec(name, where, owner, audience, order_by, row)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderColumn:
+    column: ColumnElement[Any]
+    key: str
+    """The mapped attribute holding the value (read from loaded instances)."""
+    descending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A collection bound to its model, with its expressions resolved."""
+
+    name: str
+    model: type[Any]
+    where: ColumnElement[bool] | None
+    owner: ColumnElement[Any] | None
+    owner_key: str | None
+    audience: str
+    order: tuple[OrderColumn, ...]
+    primary_key: ColumnElement[Any]
+    primary_key_attr: str
+    row: RowFn | None
+    column_keys: tuple[str, ...]
+
+    @property
+    def info(self) -> CollectionInfo:
+        return CollectionInfo(self.name, self.audience, self.owner is not None)
+
+    def key_of(self, instance: Any) -> Any:
+        return getattr(instance, self.primary_key_attr)
+
+    def state(self, instance: Any) -> RowState:
+        """A loaded instance as the row every session compares and renders."""
+        raw = tuple(getattr(instance, o.key) for o in self.order)
+        sort = tuple(Descending(v) if o.descending else v
+                     for o, v in zip(self.order, raw, strict=True))
+        if self.row is not None:
+            values = dict(self.row(instance))
+        else:
+            values = {key: getattr(instance, key) for key in self.column_keys}
+        owner = getattr(instance, self.owner_key) if self.owner_key is not None else None
+        return RowState(self.key_of(instance), owner, sort, raw, values)
+
+    def after(self, cursor: Sequence[Any]) -> ColumnElement[bool]:
+        """Rows strictly after `cursor` (a row's raw order values) in the collection's order:
+        keyset pagination, so a page never repeats or skips a row when rows come and go."""
+        if len(cursor) != len(self.order):
+            raise ValueError("a cursor must carry one value per order column")
+        clauses: list[ColumnElement[bool]] = []
+        for i, o in enumerate(self.order):
+            equal = [p.column == cursor[j] for j, p in enumerate(self.order[:i])]
+            beyond = o.column < cursor[i] if o.descending else o.column > cursor[i]
+            clauses.append(and_(*equal, beyond))
+        return or_(*clauses)
+
+    def order_clauses(self) -> list[ColumnElement[Any]]:
+        return [o.column.desc() if o.descending else o.column.asc() for o in self.order]
+
+
+def _resolve(value: Lazy) -> Any:
+    return value() if callable(value) and not isinstance(value, ColumnElement) else value
+
+
+def _clause(value: Any) -> Any:
+    return value.__clause_element__() if hasattr(value, "__clause_element__") else value
+
+
+def _attr_key(mapper: Mapper[Any], column: Any) -> str | None:
+    if not isinstance(column, Column):
+        return None
+    try:
+        return mapper.get_property_by_column(column).key
+    except UnmappedColumnError:
+        return None
+
+
+def bind_collection(spec: CollectionSpec, model: type[Any]) -> Collection:
+    """Resolve a declaration against its (configured) model; errors name the collection."""
+    name = spec.name
+    try:
+        mapper: Mapper[Any] = inspect(model)
+    except Exception as exc:
+        raise ConfigurationError(f"collection {name!r}: {model!r} is not a mapped class") from exc
+    try:
+        where = _clause(_resolve(spec.where))
+        owner = _clause(_resolve(spec.owner))
+        order_by = _resolve(spec.order_by)
+    except Exception as exc:
+        raise ConfigurationError(f"collection {name!r}: its where/owner/order_by failed: {exc}") \
+            from exc
+    if where is not None and not isinstance(where, ColumnElement):
+        raise ConfigurationError(f"collection {name!r}: `where` must be a SQL expression")
+    owner_key = _attr_key(mapper, owner) if owner is not None else None
+    if owner is not None and owner_key is None:
+        raise ConfigurationError(f"collection {name!r}: owner must be a column of "
+                                 f"{model.__name__}")
+    keys = mapper.primary_key
+    if len(keys) != 1:
+        raise ConfigurationError(f"collection {name!r}: {model.__name__} needs a single-column "
+                                 "primary key")
+    primary_key: ColumnElement[Any] = keys[0]
+    primary_key_attr = _attr_key(mapper, primary_key)
+    assert primary_key_attr is not None
+    order: list[OrderColumn] = []
+    items = [] if order_by is None else (
+        list(order_by) if isinstance(order_by, (list, tuple)) else [order_by]
+    )
+    for item in items:
+        item = _clause(item)
+        descending = False
+        if isinstance(item, UnaryExpression) and item.modifier in (operators.desc_op,
+                                                                   operators.asc_op):
+            descending = item.modifier is operators.desc_op
+            item = item.element
+        key = _attr_key(mapper, item)
+        if key is None:
+            raise ConfigurationError(f"collection {name!r}: order_by must list columns of "
+                                     f"{model.__name__} (got {item!r})")
+        order.append(OrderColumn(item, key, descending))
+    if not any(o.key == primary_key_attr for o in order):
+        order.append(OrderColumn(primary_key, primary_key_attr, False))
+    column_keys = tuple(attr.key for attr in mapper.column_attrs)
+    return Collection(
+        name=name,
+        model=model,
+        where=where,
+        owner=owner,
+        owner_key=owner_key,
+        audience=spec.audience,
+        order=tuple(order),
+        primary_key=primary_key,
+        primary_key_attr=primary_key_attr,
+        row=spec.row,
+        column_keys=column_keys,
+    )

@@ -1,0 +1,180 @@
+"""`CollectionLoader`: the rows of a declared collection, for one user or for changed keys.
+
+Cost contract: a page for one user is one query (plus one audience check for a collection with
+an audience other than "user"); the re-read after commits is one query per collection for
+however many keys and sessions, `WHERE pk IN (...) AND <where>`, with no user filter — the
+sessions filter the rows by owner and audience themselves. Every read carries the version of
+its start (see `values`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, Select, cast, exists, func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from ..errors import ConfigurationError
+from ..row_events import CollectionInfo, RowsPage, RowsRead, RowState, Series
+from .collection_declaration import Collection
+from .counter_loader import coerce_id
+from .database import Database
+from .registry import CounterRegistry
+from .values import ReadClock
+
+__all__ = ["CollectionLoader"]
+
+log = logging.getLogger("liveui.dispatch")
+
+KEY_CHUNK = 5_000
+MAX_PAGE = 500
+
+
+class CollectionLoader:
+    def __init__(self, registry: CounterRegistry, database: Database) -> None:
+        self.registry = registry
+        self.database = database
+        self.clock = ReadClock(database.dialect)
+        self.queries = 0
+        """Queries run so far (page loads and re-reads), for benchmarks and tests."""
+
+    def info(self, name: str) -> CollectionInfo:
+        return self.registry.collection(name).info
+
+    # who may look -----------------------------------------------------------------------------
+    async def can_view(self, name: str, user_id: Any) -> bool:
+        c = self.registry.collection(name)
+        if c.audience == "user":
+            return user_id is not None
+        return await self.database.run(lambda conn: self._member(conn, c, user_id))
+
+    def _member(self, conn: Connection, c: Collection, user_id: Any) -> bool:
+        if user_id is None:
+            return False
+        if c.audience == "user":
+            return True
+        id_column = self.registry.user_id_column
+        try:
+            uid = coerce_id(id_column, user_id)
+        except ValueError:
+            return False
+        check = exists().where(id_column == uid, self.registry.audience_filter(c.audience))
+        self.queries += 1
+        return bool(conn.execute(select(check)).scalar())
+
+    # one user's rows --------------------------------------------------------------------------
+    async def load_page(
+        self, name: str, user_id: Any, *, limit: int, after: tuple[Any, ...] | None = None
+    ) -> RowsPage:
+        c = self.registry.collection(name)
+        limit = max(1, min(int(limit), MAX_PAGE))
+
+        def load(conn: Connection) -> RowsPage:
+            version = self.clock.read(conn)
+            if not self._member(conn, c, user_id):
+                return RowsPage(version, [], False)
+            query = self._base(c).order_by(*c.order_clauses()).limit(limit + 1)
+            if c.owner is not None:
+                try:
+                    query = query.where(c.owner == coerce_id(c.owner, user_id))
+                except ValueError:
+                    return RowsPage(version, [], False)
+            if after is not None:
+                query = query.where(c.after(after))
+            rows = self._states(conn, c, query)
+            return RowsPage(version, rows[:limit], len(rows) > limit)
+
+        return await self.database.run(load)
+
+    # the shared re-read after commits ---------------------------------------------------------
+    async def load_keys(self, name: str, keys: Sequence[Any]) -> RowsRead:
+        c = self.registry.collection(name)
+        wanted = [_coerce_key(c, k) for k in keys]
+
+        def load(conn: Connection) -> RowsRead:
+            version = self.clock.read(conn)
+            found: dict[Any, RowState | None] = dict.fromkeys(wanted)
+            for i in range(0, len(wanted), KEY_CHUNK):
+                chunk = wanted[i : i + KEY_CHUNK]
+                query = self._base(c).where(c.primary_key.in_(chunk))
+                for row in self._states(conn, c, query):
+                    found[row.key] = row
+            return RowsRead(name, version, found)
+
+        return await self.database.run(load)
+
+    # counts per time bucket (charts) ----------------------------------------------------------
+    async def load_series(
+        self, name: str, user_id: Any, *, time: str, start: int, step: int, buckets: int
+    ) -> Series:
+        c = self.registry.collection(name)
+        column = getattr(c.model, time, None)
+        if column is None or time not in c.column_keys:
+            raise ConfigurationError(f"collection {name!r}: {c.model.__name__} has no column "
+                                     f"{time!r} to chart")
+        step = max(1, int(step))
+        buckets = max(1, min(int(buckets), 1000))
+        dialect = self.database.dialect
+
+        def load(conn: Connection) -> Series:
+            version = self.clock.read(conn)
+            counts = [0] * buckets
+            if not self._member(conn, c, user_id):
+                return Series(version, start, step, tuple(counts))
+            since = datetime.fromtimestamp(start, UTC)
+            if not getattr(column.type, "timezone", False):
+                since = since.replace(tzinfo=None)  # a naive column holds UTC
+            bucket = _epoch(column, dialect) / step
+            index = cast(func.floor(bucket), BigInteger) if dialect == "postgresql" else \
+                cast(bucket, Integer)
+            query = select(index, func.count()).select_from(c.model).where(column >= since)
+            if c.where is not None:
+                query = query.where(c.where)
+            if c.owner is not None:
+                try:
+                    query = query.where(c.owner == coerce_id(c.owner, user_id))
+                except ValueError:
+                    return Series(version, start, step, tuple(counts))
+            self.queries += 1
+            first = start // step
+            for i, n in conn.execute(query.group_by(index)):
+                if i is not None and 0 <= int(i) - first < buckets:
+                    counts[int(i) - first] += int(n)
+            return Series(version, start, step, tuple(counts))
+
+        return await self.database.run(load)
+
+    # helpers ----------------------------------------------------------------------------------
+    @staticmethod
+    def _base(c: Collection) -> Select[Any]:
+        query: Select[Any] = select(c.model)
+        if c.where is not None:
+            query = query.where(c.where)
+        return query
+
+    def _states(self, conn: Connection, c: Collection, query: Select[Any]) -> list[RowState]:
+        self.queries += 1
+        # A session on the caller's connection: `row` functions may follow relationships.
+        with Session(bind=conn) as session:
+            instances = session.scalars(query).unique().all()
+            return [c.state(instance) for instance in instances]
+
+
+def _coerce_key(c: Collection, key: Any) -> Any:
+    try:
+        return coerce_id(c.primary_key, key)
+    except ValueError:
+        return key
+
+
+def _epoch(column: Any, dialect: str | None) -> Any:
+    """Seconds since the epoch of a datetime column, in SQL."""
+    if dialect == "postgresql":
+        return func.extract("epoch", column)
+    if dialect in ("mysql", "mariadb"):
+        return func.unix_timestamp(column)
+    return cast(func.strftime("%s", column), Integer)  # SQLite

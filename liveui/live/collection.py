@@ -1,0 +1,357 @@
+"""`LiveCollection`: a live table or list of the rows of a declared collection.
+
+    class MyOrders(LiveCollection):
+        name = "my_orders"               # component type; also the collection, by default
+        row_template = "order_row.html"  # one row: <tr id="{{ row_id }}">{{ row.item }}</tr>
+        template = "orders_table.html"   # frame: <div id="{{ id }}" {{ attrs }}>...{{ rows }}
+        rows_tag = "tbody"               # the element the rows live in
+        limit = 20                       # rows shown; "load more" adds as many again
+
+Rows are keyed by primary key and patched one by one: a new row is inserted at its place in
+the collection's order, a changed row is replaced in place (or moved when its place changed),
+a row that left — deleted, filtered out, given to another owner — is deleted. Past `limit` the
+last rows fall off and a "load more" button continues after the last row shown (a keyset
+cursor, never an offset).
+
+Where rows come from: after a commit the node's `CollectionFeed` re-reads the changed keys once
+for every session and hands the same read to each; this component keeps the rows its user may
+see (owner and audience are checked here, on the server, for every change — rows that leave a
+user's view included). Reads carry versions: a row is only replaced by a newer read of it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Awaitable, Mapping
+from typing import Any, ClassVar
+
+from markupsafe import Markup, escape
+
+from ..errors import EventRejected
+from ..pubsub.broadcast import Broadcast
+from ..row_events import (
+    ROWS_READ,
+    CollectionInfo,
+    CollectionsSource,
+    RowsPage,
+    RowsRead,
+    RowState,
+    collection_topic,
+)
+from .component import LiveComponent
+from .context import LiveContext
+from .fragment import Fragment
+from .render import Renderer
+
+__all__ = ["LiveCollection"]
+
+_UNSAFE_ID = re.compile(r"[^\w-]")
+_REMEMBERED_GONE = 256
+"""Rows that left, remembered with the version of the read that saw them go (bounded)."""
+
+
+def _sort(row: RowState) -> tuple[Any, ...]:
+    return row.sort
+
+
+class LiveCollection(LiveComponent):
+    collection: ClassVar[str] = ""
+    """The declared collection (`collection(...)` on the model); default: the component name."""
+    row_template: ClassVar[str] = ""
+    """Renders one row (context: `row` — the row's values —, `row_id`, `key`). Its root element
+    must carry `id="{{ row_id }}"`. Rendered once per row state and shared by every session,
+    so it must not depend on who is looking."""
+    template = "liveui/collection.html"
+    """The frame, rendered on first paint only: it must carry `id="{{ id }}" {{ attrs }}` and
+    place `{{ rows }}` (the rows' container), `{{ empty }}` and `{{ more }}`."""
+    empty_template: ClassVar[str] = "liveui/collection_empty.html"
+    more_template: ClassVar[str] = "liveui/collection_more.html"
+    rows_tag: ClassVar[str] = "ul"
+    """The element the rows live in (`tbody` for a table, `ul`/`ol` for a list)."""
+    rows_class: ClassVar[str] = "liveui-rows"
+    limit: ClassVar[int] = 50
+    empty_text: ClassVar[str] = "Nothing here yet."
+    more_text: ClassVar[str] = "Load more"
+    params_schema = {"id": str}
+    _extras: ClassVar[dict[tuple[int, str, str, bool], Fragment]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._extras = {}
+
+    def __init__(self, id: str | None = None) -> None:
+        params: dict[str, Any] = {}
+        if id is not None:
+            params["id"] = id
+        super().__init__(**params)
+        if not self.row_template:
+            raise TypeError(f"{type(self).__name__} sets no row_template")
+        self.rows: list[RowState] = []
+        self.has_more = False
+        self.window = self.limit
+        self.version = 0
+        """The version of the last full load: reads of rows not shown must be newer."""
+        self._versions: dict[Any, int] = {}
+        self._gone: OrderedDict[Any, int] = OrderedDict()
+        self._user: str | None = None
+        self._info: CollectionInfo | None = None
+        self._audience_ok = False
+        self._source: CollectionsSource | None = None
+
+    # identity ------------------------------------------------------------------------------
+    @classmethod
+    def collection_name(cls) -> str:
+        return cls.collection or cls.name
+
+    def dom_id(self) -> str:
+        explicit = self.params.get("id")
+        return explicit if isinstance(explicit, str) else f"live-{self.name}"
+
+    @property
+    def rows_id(self) -> str:
+        return f"{self.id}-rows"
+
+    def row_id(self, key: Any) -> str:
+        if type(key) is int:
+            return f"{self.id}-{key}"
+        return f"{self.id}-{_UNSAFE_ID.sub('-', str(key))}"
+
+    def topics(self, user_id: Any) -> list[str]:
+        return [collection_topic(self.collection_name())]
+
+    def etag(self) -> str:
+        digest = hashlib.sha1()
+        for row in self.rows:
+            digest.update(json.dumps([row.key, row.values], sort_keys=True, default=str).encode())
+        digest.update(b"more" if self.has_more else b"end")
+        return digest.hexdigest()[:12]
+
+    # authorization -------------------------------------------------------------------------
+    async def authorize(self, ctx: LiveContext) -> bool:
+        """Whether this user may look at the collection at all (its audience); which rows they
+        see is decided row by row."""
+        if ctx.user_id is None:
+            return False
+        return await ctx.collections.can_view(self.collection_name(), ctx.user_id)
+
+    # loading -------------------------------------------------------------------------------
+    async def mount(self, ctx: LiveContext) -> None:
+        source = ctx.collections
+        name = self.collection_name()
+        self._source = source
+        self._info = source.info(name)
+        self._user = str(ctx.user_id)
+        if ctx.feed is not None:
+            ctx.feed.watch(name)
+        page = await source.load_page(name, ctx.user_id, limit=self.window)
+        # An empty page of a collection with an audience may mean "not in it": then no read of
+        # it is shown either (checked again here, the audience may have changed).
+        self._audience_ok = bool(page.rows) or await self.authorize(ctx)
+        self._set(page)
+
+    def _set(self, page: RowsPage) -> None:
+        self.rows = list(page.rows)
+        self.has_more = page.has_more
+        self.version = page.version
+        self._versions = {row.key: page.version for row in self.rows}
+        self._gone.clear()
+
+    def _admits(self, row: RowState) -> bool:
+        info = self._info
+        if info is None or not self._audience_ok:
+            return False
+        return not info.owned or str(row.owner) == self._user
+
+    def _held_version(self, key: Any) -> int:
+        found = self._versions.get(key)
+        if found is None:
+            found = self._gone.get(key, self.version)
+        return found
+
+    def _forget(self, key: Any, version: int) -> None:
+        self._versions.pop(key, None)
+        self._gone[key] = version
+        self._gone.move_to_end(key)
+        while len(self._gone) > _REMEMBERED_GONE:
+            self._gone.popitem(last=False)
+
+    # changes -------------------------------------------------------------------------------
+    def handle_info(self, message: Broadcast) -> bool | Awaitable[bool]:
+        if message.event != ROWS_READ:
+            return False  # `rows_changed` is the feed's: it reads once for every session
+        read = message.payload
+        if not isinstance(read, RowsRead) or read.collection != self.collection_name():
+            return False
+        changed = self.apply(read)
+        if len(self.rows) < self.window and self.has_more:
+            return self._refill(changed)
+        return changed
+
+    def apply(self, read: RowsRead) -> bool:
+        """Merge a shared read into what this session shows; True if anything changed."""
+        changed = False
+        had_more = self.has_more
+        rows = self.rows
+        for key, row in read.rows.items():
+            if read.version <= self._held_version(key):
+                continue  # what we hold is as new or newer
+            held = key in self._versions
+            old: RowState | None = None
+            index = -1
+            if held:
+                index = next(i for i, r in enumerate(rows) if r.key == key)
+                old = rows.pop(index)
+            if row is None or not self._admits(row):
+                if held:
+                    self._forget(key, read.version)
+                    changed = True
+                continue
+            same_place = old is not None and old.sort == row.sort  # the common update
+            position = index if same_place else bisect.bisect_left(rows, row.sort, key=_sort)
+            if not same_place and position == len(rows) and (
+                self.has_more or len(rows) >= self.window
+            ):
+                # Past the last row shown: it waits behind "load more".
+                self.has_more = True
+                if held:
+                    self._forget(key, read.version)
+                    changed = True
+                continue
+            rows.insert(position, row)
+            self._versions[key] = read.version
+            self._gone.pop(key, None)
+            changed = changed or old is None or old.values != row.values or position != index
+        while len(rows) > self.window:
+            dropped = rows.pop()
+            self._versions.pop(dropped.key, None)
+            self.has_more = True
+            changed = True
+        return changed or had_more != self.has_more
+
+    async def _refill(self, changed: bool) -> bool:
+        """Rows left the window while more wait behind it: move the next ones up."""
+        source = self._source
+        if source is None:
+            return changed
+        page = await source.load_page(
+            self.collection_name(),
+            self._user,
+            limit=self.window - len(self.rows),
+            after=self.rows[-1].cursor if self.rows else None,
+        )
+        return self._extend(page) or changed
+
+    def _extend(self, page: RowsPage) -> bool:
+        changed = False
+        for row in page.rows:
+            if row.key in self._versions or page.version <= self._gone.get(row.key, 0):
+                continue
+            self.rows.insert(bisect.bisect_left(self.rows, row.sort, key=_sort), row)
+            self._versions[row.key] = page.version
+            changed = True
+        if self.has_more != page.has_more:
+            self.has_more = page.has_more
+            changed = True
+        return changed
+
+    async def handle_event(self, event: str, data: Mapping[str, Any], ctx: LiveContext) -> None:
+        if event != "more":
+            raise EventRejected(400, f"{self.name} does not handle the event {event!r}")
+        if self._source is None:  # not this tab's live instance: nothing to extend
+            return
+        page = await self._source.load_page(
+            self.collection_name(),
+            self._user,
+            limit=self.limit,
+            after=self.rows[-1].cursor if self.rows else None,
+        )
+        self.window += self.limit
+        self._extend(page)
+
+    # rendering -----------------------------------------------------------------------------
+    def _row_html(self, renderer: Renderer, row: RowState) -> str:
+        return self._row_fragment(renderer, row, None).html
+
+    def _row_fragment(self, renderer: Renderer, row: RowState, previous: str | None) -> Fragment:
+        """The row as a fragment placed after `previous` (None: first). Memoized on the row
+        state, which the sessions showing it share: one render and one Fragment for all."""
+        memo = (self.row_template, self.id, previous)
+        fragment = row.rendered.get(memo)
+        if fragment is None:
+            row_id = self.row_id(row.key)
+            html = None
+            for (template, component, _), known in row.rendered.items():
+                if template == self.row_template and component == self.id:
+                    html = known.html
+                    break
+            if html is None:
+                html = renderer.render(self.row_template, row=row.values, row_id=row_id,
+                                       key=row.key)
+            if previous is None:
+                fragment = Fragment(row_id, html, container=self.rows_id, position="afterbegin")
+            else:
+                fragment = Fragment(row_id, html, container=previous, position="afterend")
+            row.rendered[memo] = fragment
+        return fragment
+
+    def _empty(self, renderer: Renderer) -> Fragment:
+        return self._extra(renderer, "empty", not self.rows)
+
+    def _more(self, renderer: Renderer) -> Fragment:
+        return self._extra(renderer, "more", self.has_more)
+
+    def _extra(self, renderer: Renderer, part: str, shown: bool) -> Fragment:
+        """The empty state or the "load more" button: two renders per collection type, kept
+        by the class (they depend on nothing but the type and whether they show)."""
+        cache = type(self)._extras
+        memo = (id(renderer.env), self.id, part, shown)
+        fragment = cache.get(memo)
+        if fragment is None:
+            fid = f"{self.id}-{part}"
+            if part == "empty":
+                html = renderer.render(self.empty_template, id=fid, empty=shown,
+                                       text=self.empty_text)
+            else:
+                html = renderer.render(self.more_template, id=fid, has_more=shown,
+                                       text=self.more_text, vals=self.event_vals("more"))
+            fragment = cache[memo] = Fragment(fid, html)
+            while len(cache) > 64:  # a few ids per type; bounded however ids are chosen
+                del cache[next(iter(cache))]
+        return fragment
+
+    def _rows(self, renderer: Renderer) -> Fragment:
+        inner = "".join(self._row_html(renderer, row) for row in self.rows)
+        css = f' class="{escape(self.rows_class)}"' if self.rows_class else ""
+        html = f'<{self.rows_tag} id="{self.rows_id}"{css}>{inner}</{self.rows_tag}>'
+        return Fragment(self.rows_id, html)
+
+    def fragments(self, renderer: Renderer) -> list[Fragment]:
+        out: list[Fragment] = []
+        previous: str | None = None
+        for row in self.rows:
+            fragment = self._row_fragment(renderer, row, previous)
+            out.append(fragment)
+            previous = fragment.id
+        return [*out, self._empty(renderer), self._more(renderer)]
+
+    def full_fragments(self, renderer: Renderer) -> list[Fragment]:
+        return [self._rows(renderer), self._empty(renderer), self._more(renderer)]
+
+    def render(self, renderer: Renderer) -> str:
+        context = self.context()
+        context.update(
+            rows=Markup(self._rows(renderer).html),
+            empty=Markup(self._empty(renderer).html),
+            more=Markup(self._more(renderer).html),
+            rows_id=self.rows_id,
+        )
+        return renderer.env.get_template(self.template).render(**context)
+
+    def context(self) -> dict[str, Any]:
+        context = super().context()
+        context["state"] = {"count": len(self.rows), "has_more": self.has_more}
+        return context

@@ -1,0 +1,63 @@
+"""Live charts: an SVG of a collection's rows per minute, from the database on first paint,
+redrawn after commits with one aggregate query per broadcast for every session that sees the
+same rows, refused to users outside the collection's audience."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from liveui import Forbidden
+from liveui.testing import Patch
+
+from .collections_world import MyItemsPerMinute, OpenItemsPerMinute, World, world
+
+__all__ = ["world"]
+
+
+def total(html: str) -> int:
+    found = re.search(r'data-total="(\d+)"', html)
+    assert found, html
+    return int(found.group(1))
+
+
+async def test_first_paint_counts_the_users_rows_in_the_window(world: World) -> None:
+    alice, bob = await world.add_user("alice"), await world.add_user("bob")
+    for _ in range(3):
+        await world.add_item(alice)
+    await world.add_item(bob)
+    html = await world.harness.render(MyItemsPerMinute(), user_id=alice)
+    assert 'data-chart="test_my_items_per_minute"' in html
+    assert total(html) == 3
+    assert html.count("<rect") == 10  # ten minutes, one bar each
+    assert 'data-count="3"' in html  # all in this minute's bar
+
+
+async def test_a_commit_redraws_the_chart_of_every_session_with_one_query(
+    world: World,
+) -> None:
+    admin, alice = await world.add_user("admin", admin=True), await world.add_user("alice")
+    chart = OpenItemsPerMinute()
+    tabs = [await world.harness.open(admin, OpenItemsPerMinute()) for _ in range(4)]
+    for tab in tabs:
+        await tab.next_patch()
+    queries = world.dispatch.collections.queries
+    await world.add_item(alice)
+    for tab in tabs:
+        patch: Patch = await tab.patches_until(lambda p: f"{chart.id}-svg" in p.ids)
+        assert total(patch.element(f"{chart.id}-svg").html) == 1
+    # The audience check and the aggregate, once for the four sessions (not once per session).
+    assert world.dispatch.collections.queries - queries == 2
+    second = await world.add_item(alice)
+    patch = await tabs[0].patches_until(lambda p: f"{chart.id}-svg" in p.ids)
+    assert total(patch.element(f"{chart.id}-svg").html) == 2
+    await world.change(second, status="done")  # it leaves the collection's where filter
+    patch = await tabs[0].patches_until(lambda p: f"{chart.id}-svg" in p.ids)
+    assert total(patch.element(f"{chart.id}-svg").html) == 1
+
+
+async def test_a_chart_of_an_audience_collection_is_refused_to_outsiders(world: World) -> None:
+    alice = await world.add_user("alice")
+    with pytest.raises(Forbidden):
+        await world.harness.open(alice, OpenItemsPerMinute())

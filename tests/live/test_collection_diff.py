@@ -1,0 +1,177 @@
+"""The collection diff without a database: how a shared read of changed rows merges into what
+one session shows (insert position, moves, deletes, the limit, load more, versions, owners),
+and which patch operations a change becomes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+
+from liveui import LiveCollection
+from liveui.live.fragment import Fragment, Op, render_ops
+from liveui.live.render import Renderer, live_environment
+from liveui.live.session import _moved
+from liveui.row_events import CollectionInfo, Descending, RowsPage, RowsRead, RowState
+from liveui.testing import Patch
+
+
+class Ranked(LiveCollection):
+    name = "diff_ranked"
+    row_template = "row.html"
+    limit = 3
+
+
+def row(key: int, rank: int | None = None, owner: int = 1, **values: Any) -> RowState:
+    rank = key if rank is None else rank
+    return RowState(key, owner, (rank, key), (rank, key), {"id": key, "rank": rank, **values})
+
+
+def shown(rows: list[RowState], *, owned: bool = True, user: int = 1,
+          has_more: bool = False) -> Ranked:
+    view = Ranked()
+    view._info = CollectionInfo("diff_ranked", "user", owned)
+    view._audience_ok = True
+    view._user = str(user)
+    view._set(RowsPage(10, rows, has_more))
+    return view
+
+
+def keys(view: Ranked) -> list[Any]:
+    return [r.key for r in view.rows]
+
+
+def read(version: int, *rows: tuple[int, RowState | None]) -> RowsRead:
+    return RowsRead("diff_ranked", version, dict(rows))
+
+
+def test_a_new_row_goes_where_the_order_puts_it() -> None:
+    view = shown([row(1), row(5)])
+    assert view.apply(read(11, (3, row(3))))
+    assert keys(view) == [1, 3, 5]
+    assert view.apply(read(12, (0, row(0))))
+    assert keys(view) == [0, 1, 3]  # the limit is 3: the last row fell off
+    assert view.has_more
+
+
+def test_descending_order_puts_the_newest_first() -> None:
+    def newest(key: int) -> RowState:
+        return RowState(key, 1, (Descending(key),), (key,), {"id": key})
+
+    view = shown([newest(5), newest(2)])
+    view.apply(read(11, (7, newest(7))))
+    assert keys(view) == [7, 5, 2]
+
+
+def test_a_changed_rank_moves_the_row() -> None:
+    view = shown([row(1), row(2), row(3)])
+    assert view.apply(read(11, (1, row(1, rank=9))))
+    # Beyond the last row shown while nothing waits behind it: it stays, at the end.
+    assert keys(view) == [2, 3, 1]
+    assert view.apply(read(12, (3, row(3, rank=0))))
+    assert keys(view) == [3, 2, 1]
+
+
+def test_a_change_in_place_keeps_the_order() -> None:
+    view = shown([row(1), row(2)])
+    assert view.apply(read(11, (2, row(2, title="renamed"))))
+    assert keys(view) == [1, 2]
+    assert view.rows[1].values["title"] == "renamed"
+    assert not view.apply(read(12, (2, row(2, title="renamed"))))  # nothing new to show
+
+
+def test_deleted_and_filtered_out_rows_leave() -> None:
+    view = shown([row(1), row(2), row(3)])
+    assert view.apply(read(11, (2, None)))
+    assert keys(view) == [1, 3]
+    assert not view.apply(read(12, (42, None)))  # never shown: nothing to do
+
+
+def test_a_row_given_to_another_owner_leaves_and_never_arrives_elsewhere() -> None:
+    alice, bob = shown([row(1), row(2)], user=1), shown([row(7, owner=2)], user=2)
+    moved = read(11, (2, row(2, owner=2)))
+    assert alice.apply(moved) and bob.apply(moved)
+    assert keys(alice) == [1]
+    assert keys(bob) == [2, 7]
+    assert not alice.apply(read(12, (9, row(9, owner=2))))  # bob's new row: not alice's
+
+
+def test_audience_rows_reach_everyone_admitted_and_nobody_else() -> None:
+    admin = shown([], owned=False)
+    outsider = shown([], owned=False)
+    outsider._audience_ok = False
+    assert admin.apply(read(11, (4, row(4, owner=3))))
+    assert not outsider.apply(read(11, (4, row(4, owner=3))))
+    assert keys(admin) == [4] and keys(outsider) == []
+
+
+def test_the_last_row_changed_in_place_stays_while_more_wait_behind_it() -> None:
+    view = shown([row(1), row(2), row(3)], has_more=True)
+    assert view.apply(read(11, (3, row(3, title="renamed"))))
+    assert keys(view) == [1, 2, 3] and view.rows[2].values["title"] == "renamed"
+    assert view.apply(read(12, (3, row(3, rank=7))))  # moved later: it may belong behind others
+    assert keys(view) == [1, 2]  # so it leaves, and the view refills from the database
+
+
+def test_the_limit_keeps_the_window_and_rows_behind_it_wait() -> None:
+    view = shown([row(1), row(2), row(3)], has_more=True)
+    assert not view.apply(read(11, (8, row(8))))  # after the last row shown: behind the button
+    assert keys(view) == [1, 2, 3] and view.has_more
+    view = shown([row(1), row(2), row(3)])
+    assert view.apply(read(11, (8, row(8))))  # full window: "load more" appears
+    assert keys(view) == [1, 2, 3] and view.has_more
+
+
+def test_load_more_extends_after_the_cursor() -> None:
+    view = shown([row(1), row(2), row(3)], has_more=True)
+    assert view.rows[-1].cursor == (3, 3)
+    view.window += view.limit
+    assert view._extend(RowsPage(12, [row(4), row(5)], False))
+    assert keys(view) == [1, 2, 3, 4, 5] and not view.has_more
+    assert view.apply(read(13, (0, row(0))))
+    assert keys(view) == [0, 1, 2, 3, 4, 5]  # the window is six rows now
+
+
+def test_older_reads_never_roll_a_row_back() -> None:
+    view = shown([row(1), row(2)])
+    assert view.apply(read(20, (2, row(2, title="new"))))
+    assert not view.apply(read(15, (2, row(2, title="old"))))
+    assert view.rows[1].values["title"] == "new"
+    assert view.apply(read(21, (2, None)))
+    assert not view.apply(read(19, (2, row(2, title="resurrected"))))  # gone stays gone
+    assert keys(view) == [1]
+    assert not view.apply(read(9, (5, row(5))))  # older than the page itself: already seen
+
+
+def test_moves_are_the_fewest_elements_out_of_order() -> None:
+    assert _moved(("a", "b", "c", "d"), ["a", "b", "c", "d"]) == frozenset()
+    assert _moved(("a", "b", "c", "d"), ["b", "c", "d", "a"]) == {"a"}
+    assert _moved(("a", "b", "c", "d"), ["a", "d", "b", "c"]) == {"d"}
+    assert _moved(("a", "b", "c"), ["c", "b", "a"]) in ({"a", "b"}, {"b", "c"}, {"a", "c"})
+    assert _moved(("a", "b", "x"), ["new", "b", "a"]) in ({"a"}, {"b"})
+
+
+def test_table_rows_travel_inside_templates() -> None:
+    row_html = '<tr id="t-1" data-order-id="1"><td>1</td></tr>'
+    text = render_ops([
+        Op("insert", Fragment("t-1", row_html, container="t-rows", position="afterbegin")),
+        Op("replace", Fragment("t-2", row_html.replace("t-1", "t-2"))),
+        Op("delete", Fragment("t-3", "")),
+        Op("replace", Fragment("badge", '<span id="badge">2</span>')),
+    ])
+    assert text.count("<template>") == 2
+    assert '<template><tbody hx-swap-oob="afterbegin:#t-rows"><tr id="t-1"' in text
+    patch = Patch.parse("e-1", text)
+    assert patch.ids == ["afterbegin:#t-rows", "t-2", "t-3", "badge"]
+    assert patch.element("t-2").tag == "tr" and patch.element("t-2").oob == "true"
+
+
+def test_a_session_patch_moves_a_reordered_row() -> None:
+    env = jinja2.Environment(loader=jinja2.DictLoader(
+        {"row.html": '<li id="{{ row_id }}">{{ row.rank }}</li>'}))
+    renderer = Renderer(live_environment(env))
+    view = shown([row(1), row(2), row(3)])
+    before = [f.id for f in view.fragments(renderer)]
+    view.apply(read(11, (1, row(1, rank=9))))
+    after = [f.id for f in view.fragments(renderer)]
+    assert _moved(tuple(before), after) == {view.row_id(1)}
