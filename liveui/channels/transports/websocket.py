@@ -2,8 +2,8 @@
 
 It negotiates what phoenix.js expects (vsn → serializer or 403, the `authToken` subprotocol
 answered with `phoenix`, Origin checks), then only moves frames between the client and a
-`Connection`. Outbound frames go through a bounded queue drained by a task that exists only
-while frames are waiting.
+`Connection`. Outbound frames are written at once while the socket takes them; a bounded queue
+and a writer task exist only while a connection cannot keep up.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import logging
 from collections import deque
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from starlette.responses import PlainTextResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from ..._utils import maybe_await
+from ..._utils import maybe_await, start_eagerly
 from ...close_codes import CloseCode
 from ..connection import Connection
 from ..message import Frame
@@ -39,71 +39,98 @@ TOKEN_PROTOCOL_PREFIX = "base64url.bearer.phx."
 
 
 class WebSocketTransport:
-    """Bounded outbound queue; overflow policy "disconnect": close with 1013 (client retries)."""
+    """Bounded outbound queue; overflow policy "disconnect": close with 1013 (client retries).
 
-    __slots__ = ("_close", "_closing", "_flushing", "_limit", "_queue", "_send")
+    A frame for an idle connection is written at once, in the caller: the ASGI `send` runs until
+    it would wait, which uvicorn's does only when the socket's buffer is full. So a broadcast to
+    N writable connections is N direct writes, no task per connection. Only a send that has to
+    wait gets a writer task; it finishes that send, then drains the frames queued meanwhile (at
+    most `limit` of them). The ASGI `send` must therefore not depend on the task it runs in.
+    """
+
+    __slots__ = ("_close", "_closing", "_limit", "_queue", "_send", "_writing")
 
     def __init__(self, send: Send, limit: int) -> None:
         self._send = send
         self._limit = limit
         self._queue: deque[Frame] = deque()
-        self._flushing = False
+        self._writing = False  # a writer task owns the sending; new frames queue behind it
         self._closing = False
-        self._close: tuple[int, str] | None = None
+        self._close: Message | None = None
 
     def send(self, frame: Frame) -> None:
         if self._closing:
+            return
+        if not self._writing:
+            self._write(_send_message(frame))
             return
         queue = self._queue
         if len(queue) >= self._limit:
             self.close(CloseCode.TRY_AGAIN, "outbound queue full")
             return
         queue.append(frame)
-        if not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
 
     def close(self, code: int, reason: str) -> None:
         if self._closing:
             return
         self._closing = True
         self._queue.clear()
-        self._close = (code, reason)
-        if not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
+        message = {"type": "websocket.close", "code": code, "reason": reason}
+        if self._writing:
+            self._close = message
+        else:
+            self._write(message)
 
-    async def _flush(self) -> None:
-        send, queue = self._send, self._queue
+    def _write(self, message: Message) -> None:
+        """Send now; if the send has to wait, a writer task finishes it and owns the queue."""
         try:
-            while queue:
-                frame = queue.popleft()
-                if type(frame) is str:
-                    await send({"type": "websocket.send", "text": frame})
-                else:
-                    await send({"type": "websocket.send", "bytes": frame})
-            if self._close is not None:
-                code, reason = self._close
-                self._close = None
-                await send({"type": "websocket.close", "code": code, "reason": reason})
+            rest = start_eagerly(self._send(message))
         except Exception as exc:
-            self._closing = True
-            queue.clear()
-            if not isinstance(exc, OSError):
-                # Not a vanished peer but a frame the server could not send (e.g. text that is
-                # not valid UTF-8): close so the client reconnects, instead of a silent socket.
-                log.error("liveui: could not send a frame, closing with 1011: %r", exc)
-                with contextlib.suppress(Exception):
-                    await send(
-                        {
-                            "type": "websocket.close",
-                            "code": CloseCode.INTERNAL,
-                            "reason": "server could not send a frame",
-                        }
-                    )
-            # A vanished peer: the read loop sees the disconnect and cleans up.
+            self._failed(exc)
+            return
+        if rest is not None:
+            self._writing = True
+            asyncio.get_running_loop().create_task(self._finish(rest))
+
+    async def _finish(self, rest: Awaitable[Any]) -> None:
+        send, queue = self._send, self._queue
+        failure: Exception | None = None
+        try:
+            await rest
+            while queue:
+                await send(_send_message(queue.popleft()))
+            if self._close is not None:
+                message, self._close = self._close, None
+                await send(message)
+        except Exception as exc:
+            failure = exc
         finally:
-            self._flushing = False
+            self._writing = False
+        if failure is not None:
+            self._failed(failure)
+
+    def _failed(self, exc: Exception) -> None:
+        already_closing, self._closing = self._closing, True
+        self._queue.clear()
+        self._close = None
+        if isinstance(exc, OSError) or already_closing:
+            return  # a vanished peer: the read loop sees the disconnect and cleans up
+        # Not a vanished peer but a frame the server could not send (e.g. text that is not
+        # valid UTF-8): close so the client reconnects, instead of a silent socket.
+        log.error("liveui: could not send a frame, closing with 1011: %r", exc)
+        self._write(
+            {
+                "type": "websocket.close",
+                "code": CloseCode.INTERNAL,
+                "reason": "server could not send a frame",
+            }
+        )
+
+
+def _send_message(frame: Frame) -> Message:
+    if type(frame) is str:
+        return {"type": "websocket.send", "text": frame}
+    return {"type": "websocket.send", "bytes": frame}
 
 
 class WebSocketApp:

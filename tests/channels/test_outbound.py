@@ -1,0 +1,207 @@
+"""The outbound path of the WebSocket transport: frames written at once while the socket takes
+them, a bounded queue behind a writer task only while it does not, and the slow-consumer policy
+(close with 1013 when that queue overflows)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+import websockets
+from starlette.applications import Starlette
+
+from liveui import Channel, ChannelSettings, ChannelSocket, Endpoint, Node, Socket, channel, ok
+from liveui._utils import start_eagerly
+from liveui.channels.transports.websocket import WebSocketTransport
+from liveui.testing import serve
+
+
+class RoomChannel(Channel):
+    async def join(self, topic: str, payload: Any, socket: ChannelSocket) -> Any:
+        return ok({})
+
+
+class RoomSocket(Socket):
+    channels = [channel("room:*", RoomChannel)]
+
+
+async def joined(url: str, **options: Any) -> Any:
+    ws = await websockets.connect(url, **options)
+    await ws.send(json.dumps(["1", "1", "room:a", "phx_join", {}]))
+    reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert reply[3] == "phx_reply" and reply[4]["status"] == "ok"
+    return ws
+
+
+async def test_a_consumer_that_stops_reading_is_closed_with_1013_and_bystanders_keep_up() -> None:
+    endpoint = Endpoint(Node(), settings=ChannelSettings(outbound_queue_size=4))
+    app = Starlette(
+        routes=[endpoint.mount("/socket", RoomSocket())], lifespan=endpoint.node.lifespan
+    )
+    pad = "x" * 65536
+    # 300 x 64 KB is far more than what the loopback socket buffers of a reader that stopped
+    # can hold, so its writer must block and its queue of 4 overflow.
+    count = 300
+    with serve(app) as srv:
+        url = f"{srv.ws_url}/socket/websocket?vsn=2.0.0"
+        slow = await joined(url, max_queue=1, max_size=None)  # stops reading after one frame
+        fast = await joined(url, max_size=None)
+        for i in range(count):
+            endpoint.node.broadcast("room:a", "big", {"i": i, "pad": pad})
+            frame = json.loads(await asyncio.wait_for(fast.recv(), 10))
+            assert frame[3:] == ["big", {"i": i, "pad": pad}]
+        received: list[int] = []
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                received.append(json.loads(await asyncio.wait_for(slow.recv(), 10))[4]["i"])
+        await fast.close()
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1013, "outbound queue full")
+    # In order and without gaps up to the close: frames are dropped only by closing.
+    assert received == list(range(len(received)))
+    assert 0 < len(received) < count
+
+
+class GatedSend:
+    """An ASGI `send` that completes at once while `writable` is set, and otherwise waits."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.fail_with: Exception | None = None
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        await self.writable.wait()
+        error, self.fail_with = self.fail_with, None  # fails once
+        if error is not None:
+            raise error
+        self.sent.append(message)
+
+    def texts(self) -> list[Any]:
+        return [m.get("text", m.get("bytes")) for m in self.sent if m["type"] == "websocket.send"]
+
+
+async def wait_until(condition: Any, timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
+async def test_a_writable_connection_gets_frames_written_in_the_call_without_a_task() -> None:
+    send = GatedSend()
+    transport = WebSocketTransport(send, limit=4)
+    tasks_before = len(asyncio.all_tasks())
+    transport.send("a")
+    transport.send(b"b")
+    assert send.sent == [
+        {"type": "websocket.send", "text": "a"},
+        {"type": "websocket.send", "bytes": b"b"},
+    ]
+    assert len(asyncio.all_tasks()) == tasks_before
+
+
+async def test_a_blocked_connection_queues_in_order_then_overflows_into_a_1013_close() -> None:
+    send = GatedSend()
+    transport = WebSocketTransport(send, limit=3)
+    send.writable.clear()
+    for frame in ["1", "2", "3", "4"]:  # "1" is in flight, 2-4 fill the queue
+        transport.send(frame)
+    assert send.sent == []
+    send.writable.set()
+    await wait_until(lambda: len(send.sent) == 4)
+    assert send.texts() == ["1", "2", "3", "4"]
+    transport.send("5")  # writable again: written at once
+    assert send.texts()[-1] == "5"
+
+    send.writable.clear()
+    for frame in ["6", "7", "8", "9", "10"]:  # "6" in flight, 7-9 queued, "10" overflows
+        transport.send(frame)
+    transport.send("11")  # closing: ignored
+    send.writable.set()
+    await wait_until(lambda: send.sent[-1]["type"] == "websocket.close")
+    assert send.texts() == ["1", "2", "3", "4", "5", "6"]  # the queue is dropped by the close
+    assert send.sent[-1] == {
+        "type": "websocket.close",
+        "code": 1013,
+        "reason": "outbound queue full",
+    }
+
+
+async def test_a_frame_that_cannot_be_sent_closes_with_1011_a_vanished_peer_quietly() -> None:
+    send = GatedSend()
+    send.fail_with = UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+    transport = WebSocketTransport(send, limit=4)
+    transport.send("\ud800")
+    await wait_until(lambda: bool(send.sent))
+    assert send.sent == [
+        {"type": "websocket.close", "code": 1011, "reason": "server could not send a frame"}
+    ]
+    transport.send("after")
+    assert len(send.sent) == 1
+
+    gone = GatedSend()
+    transport = WebSocketTransport(gone, limit=4)
+    gone.writable.clear()
+    transport.send("a")
+    transport.send("b")
+    gone.fail_with = ConnectionResetError()
+    gone.writable.set()
+    await asyncio.sleep(0.05)
+    transport.send("c")
+    await asyncio.sleep(0.05)
+    assert gone.sent == []  # no close attempted on a dead socket, nothing queued after it
+
+
+async def test_start_eagerly_finishes_what_did_not_wait_and_resumes_what_did() -> None:
+    steps: list[str] = []
+
+    async def quick() -> None:
+        steps.append("quick")
+
+    assert start_eagerly(quick()) is None
+    assert steps == ["quick"]
+
+    gate: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def waits() -> str:
+        steps.append("before")
+        value = await gate
+        steps.append("after")
+        return value + "!"
+
+    rest = start_eagerly(waits())
+    assert rest is not None and steps[-1] == "before"
+
+    async def finish() -> Any:
+        return await rest
+
+    task = asyncio.get_running_loop().create_task(finish())
+    await asyncio.sleep(0)
+    gate.set_result("done")
+    assert await task == "done!"
+    assert steps[-1] == "after"
+
+    blocked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    cleaned: list[bool] = []
+
+    async def cancellable() -> None:
+        try:
+            await blocked
+        finally:
+            cleaned.append(True)
+
+    rest = start_eagerly(cancellable())
+    assert rest is not None
+
+    async def finish_cancellable() -> Any:
+        return await rest
+
+    task = asyncio.get_running_loop().create_task(finish_cancellable())
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cleaned == [True] and blocked.cancelled()
