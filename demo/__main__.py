@@ -18,6 +18,8 @@ __all__ = ["main"]
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from liveui import UvicornWebSocketProtocol
+
     from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -31,7 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="warning",
-        ws="websockets-sansio",
+        ws=UvicornWebSocketProtocol,
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=2,
     )

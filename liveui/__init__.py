@@ -50,6 +50,7 @@ from .pubsub.broadcast import Broadcast
 from .tokens import sign as sign_token
 from .tokens import verify as verify_token
 from .user_events import user_topic
+from .uvicorn_protocol import UvicornWebSocketProtocol
 
 __version__ = "0.1.0"
 
@@ -89,6 +90,7 @@ __all__ = [
     "TokenInvalid",
     "TokenMissing",
     "UserChannel",
+    "UvicornWebSocketProtocol",
     "__version__",
     "async_url",
     "backend_from_url",

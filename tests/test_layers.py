@@ -1,6 +1,6 @@
 """The import graph follows the data: no module imports a layer above it or beside it.
 
-    base      errors, tokens, ticker, close_codes, user_events, _utils
+    base      errors, tokens, ticker, close_codes, user_events, _utils, ws_frames
     pubsub    hub, outbox, backoff, backends/
     node      the runtime (hub + ticker + loop hand-off + lifespan)
     dispatch  | channels | live      (siblings: none imports another)
@@ -20,7 +20,7 @@ import liveui
 
 PACKAGE = Path(liveui.__file__).parent
 
-BASE = {"errors", "tokens", "ticker", "close_codes", "user_events", "_utils"}
+BASE = {"errors", "tokens", "ticker", "close_codes", "user_events", "_utils", "ws_frames"}
 ALLOWED: dict[str, set[str]] = {
     "base": {"base"},
     "pubsub": {"base", "pubsub"},

@@ -12,6 +12,8 @@ from typing import Any
 
 import uvicorn
 
+from ..uvicorn_protocol import UvicornWebSocketProtocol
+
 __all__ = ["LiveServer", "free_port", "serve"]
 
 
@@ -46,7 +48,7 @@ def serve(
     options: dict[str, Any] = {
         "log_level": "warning",
         "lifespan": "on",
-        "ws": "websockets-sansio",
+        "ws": UvicornWebSocketProtocol,  # uvicorn's websockets-sansio + raw frames
         "ws_per_message_deflate": False,  # ~4x memory per connection; DESIGN.md keeps it off
     }
     options.update(config)

@@ -12,7 +12,17 @@ import pytest
 import websockets
 from starlette.applications import Starlette
 
-from liveui import Channel, ChannelSettings, ChannelSocket, Endpoint, Node, Socket, channel, ok
+from liveui import (
+    Channel,
+    ChannelSettings,
+    ChannelSocket,
+    Endpoint,
+    Node,
+    Socket,
+    UvicornWebSocketProtocol,
+    channel,
+    ok,
+)
 from liveui._utils import start_eagerly
 from liveui.channels.transports.websocket import WebSocketTransport
 from liveui.testing import serve
@@ -35,7 +45,14 @@ async def joined(url: str, **options: Any) -> Any:
     return ws
 
 
-async def test_a_consumer_that_stops_reading_is_closed_with_1013_and_bystanders_keep_up() -> None:
+# Both ways out: liveui's uvicorn protocol (raw frames) and stock uvicorn (the ASGI send).
+SERVERS = pytest.mark.parametrize("ws", [UvicornWebSocketProtocol, "websockets-sansio"])
+
+
+@SERVERS
+async def test_a_consumer_that_stops_reading_is_closed_with_1013_and_bystanders_keep_up(
+    ws: Any,
+) -> None:
     endpoint = Endpoint(Node(), settings=ChannelSettings(outbound_queue_size=4))
     app = Starlette(
         routes=[endpoint.mount("/socket", RoomSocket())], lifespan=endpoint.node.lifespan
@@ -44,7 +61,7 @@ async def test_a_consumer_that_stops_reading_is_closed_with_1013_and_bystanders_
     # 300 x 64 KB is far more than what the loopback socket buffers of a reader that stopped
     # can hold, so its writer must block and its queue of 4 overflow.
     count = 300
-    with serve(app) as srv:
+    with serve(app, ws=ws) as srv:
         url = f"{srv.ws_url}/socket/websocket?vsn=2.0.0"
         slow = await joined(url, max_queue=1, max_size=None)  # stops reading after one frame
         fast = await joined(url, max_size=None)
@@ -62,6 +79,37 @@ async def test_a_consumer_that_stops_reading_is_closed_with_1013_and_bystanders_
     # In order and without gaps up to the close: frames are dropped only by closing.
     assert received == list(range(len(received)))
     assert 0 < len(received) < count
+
+
+@SERVERS
+async def test_broadcasts_of_every_frame_length_arrive_whole_and_skip_the_asgi_send_if_raw(
+    ws: Any,
+) -> None:
+    endpoint = Endpoint(Node())
+    inner = Starlette(
+        routes=[endpoint.mount("/socket", RoomSocket())], lifespan=endpoint.node.lifespan
+    )
+    through_send: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        async def counting_send(message: Any) -> None:
+            if message["type"] == "websocket.send":
+                through_send.append(message.get("text") or "")
+            await send(message)
+
+        await inner(scope, receive, counting_send if scope["type"] == "websocket" else send)
+
+    # 7-bit, 16-bit and 64-bit payload lengths, and a non-ASCII text (length in bytes)
+    bodies = ["", "a" * 100, "é" * 40, "b" * 126, "c" * 65535, "d" * 70000]
+    with serve(app, ws=ws) as srv:
+        client = await joined(f"{srv.ws_url}/socket/websocket?vsn=2.0.0", max_size=None)
+        through_send.clear()  # the join reply
+        for body in bodies:
+            endpoint.node.broadcast("room:a", "m", {"body": body})
+            frame = json.loads(await asyncio.wait_for(client.recv(), 5))
+            assert frame == [None, None, "room:a", "m", {"body": body}]
+        await client.close()
+    assert len(through_send) == (0 if ws is UvicornWebSocketProtocol else len(bodies))
 
 
 class GatedSend:

@@ -13,7 +13,7 @@ import base64
 import binascii
 import logging
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -22,6 +22,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ..._utils import maybe_await, start_eagerly
 from ...close_codes import CloseCode
+from ...ws_frames import RAW_FRAMES, encode_frame
 from ..connection import Connection
 from ..message import Frame
 from ..params import parse_params
@@ -46,12 +47,18 @@ class WebSocketTransport:
     N writable connections is N direct writes, no task per connection. Only a send that has to
     wait gets a writer task; it finishes that send, then drains the frames queued meanwhile (at
     most `limit` of them). The ASGI `send` must therefore not depend on the task it runs in.
+
+    With the raw-frames extension (`write_frames`, see `ws_frames`) a frame is encoded once per
+    broadcast and written to each connection directly, skipping the server's own framing.
     """
 
-    __slots__ = ("_close", "_closing", "_limit", "_queue", "_send", "_writing")
+    __slots__ = ("_close", "_closing", "_limit", "_queue", "_send", "_write_frames", "_writing")
 
-    def __init__(self, send: Send, limit: int) -> None:
+    def __init__(
+        self, send: Send, limit: int, write_frames: Callable[[bytes], bool] | None = None
+    ) -> None:
         self._send = send
+        self._write_frames = write_frames
         self._limit = limit
         self._queue: deque[Frame] = deque()
         self._writing = False  # a writer task owns the sending; new frames queue behind it
@@ -62,6 +69,15 @@ class WebSocketTransport:
         if self._closing:
             return
         if not self._writing:
+            write_frames = self._write_frames
+            if write_frames is not None:
+                try:
+                    data = encode_frame(frame)
+                except ValueError as exc:  # text that is not valid UTF-8
+                    self._failed(exc)
+                    return
+                if write_frames(data):
+                    return
             self._write(_send_message(frame))
             return
         queue = self._queue
@@ -198,7 +214,12 @@ class WebSocketApp:
             raise TypeError("Socket.connect must return a dict of assigns or None")
         subprotocol = "phoenix" if "phoenix" in offered else None
         await send({"type": "websocket.accept", "subprotocol": subprotocol})
-        transport = WebSocketTransport(send, self.endpoint.settings.outbound_queue_size)
+        raw_frames = scope.get("extensions", {}).get(RAW_FRAMES)
+        transport = WebSocketTransport(
+            send,
+            self.endpoint.settings.outbound_queue_size,
+            raw_frames["write"] if raw_frames else None,
+        )
         connection = Connection(self.endpoint, self.handler, serializer, assigns, transport, info)
         connection.open(self.handler.id(SocketInfo(assigns)))
         return connection
