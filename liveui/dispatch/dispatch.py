@@ -7,8 +7,9 @@
     await session.commit()                    # -> new_notification + counter_updated
 
 Flow after a commit: the session hooks hand a `ChangeSet` to `_committed` (from whatever thread
-committed); its events go out at once, its counters wait in the `Coalescer` for the window, then
-`CounterLoader.recompute` recounts them with one grouped query each and broadcasts what moved.
+committed); its events go out at once, its counters go to the `Coalescer` (at once after a quiet
+period, else merged with the others of the window), then `CounterLoader.recompute` recounts them
+with one grouped query each and broadcasts what moved.
 """
 
 from __future__ import annotations
