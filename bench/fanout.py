@@ -1,14 +1,16 @@
 """Fan-out benchmark: one liveui node, N WebSocket clients on one topic, many small broadcasts.
 
-    python -m bench.fanout --backend memory|redis|postgres --clients 1000
+    python -m bench.fanout --backend naive|memory|redis|postgres --clients 5000 --wave 1
 
 The node is uvicorn in a subprocess (pinned to CPU 0; this process and its clients to CPU 1)
 with one Endpoint and a trivial channel. With `memory` the node broadcasts itself (an HTTP call
 asks it to); with `redis`/`postgres` a second hub in this process publishes, so every message
 really crosses the backend. `naive` serves the same protocol subset with a plain Starlette
-loop of `await websocket.send_text(...)`, the yardstick of DESIGN.md. Messages go out in waves
-small enough for the outbound queues; the next wave starts when every client received the
-previous one.
+loop of `await websocket.send_text(...)` on stock uvicorn, the yardstick. liveui runs on
+`UvicornWebSocketProtocol` (`--ws stock`: uvicorn's own, frames through the ASGI send).
+Broadcasts go out in waves of `--wave` (1: one at a time, a dashboard's normal traffic); the
+next wave starts when every client received the previous one. The file limit is raised to the
+hard limit on both sides.
 
 Prints, last two lines:
     deliveries_per_server_cpu_s=<x> kb_per_connection=<y>
@@ -26,7 +28,7 @@ import sys
 import time
 from typing import Any
 
-from bench.measure import cpu_seconds, percentile, rss_kb, start_pinned_server
+from bench.measure import cpu_seconds, cpu_split, percentile, rss_kb, start_pinned_server
 
 TOPIC = "bench:room"
 PAD = "x" * 24  # makes the V2 frame about 80 bytes
@@ -93,7 +95,7 @@ def build_app(pubsub_url: str) -> Any:
 
 
 def build_naive_app() -> Any:
-    """The yardstick of DESIGN.md: plain Starlette, `await websocket.send_text` per connection."""
+    """The yardstick: plain Starlette, `await websocket.send_text` per connection."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import PlainTextResponse
@@ -270,9 +272,11 @@ async def run(args: argparse.Namespace) -> None:
         if args.profile:
             await http.post("/profile", params={"on": "1"})
         cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
+        user0, system0 = cpu_split(server.pid)
         while sent - base_sent < args.messages:
             await wave(min(args.wave, args.messages - (sent - base_sent)))
         elapsed, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
+        user1, system1 = cpu_split(server.pid)
         if args.profile:
             print((await http.post("/profile")).text)
         deliveries = stats.received - base_received
@@ -280,7 +284,8 @@ async def run(args: argparse.Namespace) -> None:
         p99 = percentile(latencies, 0.99) * 1000
         print(f"backend={args.backend} ws={args.ws if args.backend != 'naive' else 'stock'} "
               f"wave={args.wave} clients={args.clients} messages={args.messages} "
-              f"deliveries={deliveries} elapsed_s={elapsed:.2f} server_cpu_s={cpu:.2f}")
+              f"deliveries={deliveries} elapsed_s={elapsed:.2f} server_cpu_s={cpu:.2f} "
+              f"(user {user1 - user0:.2f}, system {system1 - system0:.2f})")
         print(f"deliveries_per_server_cpu_s={deliveries / max(cpu, 1e-9):.0f} "
               f"kb_per_connection={kb_per_connection:.1f}")
         print(f"clients={args.clients} deliveries_per_s={deliveries / elapsed:.0f} "

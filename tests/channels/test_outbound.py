@@ -253,3 +253,83 @@ async def test_start_eagerly_finishes_what_did_not_wait_and_resumes_what_did() -
     with pytest.raises(asyncio.CancelledError):
         await task
     assert cleaned == [True] and blocked.cancelled()
+
+
+class RawWrites:
+    """A raw-frames `write`: records the bytes; `full` makes it refuse like a full socket."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.full = False
+
+    def __call__(self, data: bytes) -> bool:
+        if self.full:
+            return False
+        self.writes.append(data)
+        return True
+
+
+async def test_raw_frames_of_one_loop_iteration_go_out_in_one_write() -> None:
+    raw, send = RawWrites(), GatedSend()
+    transport = WebSocketTransport(send, limit=10, write_frames=raw)
+    transport.send("a")
+    transport.send("bc")
+    transport.send(b"\x01")
+    assert raw.writes == []  # at the end of the iteration, not in the broadcast
+    await asyncio.sleep(0)
+    assert raw.writes == [b"\x81\x01a" + b"\x81\x02bc" + b"\x82\x01\x01"]
+    assert send.sent == []
+    transport.send("d")
+    await asyncio.sleep(0)
+    assert raw.writes[-1] == b"\x81\x01d"
+
+
+async def test_raw_frames_for_a_full_socket_wait_in_order_behind_a_writer() -> None:
+    raw, send = RawWrites(), GatedSend()
+    transport = WebSocketTransport(send, limit=10, write_frames=raw)
+    raw.full = True
+    send.writable.clear()
+    transport.send("1")
+    transport.send("2")
+    await asyncio.sleep(0)  # the flush finds the socket full: "1" in flight, "2" queued
+    transport.send("3")
+    assert raw.writes == [] and send.sent == []
+    raw.full = False
+    send.writable.set()
+    await wait_until(lambda: len(send.sent) == 3)
+    assert send.texts() == ["1", "2", "3"]
+    transport.send("4")  # writable again: raw
+    await asyncio.sleep(0)
+    assert raw.writes == [b"\x81\x014"]
+
+
+async def test_a_burst_beyond_the_limit_closes_and_frames_before_a_close_go_first() -> None:
+    raw, send = RawWrites(), GatedSend()
+    transport = WebSocketTransport(send, limit=3, write_frames=raw)
+    for frame in ["1", "2", "3", "4"]:
+        transport.send(frame)
+    assert raw.writes == [b"\x81\x011\x81\x012\x81\x013"]
+    assert send.sent == [{"type": "websocket.close", "code": 1013, "reason": "outbound queue full"}]
+
+    raw2, send2 = RawWrites(), GatedSend()
+    transport = WebSocketTransport(send2, limit=3, write_frames=raw2)
+    transport.send("bye")
+    transport.close(1001, "going away")
+    assert raw2.writes == [b"\x81\x03bye"]
+    assert send2.sent == [{"type": "websocket.close", "code": 1001, "reason": "going away"}]
+    await asyncio.sleep(0)
+    assert len(raw2.writes) == 1
+
+
+async def test_a_burst_of_broadcasts_reaches_a_real_client_whole_and_in_order() -> None:
+    endpoint = Endpoint(Node())
+    app = Starlette(
+        routes=[endpoint.mount("/socket", RoomSocket())], lifespan=endpoint.node.lifespan
+    )
+    with serve(app) as srv:
+        client = await joined(f"{srv.ws_url}/socket/websocket?vsn=2.0.0")
+        for i in range(200):  # handed to the server's loop back to back: batched writes
+            endpoint.node.broadcast("room:a", "m", {"i": i})
+        got = [json.loads(await asyncio.wait_for(client.recv(), 5))[4]["i"] for _ in range(200)]
+        assert got == list(range(200))
+        await client.close()

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import binascii
 import logging
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -42,23 +43,37 @@ TOKEN_PROTOCOL_PREFIX = "base64url.bearer.phx."
 class WebSocketTransport:
     """Bounded outbound queue; overflow policy "disconnect": close with 1013 (client retries).
 
-    A frame for an idle connection is written at once, in the caller: the ASGI `send` runs until
-    it would wait, which uvicorn's does only when the socket's buffer is full. So a broadcast to
-    N writable connections is N direct writes, no task per connection. Only a send that has to
-    wait gets a writer task; it finishes that send, then drains the frames queued meanwhile (at
-    most `limit` of them). The ASGI `send` must therefore not depend on the task it runs in.
+    A frame for a connection that keeps up is written without a task: the ASGI `send` runs in
+    the caller until it would wait, which uvicorn's does only when the socket's buffer is full.
+    Only a send that has to wait gets a writer task; it finishes that send, then drains the
+    frames queued meanwhile (at most `limit` of them). The ASGI `send` must therefore not depend
+    on the task it runs in.
 
     With the raw-frames extension (`write_frames`, see `ws_frames`) a frame is encoded once per
-    broadcast and written to each connection directly, skipping the server's own framing.
+    broadcast and the bytes are written directly, skipping the server's own framing; and the
+    frames a connection gets during one event-loop iteration (a burst of broadcasts) are written
+    together at its end, one socket write for all of them (see `_Batch`).
     """
 
-    __slots__ = ("_close", "_closing", "_limit", "_queue", "_send", "_write_frames", "_writing")
+    __slots__ = (
+        "_batch",
+        "_close",
+        "_closing",
+        "_limit",
+        "_pending",
+        "_queue",
+        "_send",
+        "_write_frames",
+        "_writing",
+    )
 
     def __init__(
         self, send: Send, limit: int, write_frames: Callable[[bytes], bool] | None = None
     ) -> None:
         self._send = send
         self._write_frames = write_frames
+        self._batch = _batch_of_running_loop() if write_frames is not None else None
+        self._pending: list[Frame] | None = None  # raw frames of this loop iteration
         self._limit = limit
         self._queue: deque[Frame] = deque()
         self._writing = False  # a writer task owns the sending; new frames queue behind it
@@ -68,26 +83,31 @@ class WebSocketTransport:
     def send(self, frame: Frame) -> None:
         if self._closing:
             return
-        if not self._writing:
-            write_frames = self._write_frames
-            if write_frames is not None:
-                try:
-                    data = encode_frame(frame)
-                except ValueError as exc:  # text that is not valid UTF-8
-                    self._failed(exc)
-                    return
-                if write_frames(data):
-                    return
+        if self._writing:
+            queue = self._queue
+            if len(queue) >= self._limit:
+                self.close(CloseCode.TRY_AGAIN, "outbound queue full")
+                return
+            queue.append(frame)
+            return
+        batch = self._batch
+        if batch is None:
             self._write(_send_message(frame))
             return
-        queue = self._queue
-        if len(queue) >= self._limit:
+        pending = self._pending
+        if pending is None:
+            self._pending = [frame]
+            batch.add(self)
+        elif len(pending) >= self._limit:
             self.close(CloseCode.TRY_AGAIN, "outbound queue full")
-            return
-        queue.append(frame)
+        else:
+            pending.append(frame)
 
     def close(self, code: int, reason: str) -> None:
         if self._closing:
+            return
+        self.flush()  # what was sent before the close goes out before it
+        if self._closing:  # the flush failed and closed
             return
         self._closing = True
         self._queue.clear()
@@ -96,6 +116,29 @@ class WebSocketTransport:
             self._close = message
         else:
             self._write(message)
+
+    def flush(self) -> None:
+        """Write the frames of this loop iteration, in one write; the batch calls it at the end
+        of the iteration. A full socket hands them to the queue and a writer task."""
+        pending, self._pending = self._pending, None
+        if pending is None or self._closing:
+            return
+        parts: list[bytes] = []
+        for frame in pending:
+            try:
+                parts.append(encode_frame(frame))
+            except ValueError as exc:  # text that is not valid UTF-8
+                if parts and self._write_frames is not None:
+                    self._write_frames(b"".join(parts))
+                self._failed(exc)
+                return
+        assert self._write_frames is not None
+        if self._write_frames(parts[0] if len(parts) == 1 else b"".join(parts)):
+            return
+        queue = self._queue
+        queue.extend(pending)
+        while queue and not self._writing and not self._closing:
+            self._write(_send_message(queue.popleft()))
 
     def _write(self, message: Message) -> None:
         """Send now; if the send has to wait, a writer task finishes it and owns the queue."""
@@ -128,6 +171,7 @@ class WebSocketTransport:
     def _failed(self, exc: Exception) -> None:
         already_closing, self._closing = self._closing, True
         self._queue.clear()
+        self._pending = None
         self._close = None
         if isinstance(exc, OSError) or already_closing:
             return  # a vanished peer: the read loop sees the disconnect and cleans up
@@ -141,6 +185,47 @@ class WebSocketTransport:
                 "reason": "server could not send a frame",
             }
         )
+
+
+class _Batch:
+    """The connections that got raw frames during this event-loop iteration, flushed together
+    by one callback at its end: one socket write per connection however many broadcasts it got,
+    and no task or timer per connection."""
+
+    __slots__ = ("_dirty", "_loop", "_scheduled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._dirty: list[WebSocketTransport] = []
+        self._scheduled = False
+
+    def add(self, transport: WebSocketTransport) -> None:
+        self._dirty.append(transport)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        dirty, self._dirty = self._dirty, []
+        for transport in dirty:
+            try:
+                transport.flush()
+            except Exception:
+                log.exception("liveui: flushing a connection failed")
+
+
+_batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batch] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _batch_of_running_loop() -> _Batch:
+    loop = asyncio.get_running_loop()
+    batch = _batches.get(loop)
+    if batch is None:
+        batch = _batches[loop] = _Batch(loop)
+    return batch
 
 
 def _send_message(frame: Frame) -> Message:
