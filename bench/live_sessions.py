@@ -1,6 +1,6 @@
 """Live sessions at scale: memory per live session and patch throughput for N connections.
 
-    python -m bench.live_sessions --transport sse|ws --sessions N [--users U] [--updates M]
+    python -m bench.live_sessions --transport sse|ws|naive --sessions N [--users U] [--updates M]
 
 The server is uvicorn in a subprocess pinned to CPU 0, serving a LiveUI with a real Dispatch on
 SQLite (three order counters plus notifications); this process and its N connections are pinned
@@ -15,6 +15,10 @@ event. Then M waves: each asks the server (an HTTP call) to broadcast `counter_u
 `pending_orders` with a higher version to every user's topic; the next wave starts when every
 connection received that patch. Latency is receive time minus the server's monotonic clock when
 the wave's broadcast started (one clock on one machine).
+
+`--transport naive` serves the same waves without liveui, as a user would write it: Starlette +
+sse-starlette, one bounded queue per client, the badge rendered with Jinja per client per
+change (the yardstick for patches per server CPU-second and KB per session).
 
 `--profile cpu` runs cProfile in the server over the waves and prints its top functions;
 `--profile mem` runs tracemalloc in the server over the connection phase and prints where the
