@@ -1,14 +1,16 @@
 """Fan-out benchmark: one liveui node, N WebSocket clients on one topic, many small broadcasts.
 
-    python -m bench.fanout --backend memory|redis|postgres --clients 1000
+    python -m bench.fanout --backend naive|memory|redis|postgres --clients 5000 --wave 1
 
 The node is uvicorn in a subprocess (pinned to CPU 0; this process and its clients to CPU 1)
 with one Endpoint and a trivial channel. With `memory` the node broadcasts itself (an HTTP call
 asks it to); with `redis`/`postgres` a second hub in this process publishes, so every message
 really crosses the backend. `naive` serves the same protocol subset with a plain Starlette
-loop of `await websocket.send_text(...)`, the yardstick of DESIGN.md. Messages go out in waves
-small enough for the outbound queues; the next wave starts when every client received the
-previous one.
+loop of `await websocket.send_text(...)` on stock uvicorn, the yardstick. liveui runs on
+`UvicornWebSocketProtocol` (`--ws stock`: uvicorn's own, frames through the ASGI send).
+Broadcasts go out in waves of `--wave` (1: one at a time, a dashboard's normal traffic); the
+next wave starts when every client received the previous one. The file limit is raised to the
+hard limit on both sides.
 
 Prints, last two lines:
     deliveries_per_server_cpu_s=<x> kb_per_connection=<y>
@@ -26,11 +28,34 @@ import sys
 import time
 from typing import Any
 
-from bench.measure import cpu_seconds, percentile, rss_kb, start_pinned_server
+from bench.measure import cpu_seconds, cpu_split, percentile, rss_kb, start_pinned_server
 
 TOPIC = "bench:room"
 PAD = "x" * 24  # makes the V2 frame about 80 bytes
 
+
+
+_profiler: Any = None
+
+
+async def cpu_profile(request: Any) -> Any:
+    """POST /profile?on=1 starts cProfile in the server; POST /profile stops it and returns the
+    top functions."""
+    import cProfile
+    import io
+    import pstats
+
+    from starlette.responses import PlainTextResponse
+
+    global _profiler
+    if request.query_params.get("on") == "1":
+        _profiler = cProfile.Profile()
+        _profiler.enable()
+        return PlainTextResponse("on")
+    _profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(_profiler, stream=out).sort_stats("tottime").print_stats(25)
+    return PlainTextResponse(out.getvalue())
 
 
 # the node --------------------------------------------------------------------------------------
@@ -63,13 +88,14 @@ def build_app(pubsub_url: str) -> Any:
 
     return Starlette(
         routes=[Route("/broadcast", broadcast, methods=["POST"]), Route("/health", health),
+                Route("/profile", cpu_profile, methods=["POST"]),
                 endpoint.mount("/socket", BenchSocket())],
         lifespan=endpoint.node.lifespan,
     )
 
 
 def build_naive_app() -> Any:
-    """The yardstick of DESIGN.md: plain Starlette, `await websocket.send_text` per connection."""
+    """The yardstick: plain Starlette, `await websocket.send_text` per connection."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import PlainTextResponse
@@ -108,15 +134,30 @@ def build_naive_app() -> Any:
                              WebSocketRoute("/socket/websocket", socket)])
 
 
-def serve(port: int, pubsub_url: str) -> None:
+def serve(port: int, pubsub_url: str, ws: str) -> None:
     import uvicorn
 
+    from liveui import UvicornWebSocketProtocol
+
+    raise_file_limit()
     app = build_naive_app() if pubsub_url == "naive" else build_app(pubsub_url)
+    # The naive server always runs stock uvicorn: it is what a user would write.
+    protocol = UvicornWebSocketProtocol if ws == "liveui" and pubsub_url != "naive" else (
+        "websockets-sansio")
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning",
-                ws="websockets-sansio", ws_per_message_deflate=False, lifespan="on",
+                ws=protocol, ws_per_message_deflate=False, lifespan="on",
                 backlog=8192)
 
 
+
+
+def raise_file_limit() -> None:
+    """One descriptor per connection on each side: lift the soft limit to the hard one."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 # the clients -----------------------------------------------------------------------------------
@@ -174,7 +215,8 @@ async def run(args: argparse.Namespace) -> None:
     pubsub_url = url[args.backend]
     port = free_port()
     server = start_pinned_server(
-        [sys.executable, "-m", "bench.fanout", "--serve", str(port), "--pubsub-url", pubsub_url]
+        [sys.executable, "-m", "bench.fanout", "--serve", str(port), "--pubsub-url", pubsub_url,
+         "--ws", args.ws]
     )
     publisher: Node | None = None
     sockets: list[Any] = []
@@ -227,15 +269,23 @@ async def run(args: argparse.Namespace) -> None:
         stats.latencies.clear()
         base_received, base_sent = stats.received, sent
 
+        if args.profile:
+            await http.post("/profile", params={"on": "1"})
         cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
+        user0, system0 = cpu_split(server.pid)
         while sent - base_sent < args.messages:
             await wave(min(args.wave, args.messages - (sent - base_sent)))
         elapsed, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
+        user1, system1 = cpu_split(server.pid)
+        if args.profile:
+            print((await http.post("/profile")).text)
         deliveries = stats.received - base_received
         latencies = sorted(stats.latencies)
         p99 = percentile(latencies, 0.99) * 1000
-        print(f"backend={args.backend} clients={args.clients} messages={args.messages} "
-              f"deliveries={deliveries} elapsed_s={elapsed:.2f} server_cpu_s={cpu:.2f}")
+        print(f"backend={args.backend} ws={args.ws if args.backend != 'naive' else 'stock'} "
+              f"wave={args.wave} clients={args.clients} messages={args.messages} "
+              f"deliveries={deliveries} elapsed_s={elapsed:.2f} server_cpu_s={cpu:.2f} "
+              f"(user {user1 - user0:.2f}, system {system1 - system0:.2f})")
         print(f"deliveries_per_server_cpu_s={deliveries / max(cpu, 1e-9):.0f} "
               f"kb_per_connection={kb_per_connection:.1f}")
         print(f"clients={args.clients} deliveries_per_s={deliveries / elapsed:.0f} "
@@ -261,12 +311,18 @@ def main(argv: list[str] | None = None) -> None:
                                                               "redis://127.0.0.1:6379/0"))
     parser.add_argument("--postgres-url", default=os.environ.get(
         "LIVEUI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--ws", choices=["liveui", "stock"], default="liveui",
+                        help="liveui: UvicornWebSocketProtocol (raw frames); stock: uvicorn's "
+                             "websockets-sansio, frames through the ASGI send")
+    parser.add_argument("--profile", action="store_true",
+                        help="run cProfile in the server over the measured waves, print its top")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--pubsub-url", default="memory://", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.serve, args.pubsub_url)
+        serve(args.serve, args.pubsub_url, args.ws)
         return
+    raise_file_limit()
     try:
         import uvloop
 

@@ -1,11 +1,13 @@
-"""Live-UI latency: commit-to-DOM-updated time in Chromium, for 200 counter updates.
+"""Live-UI latency: commit-to-DOM-updated time in Chromium, for single commits or bursts.
 
-    python -m bench.live_latency [--updates 200] [--transport sse|ws] [--window 0.02]
+    python -m bench.live_latency [--rounds 200] [--burst 1] [--transport sse|ws] [--window 0.02]
 
-A real uvicorn serves a page with a live badge; each update commits an order through SQLAlchemy
-(the real Dispatch recounts and broadcasts), and a MutationObserver in the page timestamps the
-moment the badge shows the new value. Latency = DOM-updated time - the time right after commit
-(both wall clock on this machine). The last line is `p50_ms=<x> p99_ms=<y>`.
+A real uvicorn serves a page with a live badge; each round commits `--burst` orders, one
+transaction each, back to back through SQLAlchemy (the real Dispatch recounts and broadcasts),
+and a MutationObserver in the page timestamps the moment the badge shows the round's final
+value. Latency = DOM-updated time - the time right after the round's last commit (both wall
+clock on this machine). The dispatch's SELECTs are counted per round (after it is idle). The
+last line is `p50_ms=<x> p99_ms=<y> recounts_per_round=<r> queries_per_round=<q>`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 import httpx
 import jinja2
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, event
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from starlette.applications import Starlette
@@ -91,15 +93,27 @@ def build(db: Path, transport: str, window: float) -> Starlette:
             await s.commit()
         return JSONResponse({})
 
+    selects = [0]
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects[0] += 1
+
     async def commit(request: Request) -> Response:
-        async with sessions() as s:
-            s.add(Order(user_id=1))
-            await s.commit()
+        for _ in range(int(request.query_params.get("count", "1"))):
+            async with sessions() as s:
+                s.add(Order(user_id=1))
+                await s.commit()
         return JSONResponse({"t": time.time() * 1000})
+
+    async def stats(request: Request) -> Response:
+        await dispatch.wait_idle()
+        return JSONResponse({"selects": selects[0], "recounts": dispatch.coalescer.recomputes})
 
     return Starlette(
         routes=[*live.routes(), Route("/", page), Route("/setup", setup, methods=["POST"]),
-                Route("/commit", commit, methods=["POST"])],
+                Route("/commit", commit, methods=["POST"]), Route("/stats", stats)],
         lifespan=live.node.lifespan,
     )
 
@@ -108,7 +122,8 @@ def build(db: Path, transport: str, window: float) -> Starlette:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--updates", type=int, default=200)
+    parser.add_argument("--rounds", "--updates", type=int, default=200)
+    parser.add_argument("--burst", type=int, default=1, help="commits per round, back to back")
     parser.add_argument("--transport", choices=["sse", "ws"], default="sse")
     parser.add_argument(
         "--window", type=float, default=DispatchSettings().coalesce_window,
@@ -129,14 +144,21 @@ def main() -> None:
         page.wait_for_function("window.liveui && window.liveui.lastEventId() !== null")
         page.evaluate(OBSERVE)
         latencies: list[float] = []
-        for i in range(1, args.updates + 1):
-            committed: Any = client.post("/commit").json()["t"]
-            page.wait_for_function(f"window.__seen['{i}'] !== undefined", timeout=10_000)
-            latencies.append(page.evaluate(f"window.__seen['{i}']") - committed)
+        before = client.get("/stats").json()
+        for round_ in range(1, args.rounds + 1):
+            value = round_ * args.burst
+            committed: Any = client.post("/commit", params={"count": args.burst}).json()["t"]
+            page.wait_for_function(f"window.__seen['{value}'] !== undefined", timeout=10_000)
+            latencies.append(page.evaluate(f"window.__seen['{value}']") - committed)
+        after = client.get("/stats").json()
         browser.close()
-    print(f"transport={args.transport} window_s={args.window} updates={len(latencies)} "
-          f"mean_ms={statistics.fmean(latencies):.2f} max_ms={max(latencies):.2f}")
-    print(f"p50_ms={percentile(latencies, 0.5):.2f} p99_ms={percentile(latencies, 0.99):.2f}")
+    recounts = (after["recounts"] - before["recounts"]) / args.rounds
+    queries = (after["selects"] - before["selects"]) / args.rounds
+    print(f"transport={args.transport} window_s={args.window} burst={args.burst} "
+          f"rounds={len(latencies)} mean_ms={statistics.fmean(latencies):.2f} "
+          f"max_ms={max(latencies):.2f}")
+    print(f"p50_ms={percentile(latencies, 0.5):.2f} p99_ms={percentile(latencies, 0.99):.2f} "
+          f"recounts_per_round={recounts:.2f} queries_per_round={queries:.2f}")
 
 
 if __name__ == "__main__":

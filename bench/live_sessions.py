@@ -1,6 +1,6 @@
 """Live sessions at scale: memory per live session and patch throughput for N connections.
 
-    python -m bench.live_sessions --transport sse|ws --sessions N [--users U] [--updates M]
+    python -m bench.live_sessions --transport sse|ws|naive --sessions N [--users U] [--updates M]
 
 The server is uvicorn in a subprocess pinned to CPU 0, serving a LiveUI with a real Dispatch on
 SQLite (three order counters plus notifications); this process and its N connections are pinned
@@ -15,6 +15,10 @@ event. Then M waves: each asks the server (an HTTP call) to broadcast `counter_u
 `pending_orders` with a higher version to every user's topic; the next wave starts when every
 connection received that patch. Latency is receive time minus the server's monotonic clock when
 the wave's broadcast started (one clock on one machine).
+
+`--transport naive` serves the same waves without liveui, as a user would write it: Starlette +
+sse-starlette, one bounded queue per client, the badge rendered with Jinja per client per
+change (the yardstick for patches per server CPU-second and KB per session).
 
 `--profile cpu` runs cProfile in the server over the waves and prints its top functions;
 `--profile mem` runs tracemalloc in the server over the connection phase and prints where the
@@ -174,6 +178,68 @@ def build_app(db: Path, transport: str, profile: str | None) -> Any:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
+NAIVE_BADGE = """<span id="badge-{{ counter }}" class="liveui-badge" data-counter="{{ counter }}" \
+data-live-etag="{{ version }}" aria-label="{{ label }}: {{ value }}" title="{{ label }}">\
+{{ value }}</span>"""
+
+
+def build_naive_app() -> Any:
+    """What a user would write without liveui: Starlette + sse-starlette, one bounded queue per
+    client, and each client's badge rendered with Jinja when its counter changes."""
+    import jinja2
+    from sse_starlette import EventSourceResponse, ServerSentEvent
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, PlainTextResponse, Response
+    from starlette.routing import Route
+
+    badge = jinja2.Environment(autoescape=True).from_string(NAIVE_BADGE)
+    clients: dict[int, set[asyncio.Queue[dict[str, Any]]]] = {}
+
+    def render(change: dict[str, Any]) -> str:
+        counter = change["counter"]
+        return badge.render(counter=counter, label=counter.replace("_", " "),
+                            value=change["value"], version=change["value"])
+
+    async def sse(request: Request) -> Response:
+        user_id = int(request.query_params["user"])
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
+        clients.setdefault(user_id, set()).add(queue)
+
+        async def events() -> AsyncIterator[ServerSentEvent]:
+            try:
+                # The page was rendered with the current values: the stream starts with nothing
+                # to patch, like liveui's id marker.
+                yield ServerSentEvent(event="patch", data="")
+                while True:
+                    yield ServerSentEvent(event="patch", data=render(await queue.get()))
+            finally:
+                clients[user_id].discard(queue)
+
+        return EventSourceResponse(events())
+
+    async def setup(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def broadcast(request: Request) -> Response:
+        users, value = int(request.query_params["users"]), int(request.query_params["value"])
+        started = time.monotonic()
+        change = {"counter": COUNTER, "value": value}
+        for user_id in range(1, users + 1):
+            for queue in clients.get(user_id, ()):
+                with contextlib.suppress(asyncio.QueueFull):  # a stuck client misses changes
+                    queue.put_nowait(change)
+        return JSONResponse({"t": started})
+
+    async def health(request: Request) -> Response:
+        count = sum(len(queues) for queues in clients.values())
+        return JSONResponse({"sessions": count, "connections": count})
+
+    return Starlette(routes=[Route("/naive/sse", sse), Route("/setup", setup, methods=["POST"]),
+                             Route("/broadcast", broadcast, methods=["POST"]),
+                             Route("/health", health)])
+
+
 def serve(port: int, transport: str, profile: str | None) -> None:
     import uvicorn
 
@@ -182,7 +248,8 @@ def serve(port: int, transport: str, profile: str | None) -> None:
 
         tracemalloc.start(4)
     with tempfile.TemporaryDirectory() as tmp:
-        app = build_app(Path(tmp) / "bench.db", transport, profile)
+        naive = transport == "naive"
+        app = build_naive_app() if naive else build_app(Path(tmp) / "bench.db", transport, profile)
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
                     ws="websockets-sansio", ws_per_message_deflate=False, backlog=8192,
                     timeout_graceful_shutdown=1)
@@ -338,10 +405,12 @@ async def run(args: argparse.Namespace) -> None:
             await asyncio.sleep(0.05)
         (await http.post("/setup", params={"users": users + 1})).raise_for_status()
         specs = page_query()
-        opener = open_sse if args.transport == "sse" else open_ws
-        endpoint = "/liveui/sse" if args.transport == "sse" else "/liveui/ws"
+        opener = open_ws if args.transport == "ws" else open_sse
+        endpoint = "/liveui/ws" if args.transport == "ws" else "/liveui/sse"
 
         def path(user_id: int) -> str:
+            if args.transport == "naive":
+                return f"/naive/sse?user={user_id}"
             _, token = make_token(SECRET, user_id)
             return f"{endpoint}?token={quote(token)}&c={specs}"
 
@@ -425,7 +494,9 @@ async def run(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--transport", choices=["sse", "ws"], default="sse")
+    parser.add_argument("--transport", choices=["sse", "ws", "naive"], default="sse",
+                        help="naive: no liveui, Starlette + sse-starlette with one queue per "
+                             "client and the badge rendered with Jinja per client per change")
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--users", type=int, default=0, help="default: sessions / 10")
     parser.add_argument("--updates", type=int, default=30,

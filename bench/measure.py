@@ -10,7 +10,7 @@ import contextlib
 import os
 import subprocess
 
-__all__ = ["cpu_seconds", "percentile", "rss_kb", "start_pinned_server"]
+__all__ = ["cpu_seconds", "cpu_split", "percentile", "rss_kb", "start_pinned_server"]
 
 SERVER_CPU, CLIENT_CPU = 0, 1
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -30,6 +30,13 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds the process has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
 
 
 def rss_kb(pid: int) -> int:

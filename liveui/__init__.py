@@ -62,6 +62,7 @@ from .tokens import check_secret
 from .tokens import sign as sign_token
 from .tokens import verify as verify_token
 from .user_events import user_topic
+from .uvicorn_protocol import UvicornWebSocketProtocol
 
 __version__ = "0.1.0"
 
@@ -112,6 +113,7 @@ __all__ = [
     "TokenMissing",
     "TokenRevoked",
     "UserChannel",
+    "UvicornWebSocketProtocol",
     "__version__",
     "ash_counter_broadcast",
     "async_url",

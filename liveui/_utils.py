@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import inspect
+import types
+from collections.abc import Awaitable, Generator
 from typing import Any
 
-__all__ = ["maybe_await"]
+__all__ = ["maybe_await", "start_eagerly"]
 
 
 async def maybe_await(value: Any) -> Any:
@@ -13,3 +15,40 @@ async def maybe_await(value: Any) -> Any:
     if inspect.isawaitable(value):
         return await value
     return value
+
+
+def start_eagerly(awaitable: Awaitable[Any]) -> Awaitable[Any] | None:
+    """Run `awaitable` now, in the caller, up to its first suspension.
+
+    None when it finished without suspending (its result is dropped; its exception propagates);
+    otherwise an awaitable that continues it from where it stopped, for a task to finish it. This
+    spares a task for the common case of an await that does not have to wait.
+    """
+    steps = awaitable.__await__()
+    try:
+        waiting = steps.send(None)
+    except StopIteration:
+        return None
+    return _resume(steps, waiting)
+
+
+@types.coroutine
+def _resume(steps: Generator[Any, Any, Any], waiting: Any) -> Generator[Any, Any, Any]:
+    # What `await` does, from the middle: hand what it waits on to the driving task,
+    # then pass the task's result (or exception, e.g. a cancellation) back into it.
+    while True:
+        try:
+            value = yield waiting
+        except GeneratorExit:
+            steps.close()
+            raise
+        except BaseException as exc:
+            try:
+                waiting = steps.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                waiting = steps.send(value)
+            except StopIteration as stop:
+                return stop.value

@@ -13,6 +13,7 @@ import liveui.testing
 EXPECTED = {
     # runtime and pub/sub
     "Node", "Backend", "BackendUnavailable", "Broadcast", "backend_from_url", "CloseCode",
+    "UvicornWebSocketProtocol",
     # channels
     "Channel", "ChannelSettings", "ChannelSocket", "ConnectInfo", "Endpoint", "Reply", "Socket",
     "SocketInfo", "Stop", "UserChannel", "channel", "error", "ok", "reply", "stop", "Presence",

@@ -1,7 +1,10 @@
-"""`Coalescer`: gathers committed changes for a short window, then runs one recompute.
+"""`Coalescer`: recounts the first commit after a quiet period at once, and merges what follows
+into one recompute per window.
 
-At most one recompute runs at a time; changes that arrive meanwhile wait for the next one, so
-values are broadcast in order and a burst of commits costs one query per counter.
+A recompute starts a window. Changes that arrive while it runs, or until the window closes, wait
+and go into one grouped recompute when both are over, which starts the next window. So a lone
+commit is recounted without delay, and a burst of commits still costs one query per counter per
+window. At most one recompute runs at a time, so values are broadcast in order.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ class Coalescer:
         self.window = window
         self._run = run
         self._pending = ChangeSet()
-        self._timer: asyncio.TimerHandle | None = None
+        self._window: asyncio.TimerHandle | None = None  # open since the last recompute started
         self._task: asyncio.Task[None] | None = None
         self._idle: asyncio.Event | None = None
         self.recomputes = 0
@@ -33,18 +36,19 @@ class Coalescer:
         self._pending.merge(changes)
         if self._idle is not None:
             self._idle.clear()
-        self._schedule()
+        self._start_if_due()
 
-    def _schedule(self) -> None:
-        if self._timer is not None or self._task is not None or not self._pending.has_counters:
+    def _start_if_due(self) -> None:
+        if self._window is not None or self._task is not None or not self._pending.has_counters:
             return
         loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(self.window, self._fire)
+        if self.window > 0:
+            self._window = loop.call_later(self.window, self._window_closed)
+        self._task = loop.create_task(self._execute(self._pending.take_counters()))
 
-    def _fire(self) -> None:
-        self._timer = None
-        batch = self._pending.take_counters()
-        self._task = asyncio.get_running_loop().create_task(self._execute(batch))
+    def _window_closed(self) -> None:
+        self._window = None
+        self._start_if_due()
 
     async def _execute(self, batch: ChangeSet) -> None:
         try:
@@ -54,13 +58,14 @@ class Coalescer:
             log.exception("liveui.dispatch: a counter recompute failed")
         finally:
             self._task = None
-            self._schedule()
+            self._start_if_due()
             if self.idle and self._idle is not None:
                 self._idle.set()
 
     @property
     def idle(self) -> bool:
-        return self._timer is None and self._task is None and not self._pending.has_counters
+        """Nothing queued and nothing running (an open window with nothing waiting is idle)."""
+        return self._task is None and not self._pending.has_counters
 
     async def wait_idle(self, timeout: float = 5.0) -> None:
         """Wait until every queued change has been recomputed and broadcast."""
@@ -76,9 +81,9 @@ class Coalescer:
                     self._idle.clear()
 
     async def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._window is not None:
+            self._window.cancel()
+            self._window = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -9,9 +9,9 @@
 Flow after a commit: the session hooks hand a `ChangeSet` to `_committed` (from whatever thread
 committed); its events go out at once, and so do the primary keys of the rows each declared
 collection may have gained, changed or lost (`rows_changed` on `collection:<name>`: keys only,
-the nodes showing the collection re-read them); its counters wait in the `Coalescer` for the
-window, then `CounterLoader.recompute` recounts them with one grouped query each and broadcasts
-what moved.
+the nodes showing the collection re-read them); its counters go to the `Coalescer` (at once
+after a quiet period, else merged with the others of the window), then
+`CounterLoader.recompute` recounts them with one grouped query each and broadcasts what moved.
 """
 
 from __future__ import annotations

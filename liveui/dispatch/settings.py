@@ -43,7 +43,9 @@ class DispatchSettings:
     counter_broadcast_fn: BroadcastFn | str | None = None
     notification_serializer: Callable[[Any], Any] | None = None
     coalesce_window: float = 0.020
-    """Seconds commits are gathered before one recompute (0: the next loop iteration)."""
+    """Seconds between grouped recomputes during a burst: the first commit after a quiet period
+    is recounted at once, the commits of the next `coalesce_window` seconds together after it
+    (0: whatever arrived while a recompute ran, right after it)."""
 
     def with_env(self, environ: Mapping[str, str] | None = None) -> DispatchSettings:
         env = os.environ if environ is None else environ

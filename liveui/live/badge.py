@@ -5,7 +5,7 @@ Markup contract: the element carries `data-counter="<name>"` and its text is the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from ..pubsub.broadcast import Broadcast
@@ -76,6 +76,11 @@ class LiveBadge(LiveComponent):
 
     def etag(self) -> str:
         return str(self.state["value"])
+
+    def render_key(self) -> Hashable | None:
+        if type(self).context is not LiveBadge.context:
+            return None  # a subclass's context may hold more than the value
+        return (LiveBadge, self.id, self._params_json, self.state["value"])
 
     def context(self) -> dict[str, Any]:
         # Only the value is rendered, so every session at the same value shares one render.

@@ -42,7 +42,7 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup, escape
@@ -52,6 +52,7 @@ from ..errors import EventRejected, SpecError
 from ..pubsub.broadcast import Broadcast
 from ..user_events import user_topic
 from .fragment import Fragment
+from .render import Uncacheable, cache_key
 
 if TYPE_CHECKING:
     from .context import LiveContext
@@ -180,11 +181,26 @@ class LiveComponent:
             "event_vals": _EventVals(self.id, self._spec()),
         }
 
+    def render_key(self) -> Hashable | None:
+        """What determines this component's HTML, for the shared render cache; None: key on the
+        whole context instead. The default, class + params + state, holds while `context()` is
+        the base one; a subclass that adds other inputs to its context gets None unless it
+        overrides this too."""
+        if type(self).context is not LiveComponent.context:
+            return None
+        try:
+            return (type(self), self.id, self._params_json, cache_key(self.state))
+        except Uncacheable:
+            return None
+
     def render(self, renderer: Renderer) -> str:
         """The whole component, for first paint."""
         if not self.template:
             raise NotImplementedError(f"{type(self).__name__} sets no template")
-        return renderer.render(self.template, **self.context())
+        key = self.render_key()
+        if key is None:
+            return renderer.render(self.template, **self.context())
+        return renderer.render_keyed(self.template, key, self.context)
 
     def fragments(self, renderer: Renderer) -> list[Fragment]:
         """The patchable pieces; only those whose HTML changed are sent. Default: the whole root."""
@@ -210,6 +226,9 @@ class _EventVals:
 
     def __str__(self) -> str:
         return f"event_vals:{self._id}:{self._spec}"
+
+    def render_key(self) -> tuple[str, str]:
+        return (self._id, self._spec)
 
 
 def component_types() -> dict[str, type[LiveComponent]]:

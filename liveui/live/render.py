@@ -1,21 +1,72 @@
 """`Renderer`: Jinja2 rendering of component templates with a small shared render cache.
 
 Many sessions showing the same state need the same fragment; it is rendered once and the string
-reused (keyed by template name + the JSON of its context, bounded LRU). Templates therefore must
-not depend on who is looking beyond what is in their context (no per-user tokens in markup).
+reused (bounded LRU). The key is the template name plus `cache_key(context)`, a hashable copy of
+the context that keeps apart what renders differently: `Markup` from `str` (the one is inserted
+as is, the other escaped), `True` from `1`, `1.0` from `1`. A component may instead give its
+own key (`render_keyed`), so a hit costs neither building the context nor walking it. Templates
+must not depend on who is looking beyond what is in their context (no per-user tokens in markup).
 """
 
 from __future__ import annotations
 
-import json
+import datetime
+import decimal
+import enum
+import uuid
 from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from ..errors import ConfigurationError
 
-__all__ = ["Renderer", "live_environment"]
+__all__ = ["Renderer", "Uncacheable", "cache_key", "live_environment"]
+
+
+class Uncacheable(Exception):
+    """The context holds a value `cache_key` cannot key safely: render without the cache."""
+
+
+# Immutable values whose type and equality say everything about how they render.
+_VALUE_TYPES = (datetime.date, datetime.time, datetime.timedelta, decimal.Decimal, uuid.UUID)
+
+
+def cache_key(value: Any) -> Hashable:
+    """A hashable key equal for two values only if they render alike.
+
+    `str` and `int` stand for themselves; anything else becomes a tuple led by its type, so a
+    `Markup` never equals the plain string of the same text. An object may define
+    `render_key()` (None: not cacheable); other types raise `Uncacheable`.
+    """
+    kind = type(value)
+    if kind is str or kind is int:
+        same: Hashable = value
+        return same
+    if kind is dict:
+        return (dict, *[(k if type(k) is str else cache_key(k), cache_key(v))
+                        for k, v in value.items()])
+    if kind is Markup:
+        return (Markup, value)
+    if kind is list or kind is tuple:
+        return (kind, *[cache_key(v) for v in value])
+    if value is None or kind is bool:
+        return (kind, value)
+    if kind is float:
+        return (float, repr(value))  # 0.0 and -0.0 are equal but render differently
+    render_key = getattr(value, "render_key", None)
+    if render_key is not None:
+        key = render_key()
+        if key is None:
+            raise Uncacheable(kind.__name__)
+        return (kind, key)
+    if isinstance(value, (*_VALUE_TYPES, enum.Enum)):
+        return (kind, value)
+    if isinstance(value, Mapping):
+        return (kind, *[(cache_key(k), cache_key(v)) for k, v in value.items()])
+    raise Uncacheable(kind.__name__)
 
 
 def live_environment(env: jinja2.Environment | None = None) -> jinja2.Environment:
@@ -45,7 +96,7 @@ def _has_loader(loader: jinja2.BaseLoader | None, path: str) -> bool:
 class Renderer:
     def __init__(self, env: jinja2.Environment, *, cache_size: int = 2048) -> None:
         self.env = env
-        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._cache: OrderedDict[Hashable, str] = OrderedDict()
         self._cache_size = cache_size
         self.hits = 0
         self.misses = 0
@@ -66,17 +117,32 @@ class Renderer:
 
     def render(self, template: str, **context: Any) -> str:
         try:
-            key = template + "\0" + json.dumps(context, sort_keys=True, default=str)
-        except (TypeError, ValueError):  # unserializable state: render, do not cache
+            key = (template, cache_key(context))
+        except Uncacheable:
             return self.template(template).render(**context)
-        cache = self._cache
-        html = cache.get(key)
+        html = self._hit(key)
+        return html if html is not None else self._miss(key, template, context)
+
+    def render_keyed(
+        self, template: str, key: Hashable, context: Callable[[], dict[str, Any]]
+    ) -> str:
+        """Render `template` with `context()`, cached under `key`, which the caller vouches
+        determines the HTML (every input of the context, with `cache_key`'s distinctions)."""
+        full = (template, key)
+        html = self._hit(full)
+        return html if html is not None else self._miss(full, template, context())
+
+    def _hit(self, key: Hashable) -> str | None:
+        html = self._cache.get(key)
         if html is not None:
-            cache.move_to_end(key)
+            self._cache.move_to_end(key)
             self.hits += 1
-            return html
+        return html
+
+    def _miss(self, key: Hashable, template: str, context: dict[str, Any]) -> str:
         self.misses += 1
         html = self.template(template).render(**context)
+        cache = self._cache
         cache[key] = html
         if len(cache) > self._cache_size:
             cache.popitem(last=False)

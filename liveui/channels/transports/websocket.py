@@ -3,8 +3,8 @@
 It negotiates what phoenix.js expects (vsn → serializer or 403, the `authToken` subprotocol
 answered with `phoenix`, the Origin check, revoked logins and the per-user connection limit,
 all refused with HTTP 403 before any frame), then only moves frames between the client and a
-`Connection`. Outbound frames go through a bounded queue drained by a task that exists only
-while frames are waiting.
+`Connection`. Outbound frames are written at once while the socket takes them; a bounded queue
+and a writer task exist only while a connection cannot keep up.
 """
 
 from __future__ import annotations
@@ -12,17 +12,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import logging
+import weakref
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import PlainTextResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from ..._utils import maybe_await
+from ..._utils import maybe_await, start_eagerly
 from ...close_codes import CloseCode
 from ...origin import origin_allowed
+from ...ws_frames import RAW_FRAMES, encode_frame
 from ..connection import Connection
 from ..message import Frame
 from ..params import parse_params
@@ -40,71 +42,197 @@ TOKEN_PROTOCOL_PREFIX = "base64url.bearer.phx."
 
 
 class WebSocketTransport:
-    """Bounded outbound queue; overflow policy "disconnect": close with 1013 (client retries)."""
+    """Bounded outbound queue; overflow policy "disconnect": close with 1013 (client retries).
 
-    __slots__ = ("_close", "_closing", "_flushing", "_limit", "_queue", "_send")
+    A frame for a connection that keeps up is written without a task: the ASGI `send` runs in
+    the caller until it would wait, which uvicorn's does only when the socket's buffer is full.
+    Only a send that has to wait gets a writer task; it finishes that send, then drains the
+    frames queued meanwhile (at most `limit` of them). The ASGI `send` must therefore not depend
+    on the task it runs in.
 
-    def __init__(self, send: Send, limit: int) -> None:
+    With the raw-frames extension (`write_frames`, see `ws_frames`) a frame is encoded once per
+    broadcast and the bytes are written directly, skipping the server's own framing; and the
+    frames a connection gets during one event-loop iteration (a burst of broadcasts) are written
+    together at its end, one socket write for all of them (see `_Batch`).
+    """
+
+    __slots__ = (
+        "_batch",
+        "_close",
+        "_closing",
+        "_limit",
+        "_pending",
+        "_queue",
+        "_send",
+        "_write_frames",
+        "_writing",
+    )
+
+    def __init__(
+        self, send: Send, limit: int, write_frames: Callable[[bytes], bool] | None = None
+    ) -> None:
         self._send = send
+        self._write_frames = write_frames
+        self._batch = _batch_of_running_loop() if write_frames is not None else None
+        self._pending: list[Frame] | None = None  # raw frames of this loop iteration
         self._limit = limit
         self._queue: deque[Frame] = deque()
-        self._flushing = False
+        self._writing = False  # a writer task owns the sending; new frames queue behind it
         self._closing = False
-        self._close: tuple[int, str] | None = None
+        self._close: Message | None = None
 
     def send(self, frame: Frame) -> None:
         if self._closing:
             return
-        queue = self._queue
-        if len(queue) >= self._limit:
-            self.close(CloseCode.TRY_AGAIN, "outbound queue full")
+        if self._writing:
+            queue = self._queue
+            if len(queue) >= self._limit:
+                self.close(CloseCode.TRY_AGAIN, "outbound queue full")
+                return
+            queue.append(frame)
             return
-        queue.append(frame)
-        if not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
+        batch = self._batch
+        if batch is None:
+            self._write(_send_message(frame))
+            return
+        pending = self._pending
+        if pending is None:
+            self._pending = [frame]
+            batch.add(self)
+        elif len(pending) >= self._limit:
+            self.close(CloseCode.TRY_AGAIN, "outbound queue full")
+        else:
+            pending.append(frame)
 
     def close(self, code: int, reason: str) -> None:
         if self._closing:
             return
+        self.flush()  # what was sent before the close goes out before it
+        if self._closing:  # the flush failed and closed
+            return
         self._closing = True
         self._queue.clear()
-        self._close = (code, reason)
-        if not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
+        message = {"type": "websocket.close", "code": code, "reason": reason}
+        if self._writing:
+            self._close = message
+        else:
+            self._write(message)
 
-    async def _flush(self) -> None:
-        send, queue = self._send, self._queue
+    def flush(self) -> None:
+        """Write the frames of this loop iteration, in one write; the batch calls it at the end
+        of the iteration. A full socket hands them to the queue and a writer task."""
+        pending, self._pending = self._pending, None
+        if pending is None or self._closing:
+            return
+        parts: list[bytes] = []
+        for frame in pending:
+            try:
+                parts.append(encode_frame(frame))
+            except ValueError as exc:  # text that is not valid UTF-8
+                if parts and self._write_frames is not None:
+                    self._write_frames(b"".join(parts))
+                self._failed(exc)
+                return
+        assert self._write_frames is not None
+        if self._write_frames(parts[0] if len(parts) == 1 else b"".join(parts)):
+            return
+        queue = self._queue
+        queue.extend(pending)
+        while queue and not self._writing and not self._closing:
+            self._write(_send_message(queue.popleft()))
+
+    def _write(self, message: Message) -> None:
+        """Send now; if the send has to wait, a writer task finishes it and owns the queue."""
         try:
-            while queue:
-                frame = queue.popleft()
-                if type(frame) is str:
-                    await send({"type": "websocket.send", "text": frame})
-                else:
-                    await send({"type": "websocket.send", "bytes": frame})
-            if self._close is not None:
-                code, reason = self._close
-                self._close = None
-                await send({"type": "websocket.close", "code": code, "reason": reason})
+            rest = start_eagerly(self._send(message))
         except Exception as exc:
-            self._closing = True
-            queue.clear()
-            if not isinstance(exc, OSError):
-                # Not a vanished peer but a frame the server could not send (e.g. text that is
-                # not valid UTF-8): close so the client reconnects, instead of a silent socket.
-                log.error("liveui: could not send a frame, closing with 1011: %r", exc)
-                with contextlib.suppress(Exception):
-                    await send(
-                        {
-                            "type": "websocket.close",
-                            "code": CloseCode.INTERNAL,
-                            "reason": "server could not send a frame",
-                        }
-                    )
-            # A vanished peer: the read loop sees the disconnect and cleans up.
+            self._failed(exc)
+            return
+        if rest is not None:
+            self._writing = True
+            asyncio.get_running_loop().create_task(self._finish(rest))
+
+    async def _finish(self, rest: Awaitable[Any]) -> None:
+        send, queue = self._send, self._queue
+        failure: Exception | None = None
+        try:
+            await rest
+            while queue:
+                await send(_send_message(queue.popleft()))
+            if self._close is not None:
+                message, self._close = self._close, None
+                await send(message)
+        except Exception as exc:
+            failure = exc
         finally:
-            self._flushing = False
+            self._writing = False
+        if failure is not None:
+            self._failed(failure)
+
+    def _failed(self, exc: Exception) -> None:
+        already_closing, self._closing = self._closing, True
+        self._queue.clear()
+        self._pending = None
+        self._close = None
+        if isinstance(exc, OSError) or already_closing:
+            return  # a vanished peer: the read loop sees the disconnect and cleans up
+        # Not a vanished peer but a frame the server could not send (e.g. text that is not
+        # valid UTF-8): close so the client reconnects, instead of a silent socket.
+        log.error("liveui: could not send a frame, closing with 1011: %r", exc)
+        self._write(
+            {
+                "type": "websocket.close",
+                "code": CloseCode.INTERNAL,
+                "reason": "server could not send a frame",
+            }
+        )
+
+
+class _Batch:
+    """The connections that got raw frames during this event-loop iteration, flushed together
+    by one callback at its end: one socket write per connection however many broadcasts it got,
+    and no task or timer per connection."""
+
+    __slots__ = ("_dirty", "_loop", "_scheduled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._dirty: list[WebSocketTransport] = []
+        self._scheduled = False
+
+    def add(self, transport: WebSocketTransport) -> None:
+        self._dirty.append(transport)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        dirty, self._dirty = self._dirty, []
+        for transport in dirty:
+            try:
+                transport.flush()
+            except Exception:
+                log.exception("liveui: flushing a connection failed")
+
+
+_batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batch] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _batch_of_running_loop() -> _Batch:
+    loop = asyncio.get_running_loop()
+    batch = _batches.get(loop)
+    if batch is None:
+        batch = _batches[loop] = _Batch(loop)
+    return batch
+
+
+def _send_message(frame: Frame) -> Message:
+    if type(frame) is str:
+        return {"type": "websocket.send", "text": frame}
+    return {"type": "websocket.send", "bytes": frame}
 
 
 class WebSocketApp:
@@ -177,7 +305,12 @@ class WebSocketApp:
             return None
         subprotocol = "phoenix" if "phoenix" in offered else None
         await send({"type": "websocket.accept", "subprotocol": subprotocol})
-        transport = WebSocketTransport(send, self.endpoint.settings.outbound_queue_size)
+        raw_frames = scope.get("extensions", {}).get(RAW_FRAMES)
+        transport = WebSocketTransport(
+            send,
+            self.endpoint.settings.outbound_queue_size,
+            raw_frames["write"] if raw_frames else None,
+        )
         connection = Connection(self.endpoint, self.handler, serializer, assigns, transport, info)
         connection.open(socket_id)
         return connection

@@ -1,0 +1,57 @@
+"""`UvicornWebSocketProtocol`: uvicorn's sans-I/O WebSocket protocol, plus
+
+- the raw-frames ASGI extension (see `ws_frames`), so a broadcast is encoded once and written to
+  each connection without going through uvicorn's per-message framing. Raw frames are written
+  only between whole frames of uvicorn's own, while the connection is open and its socket buffer
+  below the high-water mark; otherwise the app falls back to the ASGI `send`, which waits;
+- an answer to upgrade requests it cannot parse: as shipped, uvicorn drops them silently — a
+  request line over the limit gets neither a response nor a close, and its descriptor is held
+  until the client gives up. Here it is answered at once (414, 431 or 400) and closed.
+
+    uvicorn.run(app, **uvicorn_options())      # this protocol and the limits that go with it
+
+Everything else is uvicorn's: the handshake, pings, flow control, closing.
+"""
+
+from __future__ import annotations
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
+
+from .ws_frames import RAW_FRAMES
+
+__all__ = ["UvicornWebSocketProtocol"]
+
+_OPEN = State.OPEN
+
+
+class UvicornWebSocketProtocol(WebSocketsSansIOProtocol):
+    async def run_asgi(self) -> None:
+        self.scope["extensions"][RAW_FRAMES] = {"write": self.write_frames}
+        await super().run_asgi()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        conn = self.conn
+        if self.handshake_initiated or self.close_sent or conn.handshake_exc is None:
+            return
+        # The handshake failed to parse: websockets queued a 414/431 (or nothing, for
+        # garbage); send it, or a 400, and close instead of holding the socket open.
+        output = b"".join(conn.data_to_send())
+        if not output.startswith(b"HTTP/"):
+            output = (
+                b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+                b"Content-Length: 31\r\nConnection: close\r\n\r\n"
+                b"not a valid WebSocket upgrade\r\n"
+            )
+        self.close_sent = True
+        self.handshake_complete = True
+        self.transport.write(output)
+        self.transport.close()
+
+    def write_frames(self, data: bytes) -> bool:
+        """Write whole, pre-encoded frames now; False (nothing written) if the app must wait."""
+        if self.conn.state is not _OPEN or self.disconnected or not self.writable.is_set():
+            return False
+        self.transport.write(data)
+        return True

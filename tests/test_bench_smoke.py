@@ -1,0 +1,46 @@
+"""The benchmarks still run: each mode at a tiny size, in a subprocess (they pin CPUs), checking
+only that it finishes and prints its figures. No figure is asserted here; see docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench(*args: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--backend", "naive"], ["--backend", "memory"], ["--backend", "memory", "--ws", "stock"]],
+    ids=["naive", "liveui", "liveui-stock-uvicorn"],
+)
+def test_fanout_one_broadcast_at_a_time(options: list[str]) -> None:
+    out = bench("bench.fanout", *options, "--clients", "5", "--messages", "3", "--wave", "1")
+    assert "deliveries=15 " in out and "deliveries_per_server_cpu_s=" in out
+
+
+@pytest.mark.parametrize("transport", ["naive", "sse"])
+def test_live_sessions(transport: str) -> None:
+    out = bench(
+        "bench.live_sessions", "--transport", transport, "--sessions", "10", "--updates", "2"
+    )
+    assert "patches=20 " in out and "patches_per_server_cpu_s=" in out
+
+
+def test_render_key() -> None:
+    assert "speedup_component=" in bench("bench.render_key", "--rounds", "10")
