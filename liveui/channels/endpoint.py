@@ -25,6 +25,7 @@ from typing import Any
 
 from starlette.routing import Mount
 
+from .._utils import maybe_await
 from ..auth.claims import AuthClaims
 from ..auth.revocations import Revocation
 from ..close_codes import CloseCode
@@ -33,7 +34,7 @@ from ..ratelimit import TokenBucket
 from .connection import Connection
 from .process import INFO_EVENT, RESYNC
 from .settings import ChannelSettings
-from .socket import Socket
+from .socket import ConnectInfo, Socket, SocketInfo
 from .transports.mount import SocketApp
 
 __all__ = ["Endpoint"]
@@ -67,6 +68,25 @@ class Endpoint:
         """A Starlette route serving `<path>/websocket` for phoenix.js's `new Socket(path)`, and
         `<path>/longpoll` for its LongPoll transport (`longpoll=False` leaves it out)."""
         return Mount(path, app=self.socket_app(socket, longpoll=longpoll))
+
+    async def authenticate(
+        self, handler: Socket, params: dict[str, Any], info: ConnectInfo
+    ) -> tuple[dict[str, Any], str | None] | str:
+        """Run `handler.connect` for a transport and apply the endpoint's rules: the assigns and
+        the socket id of an accepted connection, or why it is refused (every transport answers
+        a refusal the same way: HTTP 403 / status 403)."""
+        try:
+            assigns = await maybe_await(handler.connect(params, info))
+        except Exception as exc:
+            log.info("liveui: connect refused by an exception: %r", exc)
+            assigns = None
+        if assigns is None:
+            return "connect refused"
+        if not isinstance(assigns, dict):
+            raise TypeError("Socket.connect must return a dict of assigns or None")
+        socket_id = handler.id(SocketInfo(assigns))
+        refusal = self.refusal(assigns, socket_id)
+        return refusal if refusal is not None else (assigns, socket_id)
 
     def refusal(self, assigns: dict[str, Any], socket_id: str | None) -> str | None:
         """Why a connection `Socket.connect` accepted must still be refused (its login was

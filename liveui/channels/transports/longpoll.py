@@ -33,14 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import Receive, Scope, Send
 
-from ..._utils import maybe_await
 from ...close_codes import CloseCode
 from ...origin import origin_allowed
 from ..connection import Connection
 from ..message import Frame
 from ..params import parse_params
 from ..serializers import serializer_for_vsn
-from ..socket import ConnectInfo, Socket, SocketInfo
+from ..socket import ConnectInfo, Socket
 
 if TYPE_CHECKING:
     from ..endpoint import Endpoint
@@ -168,22 +167,12 @@ class LongPollApp:
             auth_token=headers.get(AUTH_TOKEN_HEADER),
             path=scope.get("path", ""),
         )
-        try:
-            assigns = await maybe_await(self.handler.connect(params, info))
-        except Exception as exc:
-            log.info("liveui: long-poll connect refused by an exception: %r", exc)
-            assigns = None
-        if assigns is None:
+        accepted = await self.endpoint.authenticate(self.handler, params, info)
+        if isinstance(accepted, str):
+            log.debug("liveui: long-poll refused: %s", accepted)
             await _answer(send, {"status": 403})
             return
-        if not isinstance(assigns, dict):
-            raise TypeError("Socket.connect must return a dict of assigns or None")
-        socket_id = self.handler.id(SocketInfo(assigns))
-        refusal = self.endpoint.refusal(assigns, socket_id)
-        if refusal is not None:
-            log.debug("liveui: long-poll refused: %s", refusal)
-            await _answer(send, {"status": 403})
-            return
+        assigns, socket_id = accepted
         session = LongPollSession(
             self, SESSION_TOKEN_PREFIX + secrets.token_urlsafe(24),
             self.endpoint.settings.outbound_queue_size,

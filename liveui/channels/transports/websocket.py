@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import PlainTextResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from ..._utils import maybe_await, start_eagerly
+from ..._utils import start_eagerly
 from ...close_codes import CloseCode
 from ...origin import origin_allowed
 from ...ws_frames import RAW_FRAMES, encode_frame
@@ -29,7 +29,7 @@ from ..connection import Connection
 from ..message import Frame
 from ..params import parse_params
 from ..serializers import serializer_for_vsn
-from ..socket import ConnectInfo, Socket, SocketInfo
+from ..socket import ConnectInfo, Socket
 
 if TYPE_CHECKING:
     from ..endpoint import Endpoint
@@ -288,21 +288,11 @@ class WebSocketApp:
             auth_token=_token_from_subprotocols(offered),
             path=scope.get("path", ""),
         )
-        try:
-            assigns = await maybe_await(self.handler.connect(params, info))
-        except Exception as exc:
-            log.info("liveui: connect refused by an exception: %r", exc)
-            assigns = None
-        if assigns is None:
-            await _refuse(send, "connect refused")
+        accepted = await self.endpoint.authenticate(self.handler, params, info)
+        if isinstance(accepted, str):
+            await _refuse(send, accepted)
             return None
-        if not isinstance(assigns, dict):
-            raise TypeError("Socket.connect must return a dict of assigns or None")
-        socket_id = self.handler.id(SocketInfo(assigns))
-        refusal = self.endpoint.refusal(assigns, socket_id)
-        if refusal is not None:
-            await _refuse(send, refusal)
-            return None
+        assigns, socket_id = accepted
         subprotocol = "phoenix" if "phoenix" in offered else None
         await send({"type": "websocket.accept", "subprotocol": subprotocol})
         raw_frames = scope.get("extensions", {}).get(RAW_FRAMES)
