@@ -280,7 +280,8 @@ class CompatApp:
     - `/socket`: default limits (100 channels, 1 MiB frames, 60 s idle timeout);
     - `/idle`: idle timeout 0.3 s checked every 0.05 s, for the heartbeat cases;
     - `/origin`: only `ALLOWED_ORIGIN` may connect;
-    - `/lp`: long-poll window 0.3 s, sessions expire after 0.6 s unpolled, 20 frames buffered;
+    - `/lp`: long-poll window 0.3 s, sessions expire after 0.6 s unpolled, 20 frames buffered,
+      presence on `lobby:*` as on `/socket`;
     - `/blocked`: `/socket` behind a proxy that swallows WebSocket upgrades.
     """
 
@@ -301,12 +302,13 @@ class CompatApp:
         self.presence = Presence(self.endpoint.node)
         handler = CompatSocket(self.recorder, self.revoked)
         main = CompatSocket(self.recorder, self.revoked, self.presence)
+        longpoll = CompatSocket(self.recorder, self.revoked, Presence(self.longpoll_endpoint.node))
         self.app = Starlette(
             routes=[
                 self.endpoint.mount("/socket", main),
                 self.idle_endpoint.mount("/idle", handler),
                 self.origin_endpoint.mount("/origin", handler),
-                self.longpoll_endpoint.mount("/lp", handler),
+                self.longpoll_endpoint.mount("/lp", longpoll),
                 Mount("/blocked", app=SwallowUpgrades(self.endpoint.socket_app(main))),
             ],
             lifespan=self._lifespan,
