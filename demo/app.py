@@ -37,7 +37,7 @@ from . import pages
 from .auth import LoginThrottle
 from .config import DemoConfig
 from .db import make_async_engine, make_sessionmaker
-from .models import Base, CartItem, Notification, Order, ResellerRequest, Ticket, User
+from .models import Activity, Base, CartItem, Notification, Order, ResellerRequest, Ticket, User
 from .security import MAX_BODY, SecurityHeaders
 from .seed import seed
 from .simulation import Simulator
@@ -64,7 +64,7 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
     endpoint = Endpoint(node)
     dispatch = Dispatch(
         DispatchSettings(
-            models=[Order, CartItem, Ticket, ResellerRequest],
+            models=[Order, CartItem, Ticket, ResellerRequest, Activity],
             user_model=User,
             audiences={"admin": User.is_admin.is_(True)},
             notification_model=Notification,

@@ -1,20 +1,13 @@
-"""The demo's live components: its tables and lists, and one written by hand.
-
-`ActivityFeed` keeps, per tab, the last few things that happened to the user since the page was
-opened (counter changes, new notifications) and offers a "Clear" button: server-held state,
-`handle_info` for dispatch events, `handle_event` for a user action.
-"""
+"""The demo's live components: its tables, lists and charts, each naming a collection declared
+on a model (demo/models.py); liveui keeps them true to the database in every tab."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
-
-from liveui import Broadcast, LiveChart, LiveCollection, LiveComponent, LiveContext
+from liveui import LiveChart, LiveCollection
 
 __all__ = [
-    "ActivityFeed",
+    "AllActivity",
+    "MyActivity",
     "MyCart",
     "MyOrders",
     "MyOrdersPerMinute",
@@ -23,55 +16,6 @@ __all__ = [
     "PendingOrders",
     "PendingResellerRequests",
 ]
-
-LABELS = {
-    "pending_orders": "Pending orders",
-    "cart_items": "Items in cart",
-    "active_tickets": "Open tickets",
-    "unread_notifications": "Unread notifications",
-    "admin_pending_orders": "Pending orders (all users)",
-    "admin_pending_reseller_requests": "Reseller requests",
-}
-
-
-class ActivityFeed(LiveComponent):
-    name = "activity_feed"
-    template = "activity_feed.html"
-    params_schema = {"limit": int, "id": str}
-
-    def __init__(self, limit: int = 6, id: str | None = None) -> None:
-        if not isinstance(limit, int) or not 1 <= limit <= 20:
-            raise TypeError("limit must be an integer from 1 to 20")
-        params: dict[str, Any] = {"limit": limit}
-        if id is not None:
-            params["id"] = id
-        super().__init__(**params)
-        self.state = {"items": []}
-
-    async def mount(self, ctx: LiveContext) -> None:
-        self.state = {"items": []}  # "since you opened this page"
-
-    def handle_info(self, message: Broadcast) -> bool:
-        payload = message.payload if isinstance(message.payload, dict) else {}
-        if message.event == "counter_updated":
-            name = str(payload.get("counter", ""))
-            text = f"{LABELS.get(name, name)}: now {payload.get('value')}"
-        elif message.event == "new_notification":
-            text = f"New notification: {payload.get('title', '')}"
-        elif message.event == "all_notifications_read":
-            text = "All notifications marked as read"
-        else:
-            return False
-        at = datetime.now(UTC).strftime("%H:%M:%S")
-        items = [{"text": text, "at": at}, *self.state["items"]][: int(self.params["limit"])]
-        self.state = {"items": items}
-        return True
-
-    async def handle_event(self, event: str, data: Mapping[str, Any], ctx: LiveContext) -> None:
-        if event != "clear":
-            await super().handle_event(event, data, ctx)
-        self.state = {"items": []}
-
 
 # The demo's live tables and lists: one class each, naming the collection declared on the model
 # (demo/models.py), the row template and the frame; liveui keeps them true to the database.
@@ -120,6 +64,23 @@ class PendingResellerRequests(LiveCollection):
     rows_class = "list"
     limit = 50
     empty_text = "No pending requests."
+
+
+class MyActivity(LiveCollection):
+    """The dashboard's live activity list: what happened to the user's data, newest first."""
+
+    name = "my_activity"
+    row_template = "rows/activity.html"
+    template = "frames/list.html"
+    rows_class = "activity-list"
+    limit = 8
+    empty_text = "Nothing yet. Place an order in another tab and watch this list."
+
+
+class AllActivity(MyActivity):
+    """The admin dashboard's: everyone's activity."""
+
+    name = "all_activity"
 
 
 class OrdersPerMinute(LiveChart):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from liveui import collection, counter, notification_model
 
 __all__ = [
+    "Activity",
     "Base",
     "CartItem",
     "ChatMessage",
@@ -161,6 +162,23 @@ class ResellerRequest(Base):
             order_by=lambda: [ResellerRequest.id],
             row=lambda request: {**_columns(request), "username": request.user.username},
         ),
+    ]
+
+
+class Activity(Base):
+    """What happened in the shop, one line each: the dashboards' live activity lists."""
+
+    __tablename__ = "activity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(String(200))
+    inserted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __collections__ = [
+        collection("my_activity", owner=lambda: Activity.user_id,
+                   order_by=lambda: [Activity.id.desc()]),
+        collection("all_activity", audience="admin", order_by=lambda: [Activity.id.desc()]),
     ]
 
 

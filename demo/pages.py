@@ -32,7 +32,8 @@ from .auth import (
     retry_after_header,
 )
 from .components import (
-    ActivityFeed,
+    AllActivity,
+    MyActivity,
     MyCart,
     MyOrders,
     MyOrdersPerMinute,
@@ -159,8 +160,10 @@ async def logout(request: Request) -> Response:
 
 async def dashboard(request: Request) -> Response:
     user = await require_user(request)
+    activity = AllActivity() if user.is_admin else MyActivity()
     return await render(
-        request, "dashboard.html", {"user": user}, 200, ActivityFeed(), MyOrdersPerMinute()
+        request, "dashboard.html", {"user": user, "activity": activity.name}, 200, activity,
+        MyOrdersPerMinute(),
     )
 
 

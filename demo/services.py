@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import CartItem, Order, ResellerRequest, Ticket, User
+from .models import Activity, CartItem, Order, ResellerRequest, Ticket, User
 
 __all__ = [
     "ActionError",
@@ -55,6 +55,11 @@ class ActionError(Exception):
         self.status = status
 
 
+def _log(session: AsyncSession, user_id: int, text: str) -> None:
+    """One line of the live activity lists, in the action's own transaction."""
+    session.add(Activity(user_id=user_id, text=text))
+
+
 async def _notify(dispatch: Any, session: AsyncSession, user_id: int, **fields: Any) -> None:
     if dispatch is not None:
         await dispatch.notify(session, user_id, **fields)
@@ -64,6 +69,8 @@ async def place_order(session: AsyncSession, user: User, item: str | None = None
     name, cents = random.choice(PRODUCTS)
     order = Order(user_id=user.id, item=item or name, amount_cents=cents)
     session.add(order)
+    await session.flush()
+    _log(session, user.id, f"{user.display_name} placed order #{order.id} ({order.item})")
     await session.commit()
     return order
 
@@ -77,6 +84,7 @@ async def cancel_order(session: AsyncSession, dispatch: Any, order_id: int, acto
     if order.status != "pending":
         raise ActionError(f"Order #{order.id} is already {order.status}.", 409)
     order.status = "cancelled"
+    _log(session, order.user_id, f"{actor.display_name} cancelled order #{order.id}")
     if actor.id != order.user_id:
         await _notify(
             dispatch,
@@ -101,6 +109,7 @@ async def complete_order(session: AsyncSession, dispatch: Any, order_id: int, ac
     if order.status != "pending":
         raise ActionError(f"Order #{order.id} is already {order.status}.", 409)
     order.status = "completed"
+    _log(session, order.user_id, f"Order #{order.id} completed")
     await _notify(
         dispatch,
         session,
@@ -118,6 +127,7 @@ async def complete_order(session: AsyncSession, dispatch: Any, order_id: int, ac
 async def add_cart_item(session: AsyncSession, user: User) -> CartItem:
     item = CartItem(user_id=user.id, name=random.choice(PRODUCTS)[0])
     session.add(item)
+    _log(session, user.id, f"{user.display_name} put {item.name} in the cart")
     await session.commit()
     return item
 
@@ -127,12 +137,15 @@ async def remove_cart_item(session: AsyncSession, item_id: int, actor: User) -> 
     if item is None or item.user_id != actor.id:
         raise ActionError("No such item in your cart.", 404)
     await session.delete(item)
+    _log(session, actor.id, f"{actor.display_name} took {item.name} out of the cart")
     await session.commit()
 
 
 async def open_ticket(session: AsyncSession, user: User) -> Ticket:
     ticket = Ticket(user_id=user.id, subject=random.choice(SUBJECTS))
     session.add(ticket)
+    await session.flush()
+    _log(session, user.id, f"{user.display_name} opened ticket #{ticket.id}")
     await session.commit()
     return ticket
 
@@ -142,6 +155,7 @@ async def close_ticket(session: AsyncSession, ticket_id: int, actor: User) -> Ti
     if ticket is None or (ticket.user_id != actor.id and not actor.is_admin):
         raise ActionError("No such ticket.", 404)
     ticket.status = "closed"
+    _log(session, ticket.user_id, f"Ticket #{ticket.id} closed")
     await session.commit()
     return ticket
 
@@ -156,6 +170,7 @@ async def request_reseller(session: AsyncSession, user: User) -> ResellerRequest
         raise ActionError("You already have a pending request.", 409)
     request = ResellerRequest(user_id=user.id)
     session.add(request)
+    _log(session, user.id, f"{user.display_name} asked to become a reseller")
     await session.commit()
     return request
 
@@ -169,6 +184,7 @@ async def approve_reseller(
     if request is None or request.status != "pending":
         raise ActionError("No such pending request.", 404)
     request.status = "approved"
+    _log(session, request.user_id, "Reseller request approved")
     await _notify(
         dispatch,
         session,
