@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import base64
 import re
+import secrets
 import shutil
 import sqlite3
 import sys
@@ -220,7 +221,8 @@ def open_bell(page: Page) -> None:
 @contextmanager
 def running_demo(transport: str) -> Iterator[DemoProcess]:
     with tempfile.TemporaryDirectory(prefix="liveui-screenshots-") as data_dir:
-        demo = DemoProcess(Path(data_dir), secret_key="screenshots-secret-key", transport=transport)
+        secret = "screenshots-" + secrets.token_hex(16)  # liveui refuses short secrets
+        demo = DemoProcess(Path(data_dir), secret_key=secret, transport=transport)
         demo.start()
         try:
             yield demo
