@@ -244,12 +244,7 @@ class Dispatch:
             changes.touch(name, is_global=True)
         for owner in owners:
             changes.touch(name, owner)
-        if session is None:
-            self._committed(changes)
-            return
-        sync = session.sync_session if isinstance(session, AsyncSession) else session
-        self.hooks.hook_session(sync)
-        self.hooks.pending(sync).merge(changes)
+        self._after_commit_of(session, changes)
 
     def touch_rows(
         self,
@@ -265,6 +260,12 @@ class Dispatch:
         changes = ChangeSet()
         for key in keys:
             changes.touch_row(collection, key)
+        self._after_commit_of(session, changes)
+
+    def _after_commit_of(
+        self, session: Session | AsyncSession | None, changes: ChangeSet
+    ) -> None:
+        """Hand `changes` on when `session` commits (dropped if it rolls back), or now."""
         if session is None:
             self._committed(changes)
             return
