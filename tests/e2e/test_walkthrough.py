@@ -143,7 +143,8 @@ def test_alice_places_an_order_and_every_window_sees_it(
     expect_counter(admin_tab, "admin_pending_orders", all_pending + 1)
     # The live activity lists (a live collection) show the new order on top, in both windows.
     for tab in (dashboard_tab, admin_tab):
-        expect(tab.locator(".activity-list li").first).to_contain_text("Alice Martin placed order #")
+        newest = tab.locator(".activity-list li").first
+        expect(newest).to_contain_text("Alice Martin placed order #")
     assert not_reloaded(dashboard_tab) and not_reloaded(admin_tab)
 
 
