@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 VENDOR := static/liveui/vendor
 SPA := demo/spa
 
-.PHONY: setup demo test lint test-only screenshots chromium clean
+.PHONY: setup demo test test-fast lint screenshots chromium clean
 
 # npm packages before the virtualenv: `pip install -e .` runs the build hook (hatch_build.py),
 # which copies the browser files from node_modules/ when it is there.
@@ -48,6 +48,10 @@ lint: setup
 
 test: setup chromium lint
 	$(PY) -m pytest -q
+
+# The inner loop: everything but the browser, phoenix.js and package-building tests (CI runs all).
+test-fast: setup lint
+	$(PY) -m pytest -q -m "not e2e and not compat and not slow"
 
 screenshots: setup chromium
 	$(PY) -m demo.screenshots

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from liveui.testing import LiveServer, serve
 
 ROOT = Path(__file__).resolve().parents[1]
+e2e = pytest.mark.e2e
 SHOWN = re.compile(r"<!-- quickstart: (\S+) -->\n```[\w+-]*\n(.*?)```", re.S)
 
 
@@ -36,6 +37,7 @@ def quickstart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live
         yield server
 
 
+@e2e
 def test_quickstart_badge_is_live(quickstart: LiveServer, page: Page) -> None:
     page.goto(f"{quickstart.url}/login/1")
     badge = page.locator('nav [data-counter="pending_orders"]')

@@ -17,11 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-from walkthrough_server import DemoServer, running_demo
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from liveui.tokens import sign
+from tests.e2e.walkthrough_server import DemoServer, running_demo
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from walkthrough_server import DemoServer, running_demo
+
+from tests.e2e.walkthrough_server import DemoServer, running_demo
 
 pytestmark = pytest.mark.e2e
 

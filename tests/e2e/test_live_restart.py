@@ -14,12 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live_app import Notification, Order, create_database
 from playwright.sync_api import Browser, expect
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from liveui.testing import free_port
+from tests.e2e.live_app import Notification, Order, create_database
 
 pytestmark = pytest.mark.e2e
 

@@ -14,9 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from walkthrough_server import DemoServer, running_demo
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
+
+from tests.e2e.walkthrough_server import DemoServer, running_demo
 
 pytestmark = pytest.mark.e2e
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live_app import build_app, create_database
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from liveui.testing import serve
+from tests.e2e.live_app import build_app, create_database
 
 pytestmark = pytest.mark.e2e
 

@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from live_app import build_app, create_database
 from playwright.sync_api import Page, expect
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from liveui.testing import LiveServer, serve
+from tests.e2e.live_app import build_app, create_database
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
-from walkthrough_server import DemoServer, running_demo
+
+from tests.e2e.walkthrough_server import DemoServer, running_demo
 
 pytestmark = pytest.mark.e2e
 

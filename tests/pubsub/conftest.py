@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from pubsub_helpers import BackendFactory, unique
 
 from liveui import Backend
 from liveui.pubsub.backends.memory import MemoryBackend
+from tests.pubsub.pubsub_helpers import BackendFactory, unique
 
 
 @pytest.fixture

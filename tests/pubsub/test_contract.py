@@ -6,7 +6,8 @@ import os
 from collections.abc import Callable
 
 import pytest
-from pubsub_helpers import ACROSS_NODES, BackendFactory, Inbox
+
+from tests.pubsub.pubsub_helpers import ACROSS_NODES, BackendFactory, Inbox
 
 
 async def test_a_subscriber_receives_what_is_published(

@@ -7,9 +7,9 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from pubsub_helpers import ACROSS_NODES, BackendFactory, Probe, unique
 
 from liveui.pubsub.hub import Hub
+from tests.pubsub.pubsub_helpers import ACROSS_NODES, BackendFactory, Probe, unique
 
 HubFactory = Callable[[], Awaitable[Hub]]
 

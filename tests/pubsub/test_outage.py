@@ -15,11 +15,11 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from pubsub_helpers import Probe, unique, wait_until
 
 from liveui.pubsub.hub import Hub
 from liveui.testing import free_port
 from tests.conftest import unavailable
+from tests.pubsub.pubsub_helpers import Probe, unique, wait_until
 
 OUTBOX = 50
 BATCH = 16
