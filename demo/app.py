@@ -35,6 +35,7 @@ from liveui import (
 
 from . import pages
 from .auth import LoginThrottle
+from .components import OnlineInChat
 from .config import DemoConfig
 from .db import make_async_engine, make_sessionmaker
 from .models import Activity, Base, CartItem, Notification, Order, ResellerRequest, Ticket, User
@@ -85,6 +86,7 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
     live.install_templates(templates)
     pages.install_live_actions(live)
     presence = Presence(node)  # "who is online" in the chat rooms, across nodes
+    OnlineInChat.presence = presence
     channels = default_channels(DemoUserChannel, presence=presence, dispatch=dispatch)
     socket = UserSocket(config.secret_key, sessions, channels, revocations)
 

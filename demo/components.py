@@ -3,7 +3,9 @@ on a model (demo/models.py); liveui keeps them true to the database in every tab
 
 from __future__ import annotations
 
-from liveui import LiveChart, LiveCollection
+from typing import Any, ClassVar
+
+from liveui import Broadcast, LiveChart, LiveCollection, LiveComponent, LiveContext, Presence
 
 __all__ = [
     "AllActivity",
@@ -12,6 +14,7 @@ __all__ = [
     "MyOrders",
     "MyOrdersPerMinute",
     "MyTickets",
+    "OnlineInChat",
     "OrdersPerMinute",
     "PendingOrders",
     "PendingResellerRequests",
@@ -95,3 +98,46 @@ class MyOrdersPerMinute(LiveChart):
     name = "my_orders_per_minute"
     collection = "my_orders"
     title = "Your orders per minute, last 30 minutes"
+
+
+class OnlineInChat(LiveComponent):
+    """The admin dashboard's "who is online in the chat", fed by the lobby's `Presence`: every
+    node's entries, kept current by the presence diffs broadcast on the room's topic."""
+
+    name = "online_in_chat"
+    template = "online_in_chat.html"
+    topic = "room:lobby"
+    presence: ClassVar[Presence | None] = None
+    """Set by the app (`demo/app.py`): the chat rooms' presence."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = {"people": []}
+
+    def topics(self, user_id: Any) -> list[str]:
+        return [self.topic]
+
+    async def authorize(self, ctx: LiveContext) -> bool:
+        # The lobby's presence is the admins' to watch (members see it in the chat itself).
+        dispatch = ctx.dispatch
+        if ctx.user_id is None or dispatch is None:
+            return False
+        return "admin" in await dispatch.counters.audiences_of(ctx.user_id)  # type: ignore[attr-defined]
+
+    async def mount(self, ctx: LiveContext) -> None:
+        self._read()
+
+    def handle_info(self, message: Broadcast) -> bool:
+        if message.event != "presence_diff":
+            return False
+        before = self.state
+        self._read()
+        return self.state != before
+
+    def _read(self) -> None:
+        state = self.presence.list(self.topic) if self.presence is not None else {}
+        people = sorted(
+            (str(metas["metas"][0].get("username", key)), len(metas["metas"]))
+            for key, metas in state.items() if metas["metas"]
+        )
+        self.state = {"people": [{"username": u, "tabs": n} for u, n in people]}

@@ -38,6 +38,7 @@ from .components import (
     MyOrders,
     MyOrdersPerMinute,
     MyTickets,
+    OnlineInChat,
     OrdersPerMinute,
     PendingOrders,
     PendingResellerRequests,
@@ -205,6 +206,7 @@ async def admin_page(request: Request) -> Response:
         PendingOrders(),
         PendingResellerRequests(),
         OrdersPerMinute(),
+        OnlineInChat(),
     )
 
 

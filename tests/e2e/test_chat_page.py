@@ -95,3 +95,32 @@ def test_who_is_online_follows_tabs_opening_and_closing(
     finally:
         alice_ctx.close()
         bob_ctx.close()
+
+
+def test_the_admin_dashboard_shows_who_is_online_in_the_chat(
+    browser: Browser, demo: DemoServer
+) -> None:
+    """A live component fed by presence: alice's two chat tabs make one entry with two tabs;
+    closing them makes her leave, without a reload of the admin page."""
+    admin_ctx = browser.new_context(base_url=demo.url, bypass_csp=True)
+    admin = admin_ctx.new_page()
+    admin.goto("/login?next=/admin")
+    admin.get_by_label("Username").fill("admin")
+    admin.get_by_label("Password").fill("demo")
+    admin.get_by_role("button", name="Log in").click()
+    expect(admin).to_have_url(demo.url + "/admin")
+    online = admin.locator("[data-live='online_in_chat']")
+    alice_ctx, alice = chat_page(browser, demo, "alice")
+    try:
+        expect(alice.locator("#chat-status")).to_have_text("Connected")
+        second = alice_ctx.new_page()
+        second.goto("/chat")
+        expect(second.locator("#chat-status")).to_have_text("Connected")
+        entry = online.locator("[data-presence-user='alice']")
+        expect(entry).to_contain_text("2 tabs")
+        second.close()
+        expect(entry).to_contain_text("1 tab")
+    finally:
+        alice_ctx.close()
+    expect(online.locator("[data-presence-user='alice']")).to_have_count(0)
+    admin_ctx.close()
