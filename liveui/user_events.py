@@ -8,11 +8,11 @@ Server → client events on `user:<id>`:
 
 | event                    | payload                                                               |
 |--------------------------|-----------------------------------------------------------------------|
-| `counter_updated`        | `{"counter", "value", "version", "metadata": {"invalidate_queries"}}` |
+| `counter_updated`        | `{"counter", "value", "version", "metadata": {"invalidateQueries"}}`  |
 | `new_notification`       | the serialized notification (`id`, `title`, `read`, `insertedAt`...)  |
 | `notification_read`      | `{"id"}`                                                              |
 | `notification_deleted`   | `{"id"}` (deleted by its owner; pruning sends nothing)                |
-| `all_notifications_read` | `{"marked_count", "ids", "readBefore"}` (ids marked; else a cut-off)  |
+| `all_notifications_read` | `{"markedCount", "ids", "readBefore"}` (ids marked; else a cut-off)   |
 | `initial_state`          | `{"counters", "versions", "notifications"}` (from `UserChannel`)      |
 
 Versions order *reads*, not broadcasts: a counter's version is taken before the query that read
@@ -37,12 +37,14 @@ __all__ = [
     "NEW_NOTIFICATION",
     "NOTIFICATION_DELETED",
     "NOTIFICATION_READ",
+    "PAYLOAD_SHAPES",
     "REFRESH_COUNTERS",
     "SERVER_EVENTS",
     "TOPIC_PREFIX",
     "CounterUpdate",
     "CounterValueLike",
     "CountersSource",
+    "Field",
     "NotificationsSource",
     "UserDataSource",
     "all_notifications_read",
@@ -97,10 +99,10 @@ def counter_updated(
     invalidates: Sequence[str] = (),
     metadata: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """`metadata` (a hand-made broadcast's) passes through untouched; `invalidate_queries`
+    """`metadata` (a hand-made broadcast's) passes through untouched; `invalidateQueries`
     is always there."""
     carried = dict(metadata) if metadata is not None else {}
-    carried.setdefault("invalidate_queries", list(invalidates))
+    carried.setdefault("invalidateQueries", list(invalidates))
     return {"counter": name, "value": value, "metadata": carried, "version": version}
 
 
@@ -142,7 +144,7 @@ def all_notifications_read(
     its way from another node. When there were too many to list (None), `read_before` stands
     for them: every notification inserted at or before it (ISO time)."""
     return {
-        "marked_count": marked_count,
+        "markedCount": marked_count,
         "readBefore": read_before,
         "ids": list(ids) if ids is not None else None,
     }
@@ -213,6 +215,37 @@ def initial_state(
         "versions": {name: v.version for name, v in counters.items()},
         "notifications": notifications,
     }
+
+
+# the shapes, in one table ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    ts_type: str
+    """Its TypeScript type, as the generated SDK declares it."""
+    doc: str = ""
+
+
+PAYLOAD_SHAPES: dict[str, tuple[Field, ...]] = {
+    COUNTER_UPDATED: (
+        Field("counter", "CounterName"),
+        Field("value", "number"),
+        Field("metadata", "{ invalidateQueries: QueryKey[] }",
+              "Query keys to refetch, and any metadata of a hand-made broadcast."),
+        Field("version", "number", "Orders the reads behind values: keep the highest."),
+    ),
+    NOTIFICATION_READ: (Field("id", "string"),),
+    NOTIFICATION_DELETED: (Field("id", "string"),),
+    ALL_NOTIFICATIONS_READ: (
+        Field("markedCount", "number"),
+        Field("ids", "string[] | null",
+              "The notifications now read; null when more than 1,000 (then `readBefore`)."),
+        Field("readBefore", "string | null", "ISO time of the cut-off."),
+    ),
+    MARK_ALL_NOTIFICATIONS_READ: (Field("markedCount", "number"),),
+}
+"""Every object payload of `user:<id>` (events, and the `mark_all_notifications_read` reply),
+field by field, camelCase on the wire; the TypeScript SDK's interfaces are generated from it."""
 
 
 # the data behind the topic (what dispatch offers; live and channels need only this) --------

@@ -115,4 +115,4 @@ class UserChannel(Channel):
             result = await self.dispatch.notifications.mark_all_as_read(user_id, actor=user_id)
         except Forbidden:
             return error({"reason": "unauthorized"})
-        return ok(result)
+        return ok({"markedCount": result["marked_count"]})  # camelCase on the wire

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from ..dispatch.notification_table import NOTIFICATION_TYPES
+from ..user_events import PAYLOAD_SHAPES
 from .notification_shape import property_name
 from .schema import SdkSchema
 from .tslit import union
@@ -51,35 +54,21 @@ export interface InitialStatePayload {
 }
 
 /** `counter_updated`: one counter's new value. */
-export interface CounterUpdatedPayload {
-  counter: CounterName;
-  value: number;
-  metadata: { invalidate_queries: QueryKey[] };
-  version: number;
-}
+%%SHAPE counter_updated CounterUpdatedPayload%%
 
 /** `new_notification`. */
 export type NewNotificationPayload = Notification;
 
 /** `notification_read`: one notification was marked read (in one of the user's tabs). */
-export interface NotificationReadPayload {
-  id: string;
-}
+%%SHAPE notification_read NotificationReadPayload%%
 
 /** `notification_deleted`: its owner deleted it (in one of the user's tabs). */
-export interface NotificationDeletedPayload {
-  id: string;
-}
+%%SHAPE notification_deleted NotificationDeletedPayload%%
 
 /** `all_notifications_read`: the notifications now read (`ids`, also ones whose
  * `new_notification` is still on its way); when too many to list, every one inserted until
  * `readBefore`. */
-export interface AllNotificationsReadPayload {
-  marked_count: number;
-  ids: string[] | null;
-  /** ISO time of the cut-off. */
-  readBefore: string | null;
-}
+%%SHAPE all_notifications_read AllNotificationsReadPayload%%
 
 /** Server event name -> payload. */
 export interface UserChannelEvents {
@@ -105,9 +94,7 @@ export interface RefreshCountersReply {
 export type MarkNotificationReadReply = EmptyPayload;
 
 /** `mark_all_notifications_read`. */
-export interface MarkAllNotificationsReadReply {
-  marked_count: number;
-}
+%%SHAPE mark_all_notifications_read MarkAllNotificationsReadReply%%
 
 /** Request event name -> its payload and its ok reply. */
 export interface UserChannelRequests {
@@ -134,4 +121,19 @@ def render_types(schema: SdkSchema) -> str:
         fields.append(f"  {property_name(field.name)}: {field.ts_type};")
     head = _HEAD.replace("@TYPES@", union(NOTIFICATION_TYPES))
     head = head.replace("@FIELDS@", "\n".join(fields))
-    return head + fill_wire_names(_BODY)
+    return head + fill_wire_names(_SHAPE.sub(_interface, _BODY))
+
+
+_SHAPE = re.compile(r"%%SHAPE (\w+) (\w+)%%")
+
+
+def _interface(match: re.Match[str]) -> str:
+    """A payload interface, field by field from `user_events.PAYLOAD_SHAPES`."""
+    fields = PAYLOAD_SHAPES[match.group(1)]
+    lines = [f"export interface {match.group(2)} {{"]
+    for field in fields:
+        if field.doc:
+            lines.append(f"  /** {field.doc} */")
+        lines.append(f"  {field.name}: {field.ts_type};")
+    lines.append("}")
+    return "\n".join(lines)

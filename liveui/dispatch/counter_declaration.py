@@ -83,7 +83,7 @@ def counter(
     - `on`: "insert", "update", "delete" (or AshDispatch's "create" and "destroy") and/or
       names of application actions (see `Dispatch.action`). A name one typo away from a row
       event ("insrt") is refused: it would never fire on the rows.
-    - `invalidates`: query keys sent as `metadata.invalidate_queries` so SPA clients refetch.
+    - `invalidates`: query keys sent as `metadata.invalidateQueries` so SPA clients refetch.
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigurationError(f"counter name {name!r} must be a non-empty identifier")
@@ -128,7 +128,7 @@ class Counter:
 
     @property
     def metadata(self) -> dict[str, Any]:
-        return {"invalidate_queries": list(self.invalidates)}
+        return {"invalidateQueries": list(self.invalidates)}
 
 
 def _resolve(value: Lazy) -> Any:

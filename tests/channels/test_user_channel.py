@@ -107,7 +107,7 @@ async def test_commit_reaches_every_connection_of_the_user(
         await tab.assert_push("new_notification", {**_any_notification(), "title": "new order"})
         await tab.assert_push("counter_updated", {
             "counter": "pending_orders", "value": 1,
-            "metadata": {"invalidate_queries": ["orders"]}, "version": ANY,
+            "metadata": {"invalidateQueries": ["orders"]}, "version": ANY,
         })
 
 
@@ -152,9 +152,9 @@ async def test_client_requests(
     await room.assert_reply(ref, "error", {"reason": "invalid"})
 
     ref = await room.push("mark_all_notifications_read", {})
-    await room.assert_reply(ref, "ok", {"marked_count": 1})
+    await room.assert_reply(ref, "ok", {"markedCount": 1})
     await other_tab.assert_push(
-        "all_notifications_read", {"marked_count": 1, "ids": ANY, "readBefore": ANY}
+        "all_notifications_read", {"markedCount": 1, "ids": ANY, "readBefore": ANY}
     )
     await other_tab.assert_push("counter_updated", {
         "counter": "unread_notifications", "value": 0, "metadata": ANY, "version": ANY,
@@ -204,7 +204,7 @@ async def test_hand_made_broadcasts_version_their_values(
     live.broadcast_counter(alice, "pending_orders", 9)
     pushed = await room.assert_push("counter_updated", {
         "counter": "pending_orders", "value": 9,
-        "metadata": {"invalidate_queries": ["orders"]}, "version": ANY,
+        "metadata": {"invalidateQueries": ["orders"]}, "version": ANY,
     })
     assert pushed["version"] > state["versions"]["pending_orders"]
     live.broadcast_notification(alice, {"id": "x", "title": "hand-made"})

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import DeclarativeBase
 
-from liveui import Dispatch, DispatchSettings, notification_fields, notification_model
+from liveui import Dispatch, DispatchSettings, notification_fields, notification_model, user_events
 from liveui.codegen.schema import schema_from_dispatch
 from liveui.codegen.sdk import render_sdk, write_sdk
+from liveui.codegen.types_ts import render_types
 
 from .conftest import GOLDEN
 from .typescript import ROOT, compile_ts, run_tsc
@@ -54,3 +56,18 @@ def test_sdks_type_check_and_export_no_any(tmp_path: Path, node_path: str) -> No
 def test_the_demo_spa_type_checks(tmp_path: Path, node_path: str) -> None:
     """The example app, against its generated SDK, with its own tsconfig."""
     run_tsc(node_path, ROOT / "demo" / "spa" / "tsconfig.json")
+
+
+def test_payload_interfaces_are_generated_from_the_shape_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    schema = schema_from_dispatch(Dispatch(DispatchSettings()))
+    rendered = render_types(schema)
+    for event, fields in user_events.PAYLOAD_SHAPES.items():
+        for field in fields:
+            assert f"  {field.name}: {field.ts_type};" in rendered, (event, field.name)
+    assert "marked_count" not in rendered and "invalidate_queries" not in rendered
+    changed = {**user_events.PAYLOAD_SHAPES,
+               "notification_read": (user_events.Field("notificationId", "string"),)}
+    monkeypatch.setattr("liveui.codegen.types_ts.PAYLOAD_SHAPES", changed)
+    assert "  notificationId: string;" in render_types(schema)

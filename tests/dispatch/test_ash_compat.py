@@ -36,7 +36,7 @@ async def test_an_ash_style_broadcast_function_gets_counters_and_the_rest_falls_
     await dispatch.wait_idle()
     pending = [c for c in counters if c[1] == "pending_orders"]
     assert pending and pending[-1][:3] == (str(alice), "pending_orders", 1)
-    assert pending[-1][3]["metadata"] == {"invalidate_queries": ["orders"]}
+    assert pending[-1][3]["metadata"] == {"invalidateQueries": ["orders"]}
     assert isinstance(pending[-1][3]["version"], int)
     assert [b.event for b in others.events(alice)] == ["new_notification"]  # not a counter
     await dispatch.stop()
@@ -85,7 +85,7 @@ async def test_hand_made_counter_metadata_passes_through(
     dispatch.broadcast_counter(1, "pending_orders", 4, {"source": "import", "batch": 7})
     [sent] = dispatch_broadcasts.events(1, "counter_updated")
     assert sent.payload["metadata"] == {
-        "source": "import", "batch": 7, "invalidate_queries": ["orders"],
+        "source": "import", "batch": 7, "invalidateQueries": ["orders"],
     }
 
 

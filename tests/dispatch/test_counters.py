@@ -35,7 +35,7 @@ async def test_commit_broadcasts_owner_counters_and_fans_out_audience_counters(
                    schema.Order(user_id=bob)])
         await s.commit()
     update = await dispatch_broadcasts.assert_counter_broadcast(alice, "pending_orders", 2)
-    assert update["metadata"] == {"invalidate_queries": ["orders"]}
+    assert update["metadata"] == {"invalidateQueries": ["orders"]}
     assert isinstance(update["version"], int)
     await dispatch_broadcasts.assert_counter_broadcast(bob, "pending_orders", 1)
     await dispatch_broadcasts.assert_counter_broadcast(admin, "admin_pending_orders", 3)

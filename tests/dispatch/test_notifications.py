@@ -143,7 +143,7 @@ async def test_mark_all_as_read(
         await dispatch.notifications.mark_all_as_read(alice, actor=bob)
     assert await dispatch.notifications.mark_all_as_read(alice, actor=alice) == {"marked_count": 3}
     await dispatch_broadcasts.assert_event(
-        alice, "all_notifications_read", {"marked_count": 3, "ids": ANY, "readBefore": ANY}
+        alice, "all_notifications_read", {"markedCount": 3, "ids": ANY, "readBefore": ANY}
     )
     await dispatch_broadcasts.assert_counter_broadcast(alice, "unread_notifications", 0)
     assert all(n["read"] for n in await dispatch.notifications.load_recent(alice))

@@ -171,7 +171,7 @@ test("an update older than the held version is dropped", async () => {
     topic: "user:1",
     event: "counter_updated",
     payload: { counter: "pending_orders", value: 99, version: Math.floor(held / 2),
-      metadata: { invalidate_queries: ["orders"] } },
+      metadata: { invalidateQueries: ["orders"] } },
   });
   // Frames on one channel arrive in order: once this one is applied, the stale one was seen.
   await post("/test/broadcast", {
@@ -179,7 +179,7 @@ test("an update older than the held version is dropped", async () => {
     event: "counter_updated",
     payload: { counter: "open_tickets", value: counters.open_tickets + 7,
       // A read made now (versions are microseconds of the clock): newer than what is held.
-      version: Date.now() * 1000, metadata: { invalidate_queries: [] } },
+      version: Date.now() * 1000, metadata: { invalidateQueries: [] } },
   });
   const state = await waitFor(alice, (s) => s.counters.open_tickets === counters.open_tickets + 7,
     "the marker update");
@@ -219,7 +219,7 @@ test("notification events from several servers end the same in any arrival order
   const send = (event, payload) => post("/test/broadcast", { topic: "user:1", event, payload });
   await send("notification_read", { id: "early-read" }); // the read overtook its notification
   await send("new_notification", note("early-read", now));
-  await send("all_notifications_read", { marked_count: 0, readBefore: iso(now + 1000) });
+  await send("all_notifications_read", { markedCount: 0, readBefore: iso(now + 1000) });
   await send("new_notification", note("late-covered", now + 500)); // inserted before the cut-off
   await send("new_notification", note("after-cutoff", now + 2000));
   await send("new_notification", note("older", now - 60_000)); // arrives last, sorts below

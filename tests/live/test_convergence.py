@@ -26,7 +26,7 @@ EVENTS = [
     Broadcast(TOPIC, "new_notification", _notification("n2", "2026-01-01T10:00:00.000002Z")),
     Broadcast(TOPIC, "notification_read", {"id": "n1"}),
     Broadcast(TOPIC, "all_notifications_read",
-              {"marked_count": 1, "readBefore": "2026-01-01T10:00:00.000003Z"}),
+              {"markedCount": 1, "readBefore": "2026-01-01T10:00:00.000003Z"}),
     Broadcast(TOPIC, "new_notification", _notification("n3", "2026-01-01T10:00:01Z")),
 ]
 """n1 and n2, n1 read in one tab, "mark all read" after n2, then n3: as the database has it,
@@ -58,9 +58,9 @@ def test_a_late_old_notification_keeps_its_place_and_the_limit() -> None:
 def test_the_latest_cut_off_wins() -> None:
     dropdown = NotificationDropdown(limit=10)
     later = Broadcast(TOPIC, "all_notifications_read",
-                      {"marked_count": 0, "readBefore": "2026-01-01T11:00:00Z"})
+                      {"markedCount": 0, "readBefore": "2026-01-01T11:00:00Z"})
     earlier = Broadcast(TOPIC, "all_notifications_read",
-                        {"marked_count": 0, "readBefore": "2026-01-01T09:00:00Z"})
+                        {"markedCount": 0, "readBefore": "2026-01-01T09:00:00Z"})
     dropdown.handle_info(later)
     dropdown.handle_info(earlier)
     dropdown.handle_info(EVENTS[0])  # inserted at 10:00, before the later cut-off

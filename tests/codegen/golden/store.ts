@@ -138,7 +138,7 @@ function parseUpdate(payload: unknown): CounterUpdate | null {
   const version = payload["version"];
   if (!isCounterName(name) || !isCount(value) || !isCount(version)) return null;
   const metadata = payload["metadata"];
-  const listed = isObject(metadata) ? metadata["invalidate_queries"] : undefined;
+  const listed = isObject(metadata) ? metadata["invalidateQueries"] : undefined;
   const keys = Array.isArray(listed)
     ? listed.filter((key): key is string => typeof key === "string")
     : keysOf(name);
@@ -402,7 +402,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     async markAllAsRead() {
       const reply = await request("mark_all_notifications_read", {});
       markRead(null);
-      return isObject(reply) && isCount(reply["marked_count"]) ? reply["marked_count"] : 0;
+      return isObject(reply) && isCount(reply["markedCount"]) ? reply["markedCount"] : 0;
     },
     async refreshCounters() {
       const reply = await request("refresh_counters", {});

@@ -53,7 +53,9 @@ export interface InitialStatePayload {
 export interface CounterUpdatedPayload {
   counter: CounterName;
   value: number;
-  metadata: { invalidate_queries: QueryKey[] };
+  /** Query keys to refetch, and any metadata of a hand-made broadcast. */
+  metadata: { invalidateQueries: QueryKey[] };
+  /** Orders the reads behind values: keep the highest. */
   version: number;
 }
 
@@ -74,7 +76,8 @@ export interface NotificationDeletedPayload {
  * `new_notification` is still on its way); when too many to list, every one inserted until
  * `readBefore`. */
 export interface AllNotificationsReadPayload {
-  marked_count: number;
+  markedCount: number;
+  /** The notifications now read; null when more than 1,000 (then `readBefore`). */
   ids: string[] | null;
   /** ISO time of the cut-off. */
   readBefore: string | null;
@@ -105,7 +108,7 @@ export type MarkNotificationReadReply = EmptyPayload;
 
 /** `mark_all_notifications_read`. */
 export interface MarkAllNotificationsReadReply {
-  marked_count: number;
+  markedCount: number;
 }
 
 /** Request event name -> its payload and its ok reply. */
