@@ -27,17 +27,15 @@ from typing import Any
 
 from sqlalchemy import and_, inspect, or_
 from sqlalchemy.orm import Mapper
-from sqlalchemy.orm.exc import UnmappedColumnError
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
-from sqlalchemy.sql.schema import Column
 
 from ..errors import ConfigurationError
 from ..row_events import CollectionInfo, Descending, RowState
+from .lazy_columns import Lazy, attribute_key, resolve_lazy
 
 __all__ = ["Collection", "CollectionSpec", "OrderColumn", "bind_collection", "collection"]
 
-Lazy = Any
 RowFn = Callable[[Any], dict[str, Any]]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -132,21 +130,8 @@ class Collection:
         return [o.column.desc() if o.descending else o.column.asc() for o in self.order]
 
 
-def _resolve(value: Lazy) -> Any:
-    return value() if callable(value) and not isinstance(value, ColumnElement) else value
-
-
 def _clause(value: Any) -> Any:
     return value.__clause_element__() if hasattr(value, "__clause_element__") else value
-
-
-def _attr_key(mapper: Mapper[Any], column: Any) -> str | None:
-    if not isinstance(column, Column):
-        return None
-    try:
-        return mapper.get_property_by_column(column).key
-    except UnmappedColumnError:
-        return None
 
 
 def bind_collection(spec: CollectionSpec, model: type[Any]) -> Collection:
@@ -157,15 +142,15 @@ def bind_collection(spec: CollectionSpec, model: type[Any]) -> Collection:
     except Exception as exc:
         raise ConfigurationError(f"collection {name!r}: {model!r} is not a mapped class") from exc
     try:
-        where = _clause(_resolve(spec.where))
-        owner = _clause(_resolve(spec.owner))
-        order_by = _resolve(spec.order_by)
+        where = _clause(resolve_lazy(spec.where))
+        owner = _clause(resolve_lazy(spec.owner))
+        order_by = resolve_lazy(spec.order_by)
     except Exception as exc:
         raise ConfigurationError(f"collection {name!r}: its where/owner/order_by failed: {exc}") \
             from exc
     if where is not None and not isinstance(where, ColumnElement):
         raise ConfigurationError(f"collection {name!r}: `where` must be a SQL expression")
-    owner_key = _attr_key(mapper, owner) if owner is not None else None
+    owner_key = attribute_key(mapper, owner) if owner is not None else None
     if owner is not None and owner_key is None:
         raise ConfigurationError(f"collection {name!r}: owner must be a column of "
                                  f"{model.__name__}")
@@ -174,7 +159,7 @@ def bind_collection(spec: CollectionSpec, model: type[Any]) -> Collection:
         raise ConfigurationError(f"collection {name!r}: {model.__name__} needs a single-column "
                                  "primary key")
     primary_key: ColumnElement[Any] = keys[0]
-    primary_key_attr = _attr_key(mapper, primary_key)
+    primary_key_attr = attribute_key(mapper, primary_key)
     assert primary_key_attr is not None
     order: list[OrderColumn] = []
     items = [] if order_by is None else (
@@ -187,7 +172,7 @@ def bind_collection(spec: CollectionSpec, model: type[Any]) -> Collection:
                                                                    operators.asc_op):
             descending = item.modifier is operators.desc_op
             item = item.element
-        key = _attr_key(mapper, item)
+        key = attribute_key(mapper, item)
         if key is None:
             raise ConfigurationError(f"collection {name!r}: order_by must list columns of "
                                      f"{model.__name__} (got {item!r})")

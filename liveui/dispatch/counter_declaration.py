@@ -23,22 +23,20 @@ from typing import Any
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Mapper
-from sqlalchemy.orm.exc import UnmappedColumnError
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Column
 
 from ..errors import ConfigurationError
+from .lazy_columns import Lazy, attribute_key, resolve_lazy
 
 __all__ = ["ROW_EVENTS", "Counter", "CounterSpec", "CounterValue", "counter"]
 
 ROW_EVENTS = ("insert", "update", "delete")
+"""The changes the session hooks see; any other trigger name is an application action."""
 TRIGGER_ALIASES = {"create": "insert", "destroy": "delete"}
 """AshDispatch's action names for the row events."""
-"""The changes the session hooks see; any other trigger name is an application action."""
 
-Lazy = Any
-"""A SQLAlchemy expression, or a zero-argument callable returning one."""
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
 
@@ -131,10 +129,6 @@ class Counter:
         return {"invalidateQueries": list(self.invalidates)}
 
 
-def _resolve(value: Lazy) -> Any:
-    return value() if callable(value) and not isinstance(value, ColumnElement) else value
-
-
 def bind(spec: CounterSpec, model: type[Any]) -> Counter:
     """Resolve a declaration against its (configured) model; errors name the counter."""
     try:
@@ -142,8 +136,8 @@ def bind(spec: CounterSpec, model: type[Any]) -> Counter:
     except Exception as exc:
         raise ConfigurationError(f"counter {spec.name!r}: {model!r} is not a mapped class") from exc
     try:
-        where = _resolve(spec.where)
-        owner = _resolve(spec.owner)
+        where = resolve_lazy(spec.where)
+        owner = resolve_lazy(spec.owner)
     except Exception as exc:
         raise ConfigurationError(f"counter {spec.name!r}: its where/owner failed: {exc}") from exc
     if owner is not None and hasattr(owner, "__clause_element__"):
@@ -154,7 +148,7 @@ def bind(spec: CounterSpec, model: type[Any]) -> Counter:
         raise ConfigurationError(f"counter {spec.name!r}: `where` must be a SQL expression")
     if owner is not None and not isinstance(owner, ColumnElement):
         raise ConfigurationError(f"counter {spec.name!r}: `owner` must be a column")
-    owner_key = _attr_key(mapper, owner) if owner is not None else None
+    owner_key = attribute_key(mapper, owner) if owner is not None else None
     if owner is not None and owner_key is None:
         raise ConfigurationError(
             f"counter {spec.name!r}: owner must be a column of {model.__name__}"
@@ -175,15 +169,6 @@ def bind(spec: CounterSpec, model: type[Any]) -> Counter:
     )
 
 
-def _attr_key(mapper: Mapper[Any], column: ColumnElement[Any]) -> str | None:
-    if not isinstance(column, Column):
-        return None
-    try:
-        return mapper.get_property_by_column(column).key
-    except UnmappedColumnError:
-        return None
-
-
 def _watched(mapper: Mapper[Any], where: ColumnElement[bool] | None) -> frozenset[str] | None:
     """Attributes of the model the filter reads, or None when it reads anything else."""
     if where is None:
@@ -194,7 +179,7 @@ def _watched(mapper: Mapper[Any], where: ColumnElement[bool] | None) -> frozense
         if isinstance(element, Column):
             if element.table not in tables:
                 return None
-            key = _attr_key(mapper, element)
+            key = attribute_key(mapper, element)
             if key is None:
                 return None
             keys.add(key)
