@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.e2e.login_form import log_in_through_the_form
 from tests.e2e.walkthrough_server import DemoServer, running_demo
 
 pytestmark = pytest.mark.e2e
@@ -21,11 +22,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
 def chat_page(browser: Browser, demo: DemoServer, username: str) -> tuple[BrowserContext, Page]:
     context = browser.new_context(base_url=demo.url, bypass_csp=True)  # see tests/conftest.py
     page = context.new_page()
-    page.goto("/login?next=/chat")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("demo")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(demo.url + "/chat")
+    log_in_through_the_form(page, demo.url, username, "/chat")
     return context, page
 
 
@@ -104,11 +101,7 @@ def test_the_admin_dashboard_shows_who_is_online_in_the_chat(
     closing them makes her leave, without a reload of the admin page."""
     admin_ctx = browser.new_context(base_url=demo.url, bypass_csp=True)
     admin = admin_ctx.new_page()
-    admin.goto("/login?next=/admin")
-    admin.get_by_label("Username").fill("admin")
-    admin.get_by_label("Password").fill("demo")
-    admin.get_by_role("button", name="Log in").click()
-    expect(admin).to_have_url(demo.url + "/admin")
+    log_in_through_the_form(admin, demo.url, "admin", "/admin")
     online = admin.locator("[data-live='online_in_chat']")
     alice_ctx, alice = chat_page(browser, demo, "alice")
     try:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.e2e.login_form import log_in_through_the_form
 from tests.e2e.walkthrough_server import DemoServer, running_demo
 
 pytestmark = pytest.mark.e2e
@@ -35,10 +36,7 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 def log_in(browser: Browser, demo: DemoServer, username: str) -> BrowserContext:
     context = browser.new_context(base_url=demo.url, bypass_csp=True)  # see tests/conftest.py
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("demo")
-    page.get_by_role("button", name="Log in").click()
+    log_in_through_the_form(page, demo.url, username)
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     page.close()
     return context

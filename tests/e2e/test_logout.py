@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.e2e.login_form import log_in_through_the_form
 from tests.e2e.walkthrough_server import DemoServer, running_demo
 
 pytestmark = pytest.mark.e2e
@@ -35,11 +36,7 @@ def chat_window(browser: Browser, demo: DemoServer, username: str) -> tuple[Brow
         "console",
         lambda m: violations.append(m.text) if "Content Security" in m.text else None,
     )
-    page.goto("/login?next=/chat")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("demo")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(demo.url + "/chat")
+    log_in_through_the_form(page, demo.url, username, "/chat")
     expect(page.locator("#chat-status")).to_have_attribute("data-state", "open")
     until(lambda: live_state(page) == "open", 10, "the live connection to open")
     assert violations == [], violations
@@ -98,11 +95,7 @@ def test_logout_ends_this_window_only_and_log_out_everywhere_ends_both(
 
         admin_ctx = browser.new_context(base_url=demo.url)
         admin = admin_ctx.new_page()
-        admin.goto("/login?next=/admin")
-        admin.get_by_label("Username").fill("admin")
-        admin.get_by_label("Password").fill("demo")
-        admin.get_by_role("button", name="Log in").click()
-        expect(admin).to_have_url(demo.url + "/admin")
+        log_in_through_the_form(admin, demo.url, "admin", "/admin")
         admin.get_by_role("button", name="Log alice out everywhere").click()
         until(lambda: live_state(phone) != "open", DEADLINE, "the phone's live stream to end")
         until(lambda: socket_closed(phone), DEADLINE, "the phone's /socket to close")

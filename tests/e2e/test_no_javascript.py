@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.e2e.login_form import log_in_through_the_form
 from tests.e2e.walkthrough_server import DemoServer, running_demo
 
 pytestmark = pytest.mark.e2e
@@ -23,11 +24,7 @@ def test_pages_and_actions_without_javascript(browser: Browser, demo: DemoServer
     context = browser.new_context(base_url=demo.url, java_script_enabled=False)
     page = context.new_page()
     try:
-        page.goto("/login")
-        page.get_by_label("Username").fill("alice")
-        page.get_by_label("Password").fill("demo")
-        page.get_by_role("button", name="Log in").click()
-        expect(page).to_have_url(demo.url + "/")
+        log_in_through_the_form(page, demo.url, "alice")
         alice = demo.user_id("alice")
         (pending,) = demo.query(
             "SELECT count(*) FROM orders WHERE user_id = ? AND status = 'pending'", alice

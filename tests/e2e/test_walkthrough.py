@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from tests.e2e.login_form import log_in_through_the_form
 from tests.e2e.walkthrough_server import DemoServer, running_demo
 
 pytestmark = pytest.mark.e2e
@@ -39,11 +40,7 @@ def log_in(browser: Browser, demo: DemoServer, username: str) -> BrowserContext:
         base_url=demo.url, viewport={"width": 1280, "height": 800}, bypass_csp=True  # see conftest
     )
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("demo")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(demo.url + "/")
+    log_in_through_the_form(page, demo.url, username)
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     page.close()
     return context
