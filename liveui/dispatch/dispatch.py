@@ -161,11 +161,8 @@ class Dispatch:
         """The same notification for several users — a list, and/or every member of an
         `audience` ("admin") — stored in one INSERT; each gets `new_notification` after the
         commit. Returns the notifications."""
-        recipients = list(dict.fromkeys(user_ids))
-        if audience is not None:
-            recipients.extend(
-                u for u in await self.counters.members_of(audience) if u not in recipients
-            )
+        members = await self.counters.members_of(audience) if audience is not None else ()
+        recipients = list(dict.fromkeys([*user_ids, *members]))  # in order, each once
         notifications = [
             self.notifications.build(
                 uid, title=title, message=message, type=type, metadata=metadata,

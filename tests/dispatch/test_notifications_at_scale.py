@@ -45,6 +45,15 @@ async def test_notify_many_is_one_insert_for_a_list_and_an_audience(
     assert await dispatch.notifications.load_recent(carol) == []
 
 
+async def test_a_user_listed_twice_or_also_in_the_audience_gets_one_notification(
+    schema: Schema, sessions: async_sessionmaker[Any], dispatch: Dispatch
+) -> None:
+    admin, alice = await add_users(sessions, schema, 2, admins=1)
+    sent = await dispatch.notify_many(None, [alice, admin, alice], audience="admin", title="Hi")
+    assert [n.user_id for n in sent] == [alice, admin]  # the list's order, each once
+    assert len(await dispatch.notifications.load_recent(admin)) == 1
+
+
 async def test_older_pages_follow_a_cursor(
     schema: Schema, sessions: async_sessionmaker[Any], dispatch: Dispatch
 ) -> None:
