@@ -14,7 +14,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
@@ -30,6 +30,7 @@ from liveui import (
     Revocations,
     SqlRevocationStore,
     UserChannel,
+    metrics_app,
     static_dir,
 )
 
@@ -39,6 +40,7 @@ from .components import OnlineInChat
 from .config import DemoConfig
 from .db import make_async_engine, make_sessionmaker
 from .models import Activity, Base, CartItem, Notification, Order, ResellerRequest, Ticket, User
+from .operators import may_read_metrics
 from .security import MAX_BODY, SecurityHeaders
 from .seed import seed
 from .simulation import Simulator
@@ -107,6 +109,7 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
         *pages.routes(),
         *live.routes(static=False),
         endpoint.mount("/socket", socket),
+        Route("/metrics", metrics_app(node, authorize=may_read_metrics)),
         Mount("/static/liveui", app=StaticFiles(directory=str(static_dir())), name="liveui-static"),
         Mount("/static/demo", app=StaticFiles(directory=str(HERE / "static")), name="demo-static"),
         Mount(

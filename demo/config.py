@@ -26,6 +26,9 @@ class DemoConfig:
     data_dir: Path
     https: bool = False
     """Served over https (LIVEUI_DEMO_HTTPS=1): `Secure` cookies and HSTS."""
+    metrics_token: str = ""
+    """LIVEUI_METRICS_TOKEN: a scraper sending it as a bearer token may read /metrics (an admin's
+    session may always)."""
 
     @classmethod
     def from_env(cls) -> DemoConfig:
@@ -47,6 +50,7 @@ class DemoConfig:
             transport=transport,
             data_dir=data_dir,
             https=os.environ.get("LIVEUI_DEMO_HTTPS", "") in ("1", "true", "yes"),
+            metrics_token=os.environ.get("LIVEUI_METRICS_TOKEN", ""),
         )
 
 

@@ -52,6 +52,8 @@ from .live.dropdown import NotificationDropdown
 from .live.paths import static_dir, templates_dir
 from .live.settings import LiveSettings
 from .live.tags import install_templates
+from .metrics.prometheus import metrics_app, node_collector
+from .metrics.readings import Reading, read_node
 from .middleware import RequestSizeLimit
 from .node import Node
 from .pubsub.backends.base import Backend, BackendUnavailable
@@ -97,6 +99,7 @@ __all__ = [
     "NotificationDropdown",
     "NotificationField",
     "Presence",
+    "Reading",
     "Reply",
     "RequestSizeLimit",
     "Revocation",
@@ -125,9 +128,12 @@ __all__ = [
     "default_serializer",
     "error",
     "install_templates",
+    "metrics_app",
+    "node_collector",
     "notification_fields",
     "notification_model",
     "ok",
+    "read_node",
     "reply",
     "sign_token",
     "static_dir",

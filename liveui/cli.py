@@ -2,6 +2,7 @@
 
 liveui gen ts --app myapp.main:app --out web/src/liveui [--check]
 liveui counters --app myapp.main:app        # what is declared: "why does my badge not update?"
+liveui stats --url http://127.0.0.1:8000/metrics   # a running node's figures, as a table
 """
 
 from __future__ import annotations
@@ -125,6 +126,32 @@ def _add_counters(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     counters.set_defaults(run=_counters)
 
 
+def _stats(args: argparse.Namespace) -> int:
+    from .metrics.report import fetch_metrics, format_report
+
+    try:
+        text = fetch_metrics(args.url, token=args.token, timeout=args.timeout)
+    except (OSError, ValueError) as exc:
+        print(f"liveui stats: cannot read {args.url}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        print(format_report(text, args.url))
+    except ValueError as exc:
+        print(f"liveui stats: {args.url} did not answer Prometheus text: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _add_stats(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    stats = commands.add_parser(
+        "stats", help="print a running node's figures from its /metrics endpoint"
+    )
+    stats.add_argument("--url", required=True, help="the node's metrics URL")
+    stats.add_argument("--token", help="sent as 'Authorization: Bearer <token>'")
+    stats.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
+    stats.set_defaults(run=_stats)
+
+
 def _add_gen(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen = commands.add_parser("gen", help="generate client code from the app's declarations")
     targets = gen.add_subparsers(dest="target", required=True, metavar="TARGET")
@@ -148,6 +175,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_gen(commands)
     _add_counters(commands)
+    _add_stats(commands)
     return root
 
 

@@ -1,13 +1,13 @@
 """The import graph follows the data: no module imports a layer above it or beside it.
 
     base      errors, tokens, ticker, close_codes, user_events, row_events, origin,
-              ratelimit, middleware, ws_frames, _utils
+              ratelimit, middleware, ws_frames, stats, _utils
     pubsub    hub, outbox, backoff, backends/
     auth      login claims and revocations (uses the hub)
     node      the runtime (hub + ticker + loop hand-off + lifespan + revocations)
     dispatch  | channels | live      (siblings: none imports another)
     codegen   reads dispatch and the wire contract
-    testing, cli, liveui/__init__    may use everything
+    metrics, testing, cli, liveui/__init__    may use everything
 
 Checked by parsing every module's imports (TYPE_CHECKING ones included: a type-only arrow is
 still an arrow a reader has to follow).
@@ -24,7 +24,7 @@ PACKAGE = Path(liveui.__file__).parent
 
 BASE = {
     "errors", "tokens", "ticker", "close_codes", "user_events", "row_events", "_utils", "origin",
-    "ratelimit", "middleware", "ws_frames",
+    "ratelimit", "middleware", "ws_frames", "stats",
 }
 ALLOWED: dict[str, set[str]] = {
     "base": {"base"},

@@ -14,6 +14,8 @@ EXPECTED = {
     # runtime and pub/sub
     "Node", "Backend", "BackendUnavailable", "Broadcast", "backend_from_url", "CloseCode",
     "UvicornWebSocketProtocol",
+    # what a node reports about itself (docs/observability.md)
+    "metrics_app", "node_collector", "read_node", "Reading",
     # channels
     "Channel", "ChannelSettings", "ChannelSocket", "ConnectInfo", "Endpoint", "Reply", "Socket",
     "SocketInfo", "Stop", "UserChannel", "channel", "error", "ok", "reply", "stop", "Presence",

@@ -79,6 +79,8 @@ class Revocations:
         self._next_purge = 0.0
         self._purging: asyncio.Task[None] | None = None
         self.loaded = False
+        self.applied = 0
+        """Revocations applied on this node (its own and other nodes'), for metrics."""
 
     # wiring (by the node) --------------------------------------------------------------------
     def bind(self, hub: Hub) -> None:
@@ -169,6 +171,8 @@ class Revocations:
         epoch = await self.store.bump_epoch(user_key)
         self._apply(Revocation(user_key=user_key, epoch=epoch))
         self._broadcast({"u": user_key, "e": epoch})
+        log.info("liveui: every login of user %s revoked (epoch %d)", user_key, epoch,
+                 extra={"liveui_user": user_key, "liveui_epoch": epoch})
         return epoch
 
     def _broadcast(self, payload: dict[str, Any]) -> None:
@@ -196,6 +200,7 @@ class Revocations:
             if revocation.epoch <= self._epochs.get(revocation.user_key, 0):
                 return
             self._epochs[revocation.user_key] = revocation.epoch
+        self.applied += 1
         self._notify(revocation)
 
     def _notify(self, revocation: Revocation) -> None:

@@ -37,11 +37,17 @@ _revoking: set[asyncio.Task[None]] = set()  # held so a running revocation is no
 
 
 class Transport(Protocol):
+    close_code: int | None
+    """The code the server closed with (None: open, or closed by the client)."""
+
     def send(self, frame: Frame) -> None:
         """Queue a frame; never blocks. The transport applies its overflow policy."""
 
     def close(self, code: int, reason: str) -> None:
         """Close the connection (idempotent)."""
+
+    def queue_depth(self) -> int:
+        """Frames waiting to be written (for metrics)."""
 
 
 class Connection:
@@ -107,6 +113,14 @@ class Connection:
         if self.closed:
             return
         self.closed = True
+        code = self.transport.close_code
+        self.endpoint.closes["client" if code is None else str(code)] += 1
+        if code == CloseCode.TRY_AGAIN:
+            log.info(
+                "liveui: socket %s of %s was too slow (outbound queue or a channel mailbox "
+                "full); closed with 1013", self.socket_id, self.user_key,
+                extra={"liveui_socket": self.socket_id, "liveui_user": self.user_key},
+            )
         if self.socket_id is not None:
             self.endpoint.hub.unsubscribe(self.socket_id, self)
         self.endpoint.unregister(self)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from typing import Any
 
 from starlette.routing import Mount
@@ -51,6 +52,11 @@ class Endpoint:
         # Per user (see ChannelSettings.max_sockets_per_user): their connections and the frame
         # budget they share.
         self.users: dict[str, tuple[set[Connection], TokenBucket]] = {}
+        self.closes: Counter[str] = Counter()
+        """Connections ended, by who closed them: "client", or the server's close code
+        ("1013": too slow — outbound queue or channel mailbox full)."""
+        self.accepted = 0
+        """Connections accepted since start."""
         self.started = False
         self.resync_limit = asyncio.Semaphore(self.settings.resync_concurrency)
         self.node.ticker.add(self._close_idle)
@@ -110,6 +116,7 @@ class Endpoint:
     def register(self, connection: Connection) -> TokenBucket | None:
         """Count the connection (and its user's); returns the frame budget that user shares."""
         self.connections.add(connection)
+        self.accepted += 1
         user_key = connection.user_key
         if user_key is None:
             return None
@@ -171,7 +178,8 @@ class Endpoint:
                 process.socket.send_info(RESYNC)
                 asked += 1
         if asked:
-            log.info("liveui.channels: resync: %d channel(s) reload their state", asked)
+            log.info("liveui.channels: resync: %d channel(s) reload their state", asked,
+                     extra={"liveui_channels": asked})
         return asked
 
     def _on_hub_resync(self) -> None:

@@ -101,7 +101,8 @@ class ChannelProcess:
                 # Overflow policy "disconnect", as for the outbound queue: a channel that cannot
                 # keep up with its intercepted broadcasts is not fed without bound; the client
                 # reconnects and reloads.
-                log.warning("liveui: mailbox of %s full, closing with 1013", self.topic)
+                log.warning("liveui: mailbox of %s full, closing with 1013", self.topic,
+                            extra={"liveui_topic": self.topic})
                 conn.close(CloseCode.TRY_AGAIN, "channel mailbox full")
                 return
             self._post(_OUT, message)

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
+from ..stats import Histogram
 from .changes import ChangeSet
 
 __all__ = ["Coalescer"]
@@ -30,6 +32,9 @@ class Coalescer:
         self._task: asyncio.Task[None] | None = None
         self._idle: asyncio.Event | None = None
         self.recomputes = 0
+        self.failures = 0
+        self.durations = Histogram()
+        """Seconds each recompute took, queries and broadcasts included."""
 
     def add(self, changes: ChangeSet) -> None:
         """Queue changes; call on the event loop."""
@@ -51,12 +56,15 @@ class Coalescer:
         self._start_if_due()
 
     async def _execute(self, batch: ChangeSet) -> None:
+        started = time.perf_counter()
         try:
             self.recomputes += 1
             await self._run(batch)
         except Exception:
+            self.failures += 1
             log.exception("liveui.dispatch: a counter recompute failed")
         finally:
+            self.durations.observe(time.perf_counter() - started)
             self._task = None
             self._start_if_due()
             if self.idle and self._idle is not None:

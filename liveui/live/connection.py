@@ -8,6 +8,7 @@ by the registry's check on the shared ticker, never by a timer of the connection
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from .session import LiveSession
 
 __all__ = ["LiveConnection", "Outgoing"]
+
+log = logging.getLogger("liveui.live")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,15 @@ class LiveConnection:
     def wake(self) -> None:
         if self.session.outbox.pending(self.cursor, self.max_pending) > self.max_pending:
             # Overflow policy "disconnect": the client reconnects and resyncs from the database.
+            if self._closing is None:
+                session = self.session
+                session.stats.slow_client_drops += 1
+                log.info(
+                    "liveui: %r is too slow (over %d patches pending); closing with 1013",
+                    session, self.max_pending,
+                    extra={"liveui_user": str(session.user_id),
+                           "liveui_session": session.session_id},
+                )
             self.close("slow client: too many patches pending")
         self._notify()
 
@@ -66,6 +78,7 @@ class LiveConnection:
         if self._closing is None:
             self._closing = reason
             self._close_code = code
+            self.session.stats.closes[str(int(code))] += 1
         self._notify()
 
     def _notify(self) -> None:

@@ -21,6 +21,7 @@ from .connection import LiveConnection
 from .context import LiveContext
 from .session import LiveSession
 from .settings import LiveSettings
+from .stats import LiveStats
 
 if TYPE_CHECKING:
     from ..auth.claims import AuthClaims
@@ -59,6 +60,7 @@ class SessionRegistry:
         self.repairs = 0
         """Sessions anti-entropy found drifted and repaired."""
         self._verifier: asyncio.Task[int] | None = None
+        self.stats = LiveStats()
 
     def __len__(self) -> int:
         return len(self.sessions)
@@ -88,7 +90,9 @@ class SessionRegistry:
         if session is not None:
             seq = session.outbox.parse(last_event_id)
             if seq is not None:
+                self.stats.attaches["replay"] += 1
                 return session.attach(seq)  # replay what was missed from the buffer
+            self.stats.attaches["resync"] += 1
             connection = session.attach(session.outbox.seq)
             await session.resync()
             return connection
@@ -102,7 +106,9 @@ class SessionRegistry:
             settings=self.settings,
             make_context=self.make_context,
             auth=auth,
+            stats=self.stats,
         )
+        self.stats.attaches["new"] += 1
         self._admit(session)
         connection = session.attach(0)
         etags: Mapping[str, str | None] = {c.id: etag for c, etag in components}
@@ -131,7 +137,9 @@ class SessionRegistry:
         own = self._by_user.setdefault(str(session.user_id), {})
         while len(own) >= self.settings.max_sessions_per_user:
             oldest = next(iter(own.values()))
-            log.info("liveui: %r closed: too many live sessions of one user", oldest)
+            log.info("liveui: %r closed: too many live sessions of one user", oldest,
+                     extra={"liveui_user": str(oldest.user_id),
+                            "liveui_session": oldest.session_id})
             self.discard(oldest, "too many open pages of this user", CloseCode.POLICY)
         own[session.session_id] = session
         self.sessions[session.session_id] = session
@@ -180,7 +188,8 @@ class SessionRegistry:
         the database pool at the same moment.
         """
         sessions = [s for s in self.sessions.values() if not s.closed]
-        log.info("liveui: resync: %d live session(s) reload their state", len(sessions))
+        log.info("liveui: resync: %d live session(s) reload their state", len(sessions),
+                 extra={"liveui_sessions": len(sessions)})
         pending = iter(sessions)
 
         async def worker() -> None:
@@ -243,6 +252,11 @@ class SessionRegistry:
                 self.verified += 1
                 if drifted:
                     repaired += 1
-                    log.info("liveui: anti-entropy repaired %r: %s", session, ", ".join(drifted))
+                    log.info(
+                        "liveui: anti-entropy repaired %r: %s", session, ", ".join(drifted),
+                        extra={"liveui_user": str(session.user_id),
+                               "liveui_session": session.session_id,
+                               "liveui_components": drifted},
+                    )
         self.repairs += repaired
         return repaired

@@ -28,6 +28,7 @@ from .component import LiveComponent
 from .connection import LiveConnection
 from .fragment import Fragment, Op, render_ops
 from .outbox import Outbox
+from .stats import LiveStats
 
 if TYPE_CHECKING:
     from ..auth.claims import AuthClaims
@@ -53,6 +54,7 @@ class LiveSession:
         settings: LiveSettings,
         make_context: Callable[[Any, LiveSession | None], LiveContext],
         auth: AuthClaims | None = None,
+        stats: LiveStats | None = None,
     ) -> None:
         self.user_id = user_id
         self.session_id = session_id
@@ -63,6 +65,7 @@ class LiveSession:
         self.renderer = renderer
         self.settings = settings
         self._make_context = make_context
+        self.stats = stats if stats is not None else LiveStats()
         self.outbox = Outbox(settings.replay_buffer)
         self.connections: list[LiveConnection] = []
         self.detached_at: float | None = time.monotonic()
@@ -228,6 +231,7 @@ class LiveSession:
         """Re-render `component` and send the fragments that changed since the last send."""
         if self.closed:
             return
+        started = 0.0 if self.stats.observer is None else time.perf_counter()
         renderer = self.renderer
         fragments = component.fragments(renderer)
         sent = self._sent
@@ -260,11 +264,13 @@ class LiveSession:
         # Fragments are listed top to bottom; inserting each at the top reverses them.
         top = [op for op in inserts if op.fragment.position == "afterbegin"]
         bottom = [op for op in inserts if op.fragment.position != "afterbegin"]
-        self._emit([*moves, *reversed(top), *bottom, *ops])
+        self._emit([*moves, *reversed(top), *bottom, *ops], component.id, started)
 
     def _push_full(self, component: LiveComponent) -> None:
+        started = 0.0 if self.stats.observer is None else time.perf_counter()
         renderer = self.renderer
-        self._emit([Op("replace", f) for f in component.full_fragments(renderer)])
+        ops = [Op("replace", f) for f in component.full_fragments(renderer)]
+        self._emit(ops, component.id, started)
         self._seed(component)
 
     def _seed(self, component: LiveComponent) -> None:
@@ -277,11 +283,17 @@ class LiveSession:
             self._sent.pop(gone, None)
         self._owned[component.id] = tuple(ids)
 
-    def _emit(self, ops: list[Op]) -> None:
+    def _emit(self, ops: list[Op], component_id: str, started: float) -> None:
         if not ops:
             return
         single = ops[0].fragment.id if len(ops) == 1 and ops[0].kind == "replace" else None
-        self.outbox.append(render_ops(ops), coalesce_key=single)
+        text = render_ops(ops)
+        self.outbox.append(text, coalesce_key=single)
+        stats = self.stats
+        stats.patches += 1
+        stats.patch_bytes += len(text)
+        if stats.observer is not None:
+            stats.observer(self, component_id, len(text), time.perf_counter() - started)
         for connection in list(self.connections):
             connection.wake()
 

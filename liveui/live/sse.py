@@ -103,6 +103,8 @@ class EventStream:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection = self.connection
+        open_connections = connection.session.stats.connections
+        open_connections["sse"] += 1
         try:
             await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
             if scope.get("method", "GET").upper() == "HEAD":  # headers only: no stream
@@ -123,6 +125,7 @@ class EventStream:
                 listener.cancel()
         finally:
             connection.session.detach(connection)
+            open_connections["sse"] -= 1
 
     async def _stream(self, send: Send) -> None:
         connection = self.connection

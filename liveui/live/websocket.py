@@ -70,6 +70,8 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
         log.exception("liveui: could not open the live session of user %r", token.user_id)
         await websocket.close(CloseCode.TRY_AGAIN, "live session could not be loaded")
         return
+    open_connections = registry.stats.connections
+    open_connections["websocket"] += 1
     sender = asyncio.ensure_future(_send(websocket, connection))
     try:
         while True:
@@ -104,6 +106,7 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await sender
         connection.session.detach(connection)
+        open_connections["websocket"] -= 1
 
 
 async def _send(websocket: WebSocket, connection: LiveConnection) -> None:

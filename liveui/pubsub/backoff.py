@@ -35,28 +35,41 @@ class Backoff:
 class OutageLog:
     """Logs the first failure of an outage and its end; everything in between is counted."""
 
-    __slots__ = ("failures", "in_outage", "log", "what")
+    __slots__ = ("failed_attempts", "failures", "in_outage", "log", "outages", "what")
 
     def __init__(self, log: logging.Logger, what: str) -> None:
         self.log = log
         self.what = what
         self.in_outage = False
         self.failures = 0
+        """Failed attempts of the current outage."""
+        self.outages = 0
+        """Outages since start (for metrics)."""
+        self.failed_attempts = 0
+        """Failed attempts since start: each one was retried (for metrics)."""
 
     def failed(self, exc: BaseException) -> bool:
         """Record a failure; True when it started a new outage."""
         self.failures += 1
+        self.failed_attempts += 1
         if self.in_outage:
             return False
         self.in_outage = True
-        self.log.warning("liveui: %s unavailable (%s); retrying with backoff", self.what, exc)
+        self.outages += 1
+        self.log.warning(
+            "liveui: %s unavailable (%s); retrying with backoff", self.what, exc,
+            extra={"liveui_outage": self.what, "liveui_error": repr(exc)},
+        )
         return True
 
     def recovered(self) -> bool:
         """Record a success; True when it ended an outage."""
         if not self.in_outage:
             return False
-        self.log.warning("liveui: %s recovered after %d failed attempts", self.what, self.failures)
+        self.log.warning(
+            "liveui: %s recovered after %d failed attempts", self.what, self.failures,
+            extra={"liveui_outage": self.what, "liveui_failed_attempts": self.failures},
+        )
         self.in_outage = False
         self.failures = 0
         return True

@@ -18,8 +18,9 @@ import contextlib
 import json
 import logging
 import threading
+import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,7 +30,7 @@ from .backoff import Backoff, OutageLog
 from .broadcast import Broadcast, Subscriber
 from .outbox import BoundedQueue, Overflow
 
-__all__ = ["CHANNEL_PREFIX", "CONTROL_CHANNEL", "Hub", "ResyncListener"]
+__all__ = ["CHANNEL_PREFIX", "CONTROL_CHANNEL", "BroadcastObserver", "Hub", "ResyncListener"]
 
 log = logging.getLogger("liveui.pubsub")
 
@@ -39,6 +40,9 @@ CONTROL_CHANNEL = "liveui-control"
 """Hub-to-hub messages (no topic can collide with it: topics always get the prefix)."""
 
 ResyncListener = Callable[[], Awaitable[None] | None]
+BroadcastObserver = Callable[[Broadcast, bool, float], None]
+"""`(message, sent_here, seconds)`: each broadcast after its local delivery (sent by this node,
+or received from another), with the time delivering it to this node's subscribers took."""
 
 # ASCII-only: any str (lone surrogates included) encodes, and every receiver can decode it.
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
@@ -87,8 +91,14 @@ class Hub:
         self._resync_listeners: list[ResyncListener] = []
         self._resync_wanted = False
         self._resync_task: asyncio.Task[None] | None = None
-        self._publish_outage = OutageLog(log, "pub/sub publishing")
+        self.publish_outage = OutageLog(log, "pub/sub publishing")
         self.resync_count = 0
+        self.broadcasts: Counter[str] = Counter()
+        """Broadcasts sent from this node, by topic class (the topic up to its first ':')."""
+        self.received = 0
+        """Broadcasts received from other nodes."""
+        self.observer: BroadcastObserver | None = None
+        """Sees every broadcast (the dev panel's recorder); None costs nothing."""
         self.started = False
 
     # lifecycle -----------------------------------------------------------------------------
@@ -199,6 +209,7 @@ class Hub:
         Call it on the hub's event loop (`Node.broadcast` hands over from other threads)."""
         if self._loop_thread is not None and threading.get_ident() != self._loop_thread:
             raise RuntimeError("Hub.broadcast runs on the event loop; use Node.broadcast")
+        self.broadcasts[topic.partition(":")[0]] += 1
         if self.started and self.backend.is_distributed:
             # Encode first: a payload other nodes cannot receive is refused before anyone sees it.
             self._seq += 1
@@ -212,11 +223,23 @@ class Hub:
                 raise TypeError(
                     f"liveui: the payload of {event!r} on {topic!r} is not JSON-serializable: {exc}"
                 ) from exc
-            self.deliver_local(Broadcast(topic, event, payload, exclude))
+            self._deliver_observed(Broadcast(topic, event, payload, exclude), True)
             self._outbox.put((CHANNEL_PREFIX + topic, envelope))
             self._outbox_ready.set()
         else:
-            self.deliver_local(Broadcast(topic, event, payload, exclude))
+            self._deliver_observed(Broadcast(topic, event, payload, exclude), True)
+
+    def _deliver_observed(self, message: Broadcast, sent_here: bool) -> None:
+        observer = self.observer
+        if observer is None:
+            self.deliver_local(message)
+            return
+        started = time.perf_counter()
+        self.deliver_local(message)
+        try:
+            observer(message, sent_here, time.perf_counter() - started)
+        except Exception:
+            log.exception("liveui: the broadcast observer failed")
 
     def deliver_local(self, message: Broadcast) -> None:
         subscribers = self._topics.get(message.topic)
@@ -276,11 +299,11 @@ class Hub:
             try:
                 await self.backend.publish_many(self._in_flight)
             except Exception as exc:  # BackendUnavailable, or a driver error: keep the batch
-                self._publish_outage.failed(exc)
+                self.publish_outage.failed(exc)
                 await asyncio.sleep(backoff.next_delay())
                 continue
             self._in_flight = []
-            if self._publish_outage.recovered():
+            if self.publish_outage.recovered():
                 backoff.reset()
             if outbox.dropped > self._drops_announced:
                 log.warning(
@@ -308,4 +331,5 @@ class Hub:
         except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("liveui: ignored an undecodable pub/sub message on %s", channel)
             return
-        self.deliver_local(message)
+        self.received += 1
+        self._deliver_observed(message, False)

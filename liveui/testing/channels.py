@@ -152,13 +152,19 @@ class _Inbox:
 class _MemoryTransport:
     def __init__(self, inbox: _Inbox) -> None:
         self.inbox = inbox
+        self.close_code: int | None = None
 
     def send(self, frame: Frame) -> None:
         if self.inbox.closed is None:
             self.inbox.add(_decode(frame))
 
     def close(self, code: int, reason: str) -> None:
+        if self.close_code is None:
+            self.close_code = code
         self.inbox.close(code, reason)
+
+    def queue_depth(self) -> int:
+        return 0  # frames are handed to the inbox at once
 
 
 class _BroadcastProbe:

@@ -63,6 +63,7 @@ class LongPollSession:
 
     __slots__ = (
         "_app",
+        "close_code",
         "closed",
         "connection",
         "frames",
@@ -82,6 +83,7 @@ class LongPollSession:
         self.poll_deadline = 0.0
         self.last_active = time.monotonic()
         self.closed = False
+        self.close_code: int | None = None
         self.connection: Connection | None = None
 
     # Transport -----------------------------------------------------------------------------
@@ -101,9 +103,13 @@ class LongPollSession:
             return
         log.debug("liveui: long-poll session closed (%s %s)", code, reason)
         self.closed = True
+        self.close_code = code
         self.frames.clear()
         self._wake(_CLOSED)
         self._app.forget(self)
+
+    def queue_depth(self) -> int:
+        return len(self.frames)
 
     # polls -----------------------------------------------------------------------------------
     def _wake(self, why: str) -> None:

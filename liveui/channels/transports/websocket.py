@@ -66,6 +66,7 @@ class WebSocketTransport:
         "_send",
         "_write_frames",
         "_writing",
+        "close_code",
     )
 
     def __init__(
@@ -80,6 +81,7 @@ class WebSocketTransport:
         self._writing = False  # a writer task owns the sending; new frames queue behind it
         self._closing = False
         self._close: Message | None = None
+        self.close_code: int | None = None
 
     def send(self, frame: Frame) -> None:
         if self._closing:
@@ -111,12 +113,17 @@ class WebSocketTransport:
         if self._closing:  # the flush failed and closed
             return
         self._closing = True
+        self.close_code = code
         self._queue.clear()
         message = {"type": "websocket.close", "code": code, "reason": reason}
         if self._writing:
             self._close = message
         else:
             self._write(message)
+
+    def queue_depth(self) -> int:
+        pending = self._pending
+        return len(self._queue) + (0 if pending is None else len(pending))
 
     def flush(self) -> None:
         """Write the frames of this loop iteration, in one write; the batch calls it at the end

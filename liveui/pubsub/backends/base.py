@@ -20,6 +20,8 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 
+from ..backoff import OutageLog
+
 __all__ = ["Backend", "BackendUnavailable", "GapHandler", "MessageHandler"]
 
 MessageHandler = Callable[[str, bytes], None]
@@ -39,6 +41,8 @@ class Backend(abc.ABC):
     def __init__(self) -> None:
         self._handler: MessageHandler | None = None
         self._gap_handler: GapHandler | None = None
+        self.listen_outage: OutageLog | None = None
+        """The receiving side's outages, for backends that hold a connection to listen on."""
 
     def set_handler(self, handler: MessageHandler) -> None:
         self._handler = handler

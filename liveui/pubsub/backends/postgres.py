@@ -252,7 +252,9 @@ class PostgresBackend(Backend):
     # listening -------------------------------------------------------------------------------
     async def _listen(self, first_attempt: asyncio.Future[None]) -> None:
         backoff = Backoff(*self._retry)
-        outage = OutageLog(log, f"PostgreSQL LISTEN at {redact(self.url)}")
+        outage = self.listen_outage = OutageLog(
+            log, f"PostgreSQL LISTEN at {redact(self.url)}"
+        )
         while True:
             conn: Any = None
             try:

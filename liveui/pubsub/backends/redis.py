@@ -106,7 +106,7 @@ class RedisBackend(Backend):
     # the reader ------------------------------------------------------------------------------
     async def _read(self, first_attempt: asyncio.Future[None]) -> None:
         backoff = Backoff(*self._retry)
-        outage = OutageLog(log, f"Redis pub/sub at {redact(self.url)}")
+        outage = self.listen_outage = OutageLog(log, f"Redis pub/sub at {redact(self.url)}")
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:

@@ -1,0 +1,39 @@
+"""`LiveStats`: what a node's live sessions did since it started, for metrics and the dev panel.
+
+Plain counts, bumped on the hot path at the cost of an attribute increment; `liveui.metrics`
+reads them when scraped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .session import LiveSession
+
+PatchObserver = Callable[["LiveSession", str, int, float], None]
+"""`(session, component id, bytes, seconds to render and diff)` for each patch queued."""
+
+__all__ = ["LiveStats", "PatchObserver"]
+
+
+class LiveStats:
+    __slots__ = ("attaches", "closes", "connections", "observer", "patch_bytes", "patches",
+                 "slow_client_drops")
+
+    def __init__(self) -> None:
+        self.connections: Counter[str] = Counter()
+        """Open connections by transport ("sse", "websocket"); the transports keep it."""
+        self.attaches: Counter[str] = Counter()
+        """How connections found their session: "new", "replay" (Last-Event-ID was still in
+        the buffer) or "resync" (it was not: everything re-rendered from the database)."""
+        self.closes: Counter[str] = Counter()
+        """Connections the server closed, by close code."""
+        self.slow_client_drops = 0
+        """Connections closed because too many patches were pending for them."""
+        self.patches = 0
+        self.patch_bytes = 0
+        self.observer: PatchObserver | None = None
+        """Sees every patch (the dev panel's recorder); None costs nothing."""
