@@ -119,7 +119,8 @@ def build_app(db: Path, transport: str, profile: str | None) -> Any:
     async def health(request: Request) -> Response:
         sessions = live.registry.sessions.values()
         return JSONResponse({"sessions": len(live.registry),
-                             "connections": sum(len(s.connections) for s in sessions)})
+                             "connections": sum(len(s.connections) for s in sessions),
+                             "paused": live.registry.paused_count()})
 
     async def cpu_profile(request: Request) -> Response:
         nonlocal profiler

@@ -44,3 +44,9 @@ def test_live_sessions(transport: str) -> None:
 
 def test_render_key() -> None:
     assert "speedup_component=" in bench("bench.render_key", "--rounds", "10")
+
+
+@pytest.mark.parametrize("transport", ["sse", "ws"])
+def test_hidden_tabs(transport: str) -> None:
+    out = bench("bench.hidden_tabs", "--transport", transport, "--sessions", "10", "--waves", "2")
+    assert "hidden=8 " in out and "saved_pct=" in out

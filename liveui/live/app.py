@@ -244,6 +244,7 @@ class LiveUI:
         when the app serves `static_dir()` itself) the static files at `static_url`."""
         from .actions import event_endpoint
         from .sse import sse_endpoint
+        from .visibility import visibility_endpoint
         from .websocket import websocket_endpoint
 
         gate = self.gate
@@ -257,10 +258,18 @@ class LiveUI:
         async def ws(websocket: Any) -> None:
             await websocket_endpoint(websocket, gate)
 
+        async def pause(request: Request) -> Any:
+            return await visibility_endpoint(request, gate, paused=True)
+
+        async def resume(request: Request) -> Any:
+            return await visibility_endpoint(request, gate, paused=False)
+
         routes: list[BaseRoute] = [
             Route(self.url("sse"), sse, methods=["GET"], name="liveui-sse"),
             WebSocketRoute(self.url("ws"), ws, name="liveui-ws"),
             Route(self.url("event"), event, methods=["POST"], name="liveui-event"),
+            Route(self.url("pause"), pause, methods=["POST"], name="liveui-pause"),
+            Route(self.url("resume"), resume, methods=["POST"], name="liveui-resume"),
         ]
         if static:
             files = StaticFiles(directory=static_dir())

@@ -56,6 +56,7 @@ class LiveChart(LiveComponent):
     width: ClassVar[int] = 360
     height: ClassVar[int] = 80
     params_schema = {"id": str}
+    reload_on_resume = True  # a paused tab runs no count query per change; resume runs one
 
     def __init__(self, id: str | None = None) -> None:
         params: dict[str, Any] = {}

@@ -77,6 +77,7 @@ class LiveCollection(LiveComponent):
     empty_text: ClassVar[str] = "Nothing here yet."
     more_text: ClassVar[str] = "Load more"
     params_schema = {"id": str}
+    reload_on_resume = True  # a paused tab skips row reads and refills; resume re-reads
     _extras: ClassVar[dict[tuple[int, str, str, bool], Fragment]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -87,6 +87,13 @@ class LiveComponent:
     int}`); any other name or a wrong type is refused. None: the constructor's signature
     alone decides."""
 
+    reload_on_resume: ClassVar[bool] = False
+    """While its tab is paused (hidden, docs/hidden-tabs.md) a component keeps applying its
+    broadcasts and is re-rendered from that state on resume. True: its state cannot be kept
+    cheaply or completely from broadcasts alone (rows re-read from the database, events that
+    carry only ids), so a paused session skips its `handle_info` and resume reloads it with
+    `mount` instead."""
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("name"):

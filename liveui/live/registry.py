@@ -3,7 +3,8 @@
 Its one periodic check runs on the node's shared ticker: heartbeats for quiet connections,
 freeing sessions whose tab has been gone longer than the grace period, and anti-entropy — a few
 sessions per tick are compared with the database and repaired if they drifted (`verify`), so a
-page that missed something is fixed within `verify_interval` whatever the cause. `resync_all`
+page that missed something is fixed within `verify_interval` whatever the cause (paused
+sessions are skipped: they render nothing, and resuming brings them up to date). `resync_all`
 is the one pub/sub resync listener of the node's live sessions (registered by `LiveUI.start`).
 """
 
@@ -68,6 +69,11 @@ class SessionRegistry:
     def get(self, session_id: str) -> LiveSession | None:
         return self.sessions.get(session_id)
 
+    def paused_count(self) -> int:
+        """Sessions paused because their tab is hidden (docs/hidden-tabs.md); one pass over
+        the sessions, meant for a metrics scrape rather than a hot path."""
+        return sum(1 for session in self.sessions.values() if session.paused)
+
     async def connect(
         self,
         user_id: Any,
@@ -91,9 +97,12 @@ class SessionRegistry:
             seq = session.outbox.parse(last_event_id)
             if seq is not None:
                 self.stats.attaches["replay"] += 1
-                return session.attach(seq)  # replay what was missed from the buffer
+                connection = session.attach(seq)  # replay what was missed from the buffer,
+                await session.resume()  # then what a paused tab did not get rendered
+                return connection
             self.stats.attaches["resync"] += 1
             connection = session.attach(session.outbox.seq)
+            await session.resume()
             await session.resync()
             return connection
         await self.authorize(user_id, [c for c, _ in components])
@@ -221,6 +230,8 @@ class SessionRegistry:
                 log.debug("liveui: freeing %r after the grace period", session)
                 self.discard(session, "grace period over")
                 continue
+            if session.paused:
+                continue  # it renders nothing; resuming brings it up to date
             if session.verified_at <= unverified_since and len(due) < settings.verify_per_tick:
                 due.append(session)
         if settings.verify_interval and due and self._verifier is None:

@@ -8,12 +8,18 @@ one, a duplicated tab may share it) write the outbox out.
 Order on (re)connect, so a page rendered at T and connected at T+d misses nothing in between:
 subscribe, then mount from the database, then apply what arrived meanwhile (components compare
 versions, so a late event cannot roll a value back).
+
+A hidden tab pauses its session (`pause`): it stays subscribed and its components keep their
+state, but nothing is rendered; the components that changed are remembered, and `resume`
+re-renders them — or reloads them from the database, those whose state is not kept while
+paused (`LiveComponent.reload_on_resume`) — so the tab shown again has no stale value.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import enum
 import inspect
 import itertools
 import logging
@@ -40,6 +46,16 @@ if TYPE_CHECKING:
 __all__ = ["LiveSession"]
 
 log = logging.getLogger("liveui.live")
+
+
+class Stale(enum.IntFlag):
+    """What a paused session owes a component on resume; no flag: a re-render."""
+
+    RENDER = 0
+    FULL = 1
+    """The page's copy is unknown: send every fragment, not only those that differ."""
+    RELOAD = 2
+    """Its state missed broadcasts: mount it from the database first."""
 
 
 class LiveSession:
@@ -81,6 +97,9 @@ class LiveSession:
         self._busy = 0
         self._tasks: set[asyncio.Future[None]] | None = None
         self._lock = asyncio.Lock()
+        self.paused = False
+        """The tab is hidden: nothing is rendered, what changed is remembered (`resume`)."""
+        self._stale: dict[str, Stale] | None = None  # while paused: component id -> what it owes
 
     # lifecycle -------------------------------------------------------------------------------
     async def start(self, etags: Mapping[str, str | None] | None = None) -> None:
@@ -108,7 +127,14 @@ class LiveSession:
         `full`: the page's copy is unknown (a reconnect that could not replay), so every fragment
         is sent. Otherwise the page is current up to this session's last patch (a pub/sub outage
         lost broadcasts, never patches), so only the fragments that changed are sent.
+
+        A paused session loads nothing now: every component is reloaded when it resumes.
         """
+        if self.paused:
+            owed = Stale.RELOAD | (Stale.FULL if full else Stale.RENDER)
+            for component_id in self.components:
+                self._owe(component_id, owed)
+            return
         await self._remount(self._push_full if full else self.push)
 
     async def verify(self, ctx: LiveContext | None = None) -> list[str]:
@@ -136,6 +162,7 @@ class LiveSession:
         send: Callable[[LiveComponent], None],
         ctx: LiveContext | None = None,
         locked: Callable[[], None] | None = None,
+        only: list[LiveComponent] | None = None,
     ) -> None:
         async with self._lock:
             self._busy += 1
@@ -144,8 +171,9 @@ class LiveSession:
                     locked()
                 if ctx is None:
                     ctx = self._make_context(self.user_id, self)
-                await asyncio.gather(*(c.mount(ctx) for c in self.components.values()))
-                for component in self.components.values():
+                components = list(self.components.values()) if only is None else only
+                await asyncio.gather(*(c.mount(ctx) for c in components))
+                for component in components:
                     send(component)
             finally:
                 self._busy -= 1
@@ -175,6 +203,55 @@ class LiveSession:
         for connection in list(self.connections):
             connection.close(reason, code)
 
+    # pause -----------------------------------------------------------------------------------
+    def pause(self) -> bool:
+        """Stop rendering for this tab (it is hidden); False if it was already paused or is
+        closed. Patches already in the outbox are still written: they were current when made."""
+        if self.paused or self.closed:
+            return False
+        self.paused = True
+        return True
+
+    async def resume(self) -> bool:
+        """Render again, starting with what changed while paused: components whose state was
+        kept are re-rendered from it at once, the others (`reload_on_resume`, or all of them
+        after a resync) are mounted from the database first. False if it was not paused."""
+        if not self.paused:
+            return False
+        self.paused = False
+        stale, self._stale = self._stale, None
+        if not stale or self.closed:
+            return True
+        reload: list[LiveComponent] = []
+        full: set[str] = set()
+        for component_id, owed in stale.items():
+            component = self.components[component_id]
+            if owed & Stale.FULL:
+                full.add(component_id)
+            if owed & Stale.RELOAD:
+                reload.append(component)
+            elif owed & Stale.FULL:
+                self._push_full(component)
+            else:
+                self.push(component)
+        if reload:
+            # Broadcasts arriving during the load wait in the inbox and are applied after it
+            # (versions keep a late one from rolling a value back).
+            def send(component: LiveComponent) -> None:
+                if component.id in full:
+                    self._push_full(component)
+                else:
+                    self.push(component)
+
+            await self._remount(send, only=reload)
+        return True
+
+    def _owe(self, component_id: str, owed: Stale) -> None:
+        stale = self._stale
+        if stale is None:
+            stale = self._stale = {}
+        stale[component_id] = stale.get(component_id, Stale.RENDER) | owed
+
     # events ----------------------------------------------------------------------------------
     def deliver(self, message: Broadcast) -> None:
         """Called by the hub on the event loop; never blocks."""
@@ -188,7 +265,11 @@ class LiveSession:
         self._apply(message)
 
     def _apply(self, message: Broadcast) -> None:
+        paused = self.paused
         for component in self._listeners.get(message.topic, ()):
+            if paused and component.reload_on_resume:
+                self._owe(component.id, Stale.RELOAD)  # its state is reloaded on resume
+                continue
             try:
                 result = component.handle_info(message)
             except Exception:
@@ -231,6 +312,9 @@ class LiveSession:
         """Re-render `component` and send the fragments that changed since the last send."""
         if self.closed:
             return
+        if self.paused:
+            self._owe(component.id, Stale.RENDER)
+            return
         started = 0.0 if self.stats.observer is None else time.perf_counter()
         renderer = self.renderer
         fragments = component.fragments(renderer)
@@ -267,6 +351,9 @@ class LiveSession:
         self._emit([*moves, *reversed(top), *bottom, *ops], component.id, started)
 
     def _push_full(self, component: LiveComponent) -> None:
+        if self.paused:
+            self._owe(component.id, Stale.FULL)
+            return
         started = 0.0 if self.stats.observer is None else time.perf_counter()
         renderer = self.renderer
         ops = [Op("replace", f) for f in component.full_fragments(renderer)]

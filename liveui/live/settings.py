@@ -64,8 +64,14 @@ class LiveSettings:
     verify_per_tick: int = 20
     """Anti-entropy budget: sessions verified per tick of the shared timer (one user's sessions
     share one load), so the cost stays bounded however many sessions the node holds."""
+    pause_after: float | None = 30.0
+    """Seconds a tab may stay hidden before its live session pauses: the server stops rendering
+    for it until the tab is shown again, then brings what changed up to date
+    (docs/hidden-tabs.md). None: never pause."""
 
     def __post_init__(self) -> None:
+        if self.pause_after is not None and self.pause_after < 0:
+            raise ValueError("liveui: LiveSettings.pause_after must be >= 0 or None")
         if self.verify_interval < 0:
             raise ValueError("liveui: LiveSettings.verify_interval must be >= 0")
         if self.transport not in ("sse", "ws"):

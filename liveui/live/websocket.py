@@ -5,7 +5,8 @@ followed by the same out-of-band fragments the SSE transport sends. Incoming tex
 actions (htmx `ws-send` JSON); the connection is authenticated by its token, so they need no
 CSRF header. Missing, forged or revoked tokens and a foreign Origin (`LiveSettings.check_origin`)
 are refused before the upgrade (HTTP 403). The server closes with 1013 / 1012, codes after
-which htmx-ext-ws reconnects with jitter; a revoked login closes with 1008.
+which htmx-ext-ws reconnects with jitter; a revoked login closes with 1008. A frame
+`{"liveui": "pause"}` or `{"liveui": "resume"}` pauses or resumes the session (`visibility`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..origin import origin_allowed
 from .actions import run_event
 from .connection import LiveConnection
 from .specs import decode_specs, parse_json
+from .visibility import VISIBILITY_MESSAGES, set_paused
 
 if TYPE_CHECKING:
     from .gate import Gate
@@ -92,6 +94,14 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
             except ValueError:
                 continue  # not an action; ignore rather than drop the connection
             if not isinstance(data, dict):
+                continue
+            kind = data.get("liveui")
+            if isinstance(kind, str) and kind in VISIBILITY_MESSAGES:
+                status, reason = await set_paused(
+                    registry, token.user_id, token.session_id, VISIBILITY_MESSAGES[kind]
+                )
+                if status != 204:
+                    log.debug("liveui: ws %s refused (%s): %s", kind, status, reason)
                 continue
             if not gate.allow_action(token.user_id, time.monotonic()):
                 await websocket.send_text("<!--live:error too many actions-->")

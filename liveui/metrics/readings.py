@@ -188,6 +188,9 @@ def _live(live: LiveUI) -> list[Reading]:
     return [
         _one("liveui_live_sessions", "gauge",
              "Live sessions (one per open page) held by this node.", len(registry)),
+        _one("liveui_live_sessions_paused", "gauge",
+             "Live sessions paused because their tab is hidden (nothing rendered for them).",
+             registry.paused_count()),
         _by(CONNECTIONS[0], "gauge", CONNECTIONS[1], "transport",
             {f"live_{name}": n for name, n in stats.connections.items()}),
         _by("liveui_live_attaches_total", "counter",

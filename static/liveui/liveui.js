@@ -11,7 +11,9 @@
     wsUrl: meta.getAttribute('data-ws-url'),
     prefix: meta.getAttribute('data-prefix') || '/liveui',
     root: meta.getAttribute('data-root') || '',
-    token: meta.getAttribute('data-token')
+    token: meta.getAttribute('data-token'),
+    // Seconds hidden before the live session pauses; empty: never.
+    pauseAfter: parseFloat(meta.getAttribute('data-pause-after') || '')
   };
   var lastId = null;
   var liveui = window.liveui = { config: cfg, lastEventId: function () { return lastId; } };
@@ -114,14 +116,56 @@
     connect();
   };
 
-  // A tab shown again after its connection died resyncs at once instead of waiting for backoff.
+  /* Hidden-tab pause: hidden for pauseAfter seconds, the tab asks the server to stop rendering
+     for it; shown again, it asks for a resume at once. Messages go one at a time (a resume must
+     never overtake the pause before it). A reconnect resumes on the server by itself, so a tab
+     still hidden pauses again; a resume that fails reconnects, which resumes. */
+  var pauseTimer = null, paused = false, serverPaused = false, sending = Promise.resolve();
+  function tell(kind) {
+    if (cfg.transport === 'ws') {
+      var socket = liveui.socket;
+      // Not open: it is reconnecting, and that resumes the session anyway.
+      if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify({ liveui: kind })); }
+      return;
+    }
+    sending = sending.then(function () {
+      return fetch(cfg.root + cfg.prefix + '/' + kind, {
+        method: 'POST', headers: { 'X-LiveUI-Token': cfg.token }, credentials: 'same-origin', keepalive: true
+      }).then(function (r) { return r.ok; }, function () { return false; });
+    }).then(function (ok) {
+      if (kind === 'pause') { serverPaused = ok; return; }
+      if (!ok && serverPaused && !paused) { liveui.reconnect(); }
+      serverPaused = false;
+    });
+  }
+  function pause() {
+    pauseTimer = null;
+    if (document.visibilityState === 'visible' || paused) { return; }
+    paused = true;
+    tell('pause');
+  }
+  liveui.paused = function () { return paused; };
+  function schedulePause() {
+    if (cfg.pauseAfter >= 0 && pauseTimer === null && !paused) {
+      pauseTimer = setTimeout(pause, cfg.pauseAfter * 1000);
+    }
+  }
   document.addEventListener('visibilitychange', function () {
-    if (document.visibilityState !== 'visible') { return; }
+    if (document.visibilityState !== 'visible') { schedulePause(); return; }
+    clearTimeout(pauseTimer);
+    pauseTimer = null;
+    // A tab shown again after its connection died resyncs at once instead of waiting for backoff.
     var closed = cfg.transport === 'ws'
       ? (liveui.socket && liveui.socket.readyState === WebSocket.CLOSED)
       : (liveui.source && liveui.source.readyState === EventSource.CLOSED);
-    if (closed) { liveui.reconnect(); }
+    if (closed) { paused = false; liveui.reconnect(); return; }
+    if (paused) { paused = false; tell('resume'); }
   });
+  function reopened() {
+    if (paused && document.visibilityState !== 'visible') { tell('pause'); }
+  }
+  document.addEventListener('htmx:sseOpen', reopened);
+  document.addEventListener('htmx:wsOpen', reopened);
 
   /* Dropdowns: open state is client-side only, so patches never close them. */
   function setOpen(button, open) {
@@ -211,7 +255,10 @@
     }
   });
 
-  function start() { refreshTimes(); connect(); setInterval(refreshTimes, 30000); }
+  function start() {
+    refreshTimes(); connect(); setInterval(refreshTimes, 30000);
+    if (document.visibilityState === 'hidden') { schedulePause(); }  // opened in the background
+  }
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', start);
   } else { start(); }

@@ -24,7 +24,15 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from liveui import Dispatch, DispatchSettings, LiveUI, Node, counter, notification_model
+from liveui import (
+    Dispatch,
+    DispatchSettings,
+    LiveSettings,
+    LiveUI,
+    Node,
+    counter,
+    notification_model,
+)
 
 SECRET = "e2e-live-secret-of-at-least-32-characters"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -75,7 +83,7 @@ class App:
     dispatch: Dispatch
 
 
-def build_app(db_path: Path, transport: str = "sse") -> App:
+def build_app(db_path: Path, transport: str = "sse", settings: LiveSettings | None = None) -> App:
     engine = create_async_engine(f"sqlite+aiosqlite:///{db_path}")
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     node = Node()
@@ -91,6 +99,7 @@ def build_app(db_path: Path, transport: str = "sse") -> App:
         dispatch=dispatch,
         secret_key=SECRET,
         transport="ws" if transport == "ws" else "sse",
+        settings=settings,
         get_user_id=lambda request: request.session.get("user_id"),
     )
     templates = Jinja2Templates(directory=str(TEMPLATES))

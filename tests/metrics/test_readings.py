@@ -30,6 +30,7 @@ from liveui import (
     ok,
     read_node,
 )
+from liveui.live.visibility import set_paused
 from liveui.testing import free_port, live_harness, serve
 
 
@@ -88,6 +89,9 @@ async def test_live_sessions_attaches_and_patches_are_counted() -> None:
         assert value(node, "liveui_live_attaches_total", kind="replay") == 1
         assert value(node, "liveui_live_attaches_total", kind="resync") == 1
         assert value(node, "liveui_live_sessions") == 1  # the same page, three connections
+        assert value(node, "liveui_live_sessions_paused") == 0
+        assert await set_paused(harness.live.registry, 1, "s1", True) == (204, "")
+        assert value(node, "liveui_live_sessions_paused") == 1
 
 
 async def test_a_live_slow_client_is_counted_once_with_its_close_code(
