@@ -30,6 +30,7 @@ from liveui import (
     Revocations,
     SqlRevocationStore,
     UserChannel,
+    dev_panel_routes,
     metrics_app,
     static_dir,
 )
@@ -40,7 +41,7 @@ from .components import OnlineInChat
 from .config import DemoConfig
 from .db import make_async_engine, make_sessionmaker
 from .models import Activity, Base, CartItem, Notification, Order, ResellerRequest, Ticket, User
-from .operators import may_read_metrics
+from .operators import admin_by_id, may_read_metrics
 from .security import MAX_BODY, SecurityHeaders
 from .seed import seed
 from .simulation import Simulator
@@ -110,6 +111,7 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
         *live.routes(static=False),
         endpoint.mount("/socket", socket),
         Route("/metrics", metrics_app(node, authorize=may_read_metrics)),
+        *dev_panel_routes(live, path="/admin/liveui", is_admin=admin_by_id(sessions)),
         Mount("/static/liveui", app=StaticFiles(directory=str(static_dir())), name="liveui-static"),
         Mount("/static/demo", app=StaticFiles(directory=str(HERE / "static")), name="demo-static"),
         Mount(

@@ -21,6 +21,7 @@ from .channels.socket import ConnectInfo, Socket, SocketInfo, channel
 from .channels.user_channel import UserChannel
 from .close_codes import CloseCode
 from .codegen.notification_shape import NotificationField, notification_fields
+from .devpanel.page import dev_panel_routes
 from .dispatch.broadcaster import ash_counter_broadcast
 from .dispatch.collection_declaration import collection
 from .dispatch.counter_declaration import counter
@@ -126,6 +127,7 @@ __all__ = [
     "collection",
     "counter",
     "default_serializer",
+    "dev_panel_routes",
     "error",
     "install_templates",
     "metrics_app",

@@ -15,7 +15,7 @@ EXPECTED = {
     "Node", "Backend", "BackendUnavailable", "Broadcast", "backend_from_url", "CloseCode",
     "UvicornWebSocketProtocol",
     # what a node reports about itself (docs/observability.md)
-    "metrics_app", "node_collector", "read_node", "Reading",
+    "metrics_app", "node_collector", "read_node", "Reading", "dev_panel_routes",
     # channels
     "Channel", "ChannelSettings", "ChannelSocket", "ConnectInfo", "Endpoint", "Reply", "Socket",
     "SocketInfo", "Stop", "UserChannel", "channel", "error", "ok", "reply", "stop", "Presence",

@@ -175,6 +175,7 @@ class LiveUI:
             session=session,
             notification_limit=self.settings.notification_limit,
             feed=self.feed,
+            node=self.node,
         )
 
     def _session_context(self, user_id: Any, session: LiveSession | None) -> LiveContext:

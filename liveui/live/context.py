@@ -14,6 +14,7 @@ from ..row_events import CollectionsSource
 from ..user_events import CounterValueLike, UserDataSource
 
 if TYPE_CHECKING:
+    from ..node import Node
     from .collection_feed import CollectionFeed
     from .session import LiveSession
 
@@ -29,12 +30,15 @@ class LiveContext:
         session: LiveSession | None = None,
         notification_limit: int = 10,
         feed: CollectionFeed | None = None,
+        node: Node | None = None,
     ) -> None:
         self.user_id = user_id
         self.dispatch = dispatch
         self.session = session
         self.feed = feed
         """The node's re-reader of changed rows (live collections register with it)."""
+        self.node = node
+        """The node the page is served by (components that look at the node itself)."""
         self.notification_limit = notification_limit
         self._counters: Mapping[str, CounterValueLike] | None = None
         self._notifications: list[dict[str, Any]] | None = None

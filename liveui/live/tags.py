@@ -31,7 +31,7 @@ from .page import LivePage
 if TYPE_CHECKING:
     from .app import LiveUI
 
-__all__ = ["install_templates"]
+__all__ = ["install_templates", "page_head"]
 
 
 def install_templates(templates: Any, live: LiveUI) -> jinja2.Environment:
@@ -79,6 +79,12 @@ def _with_context(method: Callable[..., Markup]) -> Callable[..., Markup]:
 
     tag.__name__ = method.__name__.lstrip("_")
     return jinja2.pass_context(tag)
+
+
+def page_head(live: LiveUI, request: Any) -> Markup:
+    """What `{{ liveui_head() }}` writes, for a page liveui renders itself (the dev panel);
+    `live.prepare(request, ...)` must have run."""
+    return _Tags(live).head({"request": request})
 
 
 class _Tags:

@@ -241,6 +241,10 @@ class Hub:
         except Exception:
             log.exception("liveui: the broadcast observer failed")
 
+    def subscriber_counts(self) -> dict[str, int]:
+        """Topic -> how many local subscribers it has (for the dev panel)."""
+        return {topic: len(subscribers) for topic, subscribers in self._topics.items()}
+
     def deliver_local(self, message: Broadcast) -> None:
         subscribers = self._topics.get(message.topic)
         if not subscribers:

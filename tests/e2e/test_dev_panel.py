@@ -1,0 +1,142 @@
+"""The dev panel (`/admin/liveui` in the demo) in Chromium over both transports: it is a live
+page itself — a broadcast caused elsewhere appears in its table without a reload, as do the
+connected users — its Replay button sends a recorded broadcast again, and it is the admins'
+only (the page, a forged live connection of the panel, a forged replay)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from tests.e2e.login_form import log_in_through_the_form
+from tests.e2e.walkthrough_server import DemoServer, running_demo
+
+pytestmark = pytest.mark.e2e
+
+LIVE = 5_000  # ms: the panel refreshes on the node's next tick (1 s) after a broadcast
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+LIVE_TOKEN = re.compile(r'data-token="([^"]+)"')
+
+
+@pytest.fixture(scope="module", params=["sse", "ws"])
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+    DemoServer
+]:
+    with running_demo(tmp_path_factory.mktemp(f"devpanel-{request.param}"), request.param) as s:
+        yield s
+
+
+def logged_in(browser: Browser, demo: DemoServer, username: str) -> BrowserContext:
+    context = browser.new_context(base_url=demo.url, bypass_csp=True)  # see tests/conftest.py
+    page = context.new_page()
+    log_in_through_the_form(page, demo.url, username)
+    page.close()
+    return context
+
+
+def open_panel(context: BrowserContext) -> Page:
+    page = context.new_page()
+    page.goto("/admin/liveui")
+    page.wait_for_function("window.liveui && window.liveui.lastEventId() !== null")
+    page.evaluate("window.__notReloaded = true")
+    return page
+
+
+def log_in_over_http(client: httpx.Client, username: str) -> None:
+    token = CSRF.search(client.get("/login").text)
+    assert token
+    done = client.post("/login", data={"csrf_token": token.group(1), "username": username,
+                                       "password": "demo"})
+    assert done.status_code == 303
+
+
+def place_order(demo: DemoServer, username: str) -> None:
+    """Over HTTP, as another person in another browser would."""
+    with httpx.Client(base_url=demo.url, timeout=10) as client:
+        log_in_over_http(client, username)
+        token = CSRF.search(client.get("/orders").text)
+        assert token
+        placed = client.post("/orders/place", data={"csrf_token": token.group(1)})
+        assert placed.status_code in (200, 303)
+
+
+def wait_until_settled(page: Page, rows: Locator, quiet: float = 2.5, timeout: float = 20) -> int:
+    """Wait until the recorded broadcasts stop changing for `quiet` seconds (an order's
+    recounts, notification and activity arrive over a moment); returns their count."""
+    deadline = time.monotonic() + timeout
+    count, since = rows.count(), time.monotonic()
+    while time.monotonic() - since < quiet:
+        assert time.monotonic() < deadline, "the panel never settled"
+        page.wait_for_timeout(250)
+        now = rows.count()
+        if now != count:
+            count, since = now, time.monotonic()
+    return count
+
+
+def test_the_panel_follows_broadcasts_and_users_live_and_replays_one(
+    browser: Browser, demo: DemoServer
+) -> None:
+    admin = logged_in(browser, demo, "admin")
+    try:
+        panel = open_panel(admin)
+        users = panel.locator("[data-dev-user]")
+        before = users.count()
+        carol = logged_in(browser, demo, "carol")  # lands on her live dashboard
+        expect(users).to_have_count(before + 1, timeout=LIVE)  # without a reload
+        carol.close()
+
+        place_order(demo, "bob")
+        counted = panel.locator('[data-dev-broadcast][data-event="counter_updated"]')
+        expect(counted.first).to_be_visible(timeout=LIVE)
+        first = counted.first
+        topic = first.get_attribute("data-topic")
+        seq = int(first.get_attribute("data-dev-broadcast") or 0)
+        assert topic and topic.startswith("user:")
+        patches = panel.locator("[data-dev-patch]")
+        expect(patches).not_to_have_count(0, timeout=LIVE)  # alice's page was re-rendered
+
+        rows = panel.locator("[data-dev-broadcast]")
+        settled = wait_until_settled(panel, rows)
+        same = panel.locator(f'[data-dev-broadcast][data-topic="{topic}"]'
+                             '[data-event="counter_updated"]')
+        before = same.count()
+        assert before >= 1 and settled < 50  # the panel keeps 50: a new row would still show
+        same.first.get_by_role("button", name="Replay").click()
+        expect(same).to_have_count(before + 1, timeout=LIVE)
+        assert int(same.first.get_attribute("data-dev-broadcast") or 0) > seq
+        assert panel.evaluate("window.__notReloaded === true")
+    finally:
+        admin.close()
+
+
+def test_the_panel_is_for_admins_only(browser: Browser, demo: DemoServer) -> None:
+    assert httpx.get(demo.url + "/admin/liveui", timeout=10).status_code == 403
+    alice = logged_in(browser, demo, "alice")
+    try:
+        answer = alice.new_page().goto("/admin/liveui")
+        assert answer is not None and answer.status == 403
+    finally:
+        alice.close()
+    with httpx.Client(base_url=demo.url, timeout=10) as client:
+        log_in_over_http(client, "alice")
+        token = LIVE_TOKEN.search(client.get("/orders").text)  # a page not connected yet
+        assert token
+        spec = {"c": "liveui_dev_panel", "p": {}}
+        encoded = base64.urlsafe_b64encode(json.dumps([spec]).encode()).decode().rstrip("=")
+        # A forged live connection asking for the panel is refused on the server...
+        refused = client.get("/liveui/sse", params={"token": token.group(1), "c": encoded})
+        assert refused.status_code == 403, refused.text
+        # ...and so is a forged replay from a page that does not have the panel.
+        forged = client.post("/liveui/event", headers={"X-LiveUI-Token": token.group(1)}, data={
+            "component": "liveui-dev-panel", "spec": json.dumps(spec), "event": "replay",
+            "seq": "1",
+        })
+        assert forged.status_code in (403, 404), forged.text
