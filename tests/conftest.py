@@ -16,7 +16,7 @@ import pytest
 
 from liveui.testing import CHROMIUM_ARGS
 
-pytest_plugins = ["tests.support.dispatch_schema"]
+pytest_plugins = ["tests.support.dispatch_schema", "tests.support.redis_server"]
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -317,7 +317,9 @@ class Hub:
                     outbox.policy.value,
                 )
                 self._drops_announced = outbox.dropped
-                outbox.put((CONTROL_CHANNEL, self._control("resync")))
+                # Sent next, ahead of the outbox: put into a full outbox it would drop one more
+                # broadcast itself, and that drop would be announced again.
+                self._in_flight = [(CONTROL_CHANNEL, self._control("resync"))]
 
     def _control(self, command: str) -> bytes:
         return _dumps({"n": self.node_id, "c": command}).encode()

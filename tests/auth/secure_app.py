@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -148,10 +147,6 @@ def on_loop(node: Node, awaitable: Awaitable[T], timeout: float = 10.0) -> T:
         return await awaitable
 
     return asyncio.run_coroutine_threadsafe(run(), node.loop).result(timeout)
-
-
-def phoenix_join(topic: str, ref: str = "1") -> str:
-    return json.dumps([ref, ref, topic, "phx_join", {}])
 
 
 def b64(text: str) -> str:

@@ -18,8 +18,9 @@ from websockets.exceptions import InvalidStatus
 from liveui import AuthClaims, Node, Revocation, Revocations, SqlRevocationStore, TokenRevoked
 from liveui.dispatch.urls import async_url
 from liveui.testing import LiveServer, serve
+from tests.support.phoenix_wire import join_frame
 
-from .secure_app import TOPIC, SecureApp, build, on_loop, phoenix_join
+from .secure_app import TOPIC, SecureApp, build, on_loop
 
 DEADLINE = 2.0  # seconds: the promise for a logout to reach every stream
 
@@ -77,7 +78,7 @@ async def test_logout_ends_that_login_everywhere_and_only_that_login(
         sock = await websockets.connect(
             f"{ws_base}/socket/websocket?vsn=2.0.0&token={app.socket_token(laptop)}"
         )
-        await sock.send(phoenix_join("room:a"))
+        await sock.send(join_frame("room:a"))
         assert '"ok"' in str(await asyncio.wait_for(sock.recv(), 5))
         phone_sock = await websockets.connect(
             f"{ws_base}/socket/websocket?vsn=2.0.0&token={app.socket_token(phone)}"

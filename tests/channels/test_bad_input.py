@@ -7,7 +7,6 @@ keep working.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import json
@@ -18,7 +17,6 @@ from typing import Any
 import pytest
 import websockets
 from starlette.applications import Starlette
-from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from liveui import (
@@ -36,6 +34,7 @@ from liveui import (
 )
 from liveui.testing import LiveServer, serve
 from liveui.tokens import sign, verify
+from tests.support.phoenix_wire import PhoenixPeer, closed_with
 
 SECRET = "bad-input-secret"
 MAX_AGE = 600.0
@@ -122,63 +121,10 @@ def url(
     return f"{server.ws_url}{mount}/websocket?{query}vsn=2.0.0"
 
 
-class Peer:
-    """A raw V2 client: send frames, read replies by ref (skipping everything else)."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.ref = 0
-        self.pending: list[Any] = []  # frames read while looking for another one
-
-    async def send(self, join_ref: str | None, topic: str, event: str, payload: Any) -> str:
-        self.ref += 1
-        ref = str(self.ref)
-        await self.ws.send(
-            json.dumps([join_ref if join_ref != "$ref" else ref, ref, topic, event, payload])
-        )
-        return ref
-
-    async def frame(self, where: Any, timeout: float = 5.0) -> list[Any]:
-        """The first frame matching `where`, earlier unmatched ones kept for later calls."""
-        for i, frame in enumerate(self.pending):
-            if where(frame):
-                return self.pending.pop(i)  # type: ignore[no-any-return]
-        async with asyncio.timeout(timeout):
-            while True:
-                frame = json.loads(await self.ws.recv())
-                if where(frame):
-                    return frame  # type: ignore[no-any-return]
-                self.pending.append(frame)
-
-    async def reply(self, ref: str) -> dict[str, Any]:
-        frame = await self.frame(lambda f: f[1] == ref and f[3] == "phx_reply")
-        payload: dict[str, Any] = frame[4]
-        return payload
-
-    async def join(self, topic: str, payload: Any = None) -> tuple[str, dict[str, Any]]:
-        ref = await self.send("$ref", topic, "phx_join", {} if payload is None else payload)
-        return ref, await self.reply(ref)
-
-    async def call(self, join_ref: str, topic: str, event: str, payload: Any) -> dict[str, Any]:
-        return await self.reply(await self.send(join_ref, topic, event, payload))
-
-
-async def closed_with(ws: ClientConnection, timeout: float = 5.0) -> tuple[int | None, str | None]:
-    """Read until the server closes; return its close code and reason."""
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                await ws.recv()
-    except ConnectionClosed as exc:
-        assert exc.rcvd is not None, "the server, not the transport, must close"
-        return exc.rcvd.code, exc.rcvd.reason
-    raise AssertionError("unreachable")
-
-
 @pytest.fixture
-async def bystander(server: LiveServer) -> AsyncIterator[Peer]:
+async def bystander(server: LiveServer) -> AsyncIterator[PhoenixPeer]:
     async with websockets.connect(url(server, "bystander")) as ws:
-        peer = Peer(ws)
+        peer = PhoenixPeer(ws)
         ref, reply = await peer.join("room:shared")
         assert reply["status"] == "ok"
         peer.join_ref = ref  # type: ignore[attr-defined]
@@ -190,10 +136,10 @@ async def bystander(server: LiveServer) -> AsyncIterator[Peer]:
         await peer.frame(lambda f: f[3] == "shout" and f[4] == {"b": 1})
 
 
-async def broadcast_reaches(bystander: Peer, server: LiveServer) -> None:
+async def broadcast_reaches(bystander: PhoenixPeer, server: LiveServer) -> None:
     """Another connection's broadcast still reaches the bystander."""
     async with websockets.connect(url(server, "other")) as ws:
-        other = Peer(ws)
+        other = PhoenixPeer(ws)
         ref, _ = await other.join("room:shared")
         await other.call(ref, "room:shared", "shout", {"from": "other"})
     await bystander.frame(lambda f: f[3] == "shout" and f[4] == {"from": "other"})
@@ -227,10 +173,10 @@ WRONG_SHAPE: list[Any] = [
 
 @pytest.mark.parametrize("frame", UNDECODABLE)
 async def test_undecodable_frame_closes_with_1007(
-    server: LiveServer, bystander: Peer, frame: str | bytes
+    server: LiveServer, bystander: PhoenixPeer, frame: str | bytes
 ) -> None:
     async with websockets.connect(url(server)) as ws:
-        peer = Peer(ws)
+        peer = PhoenixPeer(ws)
         _, joined = await peer.join("room:shared")
         assert joined["status"] == "ok"
         await ws.send(frame)
@@ -241,7 +187,7 @@ async def test_undecodable_frame_closes_with_1007(
 
 @pytest.mark.parametrize("frame", WRONG_SHAPE)
 async def test_frame_of_the_wrong_shape_or_types_closes_with_1007(
-    server: LiveServer, bystander: Peer, frame: Any
+    server: LiveServer, bystander: PhoenixPeer, frame: Any
 ) -> None:
     async with websockets.connect(url(server)) as ws:
         await ws.send(json.dumps(frame))
@@ -251,11 +197,11 @@ async def test_frame_of_the_wrong_shape_or_types_closes_with_1007(
 
 
 async def test_payload_of_an_unexpected_type_reaches_the_channel_not_the_protocol(
-    server: LiveServer, bystander: Peer
+    server: LiveServer, bystander: PhoenixPeer
 ) -> None:
     """Payloads are the application's: a list where a dict was expected is a join crash only."""
     async with websockets.connect(url(server)) as ws:
-        peer = Peer(ws)
+        peer = PhoenixPeer(ws)
         _, crashed = await peer.join("room:typed", ["not", "an", "object"])
         assert crashed == {"status": "error", "response": {"reason": "join crashed"}}
         ref, joined = await peer.join("room:typed", {"mode": "fine"})
@@ -263,9 +209,11 @@ async def test_payload_of_an_unexpected_type_reaches_the_channel_not_the_protoco
         assert (await peer.call(ref, "room:typed", "echo", [1, 2]))["response"] == [1, 2]
 
 
-async def test_unknown_event_gets_an_error_reply(server: LiveServer, bystander: Peer) -> None:
+async def test_unknown_event_gets_an_error_reply(
+    server: LiveServer, bystander: PhoenixPeer
+) -> None:
     async with websockets.connect(url(server)) as ws:
-        peer = Peer(ws)
+        peer = PhoenixPeer(ws)
         ref, _ = await peer.join("room:a")
         other, _ = await peer.join("room:b")
         assert await peer.call(ref, "room:a", "no_such_event", {}) == {
@@ -276,10 +224,10 @@ async def test_unknown_event_gets_an_error_reply(server: LiveServer, bystander: 
         assert (await peer.call(other, "room:b", "echo", {"y": 2}))["response"] == {"y": 2}
 
 
-async def test_unknown_topic_is_unmatched(server: LiveServer, bystander: Peer) -> None:
+async def test_unknown_topic_is_unmatched(server: LiveServer, bystander: PhoenixPeer) -> None:
     unmatched = {"status": "error", "response": {"reason": "unmatched topic"}}
     async with websockets.connect(url(server)) as ws:
-        peer = Peer(ws)
+        peer = PhoenixPeer(ws)
         ref, joined = await peer.join("room:a")
         assert joined["status"] == "ok"
         _, reply = await peer.join("nowhere:1")
@@ -291,11 +239,11 @@ async def test_unknown_topic_is_unmatched(server: LiveServer, bystander: Peer) -
 
 
 async def test_frame_over_the_default_limit_closes_with_1009(
-    server: LiveServer, bystander: Peer
+    server: LiveServer, bystander: PhoenixPeer
 ) -> None:
     """The default limit is 1 MiB: a frame of exactly 1 MiB passes, one byte more closes."""
     async with websockets.connect(url(server), max_size=None) as ws:
-        peer = Peer(ws)
+        peer = PhoenixPeer(ws)
         ref, _ = await peer.join("room:big")
         head = json.dumps([ref, "99", "room:big", "echo", {"pad": ""}])
         pad = "x" * (MIB - len(head))
@@ -309,11 +257,11 @@ async def test_frame_over_the_default_limit_closes_with_1009(
 
 
 async def test_the_frame_limit_counts_bytes_not_characters(
-    server: LiveServer, bystander: Peer
+    server: LiveServer, bystander: PhoenixPeer
 ) -> None:
     """2100 two-byte characters are 4200 bytes on the wire: over the 4096-byte limit."""
     async with websockets.connect(url(server, mount="/strict")) as ws:
-        peer = Peer(ws)
+        peer = PhoenixPeer(ws)
         ref, _ = await peer.join("room:utf8")
         await ws.send(
             json.dumps([ref, "2", "room:utf8", "echo", {"p": "é" * 2100}], ensure_ascii=False)
@@ -328,11 +276,11 @@ async def test_binary_frame_over_the_limit_closes_with_1009(server: LiveServer) 
 
 
 async def test_a_flood_is_rate_limited_then_closed_with_1008(
-    server: LiveServer, bystander: Peer
+    server: LiveServer, bystander: PhoenixPeer
 ) -> None:
     """`/strict` allows a burst of 10 frames, then 1 per second."""
     async with websockets.connect(url(server, mount="/strict")) as flooder:
-        peer = Peer(flooder)
+        peer = PhoenixPeer(flooder)
         ref, joined = await peer.join("room:flood")  # frame 1 of the burst
         assert joined["status"] == "ok"
         refs = [await peer.send(ref, "room:flood", "echo", {"n": n}) for n in range(15)]
@@ -353,7 +301,7 @@ async def test_a_flood_is_rate_limited_then_closed_with_1008(
         assert await closed_with(flooder) == (1008, "rate limit exceeded")
     # A fresh connection of the same user has its own budget.
     async with websockets.connect(url(server, mount="/strict")) as ws:
-        peer = Peer(ws)
+        peer = PhoenixPeer(ws)
         _, joined = await peer.join("room:flood")
         assert joined["status"] == "ok"
     await broadcast_reaches(bystander, server)
@@ -375,7 +323,7 @@ def _expired(user: str) -> str:
 )
 @pytest.mark.parametrize("via", ["params", "subprotocol"])
 async def test_bad_tokens_are_refused_with_403(
-    server: LiveServer, bystander: Peer, token: str | None, via: str
+    server: LiveServer, bystander: PhoenixPeer, token: str | None, via: str
 ) -> None:
     if via == "params":
         target, protocols = url(server, token=token), None
@@ -397,15 +345,15 @@ async def test_valid_token_in_the_subprotocol_is_accepted(server: LiveServer) ->
     protocols: Any = ["phoenix", f"base64url.bearer.phx.{encoded}"]
     async with websockets.connect(url(server, token=None), subprotocols=protocols) as ws:
         assert ws.subprotocol == "phoenix"
-        _, joined = await Peer(ws).join("private:ann")
+        _, joined = await PhoenixPeer(ws).join("private:ann")
         assert joined["status"] == "ok"
 
 
 async def test_joining_another_users_private_topic_is_unauthorized(
-    server: LiveServer, bystander: Peer
+    server: LiveServer, bystander: PhoenixPeer
 ) -> None:
     async with websockets.connect(url(server, "ann")) as ws:
-        peer = Peer(ws)
+        peer = PhoenixPeer(ws)
         _, refused = await peer.join("private:bob")
         assert refused == {"status": "error", "response": {"reason": "unauthorized"}}
         _, own = await peer.join("private:ann")
@@ -413,26 +361,26 @@ async def test_joining_another_users_private_topic_is_unauthorized(
 
 
 async def test_a_frame_the_transport_cannot_send_closes_with_1011(
-    server: LiveServer, endpoint: Endpoint, bystander: Peer
+    server: LiveServer, endpoint: Endpoint, bystander: PhoenixPeer
 ) -> None:
     """Server-side data that is not valid UTF-8 (a lone surrogate) cannot go out as text: the
     connections it was for are closed with 1011 (clients reconnect), not left silently dead."""
     async with websockets.connect(url(server, "victim")) as ws:
-        peer = Peer(ws)
+        peer = PhoenixPeer(ws)
         await peer.join("room:poisoned")
         endpoint.broadcast("room:poisoned", "bad", {"text": "\ud800"})
         assert await closed_with(ws) == (1011, "server could not send a frame")
     async with websockets.connect(url(server, "victim")) as ws:
-        peer = Peer(ws)
+        peer = PhoenixPeer(ws)
         ref, _ = await peer.join("room:poisoned")
         assert (await peer.call(ref, "room:poisoned", "echo", {"ok": 1}))["status"] == "ok"
 
 
 async def test_a_join_reply_that_cannot_be_encoded_is_a_join_crash(
-    server: LiveServer, bystander: Peer
+    server: LiveServer, bystander: PhoenixPeer
 ) -> None:
     async with websockets.connect(url(server)) as ws:
-        peer = Peer(ws)
+        peer = PhoenixPeer(ws)
         _, crashed = await peer.join("unsendable:1")
         assert crashed == {"status": "error", "response": {"reason": "join crashed"}}
         push = await peer.send("1", "unsendable:1", "anything", {})

@@ -10,29 +10,34 @@ from liveui import Channel, ChannelSettings, ChannelSocket, Endpoint, Node, Sock
 from liveui.testing import connect
 
 
-class Stuck(Channel):
-    intercept = ("news",)
-    release = asyncio.Event()
+def stuck_socket(release: asyncio.Event) -> Socket:
+    """A socket whose channels intercept "news" and are stuck in `handle_out` until `release`
+    (an event of this test's own: a class-level one would stay set for later runs)."""
 
-    async def join(self, topic: str, payload: Any, socket: ChannelSocket) -> Any:
-        return ok({})
+    class Stuck(Channel):
+        intercept = ("news",)
 
-    async def handle_out(self, event: str, payload: Any, socket: ChannelSocket) -> None:
-        await self.release.wait()  # a slow consumer
+        async def join(self, topic: str, payload: Any, socket: ChannelSocket) -> Any:
+            return ok({})
 
+        async def handle_out(self, event: str, payload: Any, socket: ChannelSocket) -> None:
+            await release.wait()  # a slow consumer
 
-class RoomSocket(Socket):
-    channels = [channel("room:*", Stuck), channel("other:*", Stuck)]
+    class RoomSocket(Socket):
+        channels = [channel("room:*", Stuck), channel("other:*", Stuck)]
+
+    return RoomSocket()
 
 
 async def test_a_full_mailbox_of_intercepted_broadcasts_disconnects() -> None:
+    release = asyncio.Event()
     node = Node()
     endpoint = Endpoint(node, settings=ChannelSettings(mailbox_size=5))
     await node.start()
     try:
-        slow = await connect(RoomSocket(), endpoint=endpoint)
+        slow = await connect(stuck_socket(release), endpoint=endpoint)
         await slow.join("room:a")
-        bystander = await connect(RoomSocket(), endpoint=endpoint)
+        bystander = await connect(stuck_socket(release), endpoint=endpoint)
         await bystander.join("other:b")
         for i in range(20):
             node.broadcast("room:a", "news", {"i": i})
@@ -42,5 +47,5 @@ async def test_a_full_mailbox_of_intercepted_broadcasts_disconnects() -> None:
         assert slow.closed == (1013, "channel mailbox full")
         assert bystander.closed is None
     finally:
-        Stuck.release.set()
+        release.set()
         await node.stop()

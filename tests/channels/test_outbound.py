@@ -26,6 +26,8 @@ from liveui import (
 from liveui._utils import start_eagerly
 from liveui.channels.transports.websocket import WebSocketTransport
 from liveui.testing import serve
+from tests.support.phoenix_wire import joined_peer
+from tests.support.waiting import wait_until
 
 
 class RoomChannel(Channel):
@@ -38,11 +40,8 @@ class RoomSocket(Socket):
 
 
 async def joined(url: str, **options: Any) -> Any:
-    ws = await websockets.connect(url, **options)
-    await ws.send(json.dumps(["1", "1", "room:a", "phx_join", {}]))
-    reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
-    assert reply[3] == "phx_reply" and reply[4]["status"] == "ok"
-    return ws
+    peer, _ = await joined_peer(url, "room:a", **options)
+    return peer.ws
 
 
 # Both ways out: liveui's uvicorn protocol (raw frames) and stock uvicorn (the ASGI send).
@@ -130,12 +129,6 @@ class GatedSend:
 
     def texts(self) -> list[Any]:
         return [m.get("text", m.get("bytes")) for m in self.sent if m["type"] == "websocket.send"]
-
-
-async def wait_until(condition: Any, timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.005)
 
 
 async def test_a_writable_connection_gets_frames_written_in_the_call_without_a_task() -> None:

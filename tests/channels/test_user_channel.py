@@ -3,66 +3,20 @@ commits reaching every connection of the user."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from liveui import (
     ChannelSocket,
-    ConnectInfo,
     Dispatch,
-    Endpoint,
-    Node,
     Reply,
-    Socket,
     UserChannel,
-    channel,
     ok,
 )
-from liveui.testing import ANY, SocketClient, connect
+from liveui.testing import ANY, connect
+from tests.channels.user_channels import UserSocket, client_for, endpoint_of
 from tests.support.dispatch_schema import Schema, add_users, settings_for
-
-
-class AppUserChannel(UserChannel):
-    pass
-
-
-class UserSocket(Socket):
-    def __init__(self, dispatch: Dispatch, channel_cls: type[UserChannel] = AppUserChannel) -> None:
-        self.channels = [channel("user:*", channel_cls, dispatch=dispatch)]
-
-    async def connect(self, params: dict[str, Any], connect_info: ConnectInfo) -> dict[str, Any]:
-        return {"user_id": params["user_id"]}
-
-
-@pytest_asyncio.fixture
-async def live(
-    schema: Schema, engine: AsyncEngine, sessions: async_sessionmaker[Any]
-) -> AsyncIterator[Dispatch]:
-    node = Node()
-    Endpoint(node)
-    dispatch = Dispatch(settings_for(schema), node=node, engine=engine)
-    dispatch.install(sessions)
-    await node.start()
-    try:
-        yield dispatch
-    finally:
-        await node.stop()
-
-
-def endpoint_of(dispatch: Dispatch) -> Endpoint:
-    [endpoint] = dispatch.node.parts(Endpoint)
-    return endpoint
-
-
-async def client_for(
-    dispatch: Dispatch, user_id: Any, socket: Socket | None = None
-) -> SocketClient:
-    return await connect(
-        socket or UserSocket(dispatch), {"user_id": user_id}, endpoint=endpoint_of(dispatch)
-    )
 
 
 async def test_join_pushes_initial_state_after_the_reply(
@@ -164,31 +118,34 @@ async def test_client_requests(
     await room.assert_reply(ref, "ok")
 
 
-class CustomChannel(UserChannel):
-    """Overrides call the parent's, and add their own events."""
+def custom_channel(joined: list[str]) -> type[UserChannel]:
+    """A UserChannel subclass whose overrides call the parent's and add their own events; it
+    records its joins in this test's `joined`."""
 
-    joined: list[str] = []
+    class CustomChannel(UserChannel):
+        async def join(self, topic: str, payload: Any, socket: ChannelSocket) -> Reply | None:
+            result = await super().join(topic, payload, socket)
+            if result is not None and result.status == "ok":
+                joined.append(topic)
+            return result
 
-    async def join(self, topic: str, payload: Any, socket: ChannelSocket) -> Reply | None:
-        result = await super().join(topic, payload, socket)
-        if result is not None and result.status == "ok":
-            self.joined.append(topic)
-        return result
+        async def handle_in(self, event: str, payload: Any, socket: ChannelSocket) -> Any:
+            if event == "ping":
+                return ok({"pong": True})
+            return await super().handle_in(event, payload, socket)
 
-    async def handle_in(self, event: str, payload: Any, socket: ChannelSocket) -> Any:
-        if event == "ping":
-            return ok({"pong": True})
-        return await super().handle_in(event, payload, socket)
+    return CustomChannel
 
 
 async def test_subclass_overrides_keep_the_defaults_via_super(
     schema: Schema, sessions: async_sessionmaker[Any], live: Dispatch
 ) -> None:
     [alice] = await add_users(sessions, schema, 1)
-    client = await client_for(live, alice, UserSocket(live, CustomChannel))
+    joined: list[str] = []
+    client = await client_for(live, alice, UserSocket(live, custom_channel(joined)))
     room = await client.join(f"user:{alice}")
     await room.assert_push("initial_state")
-    assert CustomChannel.joined == [f"user:{alice}"]
+    assert joined == [f"user:{alice}"]
     ref = await room.push("ping")
     await room.assert_reply(ref, "ok", {"pong": True})
     ref = await room.push("refresh_counters")

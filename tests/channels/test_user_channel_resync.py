@@ -9,20 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from liveui import Dispatch
+from tests.channels.user_channels import client_for, endpoint_of
 from tests.support.dispatch_schema import Schema, add_users
-
-from .test_user_channel import client_for, endpoint_of, live
-
-__all__ = ["live"]  # the fixture
-
-
-async def _lost_order(engine: AsyncEngine, schema: Schema, user_id: int) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(insert(schema.Order.__table__).values(user_id=user_id))
+from tests.support.lost_writes import insert_unseen_order
 
 
 async def test_hub_resync_pushes_a_fresh_initial_state_to_every_joined_channel(
@@ -35,9 +27,9 @@ async def test_hub_resync_pushes_a_fresh_initial_state_to_every_joined_channel(
         tab = await client.join(f"user:{user}")
         await tab.assert_push("initial_state")
         tabs.append(tab)
-    await _lost_order(engine, schema, alice)
-    await _lost_order(engine, schema, alice)
-    await _lost_order(engine, schema, bob)
+    await insert_unseen_order(engine, schema.Order, alice)
+    await insert_unseen_order(engine, schema.Order, alice)
+    await insert_unseen_order(engine, schema.Order, bob)
 
     await live.node.hub.resync()
 

@@ -278,7 +278,7 @@ class CompatApp:
     """One Starlette app with three endpoints whose settings differ per scenario group.
 
     - `/socket`: default limits (100 channels, 1 MiB frames, 60 s idle timeout);
-    - `/idle`: idle timeout 0.3 s checked every 0.05 s, for the heartbeat cases;
+    - `/idle`: idle timeout 1 s checked every 0.05 s, for the heartbeat cases;
     - `/origin`: only `ALLOWED_ORIGIN` may connect;
     - `/lp`: long-poll window 0.3 s, sessions expire after 0.6 s unpolled, 20 frames buffered,
       presence on `lobby:*` as on `/socket`;
@@ -290,7 +290,7 @@ class CompatApp:
         self.revoked: set[str] = set()
         self.endpoint = Endpoint()
         self.idle_endpoint = Endpoint(
-            Node(tick_interval=0.05), settings=ChannelSettings(idle_timeout=0.3)
+            Node(tick_interval=0.05), settings=ChannelSettings(idle_timeout=1.0)
         )
         self.origin_endpoint = Endpoint(settings=ChannelSettings(check_origin=[ALLOWED_ORIGIN]))
         self.longpoll_endpoint = Endpoint(

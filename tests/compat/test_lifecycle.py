@@ -30,9 +30,11 @@ def _open(client: PhoenixClient, compat: Compat, uid: str, sid: str = "s", **opt
 def test_heartbeats_keep_the_connection_open(
     client: PhoenixClient, compat: Compat, uid: str
 ) -> None:
-    """Case 17: heartbeats are answered on `phoenix` and count as activity (idle timeout 0.3 s)."""
-    _open(client, compat, uid, mount="/idle", heartbeatIntervalMs=40)
-    for _ in range(20):  # 20 x 40 ms: well past two idle timeouts
+    """Case 17: heartbeats are answered on `phoenix` and count as activity (idle timeout 1 s)."""
+    # A heartbeat every 0.25 s leaves a 4x margin under the idle timeout on a loaded machine;
+    # 10 of them (2.5 s) outlast two idle timeouts.
+    _open(client, compat, uid, mount="/idle", heartbeatIntervalMs=250)
+    for _ in range(10):
         frame = client.recv_frame("s", where=lambda f: f[2] == "phoenix")
         assert frame[0] is None and frame[2:] == [
             "phoenix",

@@ -8,9 +8,10 @@ import itertools
 import time
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from liveui import Broadcast, LiveBadge, NotificationDropdown
+from tests.support.lost_writes import insert_unseen_order
 
 from .conftest import World
 
@@ -68,8 +69,7 @@ def test_the_latest_cut_off_wins() -> None:
 
 
 async def _lost_order(world: World, user_id: int) -> None:
-    async with world.engine.begin() as conn:
-        await conn.execute(insert(world.Order.__table__).values(user_id=user_id, status="pending"))
+    await insert_unseen_order(world.engine, world.Order, user_id)
 
 
 async def test_anti_entropy_repairs_a_tab_that_missed_a_broadcast(world: World) -> None:

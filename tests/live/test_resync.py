@@ -7,16 +7,14 @@ the state of a node whose broadcasts were lost while its backend was away.
 
 from __future__ import annotations
 
-from sqlalchemy import insert
-
 from liveui import LiveBadge, NotificationDropdown
+from tests.support.lost_writes import insert_unseen_order
 
 from .conftest import World
 
 
 async def _lost_order(world: World, user_id: int) -> None:
-    async with world.engine.begin() as conn:
-        await conn.execute(insert(world.Order.__table__).values(user_id=user_id, status="pending"))
+    await insert_unseen_order(world.engine, world.Order, user_id)
 
 
 async def test_resync_sends_what_changed_while_broadcasts_were_lost(world: World) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -113,7 +114,8 @@ async def test_detached_session_is_freed_after_the_grace_period() -> None:
         registry.check(time.monotonic())  # written just now: no heartbeat due
         assert tab.connection._ping is False
         registry.check(time.monotonic() + 2)  # connected and quiet: a heartbeat is due
-        items = await tab.connection.next()
+        async with asyncio.timeout(5):  # no heartbeat due: next() would wait forever
+            items = await tab.connection.next()
         assert [i.kind for i in items] == ["ping"]
         tab.close()
         registry.check(time.monotonic() + 1)

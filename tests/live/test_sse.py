@@ -15,6 +15,7 @@ from liveui import Broadcast, LiveComponent, LiveUI, Node
 from liveui.live.session_token import make_token
 from liveui.live.specs import encode_specs
 from liveui.testing import serve
+from tests.support.sse import sse_events
 
 
 class Counter(LiveComponent):
@@ -33,18 +34,6 @@ class Counter(LiveComponent):
     def handle_info(self, message: Broadcast) -> bool:
         self.state = {"n": message.payload}
         return True
-
-
-async def _events(response: httpx.Response) -> AsyncIterator[dict[str, str]]:
-    event: dict[str, str] = {}
-    async for line in response.aiter_lines():
-        if not line:
-            if event:
-                yield event
-            event = {}
-            continue
-        key, _, value = line.partition(":")
-        event[key] = event.get(key, "") + value.lstrip(" ")
 
 
 def _app() -> tuple[Starlette, LiveUI]:
@@ -72,7 +61,7 @@ async def test_stream_replays_after_last_event_id() -> None:
             params = {"token": token, "c": specs}
             async with client.stream("GET", "/liveui/sse", params=params) as response:
                 assert response.status_code == 200
-                events = _events(response)
+                events = sse_events(response)
                 first = await _next_patch(events)  # no etag given: a full render
                 assert ">0</i>" in first["data"] and first["id"]
                 live.node.broadcast("sse-test", "tick", 1)
@@ -82,7 +71,7 @@ async def test_stream_replays_after_last_event_id() -> None:
             live.node.broadcast("sse-test", "tick", 2)  # missed while disconnected
             headers = {"Last-Event-ID": second["id"]}
             async with client.stream("GET", "/liveui/sse", params=params, headers=headers) as again:
-                replayed = await _next_patch(_events(again))
+                replayed = await _next_patch(sse_events(again))
                 assert ">2</i>" in replayed["data"]
                 assert replayed["id"].split("-")[0] == second["id"].split("-")[0]
 
@@ -128,7 +117,7 @@ async def test_a_client_that_leaves_or_only_asks_head_frees_its_connection() -> 
     with serve(app, timeout_graceful_shutdown=1) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
             async with client.stream("GET", "/liveui/sse", params=params) as response:
-                await _next_patch(_events(response))
+                await _next_patch(sse_events(response))
                 session = live.registry.get(session_id)
                 assert session is not None and len(session.connections) == 1
             # The client closed the stream: the server notices and detaches at once.

@@ -8,7 +8,6 @@
   demo action, and the notification dropdown's live events).
 - `SqlReader`: one asyncpg pool on a loop thread of its own, for the many small reads of a test
   that runs actions from several threads.
-- `RedisServer`: a throwaway redis-server on a free port, stopped and restarted at will.
 - `PubSubRole`: a PostgreSQL role of its own for LISTEN/NOTIFY, so an outage can hit pub/sub only.
 - `NodeLog`: what a node logged since a mark (outage ends, resyncs).
 - `force_logout`: a third process with its own Hub broadcasts `disconnect` on a socket id.
@@ -28,9 +27,8 @@ import re
 import subprocess
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -38,7 +36,6 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from demo.process import DemoProcess
-from liveui.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "multinode-test-secret-" + uuid.uuid4().hex
@@ -48,25 +45,11 @@ __all__ = [
     "SECRET_KEY",
     "NodeLog",
     "PubSubRole",
-    "RedisServer",
     "ShopDatabase",
     "ShopUser",
     "SqlReader",
     "force_logout",
-    "wait_until",
 ]
-
-
-def wait_until(condition: Callable[[], T], timeout: float = 15.0, what: str = "") -> T:
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
-        time.sleep(0.05)
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
@@ -259,55 +242,6 @@ class ShopUser:
                 {"component": vals["component"], "spec": vals["spec"]},
             )
         return self._live
-
-
-class RedisServer:
-    """A redis-server of this test only: never the machine's shared one."""
-
-    def __init__(self, binary: str) -> None:
-        self.binary = binary
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self, timeout: float = 10.0) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self._answers, timeout, f"redis-server on port {self.port}")
-
-    def _answers(self) -> bool:
-        import socket
-
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), 0.5) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            process.wait(10)
 
 
 class SqlReader:

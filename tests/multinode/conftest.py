@@ -4,7 +4,6 @@ it, a throwaway redis-server, alice's phoenix.js client and alice's live page, b
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +16,8 @@ from demo.process import DemoProcess
 from demo.sockets import socket_token
 from liveui import AuthClaims
 from tests.compat.bridge import PhoenixClient
-from tests.conftest import unavailable
 
-from .cluster import SECRET_KEY, RedisServer, ShopDatabase, ShopUser
+from .cluster import SECRET_KEY, ShopDatabase, ShopUser
 
 BADGE = "#liveui-badge-pending_orders"
 
@@ -37,21 +35,6 @@ def shop_database(postgres_url: str) -> Iterator[ShopDatabase]:
 @pytest.fixture(scope="module")
 def shop_db(postgres_url: str) -> Iterator[ShopDatabase]:
     yield from shop_database(postgres_url)
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    """A redis-server of this test only, on a free port: stop and start it to cause an outage."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        unavailable("redis-server is not installed (Debian package redis-server)")
-        raise AssertionError("unreachable")
-    server = RedisServer(binary)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @dataclass

@@ -27,7 +27,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 
-from .cluster import NodeLog, PubSubRole, ShopDatabase, ShopUser, SqlReader, wait_until
+from tests.support.waiting import block_until
+
+from .cluster import NodeLog, PubSubRole, ShopDatabase, ShopUser, SqlReader
 from .conftest import Cluster, running_cluster, shop_database
 from .convergence import Tab, Workload, converged_within, plan, read_truth
 
@@ -145,7 +147,7 @@ def tabs(browser: Browser, cluster: Cluster, pubsub: PubSub) -> Iterator[list[Ta
                 page.goto(node.url + path)
             transport = pubsub.transports[0 if node_key == "a" else 1]
             tab = Tab(user, node_key.upper(), transport, path, page)
-            wait_until(tab.connected, 15, f"tab {tab.label} to connect")
+            block_until(tab.connected, 15, f"tab {tab.label} to connect")
             page.evaluate("window.__sameDocument = true")  # gone if anything reloads the page
             opened.append(tab)
         yield opened
@@ -193,7 +195,7 @@ def test_every_tab_converges_to_the_database(
     # Node A restarts: its tabs lose their connection and come back by themselves.
     cluster.a.stop()
     on_a = [tab for tab in tabs if tab.node == "A"]
-    wait_until(lambda: not any(tab.connected() for tab in on_a), 10, "node A's tabs to lose it")
+    block_until(lambda: not any(tab.connected() for tab in on_a), 10, "node A's tabs to lose it")
     work.run("node A down", plan(rng, 15, USERS, "b"))
     cluster.a.start()
     work.run("node A back", plan(rng, 40, USERS, "ab"))
@@ -205,13 +207,13 @@ def test_every_tab_converges_to_the_database(
     work.run("pub/sub down", plan(rng, 20, USERS, "ab"))
     pubsub.restore()
     for log, name in zip(logs, "AB", strict=True):
-        wait_until(
+        block_until(
             lambda log=log: recovered(log.since_mark(), pubsub.listener),
             RECOVERY,
             f"node {name} to report the end of the {pubsub.kind} outage and resync",
         )
     for tab in tabs:
-        wait_until(tab.connected, RECOVERY, f"tab {tab.label} to reconnect by itself")
+        block_until(tab.connected, RECOVERY, f"tab {tab.label} to reconnect by itself")
 
     work.run("final", plan(rng, 80, USERS, "ab"))
     last_action = time.monotonic()

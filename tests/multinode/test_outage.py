@@ -14,8 +14,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.compat.bridge import PhoenixClient
+from tests.support.redis_server import RedisServer
+from tests.support.waiting import block_until
 
-from .cluster import RedisServer, ShopDatabase, ShopUser, wait_until
+from .cluster import ShopDatabase, ShopUser
 from .conftest import (
     Cluster,
     join_user_channel,
@@ -57,7 +59,7 @@ def test_every_client_converges_to_the_database_after_redis_returns(
     # Before the outage, A's writes reach B.
     shop.place_order()
     before = db.pending_orders(alice)
-    wait_until(lambda: pending_seen(phoenix) == before, WAIT, "the order placed before")
+    block_until(lambda: pending_seen(phoenix) == before, WAIT, "the order placed before")
     expect(badge).to_have_text(str(before), timeout=WAIT * 1000)
     joined_states = initial_states(phoenix)
 
@@ -68,7 +70,7 @@ def test_every_client_converges_to_the_database_after_redis_returns(
     assert expected == before + ORDERS_WHILE_DOWN
     # A tried to publish those recounts and failed (its log says so): had anything reached B,
     # it would have by now. It did not: nothing can reach B while Redis is down.
-    wait_until(
+    block_until(
         lambda: "pub/sub publishing unavailable" in cluster.a.log(), WAIT,
         "node A to fail publishing",
     )
@@ -77,8 +79,8 @@ def test_every_client_converges_to_the_database_after_redis_returns(
 
     redis_server.start()  # the same port: both nodes reconnect by themselves
 
-    wait_until(lambda: initial_states(phoenix) > joined_states, WAIT, "a resync initial_state")
-    wait_until(lambda: pending_seen(phoenix) == expected, WAIT, "the client to converge")
+    block_until(lambda: initial_states(phoenix) > joined_states, WAIT, "a resync initial_state")
+    block_until(lambda: pending_seen(phoenix) == expected, WAIT, "the client to converge")
     expect(badge).to_have_text(str(expected), timeout=WAIT * 1000)
     resynced = phoenix.all("chan_msg", channel="c", event="initial_state")[-1]
     assert resynced["payload"]["counters"]["pending_orders"] == expected
@@ -86,7 +88,7 @@ def test_every_client_converges_to_the_database_after_redis_returns(
     assert db.pending_orders(alice) == expected
     # The page's patch may also come from A's outbox arriving late: B's log shows that both
     # kinds of client were reloaded from the database, not only sent what A replayed.
-    wait_until(
+    block_until(
         lambda: _resynced(cluster.b.log()) >= {"live session", "channel"},
         WAIT,
         "node B to log the resync of its live sessions and channels",

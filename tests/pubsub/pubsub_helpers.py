@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from liveui import Backend, Broadcast
+from tests.support.waiting import wait_until
 
 BackendFactory = Callable[..., Awaitable[Backend]]
 
@@ -54,27 +54,6 @@ class Probe:
     async def wait_for(self, count: int, timeout: float = 5.0) -> None:
         await wait_until(lambda: len(self.received) >= count, self._changed, timeout,
                          lambda: f"{len(self.received)} of {count} broadcasts arrived")
-
-
-async def wait_until(
-    condition: Callable[[], bool],
-    changed: asyncio.Event | None = None,
-    timeout: float = 5.0,
-    describe: Callable[[], str] = lambda: "condition not met",
-) -> None:
-    """Wait for `condition`, woken by `changed` (or polling); fail with `describe()` on timeout."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            pytest.fail(f"timed out after {timeout}s: {describe()}")
-        if changed is None:
-            await asyncio.sleep(min(0.02, remaining))
-            continue
-        changed.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(changed.wait(), min(0.1, remaining))
 
 
 def unique(prefix: str = "t") -> str:

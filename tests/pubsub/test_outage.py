@@ -10,78 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import shutil
-import subprocess
-from collections.abc import Iterator
 
 import pytest
 
 from liveui.pubsub.hub import Hub
-from liveui.testing import free_port
-from tests.conftest import unavailable
-from tests.pubsub.pubsub_helpers import Probe, unique, wait_until
+from tests.pubsub.pubsub_helpers import Probe, unique
+from tests.support.redis_server import RedisServer
+from tests.support.waiting import wait_until
 
 OUTBOX = 50
 BATCH = 16
-
-
-class RedisServer:
-    def __init__(self, binary: str, port: int) -> None:
-        self.binary = binary
-        self.port = port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-        self.process = None
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        unavailable("redis-server is not installed (Debian package redis-server)")
-    server = RedisServer(binary, free_port())
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-async def _ready(url: str) -> None:
-    import redis.asyncio as redis
-
-    client = redis.Redis.from_url(url)
-
-    async def ping() -> bool:
-        try:
-            return bool(await client.ping())
-        except Exception:
-            return False
-
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 10
-        while not await ping():
-            if loop.time() > deadline:
-                pytest.fail(f"redis-server at {url} did not start")
-            await asyncio.sleep(0.025)
-    finally:
-        await client.aclose()
 
 
 async def _exchange(a: Hub, b: Hub, topic: str, on_b: Probe, event: str) -> None:
@@ -101,8 +39,6 @@ async def test_redis_outage(redis_server: RedisServer, caplog: pytest.LogCapture
     from liveui.pubsub.backends.redis import RedisBackend
 
     caplog.set_level(logging.WARNING, logger="liveui.pubsub")
-    redis_server.start()
-    await _ready(redis_server.url)
     a = Hub(RedisBackend(redis_server.url, retry_max=0.2), publish_queue_size=OUTBOX,
             publish_batch_size=BATCH, retry_max=0.2)
     b = Hub(RedisBackend(redis_server.url, retry_max=0.2), retry_max=0.2)
@@ -130,7 +66,6 @@ async def test_redis_outage(redis_server: RedisServer, caplog: pytest.LogCapture
         assert a.dropped_publishes >= 2_000 - OUTBOX - BATCH
 
         redis_server.start()
-        await _ready(redis_server.url)
         await wait_until(lambda: resyncs["a"] >= 1 and resyncs["b"] >= 1, None, 10.0,
                          lambda: f"resync listeners ran {resyncs}")
         # Both subscriptions are back: broadcasts cross in both directions again.
@@ -145,6 +80,60 @@ async def test_redis_outage(redis_server: RedisServer, caplog: pytest.LogCapture
     # Logged once per outage and component, not once per failed message.
     assert sum("publishing" in m for m in unavailable) == 1
     assert sum("Redis pub/sub" in m for m in unavailable) == 2
+    # The end of each outage is logged too, once per component, with the failures it counted.
+    recovered = [r.getMessage() for r in caplog.records if "recovered after" in r.getMessage()]
+    assert sum("publishing" in m for m in recovered) == 1, recovered
+    assert sum("Redis pub/sub" in m for m in recovered) == 2, recovered
+
+
+async def test_outbox_drops_make_the_other_node_resync_once(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Node a alone loses Redis (its ACL user is switched off; b's connection stays up), drops
+    broadcasts, and once back sends one control message: b, which saw no outage of its own,
+    resyncs exactly once because of it; a resyncs once for its own reconnect."""
+    import redis.asyncio as redis
+
+    from liveui.pubsub.backends.redis import RedisBackend
+
+    caplog.set_level(logging.WARNING, logger="liveui.pubsub")
+    admin = redis.Redis.from_url(redis_server.url)
+    await admin.execute_command("ACL", "SETUSER", "node-a", "on", ">a-secret", "~*", "&*", "+@all")
+    a_url = f"redis://node-a:a-secret@127.0.0.1:{redis_server.port}/0"
+    a = Hub(RedisBackend(a_url, retry_max=0.2), publish_queue_size=OUTBOX,
+            publish_batch_size=BATCH, retry_max=0.2)
+    b = Hub(RedisBackend(redis_server.url, retry_max=0.2), retry_max=0.2)
+    topic = unique("room:")
+    on_a, on_b = Probe(), Probe()
+    a.subscribe(topic, on_a)
+    b.subscribe(topic, on_b)
+    await a.start()
+    await b.start()
+    try:
+        await _exchange(a, b, topic, on_b, "before")
+
+        await admin.execute_command("ACL", "SETUSER", "node-a", "off")
+        await admin.execute_command("CLIENT", "KILL", "USER", "node-a")
+        for i in range(2_000):
+            a.broadcast(topic, "during", {"i": i})
+            if i % 100 == 0:
+                await asyncio.sleep(0.01)  # let the publisher fail and retry meanwhile
+        assert a.dropped_publishes >= 2_000 - OUTBOX - BATCH
+        assert b.resync_count == 0
+
+        await admin.execute_command("ACL", "SETUSER", "node-a", "on")
+        await wait_until(lambda: a.resync_count >= 1 and b.resync_count >= 1, None, 10.0,
+                         lambda: f"resyncs: a {a.resync_count}, b {b.resync_count}")
+        await _exchange(a, b, topic, on_b, "after")
+        await _exchange(b, a, topic, on_a, "after_from_b")
+        assert (a.resync_count, b.resync_count) == (1, 1)
+    finally:
+        await a.stop()
+        await b.stop()
+        await admin.aclose()
+    # One announcement: the control message itself must not push a broadcast out of the outbox.
+    announced = [r.getMessage() for r in caplog.records if "by the outbox" in r.getMessage()]
+    assert len(announced) == 1, announced
 
 
 async def test_postgres_connections_killed(postgres_url: str) -> None:
