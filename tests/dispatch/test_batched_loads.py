@@ -50,7 +50,7 @@ async def test_many_users_loading_together_cost_one_query_per_counter(
         # pending_orders, open_tickets, unread_notifications grouped; admin_pending_orders once;
         # one membership query for the admin audience; the clock on PostgreSQL.
         assert len(statements) == 4 + 1 + clock, statements
-        for i, u in enumerate(users):
+        for i in range(len(users)):
             for got in (values[i], values[60 + i]):
                 assert got["pending_orders"].value == i % 4
                 assert got["open_tickets"].value == i % 2
