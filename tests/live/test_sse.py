@@ -98,13 +98,15 @@ async def test_a_retry_after_a_restart_does_not_trust_the_first_urls_etags() -> 
     params = {"token": token, "c": specs}
     app, live = _app()
     with serve(app, timeout_graceful_shutdown=1) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
-            async with client.stream("GET", "/liveui/sse", params=params) as response:
-                events = _events(response)
-                assert "<i " not in (await anext(events))["data"]  # seeded: the marker only
-                live.node.broadcast("sse-test", "tick", 1)
-                patched = await _next_patch(events)
-                assert ">1</i>" in patched["data"]
+        async with (
+            httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+            client.stream("GET", "/liveui/sse", params=params) as response,
+        ):
+            events = _events(response)
+            assert "<i " not in (await anext(events))["data"]  # seeded: the marker only
+            live.node.broadcast("sse-test", "tick", 1)
+            patched = await _next_patch(events)
+            assert ">1</i>" in patched["data"]
     restarted, _ = _app()
     with serve(restarted, timeout_graceful_shutdown=1) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
