@@ -41,7 +41,7 @@ from urllib.parse import quote
 from sqlalchemy import delete, func, select
 
 from bench.live_clients import Board, PhoenixClient, SSETab
-from bench.measure import percentile, start_pinned_server
+from bench.measure import cpu_seconds, percentile, start_pinned_server
 from bench.storm_app import BADGES, COUNTERS, SECRET, Models, raise_file_limit
 
 
@@ -206,25 +206,27 @@ async def run(args: argparse.Namespace) -> None:
         await change_while_down(engine, models, users, since)
         board.reset(await truth(engine, models, users))
         stale = sum(1 for u in range(4, users + 1, 4) if u % 2 == 0)
-        spawned = time.monotonic()
+        spawned, client_cpu0 = time.monotonic(), sum(os.times()[:2])
         server = start_server(port, args, prefix)
-        up = await wait_up(http, server)
         done = await wait_synced(board, clients, args.timeout, "the resync after the restart")
+        server_cpu, client_cpu = cpu_seconds(server.pid), sum(os.times()[:2]) - client_cpu0
         await asyncio.sleep(0.5)  # loads still in flight land in the counts
         stats = (await http.get("/stats")).json()
-        latencies = [at - up for at in board.synced_at.values()]
+        ready = stats["ready_at"]  # the new server's lifespan started: it accepts connections
+        latencies = [at - ready for at in board.synced_at.values()]
         loads_counters = stats["counter_loads"] * len(BADGES)
         naive = loads_counters + stats["notification_loads"]
         batches = stats["counter_batches"]
         counter_selects = stats["selects"] - stats["notification_batches"]
-        print(f"server_boot_s={up - spawned:.2f} users={users} tabs={args.tabs} "
-              f"sockets={args.sockets} tabs_whose_url_etags_were_stale={stale}")
+        print(f"server_boot_s={ready - spawned:.2f} users={users} tabs={args.tabs} "
+              f"sockets={args.sockets} tabs_whose_url_etags_were_stale={stale} "
+              f"server_cpu_s={server_cpu:.1f} client_cpu_s={client_cpu:.1f} (boot to resynced)")
         print(f"server: sessions={stats['sessions']} sockets={stats['sockets']} "
               f"counter_loads={stats['counter_loads']} counter_batches={batches} "
               f"notification_loads={stats['notification_loads']} "
               f"notification_batches={stats['notification_batches']} "
               f"statements={stats['statements']}")
-        print(f"resynced_s={done - up:.2f} p50_s={percentile(latencies, 0.5):.2f} "
+        print(f"resynced_s={done - ready:.2f} p50_s={percentile(latencies, 0.5):.2f} "
               f"p99_s={percentile(latencies, 0.99):.2f} clients={clients}")
         print(f"selects={stats['selects']} naive_selects={naive} "
               f"ratio={naive / max(stats['selects'], 1):.0f} batches={batches} "

@@ -113,7 +113,7 @@ def build_app(database_url: str, prefix: str) -> Any:
             "counter_loads": counters.loads, "counter_batches": counters.batches,
             "notification_loads": notes.loads, "notification_batches": notes.batches,
             "sessions": len(live.registry), "sockets": len(endpoint.connections),
-            "recomputes": dispatch.coalescer.recomputes,
+            "recomputes": dispatch.coalescer.recomputes, "ready_at": ready_at[0],
         })
 
     async def commit(request: Request) -> Response:
@@ -125,6 +125,7 @@ def build_app(database_url: str, prefix: str) -> Any:
             await s.commit()
         return PlainTextResponse("ok")
 
+    ready_at = [0.0]  # CLOCK_MONOTONIC, one clock for every process of the machine
     tracemalloc_baseline: list[Any] = []
 
     async def memory(request: Request) -> Response:
@@ -150,6 +151,7 @@ def build_app(database_url: str, prefix: str) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[None]:
         async with node.lifespan(app):
+            ready_at[0] = time.monotonic()
             try:
                 yield
             finally:

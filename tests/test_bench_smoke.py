@@ -44,3 +44,17 @@ def test_live_sessions(transport: str) -> None:
 
 def test_render_key() -> None:
     assert "speedup_component=" in bench("bench.render_key", "--rounds", "10")
+
+
+@pytest.mark.postgres
+def test_reconnect_storm(postgres_url: str) -> None:
+    out = bench("bench.reconnect_storm", "--tabs", "10", "--sockets", "10", "--timeout", "60",
+                "--database-url", postgres_url)
+    assert "clients=20" in out and "naive_selects=" in out
+
+
+@pytest.mark.postgres
+def test_soak(postgres_url: str) -> None:
+    out = bench("bench.soak", "--minutes", "2", "--minute-s", "2", "--tabs", "10",
+                "--sockets", "3", "--database-url", postgres_url)
+    assert "minute=2 " in out and "rss_max_deviation_pct=" in out
