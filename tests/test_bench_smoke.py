@@ -50,3 +50,16 @@ def test_render_key() -> None:
 def test_hidden_tabs(transport: str) -> None:
     out = bench("bench.hidden_tabs", "--transport", transport, "--sessions", "10", "--waves", "2")
     assert "hidden=8 " in out and "saved_pct=" in out
+
+@pytest.mark.postgres
+def test_reconnect_storm(postgres_url: str) -> None:
+    out = bench("bench.reconnect_storm", "--tabs", "10", "--sockets", "10", "--timeout", "60",
+                "--database-url", postgres_url)
+    assert "clients=20" in out and "naive_selects=" in out
+
+
+@pytest.mark.postgres
+def test_soak(postgres_url: str) -> None:
+    out = bench("bench.soak", "--minutes", "2", "--minute-s", "2", "--tabs", "10",
+                "--sockets", "3", "--database-url", postgres_url)
+    assert "minute=2 " in out and "rss_max_deviation_pct=" in out

@@ -3,8 +3,10 @@
 Cost contract: a recompute costs one `GROUP BY owner` query per owner counter (over just the
 owners the commits touched) and one query per global counter, whose single value is fanned out
 to every member of its audience (one membership query per audience), plus, on PostgreSQL, one
-read of the database clock for the versions. Loading a user's counters on join is one query for
-the user's audiences and one for all their counters (the clock included).
+read of the database clock for the versions. Loading a user's counters (page render, reconnect,
+join) goes through a `LoadBatcher`: the loads of all the users that arrive together cost, per
+batch, one `GROUP BY owner` query per owner counter, one query per global counter, one query
+per audience the counters need, and the clock.
 
 Every recount is broadcast with the version of its read (see `values`): no node keeps a "last
 value broadcast" to decide what is news, because another node may have broadcast in between.
@@ -13,7 +15,7 @@ value broadcast" to decide what is news, because another node may have broadcast
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,7 @@ from .broadcaster import Broadcaster
 from .changes import ChangeSet
 from .counter_declaration import Counter, CounterValue
 from .database import Database
+from .load_batcher import LoadBatcher
 from .registry import CounterRegistry
 from .values import ReadClock
 
@@ -73,6 +76,7 @@ class CounterLoader:
         self.database = database
         self.broadcast = broadcast
         self.clock = ReadClock(database.dialect)
+        self.batcher: LoadBatcher[dict[str, CounterValue]] = LoadBatcher(self._load_batch)
 
     # loading ---------------------------------------------------------------------------------
     async def audiences_of(self, user_id: Any) -> set[str]:
@@ -87,15 +91,89 @@ class CounterLoader:
     async def load_counter_values(
         self, user_id: Any, models: Iterable[type[Any]] | None = None
     ) -> dict[str, CounterValue]:
-        """This user's counters (audience-filtered) with their versions."""
+        """This user's counters (audience-filtered) with their versions, loaded in one batch with
+        the other users' loads that arrive at the same time."""
         counters = self.registry.for_models(models)
+        if not counters:
+            return {}
+        if user_id is None:  # no owner to group by: the anonymous load stays on its own
+            visible = [c for c in counters if c.audience == "user"]
+            return await self.database.run(lambda conn: self._load(conn, visible, None))
+        for c in counters:
+            if c.owner is not None:
+                coerce_id(c.owner, user_id)  # a malformed id fails its caller, not the batch
+        names = tuple(c.name for c in counters)
+        return await self.batcher.load(names, user_id)
 
-        def load(conn: Connection) -> dict[str, CounterValue]:
-            audiences = self._audiences_of(conn, user_id)
-            visible = [c for c in counters if c.audience in audiences]
-            return self._load(conn, visible, user_id)
+    async def _load_batch(
+        self, names: Hashable, user_ids: Sequence[Hashable]
+    ) -> dict[Hashable, dict[str, CounterValue]]:
+        assert isinstance(names, tuple)
+        counters = [self.registry.counters[name] for name in names]
+        return await self.database.run(lambda conn: self._load_many(conn, counters, user_ids))
 
-        return await self.database.run(load)
+    def _load_many(
+        self, conn: Connection, counters: Sequence[Counter], user_ids: Sequence[Any]
+    ) -> dict[Any, dict[str, CounterValue]]:
+        """The counters of many users: one grouped query per counter, whatever their number."""
+        needed = {c.audience for c in counters} - {"user"}
+        members = {name: self._members(conn, name, user_ids) for name in sorted(needed)}
+        started = self.clock.read(conn)  # before every query below: a valid version for all
+        loaded: dict[Any, dict[str, CounterValue]] = {u: {} for u in user_ids}
+        for c in counters:
+            viewers = [u for u in user_ids if c.audience == "user" or u in members[c.audience]]
+            if not viewers:
+                continue
+            try:
+                if c.owner is None:
+                    n = int(conn.execute(self._global_count(c)).scalar_one())
+                    for u in viewers:
+                        loaded[u][c.name] = CounterValue(n, started)
+                    continue
+                owners = {u: coerce_id(c.owner, u) for u in viewers}
+                counts = self._count_owners(conn, c, set(owners.values()))
+            except Exception:
+                # One broken counter must not hide the others: it is left out of this batch, and
+                # readers keep what they show (nothing is invented).
+                conn.rollback()
+                log.exception("liveui.dispatch: loading counter %r failed", c.name)
+                continue
+            for u, owner in owners.items():
+                loaded[u][c.name] = CounterValue(counts.get(owner, 0), started)
+        return loaded
+
+    def _members(self, conn: Connection, audience: str, user_ids: Sequence[Any]) -> set[Any]:
+        """Which of `user_ids` (as given) are in `audience`."""
+        column = self.registry.user_id_column
+        by_id: dict[Any, list[Any]] = {}
+        for u in user_ids:
+            by_id.setdefault(coerce_id(column, u), []).append(u)
+        found: set[Any] = set()
+        ordered = list(by_id)
+        for i in range(0, len(ordered), OWNER_CHUNK):
+            query = select(column).where(
+                column.in_(ordered[i : i + OWNER_CHUNK]), self.registry.audience_filter(audience)
+            )
+            for member in conn.execute(query).scalars():
+                found.update(by_id.get(member, ()))
+        return found
+
+    def _count_owners(self, conn: Connection, c: Counter, owners: Iterable[Any]) -> dict[Any, int]:
+        """`{owner: count}` over `owners` (absent: 0), one `GROUP BY` per chunk of owners."""
+        assert c.owner is not None
+        counts: dict[Any, int] = {}
+        ordered = list(owners)
+        for i in range(0, len(ordered), OWNER_CHUNK):
+            query = (
+                select(c.owner, func.count())
+                .select_from(c.model)
+                .where(c.owner.in_(ordered[i : i + OWNER_CHUNK]))
+                .group_by(c.owner)
+            )
+            if c.where is not None:
+                query = query.where(c.where)
+            counts.update((owner, int(n)) for owner, n in conn.execute(query))
+        return counts
 
     async def load_counters_for_user(
         self, user_id: Any, models: Iterable[type[Any]] | None = None
@@ -198,19 +276,7 @@ class CounterLoader:
                 continue
             try:
                 values = dict.fromkeys(owners, 0)
-                ordered = list(owners)
-                for i in range(0, len(ordered), OWNER_CHUNK):
-                    chunk = ordered[i : i + OWNER_CHUNK]
-                    query = (
-                        select(c.owner, func.count())
-                        .select_from(c.model)
-                        .where(c.owner.in_(chunk))
-                        .group_by(c.owner)
-                    )
-                    if c.where is not None:
-                        query = query.where(c.where)
-                    for owner, n in conn.execute(query):
-                        values[owner] = int(n)
+                values.update(self._count_owners(conn, c, owners))
                 if c.audience != "user":
                     values = self._members_only(conn, c.audience, values)
             except Exception:

@@ -1,14 +1,18 @@
-"""`NotificationLoader`: list, create and mark in-app notifications; events go out after commit."""
+"""`NotificationLoader`: list, create and mark in-app notifications; events go out after commit.
+
+The first page of a user's notifications (page render, reconnect, join) is loaded through a
+`LoadBatcher`: the users whose loads arrive together share one query (`row_number()` per user).
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -23,8 +27,9 @@ from ..user_events import (
     user_topic,
 )
 from .changes import ChangeSet
-from .counter_loader import coerce_id
+from .counter_loader import OWNER_CHUNK, coerce_id
 from .database import Database
+from .load_batcher import LoadBatcher
 from .notification_table import (
     NOTIFICATION_TYPES,
     NotificationSerializer,
@@ -55,6 +60,7 @@ class NotificationLoader:
         self._committed = committed
         self.serializer: NotificationSerializer = serializer or default_serializer
         self._user_id_attr = user_id_attr
+        self.batcher: LoadBatcher[list[Any]] = LoadBatcher(self._load_batch)
 
     @property
     def configured(self) -> bool:
@@ -85,21 +91,56 @@ class NotificationLoader:
         limit = min(limit, MAX_LIMIT)
         model, serialize = self.model, serializer or self.serializer
         uid = self._uid(user_id)
-        after = parse_cursor(before) if before is not None else None
+        if before is None:  # the first page: batched with the other users' (see the module)
+            return await self.batcher.load((limit, serialize), uid)
+        after = parse_cursor(before)
 
         def load(conn: Connection) -> list[Any]:
-            query = select(model).where(model.user_id == uid)
-            if after is not None:
-                inserted, nid = after
-                query = query.where(or_(
-                    model.inserted_at < inserted,
-                    and_(model.inserted_at == inserted, model.id < nid),
-                ))
+            inserted, nid = after
+            query = select(model).where(model.user_id == uid).where(or_(
+                model.inserted_at < inserted,
+                and_(model.inserted_at == inserted, model.id < nid),
+            ))
             with Session(bind=conn) as session:
                 rows = session.scalars(
                     query.order_by(model.inserted_at.desc(), model.id.desc()).limit(limit)
                 ).all()
                 return [serialize(row) for row in rows]
+
+        return await self.database.run(load)
+
+    async def _load_batch(
+        self, key: Hashable, user_ids: Sequence[Hashable]
+    ) -> dict[Hashable, list[Any]]:
+        assert isinstance(key, tuple)
+        limit: int = key[0]
+        serialize: NotificationSerializer = key[1]
+        model = self.model
+        newest_first = (model.inserted_at.desc(), model.id.desc())
+
+        def load(conn: Connection) -> dict[Hashable, list[Any]]:
+            found: dict[Hashable, list[Any]] = {u: [] for u in user_ids}
+            if limit == 0:
+                return found
+            with Session(bind=conn) as session:
+                for i in range(0, len(user_ids), OWNER_CHUNK):
+                    # Each user's newest `limit`, numbered per user by the database.
+                    ranked = (
+                        select(model.id, func.row_number().over(
+                            partition_by=model.user_id, order_by=newest_first
+                        ).label("rank"))
+                        .where(model.user_id.in_(user_ids[i : i + OWNER_CHUNK]))
+                        .subquery()
+                    )
+                    query = (
+                        select(model)
+                        .join(ranked, model.id == ranked.c.id)
+                        .where(ranked.c.rank <= limit)
+                        .order_by(model.user_id, *newest_first)
+                    )
+                    for row in session.scalars(query):
+                        found[row.user_id].append(serialize(row))
+            return found
 
         return await self.database.run(load)
 

@@ -68,9 +68,14 @@ async def sse_endpoint(request: Request, gate: Gate) -> Response | EventStream:
         log.debug("liveui: bad component list: %s", exc)
         return PlainTextResponse(f"bad component list: {exc}", status_code=400)
     # The browser's own retry sends the header; htmx's rebuilt EventSource only has the query.
-    last_event_id = request.headers.get("last-event-id") or request.query_params.get(
-        "last_event_id"
-    )
+    header_id = request.headers.get("last-event-id")
+    query_id = request.query_params.get("last_event_id")
+    last_event_id = header_id or query_id
+    if header_id and header_id != query_id and not header_id.endswith("-0"):
+        # The browser's retry reuses the URL of its first connect: those etags describe the page
+        # before the patches it got since, so a session rebuilt here (after a restart, on
+        # another node) must not trust them, or a value back at the page's first one stays wrong.
+        components = [(component, None) for component, _ in components]
     try:
         connection = await registry.connect(
             token.user_id, token.session_id, components, last_event_id, token.auth

@@ -76,6 +76,44 @@ async def test_stream_replays_after_last_event_id() -> None:
                 assert replayed["id"].split("-")[0] == second["id"].split("-")[0]
 
 
+async def test_a_retry_after_a_restart_does_not_trust_the_first_urls_etags() -> None:
+    # The page showed 0 and its stream seeded it; a patch made it 1. The server restarts and the
+    # value is 0 again: the browser's retry (same URL, so the page's etag of 0, and Last-Event-ID)
+    # must get the 0 re-rendered, not be taken for a page already showing it.
+    component = Counter()
+    component.state = {"n": 0}
+    specs = encode_specs([{**component.spec(), "e": component.etag()}])
+    _, token = make_token("k", 7)
+    params = {"token": token, "c": specs}
+    app, live = _app()
+    with serve(app, timeout_graceful_shutdown=1) as server:
+        async with (
+            httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+            client.stream("GET", "/liveui/sse", params=params) as response,
+        ):
+            events = sse_events(response)
+            assert "<i " not in (await anext(events))["data"]  # seeded: the marker only
+            live.node.broadcast("sse-test", "tick", 1)
+            patched = await _next_patch(events)
+            assert ">1</i>" in patched["data"]
+    restarted, _ = _app()
+    with serve(restarted, timeout_graceful_shutdown=1) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            headers = {"Last-Event-ID": patched["id"]}
+            async with client.stream(
+                "GET", "/liveui/sse", params=params, headers=headers
+            ) as again:
+                assert ">0</i>" in (await _next_patch(sse_events(again)))["data"]
+            # A first connect (or a retry that got nothing but the marker) still trusts them.
+            marker_only = {"Last-Event-ID": patched["id"].split("-")[0] + "-0"}
+            async with client.stream(
+                "GET", "/liveui/sse", params={**params, "token": make_token("k", 8)[1]},
+                headers=marker_only,
+            ) as fresh:
+                first = await anext(sse_events(fresh))
+                assert "<i " not in first["data"]
+
+
 async def test_refusals_are_clear() -> None:
     app, _ = _app()
     _, token = make_token("k", 7)

@@ -1,0 +1,187 @@
+"""The server of `bench.reconnect_storm` and `bench.soak`: a demo-like page and a `/socket`.
+
+A `LiveUI` (SSE) and an `Endpoint` with `UserChannel` on one `Node`, a real `Dispatch` on
+PostgreSQL: three owner counters on orders plus notifications (and their unread counter). Every
+statement the server's engine runs is counted by a SQLAlchemy event listener; `GET /stats`
+reports the counts with the load batchers' and the node's figures. The tables carry a prefix
+given on the command line, so runs never touch anyone else's tables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SECRET = "bench-reconnect-storm-secret-32-characters"
+COUNTERS = ("pending_orders", "cart_items", "active_tickets")
+BADGES = (*COUNTERS, "unread_notifications")
+
+
+class Models:
+    """The tables of one run (`prefix_users`, `prefix_orders`, `prefix_notifications`)."""
+
+    def __init__(self, prefix: str) -> None:
+        from liveui import counter, notification_model
+
+        class Base(DeclarativeBase):
+            pass
+
+        class User(Base):
+            __tablename__ = f"{prefix}_users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+        def status_counter(name: str, status: str) -> Any:
+            return counter(name, where=lambda: Order.status == status,
+                           owner=lambda: Order.user_id)
+
+        class Order(Base):
+            __tablename__ = f"{prefix}_orders"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            user_id: Mapped[int] = mapped_column(ForeignKey(f"{prefix}_users.id"), index=True)
+            status: Mapped[str] = mapped_column(String(20), default="pending")
+            __counters__ = [status_counter("pending_orders", "pending"),
+                            status_counter("cart_items", "cart"),
+                            status_counter("active_tickets", "ticket")]
+
+        self.Base, self.User, self.Order = Base, User, Order
+        self.Notification = notification_model(
+            Base, tablename=f"{prefix}_notifications", user_fk=f"{prefix}_users.id"
+        )
+
+
+def build_app(database_url: str, prefix: str) -> Any:
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, PlainTextResponse, Response
+    from starlette.routing import Route
+
+    from liveui import (
+        ChannelSettings,
+        Dispatch,
+        DispatchSettings,
+        Endpoint,
+        LiveUI,
+        Node,
+        Socket,
+        UserChannel,
+        async_url,
+        channel,
+    )
+
+    models = Models(prefix)
+    engine = create_async_engine(async_url(database_url), pool_size=10)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    selects = [0, 0]  # [SELECTs, all statements]
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        selects[1] += 1
+        if statement.lstrip()[:6].upper() == "SELECT":
+            selects[0] += 1
+
+    node = Node()
+    dispatch = Dispatch(
+        DispatchSettings(models=[models.Order], user_model=models.User,
+                         notification_model=models.Notification),
+        node=node, engine=engine,
+    )
+    dispatch.install(sessions)
+    live = LiveUI(node=node, dispatch=dispatch, secret_key=SECRET, transport="sse",
+                  get_user_id=lambda r: None)
+    # Bench clients do not heartbeat; they must not be cut by the idle timeout.
+    endpoint = Endpoint(node, settings=ChannelSettings(idle_timeout=3600))
+
+    class BenchSocket(Socket):
+        """Trusts the `user` parameter: a bench, not an app (the demo checks a signed token)."""
+
+        channels = [channel("user:*", UserChannel, dispatch=dispatch)]
+
+        async def connect(self, params: dict[str, Any], connect_info: Any) -> dict[str, Any]:
+            return {"user_id": int(params["user"])}
+
+    async def stats(request: Request) -> Response:
+        counters, notes = dispatch.counters.batcher, dispatch.notifications.batcher
+        return JSONResponse({
+            "selects": selects[0], "statements": selects[1],
+            "counter_loads": counters.loads, "counter_batches": counters.batches,
+            "notification_loads": notes.loads, "notification_batches": notes.batches,
+            "sessions": len(live.registry), "sockets": len(endpoint.connections),
+            "recomputes": dispatch.coalescer.recomputes, "ready_at": ready_at[0],
+        })
+
+    async def commit(request: Request) -> Response:
+        """One transaction through the hooked sessions: the dispatch recounts and broadcasts."""
+        users = [int(u) for u in request.query_params["users"].split(",")]
+        status = request.query_params.get("status", "pending")
+        async with sessions() as s:
+            s.add_all([models.Order(user_id=u, status=status) for u in users])
+            await s.commit()
+        return PlainTextResponse("ok")
+
+    ready_at = [0.0]  # CLOCK_MONOTONIC, one clock for every process of the machine
+    tracemalloc_baseline: list[Any] = []
+
+    async def memory(request: Request) -> Response:
+        """tracemalloc (when started with --trace): the growth since the previous call."""
+        import tracemalloc
+
+        gc.collect()
+        if not tracemalloc.is_tracing():
+            return PlainTextResponse("not tracing")
+        snapshot = tracemalloc.take_snapshot()
+        lines: list[str] = []
+        if tracemalloc_baseline:
+            for diff in snapshot.compare_to(tracemalloc_baseline[0], "lineno")[:15]:
+                frame = diff.traceback[0]
+                lines.append(f"{diff.size_diff:+10d} B {diff.count_diff:+7d} "
+                             f"{frame.filename}:{frame.lineno}")
+        tracemalloc_baseline[:] = [snapshot]
+        return PlainTextResponse("\n".join(lines))
+
+    async def health(request: Request) -> Response:
+        return PlainTextResponse(str(time.monotonic()))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: object) -> AsyncIterator[None]:
+        async with node.lifespan(app):
+            ready_at[0] = time.monotonic()
+            try:
+                yield
+            finally:
+                await engine.dispose()
+
+    return Starlette(
+        routes=[*live.routes(static=False), endpoint.mount("/socket", BenchSocket()),
+                Route("/stats", stats), Route("/commit", commit, methods=["POST"]),
+                Route("/memory", memory, methods=["POST"]), Route("/health", health)],
+        lifespan=lifespan,
+    )
+
+
+def raise_file_limit() -> None:
+    """One descriptor per connection: lift the soft limit to the hard one."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def serve(port: int, database_url: str, prefix: str, trace: bool = False) -> None:
+    import uvicorn
+
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start(3)
+    raise_file_limit()
+    uvicorn.run(build_app(database_url, prefix), host="127.0.0.1", port=port,
+                log_level="warning", lifespan="on", ws="websockets-sansio",
+                ws_per_message_deflate=False, backlog=8192, timeout_graceful_shutdown=1)
