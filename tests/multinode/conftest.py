@@ -113,15 +113,21 @@ def join_user_channel(phoenix: PhoenixClient, node: DemoProcess, user_id: int) -
 
 
 def pending_seen(phoenix: PhoenixClient) -> int | None:
-    """The pending_orders value the client holds now: the last `initial_state` or
-    `counter_updated` it received, in arrival order (as the SDK store applies them)."""
-    value = None
+    """The pending_orders value the client holds now, as the SDK store keeps it: of every
+    `initial_state` and `counter_updated` received, the one with the highest version (arrival
+    order may differ from read order: docs/pubsub.md, Consistency)."""
+    value, newest = None, float("-inf")
     for event in phoenix.all("chan_msg", channel="c"):
         payload = event["payload"]
         if event["event"] == "initial_state":
-            value = payload["counters"]["pending_orders"]
+            seen = payload["counters"]["pending_orders"]
+            version = payload["versions"]["pending_orders"]
         elif event["event"] == "counter_updated" and payload["counter"] == "pending_orders":
-            value = payload["value"]
+            seen, version = payload["value"], payload["version"]
+        else:
+            continue
+        if version >= newest:
+            value, newest = seen, version
     return value
 
 
