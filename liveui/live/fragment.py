@@ -13,6 +13,7 @@ inserted row travels in a wrapper of the element that may contain it (a `<tbody>
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -63,14 +64,21 @@ def _tag(html: str) -> str:
     return match.group(1).lower() if match else ""
 
 
+@functools.lru_cache(maxsize=4096)
+def _replacement(html: str) -> str:
+    # Sessions showing the same value share one rendered string (the render cache), so the
+    # swap wrapping it is the same too: made once, not once per session.
+    wrapped = _with_oob(html, "true")
+    return f"<template>{wrapped}</template>" if _TABLE_WRAPPERS.get(_tag(html)) else wrapped
+
+
 def render_op(op: Op) -> str:
     fragment = op.fragment
     if op.kind == "delete":
         return f'<div id="{escape(fragment.id)}" hx-swap-oob="delete"></div>'
-    wrapper = _TABLE_WRAPPERS.get(_tag(fragment.html))
     if op.kind == "replace":
-        html = _with_oob(fragment.html, "true")
-        return f"<template>{html}</template>" if wrapper else html
+        return _replacement(fragment.html)
+    wrapper = _TABLE_WRAPPERS.get(_tag(fragment.html))
     # An insert wraps the element; htmx inserts the wrapper's children, not the wrapper.
     target = escape(f"{fragment.position}:#{fragment.container}")
     if wrapper:

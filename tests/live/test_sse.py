@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from liveui import Broadcast, LiveComponent, LiveUI, Node
 from liveui.live.session_token import make_token
 from liveui.live.specs import encode_specs
+from liveui.live.sse import encode_patch
 from liveui.testing import serve
 from tests.support.sse import sse_events
 
@@ -164,3 +165,27 @@ async def test_a_client_that_leaves_or_only_asks_head_frees_its_connection() -> 
             assert head.status_code == 200
             assert head.headers["content-type"].startswith("text/event-stream")
             assert await _no_connections(live, session_id)
+
+
+def _parse_event(raw: bytes) -> dict[str, str]:
+    """One event as the EventSource spec reads it: lines end at CR, LF or CRLF; `data` lines
+    are joined with LF; one optional space after the colon is dropped."""
+    fields: dict[str, list[str]] = {}
+    text = raw.decode().replace("\r\n", "\n").replace("\r", "\n")
+    assert text.endswith("\n\n") and "\n\n" not in text[:-2], "exactly one event"
+    for line in text[:-2].split("\n"):
+        name, _, value = line.partition(":")
+        fields.setdefault(name, []).append(value[1:] if value.startswith(" ") else value)
+    return {name: "\n".join(values) for name, values in fields.items()}
+
+
+def test_a_patch_event_carries_its_text_line_for_line() -> None:
+    text = '<b id="x" hx-swap-oob="true">1</b>\n<i id="y">two\r\nlines\rand: more</i>'
+    event = _parse_event(encode_patch("ab12-7", text))
+    assert event == {
+        "event": "patch",
+        "id": "ab12-7",
+        "data": text.replace("\r\n", "\n").replace("\r", "\n"),
+    }
+    assert _parse_event(encode_patch("ab12-8", "")) == {"event": "patch", "id": "ab12-8",
+                                                        "data": ""}
