@@ -11,16 +11,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.compat.bridge import PhoenixClient
-
-from .cluster import ShopDatabase, ShopUser, force_logout
-from .conftest import (
-    Cluster,
-    join_user_channel,
-    open_live_page,
-    pending_seen,
-    running_cluster,
-    same_document,
-)
+from tests.multinode.clients import join_user_channel, open_live_page, pending_seen, same_document
+from tests.multinode.cluster import ShopDatabase, ShopUser, force_logout
+from tests.multinode.nodes import Cluster, running_cluster
 
 pytestmark = pytest.mark.e2e
 
