@@ -16,7 +16,8 @@ BOTH_TRANSPORTS = pytest.mark.parametrize("demo", ["sse", "ws"], indirect=True, 
 
 def log_in_through_the_form(page: Page, demo_url: str, username: str, next_path: str = "/") -> None:
     """Submit the login form (every demo user's password is "demo") and wait for `next_path`."""
-    page.goto("/login" if next_path == "/" else f"/login?next={next_path}")
+    login = f"{demo_url}/login"  # absolute: the page's context need not have a base_url
+    page.goto(login if next_path == "/" else f"{login}?next={next_path}")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill("demo")
     page.get_by_role("button", name="Log in").click()

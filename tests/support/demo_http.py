@@ -62,5 +62,8 @@ def new_logged_in_client(url: str, username: str, timeout: float = 10.0) -> http
 @contextmanager
 def logged_in_client(url: str, username: str, timeout: float = 10.0) -> Iterator[httpx.Client]:
     """A client of the demo at `url`, logged in as `username`, closed when the block ends."""
-    with new_logged_in_client(url, username, timeout) as client:
+    client = new_logged_in_client(url, username, timeout)
+    try:
         yield client
+    finally:
+        client.close()
