@@ -9,28 +9,19 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from liveui.testing import CHROMIUM_ARGS
+from tests.support.availability import IN_CI, ROOT, unavailable
 
 pytest_plugins = ["tests.support.dispatch_schema", "tests.support.redis_server"]
 
-ROOT = Path(__file__).resolve().parents[1]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
-
-
-def unavailable(what: str) -> None:
-    """Skip locally; fail loudly in CI."""
-    if IN_CI:
-        pytest.fail(f"{what} (CI=true: this must not be skipped)", pytrace=False)
-    pytest.skip(f"{what}; skipped locally, a failure when CI=true")
 
 
 def _reachable(url: str, default_port: int) -> bool:

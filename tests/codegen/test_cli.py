@@ -10,7 +10,7 @@ import pytest
 
 from liveui.cli import main
 
-from .conftest import GOLDEN, ROOT_DIR
+from .golden_files import GOLDEN, ROOT_DIR
 
 
 def test_generates_then_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

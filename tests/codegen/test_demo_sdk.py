@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import ROOT_DIR
+from .golden_files import ROOT_DIR
 
 COMMAND = ["gen", "ts", "--app", "demo.app:app", "--out", "demo/spa/src/liveui"]
 

@@ -13,7 +13,7 @@ from liveui.codegen.schema import schema_from_dispatch
 from liveui.codegen.sdk import render_sdk, write_sdk
 from liveui.codegen.types_ts import render_types
 
-from .conftest import GOLDEN
+from .golden_files import GOLDEN
 from .typescript import ROOT, compile_ts, run_tsc
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from liveui.codegen.sdk import SDK_FILES
+from tests.support.availability import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 TSC = ROOT / "node_modules" / ".bin" / "tsc"
@@ -34,8 +35,6 @@ STRICT = {
 
 def tsc(node: str) -> Path:
     if not TSC.exists():
-        from tests.conftest import unavailable
-
         unavailable("node_modules/.bin/tsc is missing (make setup installs typescript)")
     return TSC
 

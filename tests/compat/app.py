@@ -11,6 +11,7 @@ import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -33,6 +34,7 @@ from liveui import (
     reply,
     stop,
 )
+from liveui.testing import LiveServer
 from liveui.tokens import sign, verify
 
 SECRET = "compat-suite-secret"
@@ -322,3 +324,13 @@ class CompatApp:
             ):
                 await stack.enter_async_context(endpoint.node.lifespan())
             yield
+
+
+@dataclass
+class Compat:
+    app: CompatApp
+    server: LiveServer
+
+    def url(self, mount: str = "/socket") -> str:
+        """What phoenix.js's `new Socket(url)` takes: it appends `/websocket?...&vsn=2.0.0`."""
+        return f"{self.server.ws_url}{mount}"

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
-from liveui.testing import LiveServer, serve
+from liveui.testing import serve
 
-from .app import CompatApp
+from .app import Compat, CompatApp
 from .bridge import PhoenixClient
-
-
-@dataclass
-class Compat:
-    app: CompatApp
-    server: LiveServer
-
-    def url(self, mount: str = "/socket") -> str:
-        """What phoenix.js's `new Socket(url)` takes: it appends `/websocket?...&vsn=2.0.0`."""
-        return f"{self.server.ws_url}{mount}"
 
 
 @pytest.fixture(scope="session")

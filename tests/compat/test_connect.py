@@ -9,9 +9,8 @@ import base64
 
 import pytest
 
-from .app import ALLOWED_ORIGIN, expired_token_for, token_for
+from .app import ALLOWED_ORIGIN, Compat, expired_token_for, token_for
 from .bridge import PhoenixClient
-from .conftest import Compat
 
 pytestmark = pytest.mark.compat
 

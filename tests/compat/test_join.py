@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from .app import token_for
+from .app import Compat, token_for
 from .bridge import PhoenixClient
-from .conftest import Compat
 
 pytestmark = pytest.mark.compat
 

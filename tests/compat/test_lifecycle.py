@@ -9,9 +9,8 @@ import pytest
 
 from liveui.testing import free_port, serve
 
-from .app import CompatApp, token_for
+from .app import Compat, CompatApp, token_for
 from .bridge import PhoenixClient
-from .conftest import Compat
 
 pytestmark = pytest.mark.compat
 

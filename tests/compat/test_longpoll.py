@@ -11,9 +11,8 @@ import time
 import httpx
 import pytest
 
-from .app import token_for
+from .app import Compat, token_for
 from .bridge import PhoenixClient
-from .conftest import Compat
 
 pytestmark = pytest.mark.compat
 

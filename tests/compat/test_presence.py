@@ -14,9 +14,8 @@ from starlette.applications import Starlette
 from liveui import Endpoint, Node, Presence
 from liveui.testing import LiveServer, serve
 
-from .app import CompatSocket, Recorder, token_for
+from .app import Compat, CompatSocket, Recorder, token_for
 from .bridge import PhoenixClient
-from .conftest import Compat
 
 pytestmark = pytest.mark.compat
 

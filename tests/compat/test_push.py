@@ -9,9 +9,8 @@ import base64
 
 import pytest
 
-from .app import token_for
+from .app import Compat, token_for
 from .bridge import PhoenixClient
-from .conftest import Compat
 
 pytestmark = pytest.mark.compat
 

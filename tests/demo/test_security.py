@@ -17,9 +17,9 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from demo.process import DemoProcess
+from tests.support.demo_http import csrf_token, new_logged_in_client
 
 SECRET = "demo-security-test-secret-of-32-characters"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
@@ -30,22 +30,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProcess]:
         yield server
     finally:
         server.stop()
-
-
-def csrf(client: httpx.Client, path: str) -> str:
-    match = CSRF.search(client.get(path).text)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def log_in(demo: DemoProcess, username: str, password: str = "demo") -> httpx.Client:
-    client = httpx.Client(base_url=demo.url, timeout=10)
-    token = csrf(client, "/login")
-    response = client.post(
-        "/login", data={"csrf_token": token, "username": username, "password": password}
-    )
-    assert response.status_code == 303, response.text[:300]
-    return client
 
 
 def chat_token(client: httpx.Client) -> str:
@@ -80,11 +64,11 @@ def test_security_headers_and_no_secret_defaults(demo: DemoProcess) -> None:
 
 
 async def test_logout_ends_the_cookie_and_the_socket_token_of_that_login(demo: DemoProcess) -> None:
-    laptop, phone = log_in(demo, "alice"), log_in(demo, "alice")
+    laptop, phone = new_logged_in_client(demo.url, "alice"), new_logged_in_client(demo.url, "alice")
     old_cookie = dict(laptop.cookies)
     token, phone_token = chat_token(laptop), chat_token(phone)
     assert await socket_status(demo, token) == 101
-    laptop.post("/logout", data={"csrf_token": csrf(laptop, "/logout")})
+    laptop.post("/logout", data={"csrf_token": csrf_token(laptop, "/logout")})
     replay = httpx.Client(base_url=demo.url, cookies=old_cookie, timeout=10)
     assert replay.get("/orders").status_code == 303  # the copied cookie is refused too
     assert await socket_status(demo, token) == 403
@@ -95,12 +79,12 @@ async def test_logout_ends_the_cookie_and_the_socket_token_of_that_login(demo: D
 async def test_log_out_everywhere_ends_every_login_and_cli_tokens_even_after_a_restart(
     demo: DemoProcess,
 ) -> None:
-    bob = log_in(demo, "bob")
+    bob = new_logged_in_client(demo.url, "bob")
     browser_token = chat_token(bob)
     cli_token, bob_id = demo.token("bob")
     assert await socket_status(demo, cli_token) == 101
-    admin = log_in(demo, "admin")
-    token = csrf(admin, "/admin")
+    admin = new_logged_in_client(demo.url, "admin")
+    token = csrf_token(admin, "/admin")
     done = admin.post(f"/admin/users/{bob_id}/logout", data={"csrf_token": token})
     assert done.status_code == 303
     no_csrf = admin.post(f"/admin/users/{bob_id}/logout", data={})
@@ -118,7 +102,7 @@ async def test_log_out_everywhere_ends_every_login_and_cli_tokens_even_after_a_r
 
 def test_failed_logins_are_throttled(demo: DemoProcess) -> None:
     client = httpx.Client(base_url=demo.url, timeout=10)
-    token = csrf(client, "/login")
+    token = csrf_token(client, "/login")
     codes = [
         client.post(
             "/login", data={"csrf_token": token, "username": "carol", "password": "wrong"}
@@ -175,12 +159,12 @@ def test_a_40_mb_anonymous_body_gets_413_without_growing_the_server(demo: DemoPr
 
 
 def test_ids_and_numbers_from_the_client_get_4xx(demo: DemoProcess) -> None:
-    alice = log_in(demo, "alice")
-    token = csrf(alice, "/orders")
+    alice = new_logged_in_client(demo.url, "alice")
+    token = csrf_token(alice, "/orders")
     for path in ("/orders/99999999999999999999999/cancel", "/orders/%C2%B2/cancel"):
         assert alice.post(path, data={"csrf_token": token}).status_code == 404
-    admin = log_in(demo, "admin")
-    token = csrf(admin, "/admin")
+    admin = new_logged_in_client(demo.url, "admin")
+    token = csrf_token(admin, "/admin")
     for interval in ("abc", "nan", "inf", "-1", "1e999"):
         response = admin.post(
             "/admin/simulate", data={"csrf_token": token, "enabled": "1", "interval": interval}

@@ -9,9 +9,6 @@ These live in tests/e2e because the demo runs as a subprocess and the clients ar
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from html.parser import HTMLParser
 from typing import Any
 
@@ -21,31 +18,12 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from liveui.tokens import sign
-from tests.e2e.walkthrough_server import DemoServer, running_demo
+from tests.e2e.walkthrough_server import DemoServer
+from tests.support.demo_http import logged_in_client, post_form
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT = 5.0
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    with running_demo(tmp_path_factory.mktemp("demo-authz")) as server:
-        yield server
-
-
-@contextmanager
-def logged_in(demo: DemoServer, username: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=demo.url, timeout=TIMEOUT) as client:
-        csrf = LOGIN_CSRF.search(client.get("/login").text)
-        assert csrf is not None, "the login form carries no CSRF token"
-        form = {"username": username, "password": "demo", "csrf_token": csrf.group(1)}
-        response = client.post("/login", data=form)
-        assert response.status_code == 303, response.text
-        yield client
-
-
-LOGIN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def test_logging_in_needs_the_login_forms_csrf_token(demo: DemoServer) -> None:
@@ -85,23 +63,18 @@ def unread(demo: DemoServer, username: str) -> list[str]:
 
 
 def test_alice_cannot_open_the_admin_page(demo: DemoServer) -> None:
-    with logged_in(demo, "alice") as alice:
+    with logged_in_client(demo.url, "alice") as alice:
         response = alice.get("/admin")
         assert response.status_code == 403
         assert "Pending orders" not in response.text
-    with logged_in(demo, "admin") as admin:
+    with logged_in_client(demo.url, "admin") as admin:
         assert admin.get("/admin").status_code == 200
 
 
 def test_alice_cannot_complete_an_order_through_the_admin_action(demo: DemoServer) -> None:
     order_id = demo.query("SELECT id FROM orders WHERE status = 'pending' ORDER BY id")[0][0]
-    with logged_in(demo, "alice") as alice:
-        page = alice.get("/orders").text
-        match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        assert match
-        response = alice.post(
-            f"/admin/orders/{order_id}/complete", data={"csrf_token": match.group(1)}
-        )
+    with logged_in_client(demo.url, "alice") as alice:
+        response = post_form(alice, f"/admin/orders/{order_id}/complete", page="/orders")
     assert response.status_code == 403
     assert demo.query("SELECT status FROM orders WHERE id = ?", order_id) == [("pending",)]
 
@@ -111,7 +84,7 @@ def test_alice_cannot_mark_bobs_notification_read_through_the_live_action(
 ) -> None:
     bobs = unread(demo, "bob")
     assert bobs, "the seed gives bob unread notifications"
-    with logged_in(demo, "alice") as alice:
+    with logged_in_client(demo.url, "alice") as alice:
         page = LivePage(alice.get("/").text)
         assert page.token and page.mark_read, "alice's page has a live token and unread items"
         # Her own, genuine "Mark as read" request, with only the id swapped for bob's.
@@ -195,7 +168,7 @@ def test_a_missing_or_forged_live_token_gets_403(demo: DemoServer, token: str | 
     params = {"token": token} if token is not None else {}
     headers = {"X-LiveUI-Token": token} if token is not None else {}
     before = unread(demo, "alice")
-    with logged_in(demo, "alice") as alice:  # a logged-in cookie is not enough
+    with logged_in_client(demo.url, "alice") as alice:  # a logged-in cookie is not enough
         assert alice.get("/liveui/sse", params=params).status_code == 403
         assert alice.post("/liveui/event", headers=headers,
                           data={"event": "mark_all_read"}).status_code == 403

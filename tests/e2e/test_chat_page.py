@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.login_form import log_in_through_the_form
-from tests.e2e.walkthrough_server import DemoServer, running_demo
+from tests.e2e.walkthrough_server import DemoServer
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    with running_demo(tmp_path_factory.mktemp("demo-chat")) as server:
-        yield server
 
 
 def chat_page(browser: Browser, demo: DemoServer, username: str) -> tuple[BrowserContext, Page]:

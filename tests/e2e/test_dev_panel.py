@@ -9,36 +9,19 @@ import base64
 import json
 import re
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.e2e.login_form import log_in_through_the_form
-from tests.e2e.walkthrough_server import DemoServer, running_demo
+from tests.e2e.login_form import BOTH_TRANSPORTS, logged_in_context
+from tests.e2e.walkthrough_server import DemoServer
+from tests.support.demo_http import logged_in_client, post_form
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, BOTH_TRANSPORTS]
 
 LIVE = 5_000  # ms: the panel refreshes on the node's next tick (1 s) after a broadcast
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LIVE_TOKEN = re.compile(r'data-token="([^"]+)"')
-
-
-@pytest.fixture(scope="module", params=["sse", "ws"])
-def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    DemoServer
-]:
-    with running_demo(tmp_path_factory.mktemp(f"devpanel-{request.param}"), request.param) as s:
-        yield s
-
-
-def logged_in(browser: Browser, demo: DemoServer, username: str) -> BrowserContext:
-    context = browser.new_context(base_url=demo.url, bypass_csp=True)  # see tests/conftest.py
-    page = context.new_page()
-    log_in_through_the_form(page, demo.url, username)
-    page.close()
-    return context
 
 
 def open_panel(context: BrowserContext) -> Page:
@@ -49,21 +32,10 @@ def open_panel(context: BrowserContext) -> Page:
     return page
 
 
-def log_in_over_http(client: httpx.Client, username: str) -> None:
-    token = CSRF.search(client.get("/login").text)
-    assert token
-    done = client.post("/login", data={"csrf_token": token.group(1), "username": username,
-                                       "password": "demo"})
-    assert done.status_code == 303
-
-
 def place_order(demo: DemoServer, username: str) -> None:
     """Over HTTP, as another person in another browser would."""
-    with httpx.Client(base_url=demo.url, timeout=10) as client:
-        log_in_over_http(client, username)
-        token = CSRF.search(client.get("/orders").text)
-        assert token
-        placed = client.post("/orders/place", data={"csrf_token": token.group(1)})
+    with logged_in_client(demo.url, username) as client:
+        placed = post_form(client, "/orders/place", page="/orders")
         assert placed.status_code in (200, 303)
 
 
@@ -84,12 +56,12 @@ def wait_until_settled(page: Page, rows: Locator, quiet: float = 2.5, timeout: f
 def test_the_panel_follows_broadcasts_and_users_live_and_replays_one(
     browser: Browser, demo: DemoServer
 ) -> None:
-    admin = logged_in(browser, demo, "admin")
+    admin = logged_in_context(browser, demo.url, "admin")
     try:
         panel = open_panel(admin)
         users = panel.locator("[data-dev-user]")
         before = users.count()
-        carol = logged_in(browser, demo, "carol")  # lands on her live dashboard
+        carol = logged_in_context(browser, demo.url, "carol")  # lands on her live dashboard
         expect(users).to_have_count(before + 1, timeout=LIVE)  # without a reload
         carol.close()
 
@@ -122,14 +94,13 @@ def test_the_panel_follows_broadcasts_and_users_live_and_replays_one(
 
 def test_the_panel_is_for_admins_only(browser: Browser, demo: DemoServer) -> None:
     assert httpx.get(demo.url + "/admin/liveui", timeout=10).status_code == 403
-    alice = logged_in(browser, demo, "alice")
+    alice = logged_in_context(browser, demo.url, "alice")
     try:
         answer = alice.new_page().goto("/admin/liveui")
         assert answer is not None and answer.status == 403
     finally:
         alice.close()
-    with httpx.Client(base_url=demo.url, timeout=10) as client:
-        log_in_over_http(client, "alice")
+    with logged_in_client(demo.url, "alice") as client:
         token = LIVE_TOKEN.search(client.get("/orders").text)  # a page not connected yet
         assert token
         spec = {"c": "liveui_dev_panel", "p": {}}

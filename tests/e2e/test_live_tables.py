@@ -16,42 +16,25 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.login_form import log_in_through_the_form
-from tests.e2e.walkthrough_server import DemoServer, running_demo
+from tests.e2e.login_form import BOTH_TRANSPORTS, logged_in_context
+from tests.e2e.walkthrough_server import DemoServer
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, BOTH_TRANSPORTS]
 
 LIVE = 2_000  # ms: a change made elsewhere shows up within this
 RECONNECT = 20_000  # ms: the browser's reconnect back-off after a restart
 
 
-@pytest.fixture(scope="module", params=["sse", "ws"])
-def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    DemoServer
-]:
-    with running_demo(tmp_path_factory.mktemp(f"tables-{request.param}"), request.param) as server:
-        yield server
-
-
-def log_in(browser: Browser, demo: DemoServer, username: str) -> BrowserContext:
-    context = browser.new_context(base_url=demo.url, bypass_csp=True)  # see tests/conftest.py
-    page = context.new_page()
-    log_in_through_the_form(page, demo.url, username)
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    page.close()
-    return context
-
-
 @pytest.fixture(scope="module")
 def alice(browser: Browser, demo: DemoServer) -> Iterator[BrowserContext]:
-    context = log_in(browser, demo, "alice")
+    context = logged_in_context(browser, demo.url, "alice")
     yield context
     context.close()
 
 
 @pytest.fixture(scope="module")
 def admin(browser: Browser, demo: DemoServer) -> Iterator[BrowserContext]:
-    context = log_in(browser, demo, "admin")
+    context = logged_in_context(browser, demo.url, "admin")
     yield context
     context.close()
 
@@ -145,7 +128,7 @@ def test_a_reseller_request_reaches_admin_and_approving_removes_it(
     browser: Browser, demo: DemoServer, admin: BrowserContext
 ) -> None:
     admin_page = open_live(admin, "/admin")
-    carol = log_in(browser, demo, "carol")
+    carol = logged_in_context(browser, demo.url, "carol")
     try:
         page = carol.new_page()
         page.goto("/reseller")

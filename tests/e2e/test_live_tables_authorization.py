@@ -17,29 +17,19 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.e2e.walkthrough_server import DemoServer, running_demo
+from tests.e2e.walkthrough_server import DemoServer
+from tests.support.demo_http import logged_in_client
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT = 5.0
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LIVE_TOKEN = re.compile(r'<meta name="liveui"[^>]*data-token="([^"]+)"')
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    with running_demo(tmp_path_factory.mktemp("demo-tables-authz")) as server:
-        yield server
 
 
 @contextmanager
 def logged_in(demo: DemoServer, username: str) -> Iterator[tuple[httpx.Client, str]]:
     """A client logged in as `username`, and the live token of its /orders page."""
-    with httpx.Client(base_url=demo.url, timeout=TIMEOUT) as client:
-        csrf = CSRF.search(client.get("/login").text)
-        assert csrf is not None
-        client.post("/login", data={"username": username, "password": "demo",
-                                    "csrf_token": csrf.group(1)})
+    with logged_in_client(demo.url, username, TIMEOUT) as client:
         token = LIVE_TOKEN.search(client.get("/orders").text)
         assert token is not None, "the page carries a live token"
         yield client, token.group(1)

@@ -6,25 +6,17 @@ ends both. Runs over both live transports (SSE and WebSocket)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.login_form import log_in_through_the_form
-from tests.e2e.walkthrough_server import DemoServer, running_demo
+from tests.e2e.login_form import BOTH_TRANSPORTS, log_in_through_the_form
+from tests.e2e.walkthrough_server import DemoServer
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, BOTH_TRANSPORTS]
 
 DEADLINE = 2.0  # seconds
-
-
-@pytest.fixture(scope="module", params=["sse", "ws"])
-def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    DemoServer
-]:
-    with running_demo(tmp_path_factory.mktemp(f"logout-{request.param}"), request.param) as server:
-        yield server
 
 
 def chat_window(browser: Browser, demo: DemoServer, username: str) -> tuple[BrowserContext, Page]:

@@ -15,35 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
 
-from tests.e2e.login_form import log_in_through_the_form
-from tests.e2e.walkthrough_server import DemoServer, running_demo
+from tests.e2e.login_form import BOTH_TRANSPORTS, logged_in_context
+from tests.e2e.walkthrough_server import DemoServer
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, BOTH_TRANSPORTS]
+
+WINDOW: ViewportSize = {"width": 1280, "height": 800}
 
 RECONNECT_TIMEOUT = 20_000  # ms: the browser's reconnect back-off after a restart
 USER_COUNTERS = ("pending_orders", "cart_items", "active_tickets", "unread_notifications")
-
-
-@pytest.fixture(scope="module", params=["sse", "ws"])
-def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    DemoServer
-]:
-    with running_demo(tmp_path_factory.mktemp(f"demo-{request.param}"), request.param) as server:
-        yield server
-
-
-def log_in(browser: Browser, demo: DemoServer, username: str) -> BrowserContext:
-    """A browser window logged in through the login form, as a person would."""
-    context = browser.new_context(
-        base_url=demo.url, viewport={"width": 1280, "height": 800}, bypass_csp=True  # see conftest
-    )
-    page = context.new_page()
-    log_in_through_the_form(page, demo.url, username)
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    page.close()
-    return context
 
 
 @dataclass
@@ -54,7 +36,8 @@ class People:
 
 @pytest.fixture(scope="module")
 def people(browser: Browser, demo: DemoServer) -> Iterator[People]:
-    alice, admin = log_in(browser, demo, "alice"), log_in(browser, demo, "admin")
+    alice = logged_in_context(browser, demo.url, "alice", viewport=WINDOW)
+    admin = logged_in_context(browser, demo.url, "admin", viewport=WINDOW)
     yield People(alice, admin)
     alice.close()
     admin.close()
@@ -231,7 +214,8 @@ def test_the_spa_shows_the_same_counters_and_follows_another_window(
             expect_counter(spa, name, value(dashboard, name))
         pending = value(dashboard, "pending_orders")
 
-        other_window = log_in(browser, demo, "alice")  # alice in another browser
+        # alice in another browser
+        other_window = logged_in_context(browser, demo.url, "alice", viewport=WINDOW)
         try:
             place_order(open_tab(other_window, "/orders"))
         finally:

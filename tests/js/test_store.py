@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from liveui.testing import free_port
-from tests.codegen.conftest import GOLDEN
+from tests.codegen.golden_files import GOLDEN
 from tests.codegen.typescript import ROOT, compile_ts
 
 pytestmark = pytest.mark.compat

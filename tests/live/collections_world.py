@@ -1,6 +1,10 @@
 """A small world for live-collection tests: users (one an admin), items with an owner, a status
 and a rank, three collections over them, and the components showing them, on real SQLite with
-a real Dispatch and LiveUI."""
+a real Dispatch and LiveUI.
+
+Its own models rather than tests/support/dispatch_schema.py's or tests/live/world.py's: live
+collections need rows with a title, a status and a rank to filter, sort and page, and no
+counters, so no counter broadcast mixes with the collection patches a test counts."""
 
 from __future__ import annotations
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from liveui import LiveBadge
 from liveui.dispatch.counter_declaration import CounterValue
-
-from .conftest import World
+from tests.live.world import World
 
 
 async def test_first_paint_shows_the_counted_value(world: World) -> None:

@@ -11,9 +11,8 @@ from typing import Any
 from sqlalchemy import update
 
 from liveui import Broadcast, LiveBadge, NotificationDropdown
+from tests.live.world import World
 from tests.support.lost_writes import insert_unseen_order
-
-from .conftest import World
 
 TOPIC = "user:1"
 

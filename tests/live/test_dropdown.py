@@ -6,8 +6,7 @@ import json
 
 from liveui import NotificationDropdown
 from liveui.live.actions import run_event
-
-from .conftest import World
+from tests.live.world import World
 
 XSS = "<img src=x onerror=alert(1)>"
 

@@ -15,8 +15,7 @@ from liveui import ConfigurationError, Dispatch, DispatchSettings, LiveSettings,
 from liveui.errors import SpecError
 from liveui.live.component import component_type
 from liveui.live.page import LivePage
-
-from .conftest import World
+from tests.live.world import World
 
 PAGE = '{{ live_badge("pending_order") }}'
 

@@ -8,9 +8,8 @@ the state of a node whose broadcasts were lost while its backend was away.
 from __future__ import annotations
 
 from liveui import LiveBadge, NotificationDropdown
+from tests.live.world import World
 from tests.support.lost_writes import insert_unseen_order
-
-from .conftest import World
 
 
 async def _lost_order(world: World, user_id: int) -> None:

@@ -15,8 +15,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from liveui import LiveComponent, LiveUI, Node
-
-from .conftest import World
+from tests.live.world import World
 
 PAGE = """<html><head>{{ liveui_head() }}</head><body>
 {{ notification_dropdown(limit=5) }} {{ live_badge("pending_orders", hide_zero=True) }}

@@ -18,8 +18,7 @@ from liveui.live.session_token import make_token
 from liveui.live.specs import encode_specs
 from liveui.live.visibility import set_paused
 from liveui.testing import LiveHarness, LiveTab, live_harness, serve
-
-from .conftest import World
+from tests.live.world import World
 
 
 class Tally(LiveComponent):

@@ -17,10 +17,10 @@ import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
 from demo.process import DemoProcess
+from tests.support.demo_http import new_logged_in_client, post_form
 
 SECRET = "demo-metrics-test-secret-of-32-characters"
 METRICS_TOKEN = "scraper-token-for-the-metrics-test"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
@@ -64,23 +64,13 @@ async def wait_for_figures(
         await asyncio.sleep(0.05)
 
 
-def log_in(demo: DemoProcess, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=demo.url, timeout=10)
-    match = CSRF.search(client.get("/login").text)
-    assert match
-    response = client.post(
-        "/login", data={"csrf_token": match.group(1), "username": username, "password": "demo"}
-    )
-    assert response.status_code == 303, response.text[:300]
-    return client
-
-
 def test_metrics_are_for_operators_only(demo: DemoProcess) -> None:
     assert httpx.get(demo.url + "/metrics").status_code == 403
     wrong = httpx.get(demo.url + "/metrics", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 403
-    assert log_in(demo, "alice").get("/metrics").status_code == 403  # not an admin
-    admin = log_in(demo, "admin").get("/metrics")
+    alice = new_logged_in_client(demo.url, "alice")
+    assert alice.get("/metrics").status_code == 403  # not an admin
+    admin = new_logged_in_client(demo.url, "admin").get("/metrics")
     assert admin.status_code == 200
     assert admin.headers["content-type"].startswith("text/plain")
     assert "liveui_pubsub_up 1.0" in admin.text
@@ -111,10 +101,8 @@ async def test_a_socket_is_counted_while_open_and_its_close_after(demo: DemoProc
 
 async def test_a_commit_is_counted_as_a_recount_and_broadcasts(demo: DemoProcess) -> None:
     before = figures(demo)
-    alice = log_in(demo, "alice")
-    token = CSRF.search(alice.get("/orders").text)
-    assert token
-    placed = alice.post("/orders/place", data={"csrf_token": token.group(1)})
+    alice = new_logged_in_client(demo.url, "alice")
+    placed = post_form(alice, "/orders/place", page="/orders")
     assert placed.status_code in (200, 303), placed.text[:200]
     recounts = "liveui_recounts_total{}"
     user_broadcasts = "liveui_broadcasts_total{topic_class=user}"

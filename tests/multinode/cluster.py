@@ -36,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from demo.process import DemoProcess
+from tests.support.demo_http import csrf_token, log_in_over_http
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "multinode-test-secret-" + uuid.uuid4().hex
@@ -139,18 +140,10 @@ class ShopDatabase:
 class ShopUser:
     """A browser-less user of one node: logs in, then posts the demo's forms."""
 
-    CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-    def __init__(self, node: DemoProcess, username: str, password: str = "demo") -> None:
+    def __init__(self, node: DemoProcess, username: str) -> None:
         self.node = node
         self.http = httpx.Client(base_url=node.url, timeout=10, follow_redirects=False)
-        found = self.CSRF.search(self.http.get("/login").text)
-        assert found is not None, "the login form carries no CSRF token"
-        response = self.http.post(
-            "/login",
-            data={"username": username, "password": password, "csrf_token": found.group(1)},
-        )
-        assert response.status_code == 303, f"login of {username} failed: {response.status_code}"
+        log_in_over_http(self.http, username)
         self.username = username
         self._csrf: str | None = None
         self._live: tuple[str, str, dict[str, str]] | None = None
@@ -164,9 +157,7 @@ class ShopUser:
     def csrf(self) -> str:
         with self._lock:
             if self._csrf is None:
-                found = self.CSRF.search(self.http.get("/orders").text)
-                assert found is not None, "the orders page carries no CSRF token"
-                self._csrf = found.group(1)
+                self._csrf = csrf_token(self.http, "/orders")
             return self._csrf
 
     def post(self, path: str) -> None:

@@ -27,11 +27,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 
+from tests.multinode.cluster import NodeLog, PubSubRole, ShopDatabase, ShopUser, SqlReader
+from tests.multinode.convergence import Tab, Workload, converged_within, plan, read_truth
+from tests.multinode.nodes import Cluster, running_cluster, shop_database
 from tests.support.waiting import block_until
-
-from .cluster import NodeLog, PubSubRole, ShopDatabase, ShopUser, SqlReader
-from .conftest import Cluster, running_cluster, shop_database
-from .convergence import Tab, Workload, converged_within, plan, read_truth
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

@@ -14,18 +14,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.compat.bridge import PhoenixClient
+from tests.multinode.clients import join_user_channel, open_live_page, pending_seen, same_document
+from tests.multinode.cluster import ShopDatabase, ShopUser
+from tests.multinode.nodes import Cluster, running_cluster
 from tests.support.redis_server import RedisServer
 from tests.support.waiting import block_until
-
-from .cluster import ShopDatabase, ShopUser
-from .conftest import (
-    Cluster,
-    join_user_channel,
-    open_live_page,
-    pending_seen,
-    running_cluster,
-    same_document,
-)
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,7 @@ import pytest
 from liveui import LiveUI, Node
 from liveui.live import paths
 from liveui.live.paths import ASSETS, VENDOR_FILES, check_assets, missing_assets
-from tests.conftest import ROOT, unavailable
+from tests.support.availability import ROOT, unavailable
 
 
 def complete(directory: Path) -> Path:

@@ -27,7 +27,7 @@ from playwright.sync_api import Page, expect
 
 from liveui.live.paths import ASSETS, VENDOR_FILES
 from liveui.testing import free_port
-from tests.conftest import ROOT, unavailable
+from tests.support.availability import ROOT, unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

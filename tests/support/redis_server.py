@@ -13,6 +13,7 @@ import pytest
 
 from liveui.testing import free_port
 
+from .availability import unavailable
 from .waiting import block_until
 
 __all__ = ["RedisServer", "redis_server"]
@@ -56,8 +57,6 @@ class RedisServer:
 @pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
     """A started throwaway redis-server, stopped after the test."""
-    from tests.conftest import unavailable
-
     binary = shutil.which("redis-server")
     if binary is None:
         unavailable("redis-server is not installed (Debian package redis-server)")
