@@ -29,7 +29,14 @@ import sys
 import time
 from typing import Any
 
-from bench.measure import cpu_seconds, cpu_split, percentile, rss_kb, start_pinned_server
+from bench.measure import (
+    CONTROL_LIMITS,
+    cpu_seconds,
+    cpu_split,
+    percentile,
+    rss_kb,
+    start_pinned_server,
+)
 from bench.memory_trace import memory_route, start_tracing
 from bench.servers import SERVERS, WS_IMPLEMENTATIONS, ws_for
 
@@ -221,7 +228,8 @@ async def run(args: argparse.Namespace) -> None:
     publisher: Node | None = None
     sockets: list[Any] = []
     try:
-        http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                             limits=CONTROL_LIMITS)
         for _ in range(200):
             with contextlib.suppress(httpx.TransportError):
                 await http.get("/health")

@@ -47,7 +47,7 @@ from urllib.parse import quote
 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bench.measure import cpu_seconds, percentile, rss_kb, start_pinned_server
+from bench.measure import CONTROL_LIMITS, cpu_seconds, percentile, rss_kb, start_pinned_server
 from bench.servers import SERVERS, WS_IMPLEMENTATIONS, ws_for
 
 SECRET = "bench-live-sessions-secret-32-characters-long"
@@ -393,7 +393,8 @@ async def run(args: argparse.Namespace) -> None:
     stats = Stats()
     conns: list[Any] = []
     warm: list[Any] = []
-    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120)
+    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120,
+                             limits=CONTROL_LIMITS)
     try:
         for _ in range(400):
             if server.poll() is not None:
