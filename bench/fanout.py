@@ -228,9 +228,9 @@ async def run(args: argparse.Namespace) -> None:
     publisher: Node | None = None
     sockets: list[Any] = []
     try:
-        http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
+        http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120,
                              limits=CONTROL_LIMITS)
-        for _ in range(200):
+        for _ in range(600):  # up to 30 s: a loaded machine starts slowly
             with contextlib.suppress(httpx.TransportError):
                 await http.get("/health")
                 break
