@@ -6,8 +6,9 @@ The node is uvicorn in a subprocess (pinned to CPU 0; this process and its clien
 with one Endpoint and a trivial channel. With `memory` the node broadcasts itself (an HTTP call
 asks it to); with `redis`/`postgres` a second hub in this process publishes, so every message
 really crosses the backend. `naive` serves the same protocol subset with a plain Starlette
-loop of `await websocket.send_text(...)` on stock uvicorn, the yardstick. liveui runs on
-`UvicornWebSocketProtocol` (`--ws stock`: uvicorn's own, frames through the ASGI send).
+loop of `await websocket.send_text(...)`, the yardstick. By default liveui runs on
+`UvicornWebSocketProtocol`. `--server` and `--ws` pick the ASGI server and uvicorn's WebSocket
+implementation for both (see `bench.servers`; the naive server never gets raw frames).
 Broadcasts go out in waves of `--wave` (1: one at a time, a dashboard's normal traffic); the
 next wave starts when every client received the previous one. The file limit is raised to the
 hard limit on both sides.
@@ -28,7 +29,16 @@ import sys
 import time
 from typing import Any
 
-from bench.measure import cpu_seconds, cpu_split, percentile, rss_kb, start_pinned_server
+from bench.measure import (
+    CONTROL_LIMITS,
+    cpu_seconds,
+    cpu_split,
+    percentile,
+    rss_kb,
+    start_pinned_server,
+)
+from bench.memory_trace import memory_route, start_tracing
+from bench.servers import SERVERS, WS_IMPLEMENTATIONS, ws_for
 
 TOPIC = "bench:room"
 PAD = "x" * 24  # makes the V2 frame about 80 bytes
@@ -59,7 +69,7 @@ async def cpu_profile(request: Any) -> Any:
 
 
 # the node --------------------------------------------------------------------------------------
-def build_app(pubsub_url: str) -> Any:
+def build_app(pubsub_url: str, trace_memory: bool) -> Any:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import PlainTextResponse
@@ -86,15 +96,15 @@ def build_app(pubsub_url: str) -> Any:
     async def health(request: Request) -> PlainTextResponse:
         return PlainTextResponse(str(len(endpoint.connections)))
 
-    return Starlette(
-        routes=[Route("/broadcast", broadcast, methods=["POST"]), Route("/health", health),
-                Route("/profile", cpu_profile, methods=["POST"]),
-                endpoint.mount("/socket", BenchSocket())],
-        lifespan=endpoint.node.lifespan,
-    )
+    routes = [Route("/broadcast", broadcast, methods=["POST"]), Route("/health", health),
+              Route("/profile", cpu_profile, methods=["POST"]),
+              endpoint.mount("/socket", BenchSocket())]
+    if trace_memory:
+        routes.append(memory_route(lambda: len(endpoint.connections)))
+    return Starlette(routes=routes, lifespan=endpoint.node.lifespan)
 
 
-def build_naive_app() -> Any:
+def build_naive_app(trace_memory: bool) -> Any:
     """The yardstick: plain Starlette, `await websocket.send_text` per connection."""
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -129,26 +139,23 @@ def build_naive_app() -> Any:
     async def health(request: Request) -> PlainTextResponse:
         return PlainTextResponse(str(len(sockets)))
 
-    return Starlette(routes=[Route("/broadcast", broadcast, methods=["POST"]),
-                             Route("/health", health),
-                             WebSocketRoute("/socket/websocket", socket)])
+    routes = [Route("/broadcast", broadcast, methods=["POST"]), Route("/health", health),
+              WebSocketRoute("/socket/websocket", socket)]
+    if trace_memory:
+        routes.append(memory_route(lambda: len(sockets)))
+    return Starlette(routes=routes)
 
 
-def serve(port: int, pubsub_url: str, ws: str) -> None:
-    import uvicorn
-
-    from liveui import UvicornWebSocketProtocol
+def serve(port: int, pubsub_url: str, server: str, ws: str, trace_memory: bool) -> None:
+    from bench.servers import serve as serve_app
 
     raise_file_limit()
-    app = build_naive_app() if pubsub_url == "naive" else build_app(pubsub_url)
-    # The naive server always runs stock uvicorn: it is what a user would write.
-    protocol = UvicornWebSocketProtocol if ws == "liveui" and pubsub_url != "naive" else (
-        "websockets-sansio")
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning",
-                ws=protocol, ws_per_message_deflate=False, lifespan="on",
-                backlog=8192)
-
-
+    if trace_memory:
+        start_tracing()
+    naive = pubsub_url == "naive"
+    app = build_naive_app(trace_memory) if naive else build_app(pubsub_url, trace_memory)
+    # The naive server is what a user would write: no raw frames, the server's own framing.
+    serve_app(app, port, server=server, ws="websockets-sansio" if naive and ws == "liveui" else ws)
 
 
 def raise_file_limit() -> None:
@@ -216,17 +223,20 @@ async def run(args: argparse.Namespace) -> None:
     port = free_port()
     server = start_pinned_server(
         [sys.executable, "-m", "bench.fanout", "--serve", str(port), "--pubsub-url", pubsub_url,
-         "--ws", args.ws]
+         "--server", args.server, "--ws", args.ws, *(["--trace-memory"] * args.trace_memory)]
     )
     publisher: Node | None = None
     sockets: list[Any] = []
     try:
-        http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
-        for _ in range(200):
+        http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120,
+                             limits=CONTROL_LIMITS)
+        for _ in range(600):  # up to 30 s: a loaded machine starts slowly
             with contextlib.suppress(httpx.TransportError):
                 await http.get("/health")
                 break
             await asyncio.sleep(0.05)
+        if args.trace_memory:
+            await http.post("/debug/memory", params={"mark": "1"})
         rss_before = rss_kb(server.pid)
 
         stats, joined, ready = Stats(), asyncio.Event(), [0]
@@ -240,6 +250,8 @@ async def run(args: argparse.Namespace) -> None:
         sockets = await asyncio.gather(*(one() for _ in range(args.clients)))
         await asyncio.sleep(1.0)  # let the node settle after the connection storm
         kb_per_connection = (rss_kb(server.pid) - rss_before) / args.clients
+        if args.trace_memory:
+            print((await http.post("/debug/memory")).text)
 
         if args.backend not in ("memory", "naive"):
             publisher = Node(pubsub_url=pubsub_url)
@@ -282,7 +294,10 @@ async def run(args: argparse.Namespace) -> None:
         deliveries = stats.received - base_received
         latencies = sorted(stats.latencies)
         p99 = percentile(latencies, 0.99) * 1000
-        print(f"backend={args.backend} ws={args.ws if args.backend != 'naive' else 'stock'} "
+        ws = ws_for(args.server, args.ws)
+        if args.backend == "naive" and ws == "liveui":
+            ws = "websockets-sansio"
+        print(f"backend={args.backend} server={args.server} ws={ws} "
               f"wave={args.wave} clients={args.clients} messages={args.messages} "
               f"deliveries={deliveries} elapsed_s={elapsed:.2f} server_cpu_s={cpu:.2f} "
               f"(user {user1 - user0:.2f}, system {system1 - system0:.2f})")
@@ -311,16 +326,21 @@ def main(argv: list[str] | None = None) -> None:
                                                               "redis://127.0.0.1:6379/0"))
     parser.add_argument("--postgres-url", default=os.environ.get(
         "LIVEUI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
-    parser.add_argument("--ws", choices=["liveui", "stock"], default="liveui",
-                        help="liveui: UvicornWebSocketProtocol (raw frames); stock: uvicorn's "
-                             "websockets-sansio, frames through the ASGI send")
+    parser.add_argument("--server", choices=SERVERS, default="uvicorn-httptools")
+    parser.add_argument("--ws", choices=WS_IMPLEMENTATIONS, default="liveui",
+                        help="uvicorn's WebSocket implementation; liveui: UvicornWebSocketProtocol "
+                             "(websockets-sansio plus raw frames; the naive server gets "
+                             "websockets-sansio). granian and hypercorn have their own")
     parser.add_argument("--profile", action="store_true",
                         help="run cProfile in the server over the measured waves, print its top")
+    parser.add_argument("--trace-memory", action="store_true",
+                        help="tracemalloc in the server over the connection phase: print where "
+                             "the memory per connection went (RSS figures are then meaningless)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--pubsub-url", default="memory://", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.serve, args.pubsub_url, args.ws)
+        serve(args.serve, args.pubsub_url, args.server, args.ws, args.trace_memory)
         return
     raise_file_limit()
     try:

@@ -2,13 +2,14 @@
 
     python -m bench.live_sessions --transport sse|ws|naive --sessions N [--users U] [--updates M]
 
-The server is uvicorn in a subprocess pinned to CPU 0, serving a LiveUI with a real Dispatch on
-SQLite (three order counters plus notifications); this process and its N connections are pinned
-to CPU 1. Each connection is one tab of a demo page: four badges (`pending_orders`, `cart_items`,
-`active_tickets`, `unread_notifications`), the notification dropdown and its bell badge, with the
-etags a rendered page sends, so connecting mounts from the database and pushes nothing but the
-id marker. The N connections are spread over U users (default N/10); SSE clients are raw asyncio
-protocols, WebSocket clients the `websockets` library.
+The server (`--server`, `--ws`: see `bench.servers`; uvicorn with httptools and
+`UvicornWebSocketProtocol` by default) runs in a subprocess pinned to CPU 0, serving a LiveUI
+with a real Dispatch on SQLite (three order counters plus notifications); this process and its N
+connections are pinned to CPU 1. Each connection is one tab of a demo page: four badges
+(`pending_orders`, `cart_items`, `active_tickets`, `unread_notifications`), the notification
+dropdown and its bell badge, with the etags a rendered page sends, so connecting mounts from the
+database and pushes nothing but the id marker. The N connections are spread over U users
+(default N/10); SSE clients are raw asyncio protocols, WebSocket clients the `websockets` library.
 
 RSS is read from /proc before the connections open and once every connection has its first
 event. Then M waves: each asks the server (an HTTP call) to broadcast `counter_updated` for
@@ -46,7 +47,8 @@ from urllib.parse import quote
 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bench.measure import cpu_seconds, percentile, rss_kb, start_pinned_server
+from bench.measure import CONTROL_LIMITS, cpu_seconds, percentile, rss_kb, start_pinned_server
+from bench.servers import SERVERS, WS_IMPLEMENTATIONS, ws_for
 
 SECRET = "bench-live-sessions-secret-32-characters-long"
 COUNTER = "pending_orders"
@@ -241,8 +243,8 @@ def build_naive_app() -> Any:
                              Route("/health", health)])
 
 
-def serve(port: int, transport: str, profile: str | None) -> None:
-    import uvicorn
+def serve(port: int, transport: str, profile: str | None, server: str, ws: str) -> None:
+    from bench.servers import serve as serve_app
 
     if profile == "mem":
         import tracemalloc
@@ -251,11 +253,7 @@ def serve(port: int, transport: str, profile: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         naive = transport == "naive"
         app = build_naive_app() if naive else build_app(Path(tmp) / "bench.db", transport, profile)
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                    ws="websockets-sansio", ws_per_message_deflate=False, backlog=8192,
-                    timeout_graceful_shutdown=1)
-
-
+        serve_app(app, port, server=server, ws=ws)
 
 
 # the clients -----------------------------------------------------------------------------------
@@ -388,14 +386,15 @@ async def run(args: argparse.Namespace) -> None:
     users = args.users or max(1, args.sessions // 10)
     port = free_port()
     command = [sys.executable, "-m", "bench.live_sessions", "--serve", str(port),
-               "--transport", args.transport]
+               "--transport", args.transport, "--server", args.server, "--ws", args.ws]
     if args.profile:
         command += ["--profile", args.profile]
     server = start_pinned_server(command)
     stats = Stats()
     conns: list[Any] = []
     warm: list[Any] = []
-    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120)
+    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120,
+                             limits=CONTROL_LIMITS)
     try:
         for _ in range(400):
             if server.poll() is not None:
@@ -475,7 +474,8 @@ async def run(args: argparse.Namespace) -> None:
               f"p50_ms={percentile(late, 0.5):.1f} latency_samples={len(late)}")
         print(f"kb_per_session={kb_per_session:.1f} "
               f"patches_per_server_cpu_s={patches / max(cpu, 1e-9):.0f}")
-        print(f"sessions={args.sessions} transport={args.transport} "
+        print(f"sessions={args.sessions} transport={args.transport} server={args.server} "
+              f"ws={ws_for(args.server, args.ws) if args.transport == 'ws' else '-'} "
               f"p99_ms={percentile(late, 0.99):.1f}")
     finally:
         await http.aclose()
@@ -503,10 +503,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--updates", type=int, default=30,
                         help="counter updates per user measured (waves)")
     parser.add_argument("--profile", choices=["cpu", "mem"], default=None)
+    parser.add_argument("--server", choices=SERVERS, default="uvicorn-httptools")
+    parser.add_argument("--ws", choices=WS_IMPLEMENTATIONS, default="liveui",
+                        help="uvicorn's WebSocket implementation (liveui: "
+                             "UvicornWebSocketProtocol); granian and hypercorn have their own")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.serve, args.transport, args.profile)
+        serve(args.serve, args.transport, args.profile, args.server, args.ws)
         return
     try:
         import uvloop

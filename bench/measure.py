@@ -10,9 +10,17 @@ import contextlib
 import os
 import subprocess
 
-__all__ = ["cpu_seconds", "cpu_split", "percentile", "rss_kb", "start_pinned_server"]
+import httpx
+
+__all__ = [
+    "CONTROL_LIMITS", "cpu_seconds", "cpu_split", "percentile", "rss_kb", "start_pinned_server",
+]
 
 SERVER_CPU, CLIENT_CPU = 0, 1
+# The control client (httpx) idles through long connection phases: a kept-alive connection
+# older than the servers' keep-alive timeout (uvicorn, hypercorn: 5 s) may be closed by the
+# server just as a request is sent on it ("Server disconnected without sending a response").
+CONTROL_LIMITS = httpx.Limits(keepalive_expiry=2.0)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 

@@ -26,8 +26,16 @@ def bench(*args: str) -> str:
 
 @pytest.mark.parametrize(
     "options",
-    [["--backend", "naive"], ["--backend", "memory"], ["--backend", "memory", "--ws", "stock"]],
-    ids=["naive", "liveui", "liveui-stock-uvicorn"],
+    [
+        ["--backend", "naive"],
+        ["--backend", "memory"],
+        ["--backend", "memory", "--ws", "websockets-sansio"],
+        ["--backend", "memory", "--server", "uvicorn-h11", "--ws", "wsproto"],
+        ["--backend", "memory", "--server", "granian"],
+        ["--backend", "naive", "--server", "hypercorn"],
+    ],
+    ids=["naive", "liveui", "liveui-websockets-sansio", "liveui-h11-wsproto", "liveui-granian",
+         "naive-hypercorn"],
 )
 def test_fanout_one_broadcast_at_a_time(options: list[str]) -> None:
     out = bench("bench.fanout", *options, "--clients", "5", "--messages", "3", "--wave", "1")
@@ -40,6 +48,13 @@ def test_live_sessions(transport: str) -> None:
         "bench.live_sessions", "--transport", transport, "--sessions", "10", "--updates", "2"
     )
     assert "patches=20 " in out and "patches_per_server_cpu_s=" in out
+
+
+@pytest.mark.parametrize("server", ["granian", "hypercorn"])
+def test_live_sessions_on_other_servers(server: str) -> None:
+    out = bench("bench.live_sessions", "--transport", "ws", "--server", server,
+                "--sessions", "10", "--updates", "2")
+    assert "patches=20 " in out and f"server={server} " in out
 
 
 def test_render_key() -> None:

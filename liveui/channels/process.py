@@ -58,7 +58,8 @@ class ChannelProcess:
         self.connection = connection
         self.channel = channel
         self.socket = socket
-        self._mailbox: deque[tuple[int, Any]] = deque()
+        # Made on the first message: an empty deque is ~760 B, and most channels get none.
+        self._mailbox: deque[tuple[int, Any]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._draining = False
         self._joined = False
@@ -97,7 +98,7 @@ class ChannelProcess:
             self.post_info(message.payload)
             return
         if message.event in self.channel.intercept:
-            if len(self._mailbox) >= conn.settings.mailbox_size:
+            if len(self._mailbox or ()) >= conn.settings.mailbox_size:
                 # Overflow policy "disconnect", as for the outbound queue: a channel that cannot
                 # keep up with its intercepted broadcasts is not fed without bound; the client
                 # reconnects and reloads.
@@ -121,7 +122,7 @@ class ChannelProcess:
 
     def post_in(self, message: Inbound) -> bool:
         """Queue a client push; False when the mailbox is full (the caller refuses it)."""
-        if len(self._mailbox) >= self.connection.settings.mailbox_size:
+        if len(self._mailbox or ()) >= self.connection.settings.mailbox_size:
             return False
         self._post(_IN, message)
         return True
@@ -138,7 +139,7 @@ class ChannelProcess:
 
 
     def post_info(self, message: Any) -> None:
-        if len(self._mailbox) >= self.connection.settings.mailbox_size:
+        if len(self._mailbox or ()) >= self.connection.settings.mailbox_size:
             log.warning("liveui: mailbox of %s full, dropped an info message", self.topic)
             return
         self._post(_INFO, message)
@@ -146,7 +147,10 @@ class ChannelProcess:
     def _post(self, kind: int, item: Any) -> None:
         if self.stopped:
             return
-        self._mailbox.append((kind, item))
+        mailbox = self._mailbox
+        if mailbox is None:
+            mailbox = self._mailbox = deque()
+        mailbox.append((kind, item))
         if self._joined:
             self._schedule()
 
@@ -157,8 +161,8 @@ class ChannelProcess:
 
     async def _drain(self) -> None:
         try:
-            while self._mailbox and not self.stopped:
-                kind, item = self._mailbox.popleft()
+            while (mailbox := self._mailbox) and not self.stopped:
+                kind, item = mailbox.popleft()
                 try:
                     await self._handle(kind, item)
                 except Exception:
@@ -220,7 +224,7 @@ class ChannelProcess:
         """The join did not complete (refused, crashed, connection gone): undo its side effects
         without calling the channel's `terminate`."""
         self.stopped = True
-        self._mailbox.clear()
+        self._mailbox = None
         self._run_exit_hooks()
 
     def _run_exit_hooks(self) -> None:
@@ -234,7 +238,7 @@ class ChannelProcess:
     async def terminate(self, reason: str) -> None:
         """Stop taking messages and run the channel's `terminate`; errors there are only logged."""
         self.stopped = True
-        self._mailbox.clear()
+        self._mailbox = None
         self._run_exit_hooks()
         task = self._task
         if task is not None and task is not asyncio.current_task():

@@ -26,6 +26,7 @@ from ...close_codes import CloseCode
 from ...origin import origin_allowed
 from ...ws_frames import RAW_FRAMES, encode_frame
 from ..connection import Connection
+from ..headers import AsgiHeaders
 from ..message import Frame
 from ..params import parse_params
 from ..serializers import serializer_for_vsn
@@ -77,7 +78,8 @@ class WebSocketTransport:
         self._batch = _batch_of_running_loop() if write_frames is not None else None
         self._pending: list[Frame] | None = None  # raw frames of this loop iteration
         self._limit = limit
-        self._queue: deque[Frame] = deque()
+        # Made when a send first has to wait: an empty deque is ~760 B, and most sockets never wait.
+        self._queue: deque[Frame] | None = None
         self._writing = False  # a writer task owns the sending; new frames queue behind it
         self._closing = False
         self._close: Message | None = None
@@ -88,6 +90,8 @@ class WebSocketTransport:
             return
         if self._writing:
             queue = self._queue
+            if queue is None:
+                queue = self._queue = deque()
             if len(queue) >= self._limit:
                 self.close(CloseCode.TRY_AGAIN, "outbound queue full")
                 return
@@ -114,7 +118,7 @@ class WebSocketTransport:
             return
         self._closing = True
         self.close_code = code
-        self._queue.clear()
+        self._queue = None
         message = {"type": "websocket.close", "code": code, "reason": reason}
         if self._writing:
             self._close = message
@@ -123,7 +127,8 @@ class WebSocketTransport:
 
     def queue_depth(self) -> int:
         pending = self._pending
-        return len(self._queue) + (0 if pending is None else len(pending))
+        queue = self._queue
+        return (0 if queue is None else len(queue)) + (0 if pending is None else len(pending))
 
     def flush(self) -> None:
         """Write the frames of this loop iteration, in one write; the batch calls it at the end
@@ -144,6 +149,8 @@ class WebSocketTransport:
         if self._write_frames(parts[0] if len(parts) == 1 else b"".join(parts)):
             return
         queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
         queue.extend(pending)
         while queue and not self._writing and not self._closing:
             self._write(_send_message(queue.popleft()))
@@ -160,12 +167,13 @@ class WebSocketTransport:
             asyncio.get_running_loop().create_task(self._finish(rest))
 
     async def _finish(self, rest: Awaitable[Any]) -> None:
-        send, queue = self._send, self._queue
+        send = self._send
         failure: Exception | None = None
         try:
             await rest
-            while queue:
-                await send(_send_message(queue.popleft()))
+            # The queue may be made, or dropped by a close, while a send waits.
+            while self._queue:
+                await send(_send_message(self._queue.popleft()))
             if self._close is not None:
                 message, self._close = self._close, None
                 await send(message)
@@ -178,7 +186,7 @@ class WebSocketTransport:
 
     def _failed(self, exc: Exception) -> None:
         already_closing, self._closing = self._closing, True
-        self._queue.clear()
+        self._queue = None
         self._pending = None
         self._close = None
         if isinstance(exc, OSError) or already_closing:
@@ -276,7 +284,7 @@ class WebSocketApp:
             await connection.closed_by_transport()
 
     async def _handshake(self, scope: Scope, send: Send) -> Connection | None:
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = AsgiHeaders(scope.get("headers", ()))
         params = parse_params(scope.get("query_string", b"").decode("latin-1"))
         vsn = params.pop("vsn", None)
         serializer = serializer_for_vsn(vsn if isinstance(vsn, str) else None)
