@@ -34,11 +34,10 @@ class LiveBadge(LiveComponent):
         if id is not None:
             params["id"] = id
         super().__init__(**params)
+        self.counter = counter
+        """The counter's name (asked of every broadcast on the user's topic: kept, not looked
+        up)."""
         self.state = {"value": 0, "version": 0}
-
-    @property
-    def counter(self) -> str:
-        return str(self.params["counter"])
 
     def dom_id(self) -> str:
         explicit = self.params.get("id")

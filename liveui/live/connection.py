@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from ..close_codes import CloseCode
 
 if TYPE_CHECKING:
     from .session import LiveSession
 
-__all__ = ["LiveConnection", "Outgoing"]
+__all__ = ["DirectWriter", "LiveConnection", "Outgoing"]
 
 log = logging.getLogger("liveui.live")
 
@@ -32,10 +33,16 @@ class Outgoing:
     """For `close`: why, for the WebSocket (the SSE stream only tells the reason)."""
 
 
+class DirectWriter(Protocol):
+    def write_now(self, items: list[Outgoing]) -> Awaitable[None] | None:
+        """Write `items` in the caller; None when done, else what the transport's task must
+        still await (the rest of a write that has to wait, under the transport's timeout)."""
+
+
 class LiveConnection:
     __slots__ = (
-        "_close_code", "_closing", "_ping", "_waiter", "cursor", "last_write", "max_pending",
-        "session",
+        "_close_code", "_closing", "_ping", "_unfinished", "_waiter", "cursor", "direct",
+        "last_write", "max_pending", "session",
     )
 
     def __init__(self, session: LiveSession, cursor: int, *, max_pending: int) -> None:
@@ -47,6 +54,9 @@ class LiveConnection:
         # waiter deque cost ~700 bytes per connection, and only one reader ever waits.
         self._waiter: asyncio.Future[None] | None = None
         self._ping = False
+        self.direct: DirectWriter | None = None
+        """Set by a transport that can write in the caller: see `wake`."""
+        self._unfinished: Awaitable[None] | None = None
         self._closing: str | None = None
         self._close_code = CloseCode.TRY_AGAIN
 
@@ -67,7 +77,26 @@ class LiveConnection:
                            "liveui_session": session.session_id},
                 )
             self.close("slow client: too many patches pending")
+        elif self.direct is not None and self._unfinished is None and self._parked():
+            # The transport is idle, waiting in `next`: write the new patches here, in the
+            # caller, instead of waking its task for each one — one broadcast to a thousand
+            # tabs then costs no task switch per tab. A write that has to wait (a full socket)
+            # is left to the transport's task to finish, with its timeout.
+            items = self._take_patches()
+            if not items:
+                return
+            try:
+                self._unfinished = self.direct.write_now(items)
+            except Exception as exc:  # the client is gone: the transport's task ends
+                self.close(f"write failed: {exc!r}"[:120])
+                return
+            if self._unfinished is None:
+                return
         self._notify()
+
+    def _parked(self) -> bool:
+        waiter = self._waiter
+        return waiter is not None and not waiter.done() and self._closing is None
 
     def ping(self) -> None:
         self._ping = True
@@ -90,16 +119,26 @@ class LiveConnection:
         """A no-op patch carrying the id the client is at, so even a quiet stream has one."""
         return Outgoing("patch", self.session.outbox.event_id(self.cursor), "<!-- liveui -->")
 
+    def _take_patches(self) -> list[Outgoing]:
+        """The patches newer than the cursor, which moves past them."""
+        outbox = self.session.outbox
+        pending = outbox.after(self.cursor)
+        if not pending:
+            return []
+        self.cursor = pending[-1][0]
+        self.last_write = time.monotonic()
+        return [Outgoing("patch", outbox.event_id(seq), text) for seq, text in pending]
+
     async def next(self) -> list[Outgoing]:
         """Wait for something to write; a `close` item is always the last one."""
         while True:
+            unfinished = self._unfinished
+            if unfinished is not None:  # a direct write that had to wait: finish it first
+                self._unfinished = None
+                await unfinished
             if self._closing is not None:
                 return [Outgoing("close", text=self._closing, code=self._close_code)]
-            outbox = self.session.outbox
-            pending = outbox.after(self.cursor)
-            items = [Outgoing("patch", outbox.event_id(seq), text) for seq, text in pending]
-            if pending:
-                self.cursor = pending[-1][0]
+            items = self._take_patches()
             if self._ping and not items:
                 items.append(Outgoing("ping"))
             self._ping = False

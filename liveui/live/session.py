@@ -278,7 +278,9 @@ class LiveSession:
                 continue
             if result is False:  # the common answer, decided before the costlier checks
                 continue
-            if inspect.isawaitable(result):
+            if result is True:
+                self.push(component)
+            elif inspect.isawaitable(result):
                 self._busy += 1
                 task = asyncio.ensure_future(self._finish(component, result))
                 if self._tasks is None:
@@ -319,6 +321,14 @@ class LiveSession:
         renderer = self.renderer
         fragments = component.fragments(renderer)
         sent = self._sent
+        if len(fragments) == 1:  # a badge: one element, shown before, replaced in place
+            only = fragments[0]
+            if only.container is None and self._owned.get(component.id) == (only.id,):
+                digest = hash(only.html)
+                if sent.get(only.id) != digest:
+                    sent[only.id] = digest
+                    self._emit([Op("replace", only)], component.id, started)
+                return
         ops: list[Op] = []
         inserts: list[Op] = []
         moves: list[Op] = []

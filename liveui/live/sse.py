@@ -19,6 +19,7 @@ import contextlib
 import logging
 import signal
 import weakref
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from sse_starlette import ServerSentEvent
@@ -111,12 +112,13 @@ def encode_patch(event_id: str, text: str) -> bytes:
 class EventStream:
     """The ASGI response streaming one `LiveConnection` until it closes or the client leaves."""
 
-    __slots__ = ("_ended", "connection", "retry_ms")
+    __slots__ = ("_ended", "_send_body", "connection", "retry_ms")
 
     def __init__(self, connection: LiveConnection, retry_ms: int) -> None:
         self.connection = connection
         self.retry_ms = retry_ms
         self._ended = False  # set before this stream's own cancellation (disconnect, shutdown)
+        self._send_body: Send | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection = self.connection
@@ -138,6 +140,7 @@ class EventStream:
                 if not self._ended or task.uncancel() > 0:
                     raise  # cancelled from outside (e.g. uvicorn's graceful-shutdown timeout)
             finally:
+                connection.direct = None
                 streams.pop(task, None)
                 listener.cancel()
         finally:
@@ -151,6 +154,8 @@ class EventStream:
             marker.text, event="patch", id=marker.event_id, retry=self.retry_ms
         ).encode()
         await self._send(send, first)
+        self._send_body = send
+        connection.direct = self  # from now on patches may be written by the broadcaster
         while True:
             items = await connection.next()
             closing = items[-1].kind == "close"
@@ -161,16 +166,21 @@ class EventStream:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
                 return
 
+    def write_now(self, items: list[Outgoing]) -> Awaitable[None] | None:
+        """`DirectWriter`: write in the caller; a write that has to wait is finished by this
+        stream's task (`LiveConnection.next`), under the send timeout."""
+        send = self._send_body
+        assert send is not None
+        waiting = start_eagerly(send(_more(b"".join(_encode(item) for item in items))))
+        return None if waiting is None else _finish_within(waiting, SEND_TIMEOUT)
+
     @staticmethod
     async def _send(send: Send, body: bytes) -> None:
         # A client that keeps up takes the write at once: no timer is armed for it. Only a
         # write that has to wait (the socket's buffer is full) gets the timeout.
-        waiting = start_eagerly(
-            send({"type": "http.response.body", "body": body, "more_body": True})
-        )
+        waiting = start_eagerly(send(_more(body)))
         if waiting is not None:
-            async with asyncio.timeout(SEND_TIMEOUT):
-                await waiting
+            await _finish_within(waiting, SEND_TIMEOUT)
 
     async def _listen(self, receive: Receive, writer: asyncio.Task[Any]) -> None:
         """Wait for the client to disconnect, then stop the writer."""
@@ -184,6 +194,15 @@ class EventStream:
         if not self._ended:
             self._ended = True
             writer.cancel()
+
+
+def _more(body: bytes) -> dict[str, Any]:
+    return {"type": "http.response.body", "body": body, "more_body": True}
+
+
+async def _finish_within(waiting: Awaitable[Any], seconds: float) -> None:
+    async with asyncio.timeout(seconds):
+        await waiting
 
 
 # shutdown --------------------------------------------------------------------------------------

@@ -15,15 +15,17 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from .._utils import start_eagerly
 from ..close_codes import CloseCode
 from ..errors import Forbidden, SpecError, TokenError
 from ..origin import origin_allowed
 from .actions import run_event
-from .connection import LiveConnection
+from .connection import LiveConnection, Outgoing
 from .specs import decode_specs, parse_json
 from .visibility import VISIBILITY_MESSAGES, set_paused
 
@@ -112,6 +114,7 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
+        connection.direct = None
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await sender
@@ -119,14 +122,41 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
         open_connections["websocket"] -= 1
 
 
+class _DirectWrites:
+    """`DirectWriter` of a live WebSocket: patches are sent in the broadcaster's call; a send
+    that has to wait is finished, with the ones after it, by the connection's sender task."""
+
+    __slots__ = ("websocket",)
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+
+    def write_now(self, items: list[Outgoing]) -> Awaitable[None] | None:
+        for index, item in enumerate(items):
+            waiting = start_eagerly(self.websocket.send_text(_patch_frame(item)))
+            if waiting is not None:
+                return self._finish(waiting, items[index + 1:])
+        return None
+
+    async def _finish(self, waiting: Awaitable[Any], rest: list[Outgoing]) -> None:
+        await waiting
+        for item in rest:
+            await self.websocket.send_text(_patch_frame(item))
+
+
+def _patch_frame(item: Outgoing) -> str:
+    return f"<!--live:{item.event_id}-->{item.text}"
+
+
 async def _send(websocket: WebSocket, connection: LiveConnection) -> None:
     try:
         marker = connection.marker()
         await websocket.send_text(f"<!--live:{marker.event_id}-->")
+        connection.direct = _DirectWrites(websocket)
         while True:
             for item in await connection.next():
                 if item.kind == "patch":
-                    await websocket.send_text(f"<!--live:{item.event_id}-->{item.text}")
+                    await websocket.send_text(_patch_frame(item))
                 elif item.kind == "ping":
                     await websocket.send_text("<!--live:ping-->")
                 else:
