@@ -4,8 +4,9 @@ Every patch is an SSE event named `patch` with an id; the browser's own reconnec
 `Last-Event-ID` and liveui.js adds `last_event_id` when htmx's extension builds a new EventSource.
 Heartbeats come from the shared ticker, never from a timer of the stream's own.
 
-sse-starlette encodes the events (`ServerSentEvent`) and signals shutdown (`AppStatus`); the
-stream itself is a small ASGI response of liveui's own rather than its `EventSourceResponse`,
+Patches are encoded here (`encode_patch`); sse-starlette encodes the rest (`ServerSentEvent`)
+and signals shutdown (`AppStatus`). The stream is a small ASGI response of liveui's own rather
+than its `EventSourceResponse`,
 which runs a task group of three tasks per stream and a cancel scope per send: measured with
 `bench.live_sessions`, that cost ~13 KB and a third of the CPU per patch. Here the request's own
 task writes, one task per stream waits for the client to go away, and one poller per event loop
