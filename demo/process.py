@@ -8,24 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+
+from liveui.testing import ServerProcess, free_port
 
 __all__ = ["DemoProcess", "free_port"]
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    from liveui.testing import free_port as _free_port
-
-    return _free_port()
 
 
 class DemoProcess:
@@ -55,7 +47,11 @@ class DemoProcess:
             "LIVEUI_TRANSPORT": transport,
             **(env or {}),
         }
-        self.process: subprocess.Popen[bytes] | None = None
+        self._server = ServerProcess(
+            [sys.executable, "-m", "demo", "--port", str(self.port)],
+            url=self.url, ready_path="/login", log_path=self.log_path, cwd=ROOT, env=self.env,
+            name=name,
+        )
 
     @property
     def url(self) -> str:
@@ -70,48 +66,22 @@ class DemoProcess:
     def log_path(self) -> Path:
         return self.data_dir / f"{self.name}.log"
 
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self._server.process
+
     def start(self, timeout: float = 30.0) -> None:
         """Start the server and return once it answers HTTP (it seeds users on first start)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "demo", "--port", str(self.port)],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                code = self.process.returncode
-                raise RuntimeError(f"{self.name} exited with {code}:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(self.url + "/login", timeout=1):
-                    return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)  # polling a port: there is no event to wait on
-        self.stop()
-        raise RuntimeError(f"{self.name} did not answer within {timeout}s:\n{self.log()}")
+        self._server.start(timeout)
 
     def stop(self) -> None:
         """Stop the server as Ctrl-C would; kill it if it does not stop in time."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        self._server.stop()
 
     def log(self) -> str:
         """The end of the server's output, for failure messages."""
-        try:
-            return self.log_path.read_text(errors="replace")[-4000:]
-        except OSError:
-            return ""
+        return self._server.log()
 
     def token(self, username: str) -> tuple[str, str]:
         """`python -m demo token <username> --json` with this server's settings."""

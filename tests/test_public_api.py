@@ -43,7 +43,7 @@ EXPECTED_TESTING = {
     "ANY", "CHROMIUM_ARGS", "BroadcastRecorder", "ChannelClient", "ConnectRefused",
     "JoinRefused", "LiveHarness", "LiveServer", "LiveTab", "Patch", "PatchElement",
     "ReceivedFrame", "RecordedBroadcast", "SocketClient", "chromium_executable", "connect",
-    "free_port", "live_harness", "serve",
+    "free_port", "live_harness", "serve", "ServerProcess",
 }
 
 

@@ -21,6 +21,7 @@ from .channels import (
 )
 from .dispatch import BroadcastRecorder, RecordedBroadcast
 from .live import LiveHarness, LiveTab, Patch, PatchElement, live_harness
+from .process import ServerProcess
 from .server import LiveServer, free_port, serve
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "PatchElement",
     "ReceivedFrame",
     "RecordedBroadcast",
+    "ServerProcess",
     "SocketClient",
     "chromium_executable",
     "connect",

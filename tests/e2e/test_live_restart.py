@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from liveui.testing import free_port
+from liveui.testing import ServerProcess, free_port
 from tests.e2e.live_app import Notification, Order, create_database
 
 pytestmark = pytest.mark.e2e
@@ -27,42 +24,19 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = Path(__file__).with_name("live_app.py")
 
 
-class AppProcess:
+class AppProcess(ServerProcess):
+    """tests/e2e/live_app.py on its own port and SQLite file (stopped with SIGTERM, as a
+    process manager would)."""
+
     def __init__(self, db: Path, port: int, transport: str) -> None:
-        self.db, self.port, self.transport = db, port, transport
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.process = subprocess.Popen(
-            [sys.executable, str(APP), "--db", str(self.db), "--port", str(self.port),
-             "--transport", self.transport],
-            cwd=ROOT, env=env,
+        self.db = db
+        super().__init__(
+            [sys.executable, str(APP), "--db", str(db), "--port", str(port),
+             "--transport", transport],
+            url=f"http://127.0.0.1:{port}", log_path=db.with_suffix(".log"), cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, name="live_app",
+            stop_signal=signal.SIGTERM,
         )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the app exited with {self.process.returncode}")
-            try:
-                httpx.get(self.url + "/", timeout=1)
-                return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError("the app did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self.process = None
 
 
 @pytest.fixture(params=["sse", "ws"])

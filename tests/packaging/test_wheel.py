@@ -12,10 +12,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
-import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +26,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from liveui.live.paths import ASSETS, VENDOR_FILES
-from liveui.testing import free_port
+from liveui.testing import ServerProcess, free_port
 from tests.support.availability import ROOT, unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -149,33 +149,19 @@ def test_installed_package_finds_its_browser_files(installed: Installed) -> None
 def server(installed: Installed, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {**installed.env, "QUICKSTART_DATABASE": f"sqlite+aiosqlite:///{tmp_path / 'q.db'}"}
-    log = tmp_path / "uvicorn.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [installed.python, "-m", "uvicorn", "app:app", "--host", "127.0.0.1",
-             "--port", str(port), "--timeout-graceful-shutdown", "1"],
-            cwd=installed.app_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    app = ServerProcess(
+        [installed.python, "-m", "uvicorn", "app:app", "--host", "127.0.0.1",
+         "--port", str(port), "--timeout-graceful-shutdown", "1"],
+        url=f"http://127.0.0.1:{port}", log_path=tmp_path / "uvicorn.log",
+        cwd=installed.app_dir, env=env, name="the installed quick-start app",
+        stop_signal=signal.SIGTERM,
+    )
+    app.start()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"uvicorn exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"uvicorn did not start:\n{log.read_text()}"
-            try:
-                if httpx.get(f"{url}/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield url
-        assert "missing" not in log.read_text(), log.read_text()  # the start-up check
+        yield app.url
+        assert "missing" not in app.log(), app.log()  # the start-up check
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        app.stop()
 
 
 def test_installed_wheel_serves_a_live_page(server: str, page: Page) -> None:
