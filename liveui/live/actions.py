@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from ..errors import EventRejected, SpecError, TokenError
+from ..errors import EventRejected, SpecError
 from .app_actions import run_action
 from .component import authorized
 from .specs import build_component, parse_json
@@ -32,23 +32,18 @@ if TYPE_CHECKING:
     from .gate import Gate
     from .registry import SessionRegistry
 
-__all__ = ["TOKEN_HEADER", "event_endpoint", "run_event"]
+__all__ = ["event_endpoint", "run_event"]
 
 log = logging.getLogger("liveui.live")
 
-TOKEN_HEADER = "x-liveui-token"
 MAX_FIELDS = 50
 MAX_SPEC = 16 * 1024
 
 
 async def event_endpoint(request: Request, gate: Gate) -> Response:
-    not_running = gate.registry.refuse_if_not_running()
-    if not_running is not None:
-        return PlainTextResponse(not_running, status_code=503)
-    try:
-        token = gate.tokens.read(request.headers.get(TOKEN_HEADER))
-    except TokenError as exc:
-        return PlainTextResponse(f"action refused: {exc.reason}", status_code=403)
+    token = gate.token_of(request, "action refused")
+    if isinstance(token, Response):
+        return token
     if not gate.allow_action(token.user_id, time.monotonic()):
         return PlainTextResponse(
             "too many actions; slow down", status_code=429, headers={"Retry-After": "1"}

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from ..errors import TokenError
 from ..ratelimit import TokenBucket
 
 if TYPE_CHECKING:
@@ -14,10 +18,14 @@ if TYPE_CHECKING:
     from ..auth.revocations import Revocations
     from .app_actions import ActionHandler
     from .registry import SessionRegistry
-    from .session_token import SessionTokens
+    from .session_token import LiveToken, SessionTokens
     from .settings import LiveSettings
 
-__all__ = ["Gate"]
+__all__ = ["TOKEN_HEADER", "Gate"]
+
+TOKEN_HEADER = "x-liveui-token"
+"""The header live POSTs carry their session token in (a custom header: a cross-site form
+cannot send it, so these POSTs need no CSRF token of their own)."""
 
 
 class Gate:
@@ -35,6 +43,18 @@ class Gate:
         self.settings = settings
         self.revocations = revocations
         self._action_budgets: dict[str, TokenBucket] = {}
+
+    def token_of(self, request: Request, refused: str) -> LiveToken | Response:
+        """The live-session token a POST (an action, a pause) carries in its header, or the
+        answer refusing it: 503 before the node runs, 403 for a missing, forged, expired or
+        revoked token (`refused` starts the reason)."""
+        not_running = self.registry.refuse_if_not_running()
+        if not_running is not None:
+            return PlainTextResponse(not_running, status_code=503)
+        try:
+            return self.tokens.read(request.headers.get(TOKEN_HEADER))
+        except TokenError as exc:
+            return PlainTextResponse(f"{refused}: {exc.reason}", status_code=403)
 
     def allow_action(self, user_id: Any, now: float) -> bool:
         """Spend one of `user_id`'s live actions (`max_actions_per_second`, on this node)."""

@@ -15,9 +15,6 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from ..errors import TokenError
-from .actions import TOKEN_HEADER
-
 if TYPE_CHECKING:
     from .gate import Gate
     from .registry import SessionRegistry
@@ -45,13 +42,9 @@ async def set_paused(
 
 
 async def visibility_endpoint(request: Request, gate: Gate, paused: bool) -> Response:
-    not_running = gate.registry.refuse_if_not_running()
-    if not_running is not None:
-        return PlainTextResponse(not_running, status_code=503)
-    try:
-        token = gate.tokens.read(request.headers.get(TOKEN_HEADER))
-    except TokenError as exc:
-        return PlainTextResponse(f"refused: {exc.reason}", status_code=403)
+    token = gate.token_of(request, "refused")
+    if isinstance(token, Response):
+        return token
     status, reason = await set_paused(gate.registry, token.user_id, token.session_id, paused)
     if status == 204:
         return Response(status_code=204)
