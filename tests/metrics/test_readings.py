@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from typing import Any
 
 import jinja2
@@ -179,13 +178,8 @@ async def test_pubsub_health_while_the_backend_is_unreachable(
     assert {r.liveui_outage for r in outages} >= {"pub/sub publishing"}
 
 
-@pytest.mark.skipif(
-    not os.environ.get("LIVEUI_TEST_REDIS_URL") and os.environ.get("CI") != "true",
-    reason="LIVEUI_TEST_REDIS_URL is not set",
-)
-async def test_pubsub_is_up_and_receives_from_another_node() -> None:
-    url = os.environ.get("LIVEUI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    a, b = Node(pubsub_url=url), Node(pubsub_url=url)
+async def test_pubsub_is_up_and_receives_from_another_node(redis_url: str) -> None:
+    a, b = Node(pubsub_url=redis_url), Node(pubsub_url=redis_url)
     async with a.lifespan(), b.lifespan():
         heard = asyncio.Event()
 
