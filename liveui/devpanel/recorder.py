@@ -96,7 +96,7 @@ class Recorder:
             size = len(json.dumps(message.payload, separators=(",", ":")))
         except (TypeError, ValueError):
             size = -1
-        subscribers = self.node.hub.subscriber_counts().get(message.topic, 0)
+        subscribers = self.node.hub.subscriber_count(message.topic)
         self.broadcasts.append(RecordedBroadcast(
             next(self._seq), time.time(), message.topic, message.event, message.payload, size,
             sent_here, subscribers, seconds,
