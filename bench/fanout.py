@@ -35,6 +35,7 @@ from bench.measure import (
     cpu_split,
     percentile,
     rss_kb,
+    run_clients,
     start_pinned_server,
 )
 from bench.memory_trace import memory_route, start_tracing
@@ -343,12 +344,7 @@ def main(argv: list[str] | None = None) -> None:
         serve(args.serve, args.pubsub_url, args.server, args.ws, args.trace_memory)
         return
     raise_file_limit()
-    try:
-        import uvloop
-
-        uvloop.run(run(args))
-    except ImportError:
-        asyncio.run(run(args))
+    run_clients(run(args))
 
 
 if __name__ == "__main__":

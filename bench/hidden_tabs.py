@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.live_sessions import SECRET, Stats, open_sse, open_ws, page_query, wait_for
-from bench.measure import cpu_seconds, start_pinned_server
+from bench.measure import cpu_seconds, run_clients, start_pinned_server
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -153,12 +153,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="share of each user's tabs that are hidden and paused")
     parser.add_argument("--waves", type=int, default=30, help="waves measured per phase")
     args = parser.parse_args(argv)
-    try:
-        import uvloop
-
-        uvloop.run(run(args))
-    except ImportError:
-        asyncio.run(run(args))
+    run_clients(run(args))
 
 
 if __name__ == "__main__":

@@ -47,7 +47,14 @@ from urllib.parse import quote
 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bench.measure import CONTROL_LIMITS, cpu_seconds, percentile, rss_kb, start_pinned_server
+from bench.measure import (
+    CONTROL_LIMITS,
+    cpu_seconds,
+    percentile,
+    rss_kb,
+    run_clients,
+    start_pinned_server,
+)
 from bench.servers import SERVERS, WS_IMPLEMENTATIONS, ws_for
 
 SECRET = "bench-live-sessions-secret-32-characters-long"
@@ -512,12 +519,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.serve:
         serve(args.serve, args.transport, args.profile, args.server, args.ws)
         return
-    try:
-        import uvloop
-
-        uvloop.run(run(args))
-    except ImportError:
-        asyncio.run(run(args))
+    run_clients(run(args))
 
 
 if __name__ == "__main__":

@@ -6,14 +6,18 @@ The server runs on CPU 0 and the load client on CPU 1, so the server's CPU secon
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
+from collections.abc import Coroutine
+from typing import Any
 
 import httpx
 
 __all__ = [
-    "CONTROL_LIMITS", "cpu_seconds", "cpu_split", "percentile", "rss_kb", "start_pinned_server",
+    "CONTROL_LIMITS", "cpu_seconds", "cpu_split", "percentile", "rss_kb", "run_clients",
+    "start_pinned_server",
 ]
 
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -59,3 +63,14 @@ def percentile(values: list[float], q: float) -> float:
     """The `q` quantile (0..1) by nearest rank; 0.0 for no values."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def run_clients(main: Coroutine[Any, Any, None]) -> None:
+    """Run the bench's client side, on uvloop when it is installed (the clients must not be the
+    bottleneck of what they measure)."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)

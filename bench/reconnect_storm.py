@@ -41,7 +41,7 @@ from urllib.parse import quote
 from sqlalchemy import delete, func, select
 
 from bench.live_clients import Board, PhoenixClient, SSETab
-from bench.measure import cpu_seconds, percentile, start_pinned_server
+from bench.measure import cpu_seconds, percentile, run_clients, start_pinned_server
 from bench.storm_app import BADGES, COUNTERS, SECRET, Models, raise_file_limit
 
 
@@ -264,12 +264,7 @@ def main(argv: list[str] | None = None) -> None:
         serve(args.serve, args.database_url, args.prefix)
         return
     raise_file_limit()
-    try:
-        import uvloop
-
-        uvloop.run(run(args))
-    except ImportError:
-        asyncio.run(run(args))
+    run_clients(run(args))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from urllib.parse import quote
 from sqlalchemy import delete
 
 from bench.live_clients import Board, PhoenixClient, SSETab
-from bench.measure import cpu_seconds, rss_kb, start_pinned_server
+from bench.measure import cpu_seconds, rss_kb, run_clients, start_pinned_server
 from bench.reconnect_storm import create, page_specs, truth, wait_synced, wait_up
 from bench.storm_app import SECRET, Models, raise_file_limit
 
@@ -155,12 +155,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     raise_file_limit()
     with contextlib.suppress(KeyboardInterrupt):
-        try:
-            import uvloop
-
-            uvloop.run(run(args))
-        except ImportError:
-            asyncio.run(run(args))
+        run_clients(run(args))
 
 
 if __name__ == "__main__":
