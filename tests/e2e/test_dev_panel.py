@@ -61,7 +61,12 @@ def test_the_panel_follows_broadcasts_and_users_live_and_replays_one(
         panel = open_panel(admin)
         users = panel.locator("[data-dev-user]")
         before = users.count()
-        carol = logged_in_context(browser, demo.url, "carol")  # lands on her live dashboard
+        carol = logged_in_context(browser, demo.url, "carol")
+        # Her live dashboard stays open until the panel has shown her: logged_in_context closes
+        # the page it logged in with, which may be before its live stream ever connected.
+        carol_dashboard = carol.new_page()
+        carol_dashboard.goto("/")
+        carol_dashboard.wait_for_function("window.liveui && window.liveui.lastEventId() !== null")
         expect(users).to_have_count(before + 1, timeout=LIVE)  # without a reload
         carol.close()
 
