@@ -140,6 +140,7 @@ class EventStream:
             except asyncio.CancelledError:
                 if not self._ended or task.uncancel() > 0:
                     raise  # cancelled from outside (e.g. uvicorn's graceful-shutdown timeout)
+                await _complete(send)
             finally:
                 connection.direct = None
                 streams.pop(task, None)
@@ -199,6 +200,17 @@ class EventStream:
 
 def _more(body: bytes) -> dict[str, Any]:
     return {"type": "http.response.body", "body": body, "more_body": True}
+
+
+async def _complete(send: Send) -> None:
+    """End the response of a stream this module stopped (the server is shutting down, or the
+    client left): uvicorn logs an error for every response left open, one per tab at a
+    restart. A client gone or not reading is not waited for."""
+    with contextlib.suppress(Exception):
+        waiting = start_eagerly(send({"type": "http.response.body", "body": b"",
+                                      "more_body": False}))
+        if waiting is not None:
+            await _finish_within(waiting, SHUTDOWN_POLL)
 
 
 async def _finish_within(waiting: Awaitable[Any], seconds: float) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import jinja2
+import pytest
+from sse_starlette.sse import AppStatus
 from starlette.applications import Starlette
 
 from liveui import Broadcast, LiveComponent, LiveUI, Node
@@ -189,3 +192,31 @@ def test_a_patch_event_carries_its_text_line_for_line() -> None:
     }
     assert _parse_event(encode_patch("ab12-8", "")) == {"event": "patch", "id": "ab12-8",
                                                         "data": ""}
+
+
+async def test_a_server_shutting_down_ends_each_stream_cleanly(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At a restart every open tab's stream is ended by liveui; each response must be finished
+    # (the chunked body's last chunk), or uvicorn logs an error per tab and resets the socket.
+    app, _ = _app()
+    _, token = make_token("k", 7)
+    server_log = logging.getLogger("uvicorn.error")  # uvicorn's loggers do not propagate
+    server_log.addHandler(caplog.handler)
+    try:
+        with serve(app, timeout_graceful_shutdown=5) as server:
+            async with (
+                httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+                client.stream("GET", "/liveui/sse", params={
+                    "token": token, "c": encode_specs([Counter().spec()])}) as response,
+            ):
+                events = sse_events(response)
+                await _next_patch(events)
+                monkeypatch.setattr(AppStatus, "should_exit", True)  # uvicorn's signal hook
+                async with asyncio.timeout(5):
+                    rest = [event async for event in events]  # ends without a protocol error
+                assert all(event.get("event") == "patch" for event in rest)
+    finally:
+        server_log.removeHandler(caplog.handler)
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []
