@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import types
 from collections.abc import Awaitable, Generator
 from typing import Any
 
-__all__ = ["maybe_await", "start_eagerly"]
+__all__ = ["maybe_await", "start_eagerly", "stop_task"]
+
+
+async def stop_task(task: asyncio.Task[Any] | None, *, retry_every: float = 0.05) -> None:
+    """Cancel `task` and wait until it has ended.
+
+    A cancellation can be swallowed by code the task awaits (redis-py's `PubSub.unsubscribe`
+    does): the task then runs on to its next await and would be waited for forever, holding a
+    server's shutdown. The task is cancelled again until it ends. Its own exception, if any, is
+    dropped: it is being stopped."""
+    if task is None:
+        return
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=retry_every)
+    if not task.cancelled():
+        task.exception()  # retrieved: not reported as "never retrieved"
 
 
 async def maybe_await(value: Any) -> Any:

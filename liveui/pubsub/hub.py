@@ -24,6 +24,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .._utils import stop_task
 from .backends.base import Backend
 from .backends.memory import MemoryBackend
 from .backoff import Backoff, OutageLog
@@ -131,10 +132,7 @@ class Hub:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._drained(), self._stop_flush_timeout)
         for task in (self._publisher, self._subscriber_task, self._resync_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_task(task)
         self._publisher = self._subscriber_task = self._resync_task = None
         self._sub_ops.clear()
         await self.backend.stop()

@@ -161,3 +161,23 @@ async def _subscribed(a: Hub, b: Hub) -> None:
         a.broadcast(topic, "ping", {})
         await asyncio.sleep(0.02)
     b.unsubscribe(topic, probe)
+
+
+async def test_a_hub_stops_at_once_right_after_its_topics_were_left(make_hub: HubFactory) -> None:
+    # A server shutting down: every connection leaves (the hub unsubscribes their topics) and
+    # the lifespan stops the hub straight after. redis-py's UNSUBSCRIBE swallows the
+    # cancellation the stop sends; the hub then waited for its subscription task forever and
+    # the server never exited (SIGTERM ignored until SIGKILL).
+    hub = await make_hub()
+    topics = [unique("leaving-") for _ in range(20)]
+    probe = Probe()
+    for topic in topics:
+        hub.subscribe(topic, probe)
+    await asyncio.sleep(0.2)  # the SUBSCRIBEs are sent
+    for topic in topics:
+        hub.unsubscribe(topic, probe)
+    # Waited for, not cancelled on a timeout: a timeout's cancellation would unstick the stop.
+    stopping = asyncio.create_task(hub.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=5)
+    assert done, "hub.stop() still waits for its tasks"
+    assert not hub.started

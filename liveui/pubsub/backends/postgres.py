@@ -31,6 +31,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from ..._utils import stop_task
 from ..backoff import Backoff, OutageLog
 from ..outbox import BoundedQueue, Overflow
 from ._driver import import_driver, redact
@@ -127,10 +128,7 @@ class PostgresBackend(Backend):
 
     async def stop(self) -> None:
         for task in (self._supervisor, self._drainer):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_task(task)
         self._supervisor = self._drainer = None
         self._inbound.clear()
         for conn in (self._listen_conn, self._publish_conn):

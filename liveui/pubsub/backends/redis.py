@@ -18,6 +18,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from ..._utils import stop_task
 from ..backoff import Backoff, OutageLog
 from ._driver import import_driver, redact
 from .base import Backend, BackendUnavailable
@@ -68,10 +69,7 @@ class RedisBackend(Backend):
 
     async def stop(self) -> None:
         reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+        await stop_task(reader)
         await self._close_pubsub()
         with contextlib.suppress(Exception):
             await self._client.aclose()
