@@ -156,7 +156,7 @@ def serve(port: int, pubsub_url: str, server: str, ws: str, trace_memory: bool) 
     naive = pubsub_url == "naive"
     app = build_naive_app(trace_memory) if naive else build_app(pubsub_url, trace_memory)
     # The naive server is what a user would write: no raw frames, the server's own framing.
-    serve_app(app, port, server=server, ws="websockets-sansio" if naive and ws == "liveui" else ws)
+    serve_app(app, port, server=server, ws=ws, stock=naive)
 
 
 def raise_file_limit() -> None:

@@ -260,7 +260,7 @@ def serve(port: int, transport: str, profile: str | None, server: str, ws: str) 
     with tempfile.TemporaryDirectory() as tmp:
         naive = transport == "naive"
         app = build_naive_app() if naive else build_app(Path(tmp) / "bench.db", transport, profile)
-        serve_app(app, port, server=server, ws=ws)
+        serve_app(app, port, server=server, ws=ws, stock=naive)
 
 
 # the clients -----------------------------------------------------------------------------------

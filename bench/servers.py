@@ -2,8 +2,9 @@
 
     serve(app, port, server="uvicorn-httptools", ws="liveui")
 
-- `uvicorn-httptools` / `uvicorn-h11`: uvicorn with that HTTP parser; `ws` picks its WebSocket
-  implementation (`liveui` is `UvicornWebSocketProtocol`: `websockets-sansio` plus raw frames);
+- `uvicorn-httptools` / `uvicorn-h11`: uvicorn with that HTTP parser (httptools: liveui's
+  `UvicornHttpProtocol` unless `stock`); `ws` picks its WebSocket implementation (`liveui` is
+  `UvicornWebSocketProtocol`: `websockets-sansio` plus raw frames and lighter state);
 - `granian`: granian's embedded server (Rust HTTP/WebSocket, the app on this process's asyncio
   loop; the same worker the CLI forks, but in this process so /proc reads the right pid);
 - `hypercorn`: hypercorn's asyncio worker (h11 and wsproto).
@@ -36,10 +37,13 @@ def ws_for(server: str, ws: str) -> str:
     return ws
 
 
-def serve(app: Any, port: int, *, server: str, ws: str = "liveui") -> None:
-    """Serve `app` on 127.0.0.1:`port` until the process is terminated."""
+def serve(app: Any, port: int, *, server: str, ws: str = "liveui", stock: bool = False) -> None:
+    """Serve `app` on 127.0.0.1:`port` until the process is terminated. `stock`: uvicorn as
+    shipped (the naive servers), not liveui's protocols (`uvicorn_options()`)."""
     if server.startswith("uvicorn-"):
-        _serve_uvicorn(app, port, http=server.removeprefix("uvicorn-"), ws=ws)
+        if stock and ws == "liveui":
+            ws = "websockets-sansio"
+        _serve_uvicorn(app, port, http=server.removeprefix("uvicorn-"), ws=ws, stock=stock)
     elif server == "granian":
         _run(_granian(app, port))
     elif server == "hypercorn":
@@ -48,14 +52,15 @@ def serve(app: Any, port: int, *, server: str, ws: str = "liveui") -> None:
         raise ValueError(f"unknown server {server!r}")
 
 
-def _serve_uvicorn(app: Any, port: int, *, http: str, ws: str) -> None:
+def _serve_uvicorn(app: Any, port: int, *, http: str, ws: str, stock: bool) -> None:
     import uvicorn
 
-    from liveui.server import websocket_protocol
+    from liveui.server import http_protocol, websocket_protocol
 
     protocol: Any = websocket_protocol() if ws == "liveui" else ws
+    parser: Any = http_protocol() if http == "httptools" and not stock else http
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                http=http, ws=protocol, ws_per_message_deflate=False, backlog=BACKLOG,
+                http=parser, ws=protocol, ws_per_message_deflate=False, backlog=BACKLOG,
                 timeout_graceful_shutdown=1)
 
 

@@ -177,11 +177,13 @@ def raise_file_limit() -> None:
 def serve(port: int, database_url: str, prefix: str, trace: bool = False) -> None:
     import uvicorn
 
+    from liveui import uvicorn_options
+
     if trace:
         import tracemalloc
 
         tracemalloc.start(3)
     raise_file_limit()
     uvicorn.run(build_app(database_url, prefix), host="127.0.0.1", port=port,
-                log_level="warning", lifespan="on", ws="websockets-sansio",
-                ws_per_message_deflate=False, backlog=8192, timeout_graceful_shutdown=1)
+                log_level="warning", lifespan="on", backlog=8192, timeout_graceful_shutdown=1,
+                **uvicorn_options())

@@ -65,6 +65,7 @@ from .tokens import check_secret
 from .tokens import sign as sign_token
 from .tokens import verify as verify_token
 from .user_events import user_topic
+from .uvicorn_http import UvicornHttpProtocol
 from .uvicorn_protocol import UvicornWebSocketProtocol
 
 __version__ = "0.1.0"
@@ -117,6 +118,7 @@ __all__ = [
     "TokenMissing",
     "TokenRevoked",
     "UserChannel",
+    "UvicornHttpProtocol",
     "UvicornWebSocketProtocol",
     "__version__",
     "ash_counter_broadcast",

@@ -2,6 +2,8 @@
 
     uvicorn.run(app, host="127.0.0.1", port=8000, **uvicorn_options())
 
+- `http`: `UvicornHttpProtocol` — uvicorn's httptools protocol with lighter per-connection
+  state (a live SSE stream is a request held open).
 - `ws`: `UvicornWebSocketProtocol` — uvicorn's `websockets-sansio` implementation (the lightest
   per connection) with broadcast frames encoded once and written directly, and an answer at
   once (414, 431 or 400) to upgrade requests it cannot parse, which as shipped it holds
@@ -22,6 +24,7 @@ from typing import Any
 __all__ = [
     "DEFAULT_MAX_REQUEST_LINE",
     "DEFAULT_WS_MAX_SIZE",
+    "http_protocol",
     "uvicorn_options",
     "websocket_protocol",
 ]
@@ -46,8 +49,17 @@ def uvicorn_options(
     max_request_line: int = DEFAULT_MAX_REQUEST_LINE,
 ) -> dict[str, Any]:
     """Keyword arguments for `uvicorn.run` / `uvicorn.Config` (see the module docstring)."""
-    return {
+    options: dict[str, Any] = {
         "ws": websocket_protocol(max_request_line),
         "ws_max_size": ws_max_size,
         "ws_per_message_deflate": False,
     }
+    options["http"] = http_protocol()
+    return options
+
+
+def http_protocol() -> type[Any]:
+    """`UvicornHttpProtocol` (httptools comes with uvicorn[standard], a dependency)."""
+    from .uvicorn_http import UvicornHttpProtocol
+
+    return UvicornHttpProtocol

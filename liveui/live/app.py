@@ -244,14 +244,11 @@ class LiveUI:
         """The SSE and WebSocket endpoints, the action endpoint and (unless `static=False`,
         when the app serves `static_dir()` itself) the static files at `static_url`."""
         from .actions import event_endpoint
-        from .sse import sse_endpoint
+        from .sse import SSEApp
         from .visibility import visibility_endpoint
         from .websocket import websocket_endpoint
 
         gate = self.gate
-
-        async def sse(request: Request) -> Any:
-            return await sse_endpoint(request, gate)
 
         async def event(request: Request) -> Any:
             return await event_endpoint(request, gate)
@@ -266,7 +263,7 @@ class LiveUI:
             return await visibility_endpoint(request, gate, paused=False)
 
         routes: list[BaseRoute] = [
-            Route(self.url("sse"), sse, methods=["GET"], name="liveui-sse"),
+            Route(self.url("sse"), SSEApp(gate), methods=["GET"], name="liveui-sse"),
             WebSocketRoute(self.url("ws"), ws, name="liveui-ws"),
             Route(self.url("event"), event, methods=["POST"], name="liveui-event"),
             Route(self.url("pause"), pause, methods=["POST"], name="liveui-pause"),

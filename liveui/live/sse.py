@@ -37,7 +37,7 @@ from .specs import decode_specs
 if TYPE_CHECKING:
     from .gate import Gate
 
-__all__ = ["EventStream", "encode_patch", "sse_endpoint"]
+__all__ = ["EventStream", "SSEApp", "encode_patch", "sse_endpoint"]
 
 log = logging.getLogger("liveui.live")
 
@@ -52,6 +52,21 @@ _HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
 ]
 _PING = b": ping\r\n\r\n"
+
+
+class SSEApp:
+    """The SSE endpoint as a bare ASGI app for its route. Starlette's wrapper for endpoint
+    functions keeps its frames, closures and the `Request` alive for as long as the response
+    runs — the life of the tab; here only the `EventStream` is."""
+
+    __slots__ = ("gate",)
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await sse_endpoint(Request(scope, receive), self.gate)
+        await response(scope, receive, send)
 
 
 async def sse_endpoint(request: Request, gate: Gate) -> Response | EventStream:

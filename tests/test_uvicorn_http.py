@@ -1,0 +1,69 @@
+"""`UvicornHttpProtocol` under a real uvicorn (`serve` uses `uvicorn_options()`): request
+bodies that arrive over many reads and responses the client reads slower than they are written
+exercise the two events it replaces (the request's body arrival, flow control)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, StreamingResponse
+from starlette.routing import Route
+
+from liveui import UvicornHttpProtocol, uvicorn_options
+from liveui.testing import serve
+
+CHUNK = b"x" * 65536
+
+
+async def count_upload(request: Request) -> PlainTextResponse:
+    size = 0
+    async for part in request.stream():
+        size += len(part)
+    return PlainTextResponse(str(size))
+
+
+async def download(request: Request) -> StreamingResponse:
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(int(request.query_params["chunks"])):
+            yield CHUNK
+
+    return StreamingResponse(body(), media_type="application/octet-stream")
+
+
+APP = Starlette(routes=[Route("/upload", count_upload, methods=["POST"]),
+                        Route("/download", download)])
+
+
+def test_uvicorn_options_name_it() -> None:
+    assert uvicorn_options()["http"] is UvicornHttpProtocol
+
+
+async def test_a_body_sent_in_many_parts_arrives_whole() -> None:
+    async def parts() -> AsyncIterator[bytes]:
+        for _ in range(64):  # 4 MiB, written as the server reads
+            yield CHUNK
+            await asyncio.sleep(0)
+
+    with serve(APP) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            answer = await client.post("/upload", content=parts())
+    assert answer.status_code == 200 and answer.text == str(64 * len(CHUNK))
+
+
+async def test_a_response_read_slowly_pauses_the_writer_and_arrives_whole() -> None:
+    chunks = 256  # 16 MiB: far past the transport's high-water mark while the client sleeps
+    with serve(APP) as server:
+        async with (
+            httpx.AsyncClient(base_url=server.url, timeout=30) as client,
+            client.stream("GET", "/download", params={"chunks": chunks}) as response,
+        ):
+            received = 0
+            async for part in response.aiter_raw():
+                if received == 0:
+                    await asyncio.sleep(0.3)  # the server fills the socket and waits
+                received += len(part)
+    assert received == chunks * len(CHUNK)
