@@ -4,10 +4,10 @@
 
 The server is `bench.storm_app` (LiveUI over SSE, `/socket` with `UserChannel`, a Dispatch on
 PostgreSQL) in a subprocess pinned to CPU 0; the clients (`bench.live_clients`) on CPU 1, one
-tab per user and the sockets on the first users. Every 1/`--commits-per-s` seconds one commit
-through the server adds an order for 10 users in turn (each tab and socket of theirs gets its
-update), and every tenth commit deletes what the previous ones added, so the data stays
-bounded. Anti-entropy runs as configured (every session re-read each minute). Each minute
+tab per user and the sockets spread evenly over the users. Every 1/`--commits-per-s` seconds
+one commit through the server adds an order for 10 users in turn (each tab and socket of theirs
+gets its update), and every tenth commit deletes what the previous ones added, so the data
+stays bounded. Anti-entropy runs as configured (every session re-read each minute). Each minute
 prints the server's RSS, its CPU seconds in that minute and the updates the clients got; at the
 end, the largest deviation of RSS from its mean after the first (warm-up) minute. `--trace`
 runs tracemalloc in the server and prints, each minute, the 15 lines whose memory grew most.
@@ -73,8 +73,11 @@ async def run(args: argparse.Namespace) -> None:
 
         tabs = await asyncio.gather(*(open_tab(u) for u in range(1, users + 1)))
         for i in range(args.sockets):
+            # Spread over all users: the trickle walks the users in order (all of them every
+            # users/10 commits), so sockets bunched on the first users would make some minutes
+            # busier than others and the per-minute CPU could not be compared.
             client = PhoenixClient(f"ws://127.0.0.1:{port}/socket/websocket?vsn=2.0.0",
-                                   i, 1 + i % users, board)
+                                   i, 1 + (i * users // args.sockets) % users, board)
             client.on_message = lambda message: updates.__setitem__(0, updates[0] + 1)
             client.start()
             sockets.append(client)
