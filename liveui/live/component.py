@@ -100,15 +100,16 @@ class LiveComponent:
             _types[cls.name] = cls
 
     def __init__(self, **params: Any) -> None:
+        # Params never change after construction: their JSON is made once per component (and
+        # checks they are JSON) and interned, so the sessions showing the same component share
+        # one string, and a re-render does not serialize them again (attrs, event_vals and
+        # render-cache keys use it).
         try:
-            json.dumps(params)
+            params_json = json.dumps(params, sort_keys=True, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
             raise SpecError(f"{self.name}: params must be JSON-serializable ({exc})") from None
         self.params: dict[str, Any] = params
-        # Params never change after construction: their JSON is made once per component and
-        # interned, so the sessions showing the same component share one string, and a re-render
-        # does not serialize them again (attrs, event_vals and render-cache keys use it).
-        self._params_json = sys.intern(_stable_json(params))
+        self._params_json = sys.intern(params_json)
         self._spec_json: str | None = None
         self.state: dict[str, Any] = {}
         self.id = self.dom_id()

@@ -33,6 +33,8 @@ def _too_deep(text: str | bytes) -> bool:
     parser); checked before `json.loads`, whose recursion would otherwise fail."""
     if isinstance(text, str):
         text = text.encode("utf-8", "surrogatepass")
+    if text.count(b"[") + text.count(b"{") <= MAX_DEPTH:
+        return False  # the usual spec: too few brackets to nest that deep (counted in C)
     depth = 0
     for byte in text:
         if byte in (91, 123):  # [ {
