@@ -8,7 +8,7 @@ import types
 from collections.abc import Awaitable, Generator
 from typing import Any
 
-__all__ = ["maybe_await", "start_eagerly", "stop_task"]
+__all__ = ["maybe_await", "resume", "start_eagerly", "stop_task"]
 
 
 async def stop_task(task: asyncio.Task[Any] | None, *, retry_every: float = 0.05) -> None:
@@ -46,13 +46,14 @@ def start_eagerly(awaitable: Awaitable[Any]) -> Awaitable[Any] | None:
         waiting = steps.send(None)
     except StopIteration:
         return None
-    return _resume(steps, waiting)
+    return resume(steps, waiting)
 
 
 @types.coroutine
-def _resume(steps: Generator[Any, Any, Any], waiting: Any) -> Generator[Any, Any, Any]:
-    # What `await` does, from the middle: hand what it waits on to the driving task,
-    # then pass the task's result (or exception, e.g. a cancellation) back into it.
+def resume(steps: Generator[Any, Any, Any], waiting: Any) -> Generator[Any, Any, Any]:
+    """An awaitable continuing `steps` (an `__await__` iterator) that is suspended on `waiting`:
+    what `await` does, from the middle — hand what it waits on to the driving task, then pass
+    the task's result (or exception, e.g. a cancellation) back into it."""
     while True:
         try:
             value = yield waiting

@@ -9,8 +9,9 @@ and signals shutdown (`AppStatus`). The stream is a small ASGI response of liveu
 than its `EventSourceResponse`,
 which runs a task group of three tasks per stream and a cancel scope per send: measured with
 `bench.live_sessions`, that cost ~13 KB and a third of the CPU per patch. Here the request's own
-task writes, one task per stream waits for the client to go away, and one poller per event loop
-ends every stream when the server shuts down (the signals sse-starlette watches).
+task writes (and the broadcaster, in its own call, while the stream is idle), the client's
+leaving is noticed without a task (`DisconnectWatch`), and one poller per event loop ends every
+stream when the server shuts down (the signals sse-starlette watches).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 from .._utils import start_eagerly
 from ..errors import Forbidden, SpecError, TokenError
 from .connection import LiveConnection, Outgoing
+from .disconnect_watch import DisconnectWatch
 from .specs import decode_specs
 
 if TYPE_CHECKING:
@@ -147,7 +149,7 @@ class EventStream:
                 return
             task = asyncio.current_task()
             assert task is not None
-            listener = asyncio.ensure_future(self._listen(receive, task))
+            watch = DisconnectWatch(receive, lambda: self.end(task))
             streams = _open_streams()
             streams[task] = self
             try:
@@ -159,7 +161,7 @@ class EventStream:
             finally:
                 connection.direct = None
                 streams.pop(task, None)
-                listener.cancel()
+                watch.stop()
         finally:
             connection.session.detach(connection)
             open_connections["sse"] -= 1
@@ -198,14 +200,6 @@ class EventStream:
         waiting = start_eagerly(send(_more(body)))
         if waiting is not None:
             await _finish_within(waiting, SEND_TIMEOUT)
-
-    async def _listen(self, receive: Receive, writer: asyncio.Task[Any]) -> None:
-        """Wait for the client to disconnect, then stop the writer."""
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-        self.end(writer)
 
     def end(self, writer: asyncio.Task[Any]) -> None:
         if not self._ended:
