@@ -9,8 +9,10 @@ one commit through the server adds an order for 10 users in turn (each tab and s
 gets its update), and every tenth commit deletes what the previous ones added, so the data
 stays bounded. Anti-entropy runs as configured (every session re-read each minute). Each minute
 prints the server's RSS, its CPU seconds in that minute and the updates the clients got; at the
-end, the largest deviation of RSS from its mean after the first (warm-up) minute. `--trace`
-runs tracemalloc in the server and prints, each minute, the 15 lines whose memory grew most.
+end, the largest deviation of RSS from its mean after the first (warm-up) minute. Each minute
+also shows the seconds the server's garbage collector ran and its full (generation 2) passes.
+`--trace` runs tracemalloc in the server and prints, each minute, the 15 lines whose memory grew
+most.
 
 Prints, last line:
     rss_mb_mean=<x> rss_max_deviation_pct=<y> cpu_s_per_minute_mean=<z> minutes=<n>
@@ -91,6 +93,7 @@ async def run(args: argparse.Namespace) -> None:
         cpus: list[float] = []
         if args.trace:
             await http.post("/memory")
+        gc0 = (await http.get("/stats")).json()
         for minute in range(1, args.minutes + 1):
             cpu0, end = cpu_seconds(server.pid), time.monotonic() + args.minute_s
             while time.monotonic() < end:
@@ -111,7 +114,12 @@ async def run(args: argparse.Namespace) -> None:
             rows.append(rss_mb)
             cpus.append(cpu)
             reconnects = sum(t.connects - 1 for t in tabs)
+            gc1 = (await http.get("/stats")).json()
+            gc_s = sum(gc1["gc_seconds"]) - sum(gc0["gc_seconds"])
+            full_gcs = gc1["gc_runs"][2] - gc0["gc_runs"][2]
+            gc0 = gc1
             print(f"minute={minute} rss_mb={rss_mb:.1f} server_cpu_s={cpu:.2f} "
+                  f"gc_s={gc_s:.2f} full_gcs={full_gcs} "
                   f"commits={commits} socket_messages={updates[0]} "
                   f"tab_reconnects={reconnects}", flush=True)
             if args.trace:

@@ -55,6 +55,24 @@ class Models:
         )
 
 
+class GcClock:
+    """Seconds the cyclic garbage collector ran and its runs, per generation (`gc.callbacks`):
+    the soak prints them per minute beside the CPU."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self.runs = [0, 0, 0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            generation = info["generation"]
+            self.seconds[generation] += time.perf_counter() - self._started
+            self.runs[generation] += 1
+
+
 def build_app(database_url: str, prefix: str) -> Any:
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
     from starlette.applications import Starlette
@@ -106,6 +124,9 @@ def build_app(database_url: str, prefix: str) -> Any:
         async def connect(self, params: dict[str, Any], connect_info: Any) -> dict[str, Any]:
             return {"user_id": int(params["user"])}
 
+    gc_clock = GcClock()
+    gc.callbacks.append(gc_clock)
+
     async def stats(request: Request) -> Response:
         counters, notes = dispatch.counters.batcher, dispatch.notifications.batcher
         return JSONResponse({
@@ -114,6 +135,7 @@ def build_app(database_url: str, prefix: str) -> Any:
             "notification_loads": notes.loads, "notification_batches": notes.batches,
             "sessions": len(live.registry), "sockets": len(endpoint.connections),
             "recomputes": dispatch.coalescer.recomputes, "ready_at": ready_at[0],
+            "gc_seconds": gc_clock.seconds, "gc_runs": gc_clock.runs,
         })
 
     async def commit(request: Request) -> Response:
