@@ -98,7 +98,7 @@ class CounterLoader:
             return {}
         if user_id is None:  # no owner to group by: the anonymous load stays on its own
             visible = [c for c in counters if c.audience == "user"]
-            return await self.database.run(lambda conn: self._load(conn, visible, None))
+            return await self.database.read(lambda conn: self._load(conn, visible, None))
         for c in counters:
             if c.owner is not None:
                 coerce_id(c.owner, user_id)  # a malformed id fails its caller, not the batch
@@ -110,7 +110,7 @@ class CounterLoader:
     ) -> dict[Hashable, dict[str, CounterValue]]:
         assert isinstance(names, tuple)
         counters = [self.registry.counters[name] for name in names]
-        return await self.database.run(lambda conn: self._load_many(conn, counters, user_ids))
+        return await self.database.read(lambda conn: self._load_many(conn, counters, user_ids))
 
     def _load_many(
         self, conn: Connection, counters: Sequence[Counter], user_ids: Sequence[Any]
@@ -186,7 +186,7 @@ class CounterLoader:
         visible = [
             c for c in self.registry.counters.values() if c.audience == audience and c.is_global
         ]
-        values = await self.database.run(lambda conn: self._load(conn, visible, None))
+        values = await self.database.read(lambda conn: self._load(conn, visible, None))
         return {name: v.value for name, v in values.items()}
 
     async def load_admin_counters(self) -> dict[str, int]:
@@ -245,7 +245,7 @@ class CounterLoader:
     async def recompute(self, changes: ChangeSet) -> int:
         """Recount what `changes` touched and broadcast every value read; returns how many
         broadcasts were made."""
-        counts, members = await self.database.run(lambda conn: self._recount(conn, changes))
+        counts, members = await self.database.read(lambda conn: self._recount(conn, changes))
         sent = 0
         for count in counts:
             c = count.counter

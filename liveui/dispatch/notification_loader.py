@@ -107,7 +107,7 @@ class NotificationLoader:
                 ).all()
                 return [serialize(row) for row in rows]
 
-        return await self.database.run(load)
+        return await self.database.read(load)
 
     async def _load_batch(
         self, key: Hashable, user_ids: Sequence[Hashable]
@@ -142,7 +142,7 @@ class NotificationLoader:
                         found[row.user_id].append(serialize(row))
             return found
 
-        return await self.database.run(load)
+        return await self.database.read(load)
 
     async def get(self, notification_id: Any) -> Any:
         nid = _parse_id(notification_id)
