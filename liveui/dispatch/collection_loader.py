@@ -50,7 +50,7 @@ class CollectionLoader:
         c = self.registry.collection(name)
         if c.audience == "user":
             return user_id is not None
-        return await self.database.run(lambda conn: self._member(conn, c, user_id))
+        return await self.database.read(lambda conn: self._member(conn, c, user_id))
 
     def _member(self, conn: Connection, c: Collection, user_id: Any) -> bool:
         if user_id is None:
@@ -88,7 +88,7 @@ class CollectionLoader:
             rows = self._states(conn, c, query)
             return RowsPage(version, rows[:limit], len(rows) > limit)
 
-        return await self.database.run(load)
+        return await self.database.read(load)
 
     # the shared re-read after commits ---------------------------------------------------------
     async def load_keys(self, name: str, keys: Sequence[Any]) -> RowsRead:
@@ -105,7 +105,7 @@ class CollectionLoader:
                     found[row.key] = row
             return RowsRead(name, version, found)
 
-        return await self.database.run(load)
+        return await self.database.read(load)
 
     # counts per time bucket (charts) ----------------------------------------------------------
     async def load_series(
@@ -146,7 +146,7 @@ class CollectionLoader:
                     counts[int(i) - first] += int(n)
             return Series(version, start, step, tuple(counts))
 
-        return await self.database.run(load)
+        return await self.database.read(load)
 
     # helpers ----------------------------------------------------------------------------------
     @staticmethod

@@ -81,12 +81,12 @@ class CounterLoader:
     # loading ---------------------------------------------------------------------------------
     async def audiences_of(self, user_id: Any) -> set[str]:
         """"user" plus every configured audience whose filter matches this user."""
-        return await self.database.run(lambda conn: self._audiences_of(conn, user_id))
+        return await self.database.read(lambda conn: self._audiences_of(conn, user_id))
 
     async def members_of(self, audience: str) -> list[Any]:
         """The user ids in `audience` ("user": every user)."""
         query = select(self.registry.user_id_column).where(self.registry.audience_filter(audience))
-        return await self.database.run(lambda conn: list(conn.execute(query).scalars()))
+        return await self.database.read(lambda conn: list(conn.execute(query).scalars()))
 
     async def load_counter_values(
         self, user_id: Any, models: Iterable[type[Any]] | None = None

@@ -34,6 +34,7 @@ class Database:
         return self.engine
 
     async def run(self, fn: Callable[[Connection], T]) -> T:
+        """Run `fn` in a transaction (it commits what it writes); reads go through `read`."""
         engine = self._require()
         if isinstance(engine, AsyncEngine):
             async with engine.connect() as conn:

@@ -156,7 +156,7 @@ class NotificationLoader:
                 session.expunge(found)
                 return found
 
-        return await self.database.run(load)
+        return await self.database.read(load)
 
     # writing ---------------------------------------------------------------------------------
     async def mark_as_read(self, notification_id: Any, *, actor: Any) -> Any:
