@@ -35,28 +35,36 @@ async def until(condition: Any, timeout: float = 2.0) -> None:
             await asyncio.sleep(0.01)
 
 
+async def loop_turns(n: int = 5) -> None:
+    """Let the event loop run callbacks a few times (a done-callback needs one turn)."""
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
 async def test_body_parts_are_read_past_and_the_disconnect_is_reported_once() -> None:
     inbox, gone = Inbox(), []
     watch = DisconnectWatch(inbox.receive, lambda: gone.append(True))
     inbox.queue.put_nowait({"type": "http.request", "body": b"", "more_body": False})
-    await asyncio.sleep(0.05)
-    assert gone == []  # a body part is not a disconnect
+    # Taken from the queue means read and judged in the same step: a body part is not a
+    # disconnect.
+    await until(inbox.queue.empty)
+    assert gone == []
     inbox.queue.put_nowait({"type": "http.disconnect"})
     await until(lambda: gone)
-    await asyncio.sleep(0.05)
-    assert gone == [True]
+    inbox.queue.put_nowait({"type": "http.disconnect"})
+    await loop_turns()
+    assert gone == [True] and inbox.queue.qsize() == 1  # reported once, then no more receives
     watch.stop()  # after the disconnect: nothing left to close
     assert inbox.closed == 0
 
 
 async def test_stopping_closes_the_waiting_receive_and_reports_nothing() -> None:
     inbox, gone = Inbox(), []
-    watch = DisconnectWatch(inbox.receive, lambda: gone.append(True))
-    await asyncio.sleep(0.01)
+    watch = DisconnectWatch(inbox.receive, lambda: gone.append(True))  # waits on the queue now
     watch.stop()
     assert inbox.closed == 1
     inbox.queue.put_nowait({"type": "http.disconnect"})
-    await asyncio.sleep(0.05)
+    await loop_turns()
     assert gone == [] and inbox.queue.qsize() == 1  # nobody is receiving any more
 
 
