@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import sys
@@ -31,6 +32,7 @@ from typing import Any
 
 from bench.measure import (
     CONTROL_LIMITS,
+    GcClock,
     cpu_seconds,
     cpu_split,
     percentile,
@@ -67,6 +69,17 @@ async def cpu_profile(request: Any) -> Any:
     out = io.StringIO()
     pstats.Stats(_profiler, stream=out).sort_stats("tottime").print_stats(25)
     return PlainTextResponse(out.getvalue())
+
+
+def gc_route(clock: GcClock) -> Any:
+    """GET /gc: the garbage collector's seconds and runs per generation so far."""
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def report(request: Any) -> Any:
+        return JSONResponse({"seconds": clock.seconds, "runs": clock.runs})
+
+    return Route("/gc", report)
 
 
 # the node --------------------------------------------------------------------------------------
@@ -155,6 +168,9 @@ def serve(port: int, pubsub_url: str, server: str, ws: str, trace_memory: bool) 
         start_tracing()
     naive = pubsub_url == "naive"
     app = build_naive_app(trace_memory) if naive else build_app(pubsub_url, trace_memory)
+    clock = GcClock()
+    gc.callbacks.append(clock)
+    app.router.routes.append(gc_route(clock))
     # The naive server is what a user would write: no raw frames, the server's own framing.
     serve_app(app, port, server=server, ws=ws, stock=naive)
 
@@ -284,12 +300,14 @@ async def run(args: argparse.Namespace) -> None:
 
         if args.profile:
             await http.post("/profile", params={"on": "1"})
+        gc0 = (await http.get("/gc")).json()
         cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
         user0, system0 = cpu_split(server.pid)
         while sent - base_sent < args.messages:
             await wave(min(args.wave, args.messages - (sent - base_sent)))
         elapsed, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
         user1, system1 = cpu_split(server.pid)
+        gc1 = (await http.get("/gc")).json()
         if args.profile:
             print((await http.post("/profile")).text)
         deliveries = stats.received - base_received
@@ -301,7 +319,9 @@ async def run(args: argparse.Namespace) -> None:
         print(f"backend={args.backend} server={args.server} ws={ws} "
               f"wave={args.wave} clients={args.clients} messages={args.messages} "
               f"deliveries={deliveries} elapsed_s={elapsed:.2f} server_cpu_s={cpu:.2f} "
-              f"(user {user1 - user0:.2f}, system {system1 - system0:.2f})")
+              f"(user {user1 - user0:.2f}, system {system1 - system0:.2f}; "
+              f"gc {sum(gc1['seconds']) - sum(gc0['seconds']):.2f} s, full collections "
+              f"{gc1['runs'][2] - gc0['runs'][2]})")
         print(f"deliveries_per_server_cpu_s={deliveries / max(cpu, 1e-9):.0f} "
               f"kb_per_connection={kb_per_connection:.1f}")
         print(f"clients={args.clients} deliveries_per_s={deliveries / elapsed:.0f} "

@@ -10,13 +10,14 @@ import asyncio
 import contextlib
 import os
 import subprocess
+import time
 from collections.abc import Coroutine
 from typing import Any
 
 import httpx
 
 __all__ = [
-    "CONTROL_LIMITS", "cpu_seconds", "cpu_split", "percentile", "rss_kb", "run_clients",
+    "CONTROL_LIMITS", "GcClock", "cpu_seconds", "cpu_split", "percentile", "rss_kb", "run_clients",
     "start_pinned_server",
 ]
 
@@ -74,3 +75,21 @@ def run_clients(main: Coroutine[Any, Any, None]) -> None:
         asyncio.run(main)
         return
     uvloop.run(main)
+
+
+class GcClock:
+    """Seconds the cyclic garbage collector ran and its runs, per generation (`gc.callbacks`):
+    the soak prints them per minute beside the CPU."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self.runs = [0, 0, 0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            generation = info["generation"]
+            self.seconds[generation] += time.perf_counter() - self._started
+            self.runs[generation] += 1

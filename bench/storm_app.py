@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bench.measure import GcClock
+
 SECRET = "bench-reconnect-storm-secret-32-characters"
 COUNTERS = ("pending_orders", "cart_items", "active_tickets")
 BADGES = (*COUNTERS, "unread_notifications")
@@ -53,24 +55,6 @@ class Models:
         self.Notification = notification_model(
             Base, tablename=f"{prefix}_notifications", user_fk=f"{prefix}_users.id"
         )
-
-
-class GcClock:
-    """Seconds the cyclic garbage collector ran and its runs, per generation (`gc.callbacks`):
-    the soak prints them per minute beside the CPU."""
-
-    def __init__(self) -> None:
-        self.seconds = [0.0, 0.0, 0.0]
-        self.runs = [0, 0, 0]
-        self._started = 0.0
-
-    def __call__(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-        else:
-            generation = info["generation"]
-            self.seconds[generation] += time.perf_counter() - self._started
-            self.runs[generation] += 1
 
 
 def build_app(database_url: str, prefix: str) -> Any:

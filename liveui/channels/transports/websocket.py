@@ -76,7 +76,9 @@ class WebSocketTransport:
         self._send = send
         self._write_frames = write_frames
         self._batch = _batch_of_running_loop() if write_frames is not None else None
-        self._pending: list[Frame] | None = None  # raw frames of this loop iteration
+        # Raw frames of this loop iteration: one frame as itself, more as a list. A list per
+        # delivery would be a tracked object alive at the collector's runs during a fan-out.
+        self._pending: Frame | list[Frame] | None = None
         self._limit = limit
         # Made when a send first has to wait: an empty deque is ~760 B, and most sockets never wait.
         self._queue: deque[Frame] | None = None
@@ -103,8 +105,10 @@ class WebSocketTransport:
             return
         pending = self._pending
         if pending is None:
-            self._pending = [frame]
+            self._pending = frame
             batch.add(self)
+        elif not isinstance(pending, list):
+            self._pending = [pending, frame]
         elif len(pending) >= self._limit:
             self.close(CloseCode.TRY_AGAIN, "outbound queue full")
         else:
@@ -128,7 +132,8 @@ class WebSocketTransport:
     def queue_depth(self) -> int:
         pending = self._pending
         queue = self._queue
-        return (0 if queue is None else len(queue)) + (0 if pending is None else len(pending))
+        held = 0 if pending is None else len(pending) if isinstance(pending, list) else 1
+        return (0 if queue is None else len(queue)) + held
 
     def flush(self) -> None:
         """Write the frames of this loop iteration, in one write; the batch calls it at the end
@@ -136,18 +141,28 @@ class WebSocketTransport:
         pending, self._pending = self._pending, None
         if pending is None or self._closing:
             return
-        parts: list[bytes] = []
-        for frame in pending:
+        assert self._write_frames is not None
+        if not isinstance(pending, list):  # the usual case: one broadcast this iteration
             try:
-                parts.append(encode_frame(frame))
+                data = encode_frame(pending)
             except ValueError as exc:  # text that is not valid UTF-8
-                if parts and self._write_frames is not None:
-                    self._write_frames(b"".join(parts))
                 self._failed(exc)
                 return
-        assert self._write_frames is not None
-        if self._write_frames(parts[0] if len(parts) == 1 else b"".join(parts)):
-            return
+            if self._write_frames(data):
+                return
+            pending = [pending]
+        else:
+            parts: list[bytes] = []
+            for frame in pending:
+                try:
+                    parts.append(encode_frame(frame))
+                except ValueError as exc:
+                    if parts:
+                        self._write_frames(b"".join(parts))
+                    self._failed(exc)
+                    return
+            if self._write_frames(b"".join(parts)):
+                return
         queue = self._queue
         if queue is None:
             queue = self._queue = deque()
