@@ -108,8 +108,9 @@ class ChannelProcess:
                 return
             self._post(_OUT, message)
             return
-        serializer = conn.serializer
-        conn.send(message.frame(serializer, serializer.encode_broadcast))
+        if not conn.closed:  # Connection.send, inlined: this runs once per subscriber
+            serializer = conn.serializer
+            conn.transport.send(message.frame(serializer, serializer.encode_broadcast))
 
     # inbound ---------------------------------------------------------------------------------
     def mark_joined(self) -> None:

@@ -106,7 +106,9 @@ class WebSocketTransport:
         pending = self._pending
         if pending is None:
             self._pending = frame
-            batch.add(self)
+            batch.dirty.append(self)  # _Batch.add, inlined: once per delivery of a fan-out
+            if not batch.scheduled:
+                batch.schedule()
         elif not isinstance(pending, list):
             self._pending = [pending, frame]
         elif len(pending) >= self._limit:
@@ -223,22 +225,21 @@ class _Batch:
     by one callback at its end: one socket write per connection however many broadcasts it got,
     and no task or timer per connection."""
 
-    __slots__ = ("_dirty", "_loop", "_scheduled")
+    __slots__ = ("_loop", "dirty", "scheduled")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._dirty: list[WebSocketTransport] = []
-        self._scheduled = False
+        self.dirty: list[WebSocketTransport] = []
+        self.scheduled = False
 
-    def add(self, transport: WebSocketTransport) -> None:
-        self._dirty.append(transport)
-        if not self._scheduled:
-            self._scheduled = True
-            self._loop.call_soon(self._flush)
+    def schedule(self) -> None:
+        """Flush `dirty` at the end of this loop iteration."""
+        self.scheduled = True
+        self._loop.call_soon(self._flush)
 
     def _flush(self) -> None:
-        self._scheduled = False
-        dirty, self._dirty = self._dirty, []
+        self.scheduled = False
+        dirty, self.dirty = self.dirty, []
         for transport in dirty:
             try:
                 transport.flush()
