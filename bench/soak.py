@@ -10,7 +10,8 @@ gets its update), and every tenth commit deletes what the previous ones added, s
 stays bounded. Anti-entropy runs as configured (every session re-read each minute). Each minute
 prints the server's RSS, its CPU seconds in that minute and the updates the clients got; at the
 end, the largest deviation of RSS from its mean after the first (warm-up) minute. Each minute
-also shows the seconds the server's garbage collector ran and its full (generation 2) passes.
+also shows the seconds the server's garbage collector ran and its full (generation 2) passes,
+and the work done: SQL statements, sessions verified by anti-entropy, recounts.
 `--trace` runs tracemalloc in the server and prints, each minute, the 15 lines whose memory grew
 most.
 
@@ -117,9 +118,11 @@ async def run(args: argparse.Namespace) -> None:
             gc1 = (await http.get("/stats")).json()
             gc_s = sum(gc1["gc_seconds"]) - sum(gc0["gc_seconds"])
             full_gcs = gc1["gc_runs"][2] - gc0["gc_runs"][2]
+            work = {key: gc1[key] - gc0[key] for key in ("statements", "verified", "recomputes")}
             gc0 = gc1
             print(f"minute={minute} rss_mb={rss_mb:.1f} server_cpu_s={cpu:.2f} "
                   f"gc_s={gc_s:.2f} full_gcs={full_gcs} "
+                  + " ".join(f"{key}={value}" for key, value in work.items()) + " "
                   f"commits={commits} socket_messages={updates[0]} "
                   f"tab_reconnects={reconnects}", flush=True)
             if args.trace:

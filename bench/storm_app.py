@@ -120,6 +120,7 @@ def build_app(database_url: str, prefix: str) -> Any:
             "sessions": len(live.registry), "sockets": len(endpoint.connections),
             "recomputes": dispatch.coalescer.recomputes, "ready_at": ready_at[0],
             "gc_seconds": gc_clock.seconds, "gc_runs": gc_clock.runs,
+            "verified": live.registry.verified,
         })
 
     async def commit(request: Request) -> Response:

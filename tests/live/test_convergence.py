@@ -125,6 +125,22 @@ async def test_the_shared_timer_verifies_a_bounded_batch(world: World) -> None:
         registry.settings = type(registry.settings)(verify_per_tick=limit)
 
 
+async def test_one_check_loads_its_users_together_in_one_batch(world: World) -> None:
+    users = [await world.add_user(f"u{i}") for i in range(3)]
+    tabs = [await world.harness.open(user, LiveBadge("pending_orders")) for user in users]
+    for tab in tabs:
+        await tab.next_patch()
+    for user in users:
+        await _lost_order(world, user)
+    batcher = world.dispatch.counters.batcher
+    batches, loads = batcher.batches, batcher.loads
+    assert await world.harness.live.registry.verify([tab.session for tab in tabs]) == 3
+    # Three users' loads, one query per counter for all of them (not three rounds).
+    assert (batcher.loads - loads, batcher.batches - batches) == (3, 1)
+    for tab in tabs:
+        assert (await tab.next_patch()).text("liveui-badge-pending_orders") == "1"
+
+
 async def test_mark_all_read_racing_a_commit_leaves_that_one_unread_everywhere(
     world: World,
 ) -> None:
