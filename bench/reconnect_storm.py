@@ -42,7 +42,14 @@ from sqlalchemy import delete, func, select
 
 from bench.live_clients import Board, PhoenixClient, SSETab
 from bench.measure import cpu_seconds, percentile, run_clients, start_pinned_server
-from bench.storm_app import BADGES, COUNTERS, SECRET, Models, raise_file_limit
+from bench.storm_app import (
+    BADGES,
+    COUNTERS,
+    SECRET,
+    Models,
+    gc_threshold_arg,
+    raise_file_limit,
+)
 
 
 # the database, read and written by this process -----------------------------------------------
@@ -104,9 +111,11 @@ def page_specs(values: dict[str, int]) -> str:
 
 
 def start_server(port: int, args: argparse.Namespace, prefix: str) -> subprocess.Popen[bytes]:
+    gc_threshold = [] if args.gc_threshold is None else [
+        "--gc-threshold", ",".join(map(str, args.gc_threshold))]
     return start_pinned_server([sys.executable, "-m", "bench.reconnect_storm", "--serve",
                                 str(port), "--database-url", args.database_url,
-                                "--prefix", prefix])
+                                "--prefix", prefix, *gc_threshold])
 
 
 async def wait_up(http: Any, server: subprocess.Popen[bytes]) -> float:
@@ -218,9 +227,11 @@ async def run(args: argparse.Namespace) -> None:
         naive = loads_counters + stats["notification_loads"]
         batches = stats["counter_batches"]
         counter_selects = stats["selects"] - stats["notification_batches"]
+        print(f"server gc.set_threshold: {stats['gc_threshold']}")
         print(f"server_boot_s={ready - spawned:.2f} users={users} tabs={args.tabs} "
               f"sockets={args.sockets} tabs_whose_url_etags_were_stale={stale} "
-              f"server_cpu_s={server_cpu:.1f} client_cpu_s={client_cpu:.1f} (boot to resynced)")
+              f"server_cpu_s={server_cpu:.1f} client_cpu_s={client_cpu:.1f} (boot to resynced; "
+              f"server gc {sum(stats['gc_seconds']):.2f} s, {stats['gc_runs'][2]} full)")
         print(f"server: sessions={stats['sessions']} sockets={stats['sockets']} "
               f"counter_loads={stats['counter_loads']} counter_batches={batches} "
               f"notification_loads={stats['notification_loads']} "
@@ -255,13 +266,17 @@ def main(argv: list[str] | None = None) -> None:
                         help="seconds to wait for the resync before giving up")
     parser.add_argument("--database-url", default=os.environ.get(
         "LIVEUI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--gc-threshold", type=gc_threshold_arg, metavar="A,B,C",
+                        help="the server's gc.set_threshold (default: Python's 700,10,10); "
+                             "docs/deployment.md recommends 700,10,100 for a node holding "
+                             "thousands of connections")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         from bench.storm_app import serve
 
-        serve(args.serve, args.database_url, args.prefix)
+        serve(args.serve, args.database_url, args.prefix, gc_threshold=args.gc_threshold)
         return
     raise_file_limit()
     run_clients(run(args))

@@ -36,7 +36,7 @@ from sqlalchemy import delete
 from bench.live_clients import Board, PhoenixClient, SSETab
 from bench.measure import cpu_seconds, rss_kb, run_clients, start_pinned_server
 from bench.reconnect_storm import create, page_specs, truth, wait_synced, wait_up
-from bench.storm_app import SECRET, Models, raise_file_limit
+from bench.storm_app import SECRET, Models, gc_threshold_arg, raise_file_limit
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -55,6 +55,8 @@ async def run(args: argparse.Namespace) -> None:
     port = free_port()
     command = [sys.executable, "-m", "bench.soak", "--serve", str(port),
                "--database-url", args.database_url, "--prefix", prefix]
+    if args.gc_threshold is not None:
+        command += ["--gc-threshold", ",".join(map(str, args.gc_threshold))]
     server = start_pinned_server(command + (["--trace"] if args.trace else []))
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60)
     board = Board()
@@ -159,13 +161,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minute-s", type=float, default=60.0, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", default=os.environ.get(
         "LIVEUI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--gc-threshold", type=gc_threshold_arg, metavar="A,B,C",
+                        help="the server's gc.set_threshold (default: Python's 700,10,10)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         from bench.storm_app import serve
 
-        serve(args.serve, args.database_url, args.prefix, trace=args.trace)
+        serve(args.serve, args.database_url, args.prefix, trace=args.trace,
+              gc_threshold=args.gc_threshold)
         return
     raise_file_limit()
     with contextlib.suppress(KeyboardInterrupt):

@@ -120,7 +120,7 @@ def build_app(database_url: str, prefix: str) -> Any:
             "sessions": len(live.registry), "sockets": len(endpoint.connections),
             "recomputes": dispatch.coalescer.recomputes, "ready_at": ready_at[0],
             "gc_seconds": gc_clock.seconds, "gc_runs": gc_clock.runs,
-            "verified": live.registry.verified,
+            "verified": live.registry.verified, "gc_threshold": gc.get_threshold(),
         })
 
     async def commit(request: Request) -> Response:
@@ -152,6 +152,25 @@ def build_app(database_url: str, prefix: str) -> Any:
         tracemalloc_baseline[:] = [snapshot]
         return PlainTextResponse("\n".join(lines))
 
+    async def census(request: Request) -> Response:
+        """The objects the cyclic collector tracks, by type (most first): what a full
+        collection walks."""
+        from collections import Counter
+
+        def name(o: Any) -> str:
+            kind = type(o).__qualname__
+            if kind in ("coroutine", "function", "generator"):
+                return f"{kind} {o.__qualname__}"
+            if kind == "method":
+                return f"method {o.__func__.__qualname__}"
+            return kind
+
+        counts = Counter(name(o) for o in gc.get_objects())
+        lines = [f"total {sum(counts.values())}"]
+        top = int(request.query_params.get("top", 40))
+        lines += [f"{n:9d} {name}" for name, n in counts.most_common(top)]
+        return PlainTextResponse("\n".join(lines))
+
     async def health(request: Request) -> Response:
         return PlainTextResponse(str(time.monotonic()))
 
@@ -167,7 +186,8 @@ def build_app(database_url: str, prefix: str) -> Any:
     return Starlette(
         routes=[*live.routes(static=False), endpoint.mount("/socket", BenchSocket()),
                 Route("/stats", stats), Route("/commit", commit, methods=["POST"]),
-                Route("/memory", memory, methods=["POST"]), Route("/health", health)],
+                Route("/memory", memory, methods=["POST"]), Route("/census", census),
+                Route("/health", health)],
         lifespan=lifespan,
     )
 
@@ -181,7 +201,10 @@ def raise_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def serve(port: int, database_url: str, prefix: str, trace: bool = False) -> None:
+def serve(
+    port: int, database_url: str, prefix: str, trace: bool = False,
+    gc_threshold: tuple[int, ...] | None = None,
+) -> None:
     import uvicorn
 
     from liveui import uvicorn_options
@@ -191,6 +214,13 @@ def serve(port: int, database_url: str, prefix: str, trace: bool = False) -> Non
 
         tracemalloc.start(3)
     raise_file_limit()
+    if gc_threshold is not None:  # docs/deployment.md, "The garbage collector"
+        gc.set_threshold(*gc_threshold)
     uvicorn.run(build_app(database_url, prefix), host="127.0.0.1", port=port,
                 log_level="warning", lifespan="on", backlog=8192, timeout_graceful_shutdown=1,
                 **uvicorn_options())
+
+
+def gc_threshold_arg(text: str) -> tuple[int, ...]:
+    """`--gc-threshold 700,10,100`: the server's `gc.set_threshold`."""
+    return tuple(int(part) for part in text.split(","))

@@ -69,8 +69,9 @@ def test_hidden_tabs(transport: str) -> None:
 @pytest.mark.postgres
 def test_reconnect_storm(postgres_url: str) -> None:
     out = bench("bench.reconnect_storm", "--tabs", "10", "--sockets", "10", "--timeout", "60",
-                "--database-url", postgres_url)
+                "--gc-threshold", "700,10,100", "--database-url", postgres_url)
     assert "clients=20" in out and "naive_selects=" in out
+    assert "gc.set_threshold: [700, 10, 100]" in out
 
 
 @pytest.mark.postgres
