@@ -29,6 +29,7 @@ from .changes import ChangeSet
 from .counter_declaration import Counter, CounterValue
 from .database import Database
 from .load_batcher import LoadBatcher
+from .one_of import one_of
 from .registry import CounterRegistry
 from .values import ReadClock
 
@@ -152,7 +153,8 @@ class CounterLoader:
         ordered = list(by_id)
         for i in range(0, len(ordered), OWNER_CHUNK):
             query = select(column).where(
-                column.in_(ordered[i : i + OWNER_CHUNK]), self.registry.audience_filter(audience)
+                one_of(conn, column, ordered[i : i + OWNER_CHUNK]),
+                self.registry.audience_filter(audience),
             )
             for member in conn.execute(query).scalars():
                 found.update(by_id.get(member, ()))
@@ -167,7 +169,7 @@ class CounterLoader:
             query = (
                 select(c.owner, func.count())
                 .select_from(c.model)
-                .where(c.owner.in_(ordered[i : i + OWNER_CHUNK]))
+                .where(one_of(conn, c.owner, ordered[i : i + OWNER_CHUNK]))
                 .group_by(c.owner)
             )
             if c.where is not None:

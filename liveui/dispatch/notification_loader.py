@@ -37,6 +37,7 @@ from .notification_table import (
     iso,
     utcnow,
 )
+from .one_of import one_of
 from .registry import UNREAD_NOTIFICATIONS
 
 __all__ = ["NotificationLoader", "parse_cursor"]
@@ -129,7 +130,7 @@ class NotificationLoader:
                         select(model.id, func.row_number().over(
                             partition_by=model.user_id, order_by=newest_first
                         ).label("rank"))
-                        .where(model.user_id.in_(user_ids[i : i + OWNER_CHUNK]))
+                        .where(one_of(conn, model.user_id, user_ids[i : i + OWNER_CHUNK]))
                         .subquery()
                     )
                     query = (

@@ -106,3 +106,39 @@ async def test_a_malformed_user_id_fails_its_own_load_only(
     results = await asyncio.gather(bad, good, return_exceptions=True)
     assert isinstance(results[0], ValueError)
     assert isinstance(results[1], dict) and results[1]["pending_orders"].value == 0
+
+
+@both_databases
+async def test_batches_of_any_size_are_one_statement_text_on_postgresql(
+    schema: Schema, database_url: str, sessions: async_sessionmaker[Any],
+    dispatch_broadcasts: BroadcastRecorder,
+) -> None:
+    """On PostgreSQL a batch's users are one array parameter (`= ANY(...)`): the driver prepares
+    each query once, not once per batch size. Elsewhere an `IN` list, same values."""
+    engine = create_async_engine(async_url(database_url))
+    dispatch = Dispatch(settings_for(schema), engine=engine, broadcast=dispatch_broadcasts)
+    try:
+        users = await add_users(sessions, schema, 10)
+        async with sessions() as s:
+            s.add_all([schema.Order(user_id=u) for i, u in enumerate(users) for _ in range(i)])
+            await s.commit()
+        statements = _count_selects(engine)
+        texts: list[set[str]] = []
+        for batch in (users[:3], users[3:]):
+            statements.clear()
+            loads = await asyncio.gather(
+                *(dispatch.counters.load_counter_values(u) for u in batch),
+                *(dispatch.notifications.load_recent(u, limit=4) for u in batch),
+            )
+            values = loads[: len(batch)]
+            assert [v["pending_orders"].value for v in values] == [
+                users.index(u) for u in batch
+            ]
+            texts.append(set(statements))
+        if engine.dialect.name == "postgresql":
+            assert texts[0] == texts[1]
+        else:
+            assert texts[0] != texts[1]  # an IN list of 3, then of 7
+    finally:
+        await dispatch.stop()
+        await engine.dispose()

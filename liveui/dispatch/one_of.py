@@ -1,0 +1,25 @@
+"""`one_of(conn, column, values)`: `column IN (values)` written for the batched loads.
+
+SQLAlchemy renders an `IN` list as one bound parameter per value at every execution (with a
+type cast each on asyncpg), and every batch size is a new statement for the driver to prepare.
+On PostgreSQL the same test is `column = ANY(:array)`: one parameter whatever the count, one
+statement text for every batch. Other databases get the `IN` list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
+
+__all__ = ["one_of"]
+
+
+def one_of(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    if conn.dialect.name == "postgresql":
+        array = bindparam(None, list(values), type_=ARRAY(column.type))
+        return column == any_(array)  # type: ignore[no-any-return]
+    return column.in_(values)  # type: ignore[no-any-return]
