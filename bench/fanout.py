@@ -195,7 +195,8 @@ class Stats:
 async def client(url: str, stats: Stats, joined: asyncio.Event, ready: list[int]) -> Any:
     from websockets.asyncio.client import connect
 
-    ws = await connect(url, compression=None, max_queue=None, open_timeout=60)
+    ws = await connect(url, compression=None, max_queue=None, open_timeout=60,
+                       ping_interval=None)  # no keepalive: see bench.servers
     await ws.send(json.dumps(["1", "1", TOPIC, "phx_join", {}]))
     reply = json.loads(await ws.recv())
     if reply[3] != "phx_reply" or reply[4]["status"] != "ok":

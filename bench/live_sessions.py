@@ -353,7 +353,7 @@ async def open_ws(port: int, path: str, stats: Stats) -> Any:
     from websockets.asyncio.client import connect
 
     ws = await connect(f"ws://127.0.0.1:{port}{path}", compression=None, max_queue=None,
-                       open_timeout=120)
+                       open_timeout=120, ping_interval=None)  # no keepalive: see bench.servers
 
     async def read() -> None:
         first = True

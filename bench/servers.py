@@ -10,7 +10,10 @@
 - `hypercorn`: hypercorn's asyncio worker (h11 and wsproto).
 
 Every server runs in this process on uvloop, with per-message deflate off where it can be
-turned off, and a listen backlog large enough for the benches' connection storms.
+turned off, and a listen backlog large enough for the benches' connection storms. uvicorn's
+WebSocket keepalive ping (every 20 s per connection) is off: a measured window that happened to
+cover the 20-second mark of thousands of connections cost up to ~40% more CPU than one that
+did not, whatever the server (the benches' clients send no pings either).
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def _serve_uvicorn(app: Any, port: int, *, http: str, ws: str, stock: bool) -> N
     parser: Any = http_protocol() if http == "httptools" and not stock else http
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
                 http=parser, ws=protocol, ws_per_message_deflate=False, backlog=BACKLOG,
-                timeout_graceful_shutdown=1)
+                ws_ping_interval=None, timeout_graceful_shutdown=1)
 
 
 async def _granian(app: Any, port: int) -> None:

@@ -34,7 +34,7 @@ from urllib.parse import quote
 from sqlalchemy import delete
 
 from bench.live_clients import Board, PhoenixClient, SSETab
-from bench.measure import cpu_seconds, rss_kb, run_clients, start_pinned_server
+from bench.measure import cpu_seconds, cpu_split, rss_kb, run_clients, start_pinned_server
 from bench.reconnect_storm import create, page_specs, truth, wait_synced, wait_up
 from bench.storm_app import SECRET, Models, gc_threshold_arg, raise_file_limit
 
@@ -99,6 +99,7 @@ async def run(args: argparse.Namespace) -> None:
         gc0 = (await http.get("/stats")).json()
         for minute in range(1, args.minutes + 1):
             cpu0, end = cpu_seconds(server.pid), time.monotonic() + args.minute_s
+            user0, system0 = cpu_split(server.pid)
             while time.monotonic() < end:
                 first = 1 + (commits * 10) % users
                 batch = [1 + (first - 1 + k) % users for k in range(10)]
@@ -114,6 +115,7 @@ async def run(args: argparse.Namespace) -> None:
             if board.errors:
                 raise SystemExit(f"bench: {board.errors[0]}")
             rss_mb, cpu = rss_kb(server.pid) / 1024, cpu_seconds(server.pid) - cpu0
+            user1, system1 = cpu_split(server.pid)
             rows.append(rss_mb)
             cpus.append(cpu)
             reconnects = sum(t.connects - 1 for t in tabs)
@@ -123,6 +125,7 @@ async def run(args: argparse.Namespace) -> None:
             work = {key: gc1[key] - gc0[key] for key in ("statements", "verified", "recomputes")}
             gc0 = gc1
             print(f"minute={minute} rss_mb={rss_mb:.1f} server_cpu_s={cpu:.2f} "
+                  f"(user {user1 - user0:.2f}, system {system1 - system0:.2f}) "
                   f"gc_s={gc_s:.2f} full_gcs={full_gcs} "
                   + " ".join(f"{key}={value}" for key, value in work.items()) + " "
                   f"commits={commits} socket_messages={updates[0]} "

@@ -165,6 +165,18 @@ def build_app(database_url: str, prefix: str) -> Any:
                 return f"method {o.__func__.__qualname__}"
             return kind
 
+        kind = request.query_params.get("referrers")
+        if kind:  # who holds the objects of this type: a sample, by the holder's type
+            import random
+
+            objects = [o for o in gc.get_objects() if type(o).__qualname__ == kind]
+            sample = random.sample(objects, min(400, len(objects)))
+            counts = Counter(
+                "; ".join(sorted({name(r) for r in gc.get_referrers(o) if r is not objects
+                                  and r is not sample}))[:160]
+                for o in sample
+            )
+            return PlainTextResponse("\n".join(f"{n:5d} {k}" for k, n in counts.most_common(25)))
         counts = Counter(name(o) for o in gc.get_objects())
         lines = [f"total {sum(counts.values())}"]
         top = int(request.query_params.get("top", 40))

@@ -16,6 +16,8 @@ __all__ = ["main"]
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import gc
+
     import uvicorn
 
     from liveui import uvicorn_options
@@ -23,6 +25,9 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Full collections less often: a node of many connections walks them all in each one
+    # (docs/deployment.md, "The garbage collector").
+    gc.set_threshold(700, 10, 100)
     print(
         f"liveui demo on http://{args.host}:{args.port}"
         "  (log in as alice, bob, carol or admin; password: demo)",
