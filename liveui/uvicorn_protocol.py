@@ -5,7 +5,7 @@
   only between whole frames of uvicorn's own, while the connection is open and its socket buffer
   below the high-water mark; otherwise the app falls back to the ASGI `send`, which waits;
 - storage for the receive queue and the flow-control event made only while in use (~4 KB
-  less per connection);
+  less per connection), and the handshake's request and response let go once it is done;
 - an answer to upgrade requests it cannot parse: as shipped, uvicorn drops them silently — a
   request line over the limit gets neither a response nor a close, and its descriptor is held
   until the client gives up. Here it is answered at once (414, 431 or 400) and closed.
@@ -62,6 +62,14 @@ class UvicornWebSocketProtocol(WebSocketsSansIOProtocol):
         self.handshake_complete = True
         self.transport.write(output)
         self.transport.close()
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if self.handshake_complete and self.response is not None:
+            # The handshake's request and response are not read again once it is done, and
+            # their headers (websockets' `Headers`: a list per name) are ~20 of the objects the
+            # garbage collector would walk for every open connection.
+            self.request = self.response = None  # type: ignore[assignment]
 
     def write_frames(self, data: bytes) -> bool:
         """Write whole, pre-encoded frames now; False (nothing written) if the app must wait."""
