@@ -72,7 +72,9 @@ class LightEvent:
 
     def __init__(self) -> None:
         self._value = False
-        self._waiters: list[asyncio.Future[None]] | None = None
+        # One future per waiter (a cancelled waiter must not cancel the others'), held as itself
+        # while it is the only one: a protocol's event has one waiter almost always.
+        self._waiters: asyncio.Future[None] | list[asyncio.Future[None]] | None = None
 
     def is_set(self) -> bool:
         return self._value
@@ -82,7 +84,9 @@ class LightEvent:
             return
         self._value = True
         waiters, self._waiters = self._waiters, None
-        for waiter in waiters or ():
+        if waiters is None:
+            return
+        for waiter in waiters if isinstance(waiters, list) else (waiters,):
             if not waiter.done():
                 waiter.set_result(None)
 
@@ -95,14 +99,20 @@ class LightEvent:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         waiters = self._waiters
         if waiters is None:
-            waiters = self._waiters = []
-        waiters.append(waiter)
+            self._waiters = waiter
+        elif isinstance(waiters, list):
+            waiters.append(waiter)
+        else:
+            self._waiters = [waiters, waiter]
         try:
             await waiter
             return True
         finally:
-            if self._waiters is not None and waiter in self._waiters:
-                self._waiters.remove(waiter)
+            waiters = self._waiters
+            if waiters is waiter:
+                self._waiters = None
+            elif isinstance(waiters, list) and waiter in waiters:
+                waiters.remove(waiter)
 
     def __repr__(self) -> str:
         return f"<LightEvent {'set' if self._value else 'unset'}>"

@@ -55,6 +55,24 @@ async def test_the_event_wakes_every_waiter_and_can_be_cleared() -> None:
     assert event.is_set()
 
 
+async def test_a_cancelled_waiter_leaves_the_others_waiting() -> None:
+    event = LightEvent()
+    first, second = (asyncio.create_task(event.wait()) for _ in range(2))
+    await asyncio.sleep(0)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    await asyncio.sleep(0)
+    assert not second.done()
+    event.set()
+    assert await asyncio.wait_for(second, 1) is True
+    event.clear()
+    alone = asyncio.create_task(event.wait())  # one waiter again after a list of them
+    await asyncio.sleep(0)
+    event.set()
+    assert await asyncio.wait_for(alone, 1) is True
+
+
 async def test_they_cost_a_fraction_of_asyncios() -> None:
     def per_pair(make_queue: type, make_event: type) -> float:
         tracemalloc.start()

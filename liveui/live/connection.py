@@ -145,6 +145,7 @@ class LiveConnection:
             if items:
                 self.last_write = time.monotonic()
                 return items
+            del items  # not held while parked: one list per idle tab, thousands of them
             # Nothing to write: wait for the next notify (state is re-read above on waking).
             waiter = self._waiter = asyncio.get_running_loop().create_future()
             try:

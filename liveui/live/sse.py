@@ -130,13 +130,14 @@ def encode_patch(event_id: str, text: str) -> bytes:
 class EventStream:
     """The ASGI response streaming one `LiveConnection` until it closes or the client leaves."""
 
-    __slots__ = ("_ended", "_send_body", "connection", "retry_ms")
+    __slots__ = ("_ended", "_send_body", "_writer", "connection", "retry_ms")
 
     def __init__(self, connection: LiveConnection, retry_ms: int) -> None:
         self.connection = connection
         self.retry_ms = retry_ms
         self._ended = False  # set before this stream's own cancellation (disconnect, shutdown)
         self._send_body: Send | None = None
+        self._writer: asyncio.Task[Any] | None = None  # the task running __call__
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection = self.connection
@@ -147,9 +148,9 @@ class EventStream:
             if scope.get("method", "GET").upper() == "HEAD":  # headers only: no stream
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
                 return
-            task = asyncio.current_task()
+            task = self._writer = asyncio.current_task()
             assert task is not None
-            watch = DisconnectWatch(receive, lambda: self.end(task))
+            watch = DisconnectWatch(receive, self._client_left)
             streams = _open_streams()
             streams[task] = self
             try:
@@ -162,6 +163,7 @@ class EventStream:
                 connection.direct = None
                 streams.pop(task, None)
                 watch.stop()
+                self._writer = None  # no cycle through the finished task
         finally:
             connection.session.detach(connection)
             open_connections["sse"] -= 1
@@ -173,12 +175,16 @@ class EventStream:
             marker.text, event="patch", id=marker.event_id, retry=self.retry_ms
         ).encode()
         await self._send(send, first)
+        del first
         self._send_body = send
         connection.direct = self  # from now on patches may be written by the broadcaster
         while True:
             items = await connection.next()
             closing = items[-1].kind == "close"
-            await self._send(send, b"".join(_encode(item) for item in items))
+            body = b"".join(_encode(item) for item in items)
+            del items  # not held while waiting for the next ones
+            await self._send(send, body)
+            del body
             if closing:
                 # The client reconnects on its own and replays or resyncs.
                 self._ended = True
@@ -200,6 +206,10 @@ class EventStream:
         waiting = start_eagerly(send(_more(body)))
         if waiting is not None:
             await _finish_within(waiting, SEND_TIMEOUT)
+
+    def _client_left(self) -> None:
+        assert self._writer is not None
+        self.end(self._writer)
 
     def end(self, writer: asyncio.Task[Any]) -> None:
         if not self._ended:
