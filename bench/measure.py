@@ -79,7 +79,7 @@ def run_clients(main: Coroutine[Any, Any, None]) -> None:
 
 class GcClock:
     """Seconds the cyclic garbage collector ran and its runs, per generation (`gc.callbacks`):
-    the soak prints them per minute beside the CPU."""
+    the fan-out, the storm and the soak print them beside the server's CPU."""
 
     def __init__(self) -> None:
         self.seconds = [0.0, 0.0, 0.0]

@@ -3,7 +3,8 @@
 A `LiveUI` (SSE) and an `Endpoint` with `UserChannel` on one `Node`, a real `Dispatch` on
 PostgreSQL: three owner counters on orders plus notifications (and their unread counter). Every
 statement the server's engine runs is counted by a SQLAlchemy event listener; `GET /stats`
-reports the counts with the load batchers' and the node's figures. The tables carry a prefix
+reports the counts with the load batchers' and the node's figures, the garbage collector's time
+and thresholds; `GET /census` lists what the collector tracks. The tables carry a prefix
 given on the command line, so runs never touch anyone else's tables.
 """
 
@@ -153,8 +154,9 @@ def build_app(database_url: str, prefix: str) -> Any:
         return PlainTextResponse("\n".join(lines))
 
     async def census(request: Request) -> Response:
-        """The objects the cyclic collector tracks, by type (most first): what a full
-        collection walks."""
+        """GET /census[?top=N]: the objects the cyclic collector tracks, by type (most first),
+        what a full collection walks; `?referrers=<type>`: for a sample of that type's objects,
+        the types of what holds them."""
         from collections import Counter
 
         def name(o: Any) -> str:
