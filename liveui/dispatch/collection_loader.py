@@ -23,6 +23,7 @@ from ..row_events import CollectionInfo, RowsPage, RowsRead, RowState, Series
 from .collection_declaration import Collection
 from .counter_loader import coerce_id
 from .database import Database
+from .one_of import one_of
 from .registry import CounterRegistry
 from .values import ReadClock
 
@@ -100,7 +101,7 @@ class CollectionLoader:
             found: dict[Any, RowState | None] = dict.fromkeys(wanted)
             for i in range(0, len(wanted), KEY_CHUNK):
                 chunk = wanted[i : i + KEY_CHUNK]
-                query = self._base(c).where(c.primary_key.in_(chunk))
+                query = self._base(c).where(one_of(conn, c.primary_key, chunk))
                 for row in self._states(conn, c, query):
                     found[row.key] = row
             return RowsRead(name, version, found)

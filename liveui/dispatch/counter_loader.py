@@ -327,7 +327,9 @@ class CounterLoader:
         ordered = list(values)
         for i in range(0, len(ordered), OWNER_CHUNK):
             chunk = ordered[i : i + OWNER_CHUNK]
-            query = select(column).where(column.in_(chunk), self.registry.audience_filter(audience))
+            query = select(column).where(
+                one_of(conn, column, chunk), self.registry.audience_filter(audience)
+            )
             members.update(conn.execute(query).scalars())
         return {owner: n for owner, n in values.items() if owner in members}
 
