@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from liveui import ConfigurationError, check_secret
+from liveui import ConfigurationError, LiveSettings, check_secret
 
 __all__ = ["DemoConfig"]
 
@@ -35,7 +35,7 @@ class DemoConfig:
         data_dir = Path(os.environ.get("LIVEUI_DEMO_DATA_DIR") or DEFAULT_DATA_DIR)
         data_dir.mkdir(parents=True, exist_ok=True)
         database_url = os.environ.get("LIVEUI_DATABASE_URL") or f"sqlite:///{data_dir / 'demo.db'}"
-        transport = os.environ.get("LIVEUI_TRANSPORT", "sse").lower()
+        transport = os.environ.get("LIVEUI_TRANSPORT", LiveSettings().transport).lower()
         if transport not in ("sse", "ws"):
             raise SystemExit(f"LIVEUI_TRANSPORT must be 'sse' or 'ws', not {transport!r}")
         secret_key = os.environ.get("LIVEUI_SECRET_KEY") or _development_secret(data_dir)

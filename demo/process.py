@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 class DemoProcess:
     """One demo server. `env` adds to (and overrides) the demo's settings, e.g.
-    `{"LIVEUI_DATABASE_URL": ..., "LIVEUI_PUBSUB_URL": ...}`; any other `LIVEUI_*` variable of
+    `{"LIVEUI_DATABASE_URL": ..., "LIVEUI_PUBSUB_URL": ...}`; `transport` None serves the demo's
+    default live transport; any other `LIVEUI_*` variable of
     the calling environment is dropped, so the caller's shell cannot leak into the server."""
 
     def __init__(
@@ -30,7 +31,7 @@ class DemoProcess:
         data_dir: Path,
         *,
         secret_key: str,
-        transport: str = "sse",
+        transport: str | None = None,
         env: Mapping[str, str] | None = None,
         port: int | None = None,
         name: str = "demo",
@@ -44,7 +45,7 @@ class DemoProcess:
             "PYTHONPATH": str(ROOT),
             "LIVEUI_DEMO_DATA_DIR": str(data_dir),
             "LIVEUI_SECRET_KEY": secret_key,
-            "LIVEUI_TRANSPORT": transport,
+            **({"LIVEUI_TRANSPORT": transport} if transport else {}),
             **(env or {}),
         }
         self._server = ServerProcess(

@@ -233,7 +233,7 @@ def running_demo(transport: str) -> Iterator[DemoProcess]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo.screenshots", description=__doc__)
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--transport", choices=("sse", "ws"), default="sse")
+    parser.add_argument("--transport", choices=("ws", "sse"), default="ws")
     args = parser.parse_args(argv)
     chromium = shutil.which("chromium")
     if chromium is None:

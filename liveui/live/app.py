@@ -54,6 +54,14 @@ __all__ = ["LiveUI"]
 
 log = logging.getLogger("liveui.live")
 
+SSE_TAB_LIMIT = (
+    "liveui: live transport 'sse': over HTTP/1.1 every open tab holds one of the six "
+    "connections a browser allows per host, so a seventh tab of one browser (and every action "
+    "in the others) waits until a tab closes. Serve the app over HTTP/2, or use the default "
+    "transport 'ws' (docs/many-tabs.md)."
+)
+"""Logged once at start-up when the live transport is SSE."""
+
 
 class LiveUI:
     def __init__(
@@ -278,6 +286,8 @@ class LiveUI:
     async def start(self) -> None:
         """After a pub/sub outage the hub resyncs every live session of this node."""
         check_assets()  # logs an ERROR naming any missing browser file (docs/packaging.md)
+        if self.settings.transport == "sse":
+            log.warning(SSE_TAB_LIMIT)
         hub = self.node.hub
         hub.remove_resync(self.registry.resync_all)  # start() twice registers once
         hub.on_resync(self.registry.resync_all)

@@ -12,8 +12,11 @@ TransportName = Literal["sse", "ws"]
 
 @dataclass(frozen=True, slots=True)
 class LiveSettings:
-    transport: TransportName = "sse"
-    """"sse" (Server-Sent Events, the default) or "ws" (WebSocket); both carry the same patches."""
+    transport: TransportName = "ws"
+    """"ws" (WebSocket, the default) or "sse" (Server-Sent Events); both carry the same patches.
+    Over HTTP/1.1 an SSE stream holds one of the browser's six connections per host for as long
+    as its tab is open, so a seventh tab of one browser freezes: choose "sse" only behind
+    HTTP/2 (docs/many-tabs.md). A browser whose WebSocket never opens falls back to SSE."""
     prefix: str = "/liveui"
     """URL prefix of the live endpoints: `<prefix>/sse`, `<prefix>/ws`, `<prefix>/event`."""
     static_url: str = "/static/liveui"

@@ -6,8 +6,9 @@
   var meta = document.querySelector('meta[name="liveui"]');
   if (!meta || !window.htmx) { return; }
   var cfg = {
-    transport: meta.getAttribute('data-transport') || 'sse',
+    transport: meta.getAttribute('data-transport') || 'ws',
     sseUrl: meta.getAttribute('data-sse-url'),
+    sseExtension: meta.getAttribute('data-sse-extension'),
     wsUrl: meta.getAttribute('data-ws-url'),
     prefix: meta.getAttribute('data-prefix') || '/liveui',
     root: meta.getAttribute('data-root') || '',
@@ -52,12 +53,30 @@
     liveui.source = source;
     return source;
   };
+  /* A WebSocket that never opens (a proxy that refuses upgrades) falls back to SSE after a few
+     tries, for this page only: live updates then share the browser's six HTTP/1.1 connections
+     per host, which is still better than none. */
+  var WS_TRIES = 3, wsFailures = 0, wsEverOpened = false;
   htmx.createWebSocket = function (url) {
-    var socket = new WebSocket(connectUrl(url), []);
+    var socket = new WebSocket(connectUrl(url), []), opened = false;
     socket.binaryType = htmx.config.wsBinaryType;
+    socket.addEventListener('open', function () { opened = wsEverOpened = true; wsFailures = 0; });
+    socket.addEventListener('close', function () {
+      if (opened || wsEverOpened || socket !== liveui.socket) { return; }
+      if (++wsFailures >= WS_TRIES && cfg.sseUrl && cfg.sseExtension) { fallBackToSSE(); }
+    });
     liveui.socket = socket;
     return socket;
   };
+  function fallBackToSSE() {
+    cfg.transport = 'sse';
+    var sink = document.getElementById('liveui-connection');
+    if (sink) { htmx.remove(sink); }  // the ws extension stops retrying a detached element
+    var script = document.createElement('script');
+    script.src = cfg.sseExtension;
+    script.onload = connect;
+    document.head.appendChild(script);
+  }
   /* A WebSocket frame is applied the way the SSE extension applies a patch: one htmx.swap that
      only performs the out-of-band parts, those wrapped in <template> included (table rows). */
   document.addEventListener('htmx:wsBeforeMessage', function (e) {

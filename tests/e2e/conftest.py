@@ -1,6 +1,7 @@
 """The demo fixture of the browser tests that drive the real demo (`python -m demo`).
 
-`demo` is one server per module, on a fresh data directory, serving live pages over SSE. A
+`demo` is one server per module, on a fresh data directory, serving live pages over the demo's
+default transport (WebSocket). A
 module that runs its tests over both transports parametrises it:
 
     pytestmark = [pytest.mark.e2e, BOTH_TRANSPORTS]
@@ -19,7 +20,8 @@ from tests.e2e.walkthrough_server import DemoServer, running_demo
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     DemoServer
 ]:
-    transport: str = getattr(request, "param", "sse")
+    transport: str | None = getattr(request, "param", None)
     module = request.module.__name__.rsplit(".", 1)[-1]
-    with running_demo(tmp_path_factory.mktemp(f"{module}-{transport}"), transport) as server:
+    data_dir = tmp_path_factory.mktemp(f"{module}-{transport or 'default'}")
+    with running_demo(data_dir, transport) as server:
         yield server

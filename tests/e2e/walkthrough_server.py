@@ -22,7 +22,7 @@ SECRET_KEY = "walkthrough-secret-key-not-for-production"
 class DemoServer(DemoProcess):
     """The demo on its embedded defaults (SQLite file, memory pub/sub), plus direct SQL access."""
 
-    def __init__(self, data_dir: Path, transport: str = "sse") -> None:
+    def __init__(self, data_dir: Path, transport: str | None = None) -> None:
         super().__init__(data_dir, secret_key=SECRET_KEY, transport=transport, name="server")
 
     @property
@@ -41,7 +41,7 @@ class DemoServer(DemoProcess):
 
 
 @contextmanager
-def running_demo(data_dir: Path, transport: str = "sse") -> Iterator[DemoServer]:
+def running_demo(data_dir: Path, transport: str | None = None) -> Iterator[DemoServer]:
     """A started demo server, stopped when the block ends."""
     server = DemoServer(data_dir, transport)
     server.start()
