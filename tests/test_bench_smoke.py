@@ -66,6 +66,13 @@ def test_hidden_tabs(transport: str) -> None:
     out = bench("bench.hidden_tabs", "--transport", transport, "--sessions", "10", "--waves", "2")
     assert "hidden=8 " in out and "saved_pct=" in out
 
+
+@pytest.mark.e2e
+def test_many_tabs(chromium_path: str) -> None:
+    out = bench("bench.many_tabs", "--transport", "ws", "--tabs", "2")
+    assert "transport=ws tabs=2 loaded=2 " in out and "reach_ms_max=" in out
+
+
 @pytest.mark.postgres
 def test_reconnect_storm(postgres_url: str) -> None:
     out = bench("bench.reconnect_storm", "--tabs", "10", "--sockets", "10", "--timeout", "60",
