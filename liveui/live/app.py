@@ -249,9 +249,11 @@ class LiveUI:
 
     # serving ---------------------------------------------------------------------------------
     def routes(self, *, static: bool = True) -> list[BaseRoute]:
-        """The SSE and WebSocket endpoints, the action endpoint and (unless `static=False`,
+        """The SSE and WebSocket endpoints, the action, status, pause and resume endpoints and
+        (unless `static=False`,
         when the app serves `static_dir()` itself) the static files at `static_url`."""
         from .actions import event_endpoint
+        from .connection_status import status_endpoint
         from .sse import SSEApp
         from .visibility import visibility_endpoint
         from .websocket import websocket_endpoint
@@ -264,6 +266,9 @@ class LiveUI:
         async def ws(websocket: Any) -> None:
             await websocket_endpoint(websocket, gate)
 
+        async def status(request: Request) -> Any:
+            return await status_endpoint(request, gate)
+
         async def pause(request: Request) -> Any:
             return await visibility_endpoint(request, gate, paused=True)
 
@@ -274,6 +279,7 @@ class LiveUI:
             Route(self.url("sse"), SSEApp(gate), methods=["GET"], name="liveui-sse"),
             WebSocketRoute(self.url("ws"), ws, name="liveui-ws"),
             Route(self.url("event"), event, methods=["POST"], name="liveui-event"),
+            Route(self.url("status"), status, methods=["GET"], name="liveui-status"),
             Route(self.url("pause"), pause, methods=["POST"], name="liveui-pause"),
             Route(self.url("resume"), resume, methods=["POST"], name="liveui-resume"),
         ]

@@ -53,23 +53,104 @@
     liveui.source = source;
     return source;
   };
-  /* A WebSocket that never opens (a proxy that refuses upgrades) falls back to SSE after a few
-     tries, for this page only: live updates then share the browser's six HTTP/1.1 connections
-     per host, which is still better than none. */
-  var WS_TRIES = 3, wsFailures = 0, wsEverOpened = false;
   htmx.createWebSocket = function (url) {
-    var socket = new WebSocket(connectUrl(url), []), opened = false;
+    var socket = new WebSocket(connectUrl(url), []);
     socket.binaryType = htmx.config.wsBinaryType;
-    socket.addEventListener('open', function () { opened = wsEverOpened = true; wsFailures = 0; });
-    socket.addEventListener('close', function () {
-      if (opened || wsEverOpened || socket !== liveui.socket) { return; }
-      if (++wsFailures >= WS_TRIES && cfg.sseUrl && cfg.sseExtension) { fallBackToSSE(); }
+    socket.addEventListener('open', function () { connected(); });
+    socket.addEventListener('close', function (e) {
+      if (socket !== liveui.socket || stopped) { return; }
+      // 1008: the server closed this tab for good (logout, the per-user cap); no retry follows.
+      if (e.code === 1008) { ask(e.reason || 'closed by the server'); } else { failed(); }
     });
     liveui.socket = socket;
     return socket;
   };
+
+  /* Connection state, shown on the page: <html> carries liveui-connected, liveui-reconnecting
+     or liveui-stopped, and a banner (#liveui-status) says the last two. The browser cannot
+     read why a connection failed, so after a few failures in a row the page asks the server
+     (<prefix>/status): a refusal (403 forged, expired or revoked token; 410; 503 node not
+     started) stops retrying for good; a WebSocket that never opened while the server answers
+     falls back to SSE (a proxy refusing upgrades); no answer (a restart) keeps retrying. */
+  var ASK_AFTER = 3, failures = 0, everOpened = false, stopped = false, asking = false;
+  var html = document.documentElement;
+  function banner() {
+    var el = document.getElementById('liveui-status');
+    if (!el) {
+      el = document.createElement('div');
+      el.id = 'liveui-status';
+      el.className = 'liveui-status';
+      el.setAttribute('role', 'status');
+      el.setAttribute('aria-live', 'polite');
+      el.hidden = true;
+      document.body.appendChild(el);
+    }
+    return el;
+  }
+  function show(state, text) {
+    html.classList.remove('liveui-connected', 'liveui-reconnecting', 'liveui-stopped');
+    html.classList.add('liveui-' + state);
+    liveui.state = state;
+    var el = banner();
+    el.hidden = state === 'connected';
+    el.textContent = text || '';
+    if (state === 'stopped') {
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'liveui-reload';
+      button.textContent = 'Reload';
+      button.addEventListener('click', function () { window.location.reload(); });
+      el.appendChild(document.createTextNode(' '));
+      el.appendChild(button);
+    }
+  }
+  function connected() {
+    failures = 0;
+    everOpened = true;
+    if (!stopped) { show('connected'); }
+  }
+  function failed() {
+    if (stopped) { return; }
+    show('reconnecting', 'Reconnecting\u2026');
+    if (++failures % ASK_AFTER === 0) { ask(null); }
+  }
+  function ask(closedBecause) {
+    if (asking) { return; }
+    asking = true;
+    fetch(cfg.root + cfg.prefix + '/status', {
+      headers: { 'X-LiveUI-Token': cfg.token }, credentials: 'same-origin', cache: 'no-store'
+    }).then(function (r) {
+      if (r.status === 403 || r.status === 410 || r.status === 503) {
+        return r.text().then(function (why) { stop(why || ('HTTP ' + r.status)); });
+      }
+      if (closedBecause) { stop(closedBecause); return; }
+      if (r.ok && cfg.transport === 'ws' && !everOpened && cfg.sseUrl && cfg.sseExtension) {
+        fallBackToSSE();
+      }
+    }, function () {
+      if (closedBecause) { stop(closedBecause); }  // no answer: the server is away, keep trying
+    }).then(function () { asking = false; });
+  }
+  function stop(why) {
+    stopped = true;
+    var sink = document.getElementById('liveui-connection');
+    if (sink) { htmx.remove(sink); }  // the extensions stop retrying a detached element
+    if (window.console) { console.warn('liveui: live updates stopped: ' + why); }
+    show('stopped', 'Live updates stopped \u2014 reload.');
+  }
+  liveui.stopped = function () { return stopped; };
+  document.addEventListener('htmx:sseOpen', function () { connected(); });
+  document.addEventListener('htmx:sseError', function (e) {
+    var source = e.detail && e.detail.source;
+    if (source === liveui.source && source.readyState !== EventSource.OPEN) { failed(); }
+  });
+
+  /* A WebSocket that never opens (a proxy that refuses upgrades) while the server answers falls
+     back to SSE, for this page only: live updates then share the browser's six HTTP/1.1
+     connections per host, which is still better than none. */
   function fallBackToSSE() {
     cfg.transport = 'sse';
+    failures = 0;
     var sink = document.getElementById('liveui-connection');
     if (sink) { htmx.remove(sink); }  // the ws extension stops retrying a detached element
     var script = document.createElement('script');
@@ -112,7 +193,7 @@
   });
 
   function connect() {
-    if (document.getElementById('liveui-connection')) { return; }
+    if (stopped || document.getElementById('liveui-connection')) { return; }
     var sink = document.createElement('div');
     sink.id = 'liveui-connection';
     sink.hidden = true;
