@@ -95,6 +95,25 @@ def test_sdist_carries_the_browser_files_and_what_a_rebuild_needs(dist: Dist) ->
     assert not [n for n in names if n.startswith(("node_modules", ".hypothesis", "dist/"))]
 
 
+def test_a_package_people_can_depend_on(dist: Dist) -> None:
+    """The licence text, the typing marker and the metadata ship; the screenshots do not."""
+    with tarfile.open(dist.sdist) as tar:
+        top = tar.getnames()[0].split("/")[0]
+        names = {name.removeprefix(f"{top}/") for name in tar.getnames()}
+    assert "LICENSE" in names and "liveui/py.typed" in names
+    assert not [n for n in names if n.startswith("docs/images/")]
+    with zipfile.ZipFile(dist.wheel) as wheel:
+        files = set(wheel.namelist())
+        (metadata_name,) = [n for n in files if n.endswith(".dist-info/METADATA")]
+        metadata = wheel.read(metadata_name).decode()
+        licence = [n for n in files if n.endswith("licenses/LICENSE")]
+        assert licence and "MIT License" in wheel.read(licence[0]).decode()
+    assert "liveui/py.typed" in files
+    assert "License-Expression: MIT" in metadata
+    assert "Classifier: Typing :: Typed" in metadata
+    assert "Requires-Dist: uvicorn[standard]<1,>=0.35" in metadata
+
+
 def test_wheel_carries_every_browser_file_and_no_stamp(dist: Dist) -> None:
     with zipfile.ZipFile(dist.wheel) as wheel:
         names = set(wheel.namelist())
