@@ -1,4 +1,6 @@
-"""`liveui counters`: the declared counters of an app, for debugging a badge that stays put."""
+"""`liveui counters`: the declared counters of an app, for debugging a badge that stays put.
+`--app` finds the Dispatch at `app.state.dispatch` (the demo) or, failing that, the one defined
+in the app's module (the quick start)."""
 
 from __future__ import annotations
 
@@ -33,3 +35,9 @@ def test_counters_with_a_bad_app_reference_exits_2(tmp_path: Path) -> None:
     result = liveui("counters", "--app", "no_such_module:app", data_dir=tmp_path)
     assert result.returncode == 2
     assert "no_such_module" in result.stderr
+
+
+def test_counters_finds_the_dispatch_defined_beside_the_app(tmp_path: Path) -> None:
+    result = liveui("counters", "--app", "docs.examples.quickstart.app:app", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "pending_orders  (Order, owner orders.user_id)" in result.stdout

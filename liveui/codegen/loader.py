@@ -14,7 +14,8 @@ __all__ = ["load_dispatch"]
 
 
 def load_dispatch(app: str | None = None, dispatch: str | None = None) -> Dispatch:
-    """`dispatch` ("module:attr" of a Dispatch) wins; otherwise `app.state.dispatch` of `app`.
+    """`dispatch` ("module:attr" of a Dispatch) wins; otherwise `app.state.dispatch` of `app`,
+    or else the one Dispatch defined at the top of `app`'s module (as the quick start has it).
 
     The current directory is put on `sys.path` first, as uvicorn does, so `demo.app:app`
     resolves from the project root. Errors are `ConfigurationError`s saying what was looked at.
@@ -33,9 +34,15 @@ def load_dispatch(app: str | None = None, dispatch: str | None = None) -> Dispat
     target: Any = import_string(app)
     state = getattr(target, "state", None)
     found = getattr(state, "dispatch", None)
-    if not isinstance(found, Dispatch):
-        raise ConfigurationError(
-            f"{app} has no Dispatch at app.state.dispatch: set `app.state.dispatch = dispatch` "
-            f"or pass --dispatch module:attr"
-        )
-    return found
+    if isinstance(found, Dispatch):
+        return found
+    module = sys.modules.get(app.partition(":")[0])
+    values = vars(module).values() if module is not None else ()
+    in_module = {id(v): v for v in values if isinstance(v, Dispatch)}
+    if len(in_module) == 1:
+        return next(iter(in_module.values()))
+    where = "none" if not in_module else f"{len(in_module)}, which is ambiguous"
+    raise ConfigurationError(
+        f"{app} has no Dispatch at app.state.dispatch and its module defines {where}: set "
+        f"`app.state.dispatch = dispatch` or pass --dispatch module:attr"
+    )

@@ -93,3 +93,20 @@ def test_panel_follows_a_resize_while_open(browser: Browser, site: LiveServer) -
         assert_on_screen(page)
     finally:
         page.context.close()
+
+
+def test_the_bell_follows_the_text_colour_of_a_dark_header(
+    browser: Browser, site: LiveServer
+) -> None:
+    page = open_page(browser, site, 1280, "right")
+    page.add_style_tag(content="header { background: #111; color: rgb(240, 240, 240); }")
+    colours = page.evaluate(
+        """() => ({
+          bell: getComputedStyle(document.querySelector('.liveui-bell')).color,
+          panel: getComputedStyle(document.querySelector('.liveui-panel')).color,
+          fg: getComputedStyle(document.documentElement).getPropertyValue('--liveui-fg').trim(),
+        })"""
+    )
+    page.context.close()
+    assert colours["bell"] == "rgb(240, 240, 240)", colours
+    assert colours["panel"] == "rgb(31, 35, 40)" and colours["fg"] == "#1f2328", colours

@@ -77,7 +77,7 @@ live = LiveUI(
     dispatch=dispatch,
     secret_key=SECRET,
     get_user_id=lambda request: request.session.get("user_id"),  # None: anonymous
-    settings=LiveSettings(transport="sse"),  # or "ws"; every limit and timing lives here
+    settings=LiveSettings(transport="ws"),   # the default; every limit and timing lives here
     templates=templates,  # adds liveui_head(), live_badge(), notification_dropdown()
 )
 
