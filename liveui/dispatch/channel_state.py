@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from .notification_loader import NotificationLoader
     from .notification_table import NotificationSerializer
 
-__all__ = ["ChannelState"]
+__all__ = ["ChannelState", "models_or_domains"]
 
 
 class ChannelState:
@@ -27,8 +27,14 @@ class ChannelState:
         notification_serializer: NotificationSerializer | None = None,
         counter_models: Iterable[type[Any]] | None = None,
         parallel: bool = True,
+        *,
+        counter_domains: Iterable[type[Any]] | None = None,
     ) -> dict[str, Any]:
-        """`{"counters": {name: value}, "versions": {name: version}, "notifications": [...]}`."""
+        """`{"counters": {name: value}, "versions": {name: version}, "notifications": [...]}`.
+
+        `counter_models` limits the counters to those declared on these models;
+        `counter_domains` is AshDispatch's name for it (liveui's "domains" are models)."""
+        counter_models = models_or_domains(counter_models, counter_domains)
         load_counters = self.counters.load_counter_values(user_id, counter_models)
         if not self.notifications.configured:
             values = await load_counters
@@ -47,3 +53,14 @@ class ChannelState:
             "versions": {name: v.version for name, v in values.items()},
             "notifications": notifications,
         }
+
+
+def models_or_domains(
+    counter_models: Iterable[type[Any]] | None, counter_domains: Iterable[type[Any]] | None
+) -> Iterable[type[Any]] | None:
+    """One of the two names, or neither; both at once is ambiguous."""
+    if counter_domains is None:
+        return counter_models
+    if counter_models is not None:
+        raise TypeError("give counter_models or counter_domains (its AshDispatch name), not both")
+    return counter_domains

@@ -145,6 +145,29 @@ function parseUpdate(payload: unknown): CounterUpdate | null {
   return { name, value, version, keys };
 }
 
+/** `counters_updated`: several counters in one message, one update each; the query keys
+ * they share are refetched once. */
+function parseUpdates(payload: unknown): CounterUpdate[] {
+  if (!isObject(payload)) return [];
+  const counters = payload["counters"];
+  const versions = payload["versions"];
+  if (!isObject(counters)) return [];
+  const metadata = payload["metadata"];
+  const listed = isObject(metadata) ? metadata["invalidateQueries"] : undefined;
+  const shared = Array.isArray(listed)
+    ? listed.filter((key): key is string => typeof key === "string")
+    : null;
+  const updates: CounterUpdate[] = [];
+  for (const [name, value] of Object.entries(counters)) {
+    const version = isObject(versions) ? versions[name] : undefined;
+    const update = parseUpdate({ counter: name, value, version });
+    if (update === null) continue;
+    const keys = shared === null ? update.keys : updates.length === 0 ? shared : [];
+    updates.push({ ...update, keys });
+  }
+  return updates;
+}
+
 function report(error: unknown): void {
   console.error("liveui store: a handler failed", error);
 }
@@ -242,8 +265,8 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     invalidate(keys, moved);
   }
 
-  function applyUpdate(payload: unknown): void {
-    const update = parseUpdate(payload);
+  function applyUpdate(payload: unknown, parsed = false): void {
+    const update = parsed ? (payload as CounterUpdate) : parseUpdate(payload);
     if (update === null) return;
     if (awaitingInitial) {
       const waiting = early.get(update.name);
@@ -345,6 +368,9 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     joined.onError(() => lost());
     joined.on("initial_state", applyInitialState);
     joined.on("counter_updated", applyUpdate);
+    joined.on("counters_updated", (payload: unknown) => {
+      for (const update of parseUpdates(payload)) applyUpdate(update, true);
+    });
     joined.on("new_notification", addNotification);
     joined.on("notification_read", (payload: unknown) => {
       if (isObject(payload) && typeof payload["id"] === "string") markRead(payload["id"]);
