@@ -4,10 +4,11 @@ concurrently. Pushed as `initial_state` by `UserChannel` after the join reply.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .counter_declaration import CounterValue
     from .counter_loader import CounterLoader
     from .notification_loader import NotificationLoader
     from .notification_table import NotificationSerializer
@@ -35,19 +36,22 @@ class ChannelState:
         `counter_models` limits the counters to those declared on these models;
         `counter_domains` is AshDispatch's name for it (liveui's "domains" are models)."""
         counter_models = models_or_domains(counter_models, counter_domains)
-        load_counters = self.counters.load_counter_values(user_id, counter_models)
-        if not self.notifications.configured:
-            values = await load_counters
-            notifications: list[Any] = []
-        else:
-            load_recent = self.notifications.load_recent(
+        def load_counters() -> Awaitable[Mapping[str, CounterValue]]:
+            return self.counters.load_counter_values(user_id, counter_models)
+
+        def load_recent() -> Awaitable[list[Any]]:
+            return self.notifications.load_recent(
                 user_id, notification_limit, notification_serializer
             )
-            if parallel:
-                values, notifications = await asyncio.gather(load_counters, load_recent)
-            else:
-                values = await load_counters
-                notifications = await load_recent
+
+        notifications: list[Any] = []
+        if not self.notifications.configured:
+            values = await load_counters()
+        elif parallel:
+            values, notifications = await asyncio.gather(load_counters(), load_recent())
+        else:  # the seed's debugging switch: one after the other
+            values = await load_counters()
+            notifications = await load_recent()
         return {
             "counters": {name: v.value for name, v in values.items()},
             "versions": {name: v.version for name, v in values.items()},
