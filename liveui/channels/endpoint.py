@@ -67,13 +67,19 @@ class Endpoint:
         return self.node.hub
 
     # serving ---------------------------------------------------------------------------------
-    def socket_app(self, socket: Socket, *, longpoll: bool = True) -> SocketApp:
-        return SocketApp(self, socket, longpoll=longpoll)
+    def socket_app(
+        self, socket: Socket, *, websocket: bool = True, longpoll: bool = True
+    ) -> SocketApp:
+        return SocketApp(self, socket, websocket=websocket, longpoll=longpoll)
 
-    def mount(self, path: str, socket: Socket, *, longpoll: bool = True) -> Mount:
+    def mount(
+        self, path: str, socket: Socket, *, websocket: bool = True, longpoll: bool = True
+    ) -> Mount:
         """A Starlette route serving `<path>/websocket` for phoenix.js's `new Socket(path)`, and
-        `<path>/longpoll` for its LongPoll transport (`longpoll=False` leaves it out)."""
-        return Mount(path, app=self.socket_app(socket, longpoll=longpoll))
+        `<path>/longpoll` for its LongPoll transport. As Phoenix's `websocket: true, longpoll:
+        false`, either can be switched off (`longpoll=False`, `websocket=False`; not both): a
+        WebSocket to a mount without it is refused with HTTP 403, a long poll gets 404."""
+        return Mount(path, app=self.socket_app(socket, websocket=websocket, longpoll=longpoll))
 
     async def authenticate(
         self, handler: Socket, params: dict[str, Any], info: ConnectInfo
