@@ -58,6 +58,7 @@ class Endpoint:
         self.accepted = 0
         """Connections accepted since start."""
         self.started = False
+        self._dropped_events: set[str] = set()
         self.resync_limit = asyncio.Semaphore(self.settings.resync_concurrency)
         self.node.ticker.add(self._close_idle)
         self.node.attach(self, Stage.SERVER)
@@ -165,6 +166,20 @@ class Endpoint:
         `revoke`, the login session of each one's `AuthClaims` is revoked too, so the same
         token cannot connect again (1008): a force-logout that sticks."""
         self.node.broadcast(socket_id, "disconnect", {"revoke": True} if revoke else {})
+
+    def dropped_socket_event(self, socket_id: str, event: str) -> None:
+        """A broadcast on a socket id other than "disconnect" (Phoenix's docs show
+        `Endpoint.broadcast("users_socket:42", "force_logout", %{})`) reaches no client and
+        closes nothing: said once per event name, so the port is not silently a no-op."""
+        if event in self._dropped_events:
+            return
+        self._dropped_events.add(event)
+        log.warning(
+            'liveui.channels: a broadcast of %r on the socket id %r was dropped: only '
+            '"disconnect" closes a socket. Use endpoint.disconnect(socket_id) (revoke=True to '
+            "end the login too), or endpoint.send_info(socket_id, message) for its channels",
+            event, socket_id,
+        )
 
     def _revoked(self, revocation: Revocation) -> None:
         for connection in list(self.connections):
