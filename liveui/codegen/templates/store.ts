@@ -89,6 +89,12 @@ interface CounterUpdate {
   readonly keys: readonly string[];
 }
 
+/** What a `@COUNTERS_UPDATED@` message moved, to invalidate once. */
+interface Moved {
+  keys: string[];
+  counters: CounterName[];
+}
+
 type JsonObject = { readonly [key: string]: unknown };
 
 // Working copies are keyed by string: with no counters declared, CounterName is `never`.
@@ -142,25 +148,19 @@ function parseUpdate(payload: unknown): CounterUpdate | null {
   return { name, value, version, keys };
 }
 
-/** `@COUNTERS_UPDATED@`: several counters in one message, one update each; the query keys
- * they share are refetched once. */
+/** `@COUNTERS_UPDATED@`: several counters in one message, one update each (each carrying the
+ * query keys they share). */
 function parseUpdates(payload: unknown): CounterUpdate[] {
   if (!isObject(payload)) return [];
   const counters = payload["counters"];
   const versions = payload["versions"];
   if (!isObject(counters)) return [];
   const metadata = payload["metadata"];
-  const listed = isObject(metadata) ? metadata["invalidateQueries"] : undefined;
-  const shared = Array.isArray(listed)
-    ? listed.filter((key): key is string => typeof key === "string")
-    : null;
   const updates: CounterUpdate[] = [];
   for (const [name, value] of Object.entries(counters)) {
     const version = isObject(versions) ? versions[name] : undefined;
-    const update = parseUpdate({ counter: name, value, version });
-    if (update === null) continue;
-    const keys = shared === null ? update.keys : updates.length === 0 ? shared : [];
-    updates.push({ ...update, keys });
+    const update = parseUpdate({ counter: name, value, version, metadata });
+    if (update !== null) updates.push(update);
   }
   return updates;
 }
@@ -262,8 +262,8 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     invalidate(keys, moved);
   }
 
-  function applyUpdate(payload: unknown, parsed = false): void {
-    const update = parsed ? (payload as CounterUpdate) : parseUpdate(payload);
+  function applyUpdate(payload: unknown, batch?: Moved): void {
+    const update = batch !== undefined ? (payload as CounterUpdate) : parseUpdate(payload);
     if (update === null) return;
     if (awaitingInitial) {
       const waiting = early.get(update.name);
@@ -276,7 +276,12 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
       counters: { ...state.counters, [update.name]: update.value },
       versions: { ...state.versions, [update.name]: update.version },
     });
-    invalidate(update.keys, [update.name]);
+    if (batch === undefined) {
+      invalidate(update.keys, [update.name]);
+    } else {
+      batch.keys.push(...update.keys);
+      batch.counters.push(update.name);
+    }
   }
 
   function addNotification(payload: unknown): void {
@@ -364,9 +369,12 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     opened.onClose(() => lost());
     joined.onError(() => lost());
     joined.on("@INITIAL_STATE@", applyInitialState);
-    joined.on("@COUNTER_UPDATED@", applyUpdate);
+    joined.on("@COUNTER_UPDATED@", (payload: unknown) => applyUpdate(payload));
     joined.on("@COUNTERS_UPDATED@", (payload: unknown) => {
-      for (const update of parseUpdates(payload)) applyUpdate(update, true);
+      // Applied one by one, their shared keys invalidated once.
+      const moved: Moved = { keys: [], counters: [] };
+      for (const update of parseUpdates(payload)) applyUpdate(update, moved);
+      invalidate(moved.keys, moved.counters);
     });
     joined.on("@NEW_NOTIFICATION@", addNotification);
     joined.on("@NOTIFICATION_READ@", (payload: unknown) => {
