@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from liveui import Dispatch
+from liveui import Dispatch, Endpoint, Node, async_url
 from liveui.testing import ChannelClient
 from tests.channels.user_channels import client_for
-from tests.support.dispatch_schema import Schema, add_users, both_databases
+from tests.support.dispatch_schema import Schema, add_users, both_databases, settings_for
 
 
 def _failures(caplog: pytest.LogCaptureFixture, event: str) -> list[logging.LogRecord]:
@@ -74,3 +74,43 @@ async def test_refreshing_counters_when_the_users_table_is_gone_replies_failed(
     [logged] = _failures(caplog, "refresh_counters")
     assert logged.exc_info is not None
     await _still_joined(room)
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+async def test_a_statement_timeout_replies_failed_and_the_next_request_succeeds(
+    schema: Schema, engine: AsyncEngine, sessions: async_sessionmaker[Any], postgres_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A real timeout: the notifications table is locked by another transaction while the
+    channel's database session gives up after 200 ms; once the lock is gone the same request
+    succeeds on the same channel."""
+    node = Node()
+    Endpoint(node)
+    timing_out = create_async_engine(
+        async_url(postgres_url), connect_args={"server_settings": {"statement_timeout": "200"}}
+    )
+    dispatch = Dispatch(settings_for(schema), node=node, engine=timing_out)
+    dispatch.install(sessions)
+    await node.start()
+    try:
+        [alice] = await add_users(sessions, schema, 1)
+        note = await dispatch.notify(None, alice, title="hello")
+        room = await (await client_for(dispatch, alice)).join(f"user:{alice}")
+        await room.assert_push("initial_state")
+        async with engine.connect() as locker:
+            await locker.execute(text(
+                f"LOCK TABLE {schema.Notification.__tablename__} IN ACCESS EXCLUSIVE MODE"
+            ))
+            with caplog.at_level(logging.ERROR, logger="liveui.channels"):
+                ref = await room.push("mark_notification_read", {"id": note.id})
+                await room.assert_reply(ref, "error", {"reason": "failed"})
+            await locker.rollback()  # the lock ends
+        [logged] = _failures(caplog, "mark_notification_read")
+        assert logged.exc_info is not None
+        assert "statement timeout" in str(logged.exc_info[1])
+        ref = await room.push("mark_notification_read", {"id": note.id})
+        await room.assert_reply(ref, "ok", {})
+    finally:
+        await node.stop()
+        await timing_out.dispose()
