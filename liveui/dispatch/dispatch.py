@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -46,12 +46,12 @@ from .coalescer import Coalescer
 from .collection_loader import CollectionLoader
 from .counter_loader import CounterLoader
 from .database import Database
+from .hand_made import HandMadeBroadcasts
 from .notification_loader import NotificationLoader
 from .notification_table import NotificationSerializer
 from .registry import UNREAD_NOTIFICATIONS, CounterRegistry
 from .session_hooks import SessionHooks
 from .settings import BroadcastFn, DispatchSettings
-from .values import now_version
 
 __all__ = ["Dispatch"]
 
@@ -94,8 +94,9 @@ class Dispatch:
         self.hooks = SessionHooks(self.registry, self._committed)
         self.coalescer = Coalescer(self.settings.coalesce_window, self.counters.recompute)
         self._warned_unwatched = False
-        self._sending: set[asyncio.Task[None]] = set()
-        """Hand-made broadcasts waiting for the database clock (kept from the collector)."""
+        self.hand_made = HandMadeBroadcasts(
+            self.broadcaster, self.database, self.counters.clock, self.node
+        )
         self.node.attach(self, Stage.PRODUCER)
 
     # set-up ------------------------------------------------------------------------------------
@@ -301,10 +302,11 @@ class Dispatch:
         metadata: Mapping[str, Any] | None = None,
     ) -> asyncio.Future[None] | None:
         """Push a counter value by hand, versioned by the recounts' own clock (see
-        `_send_versioned`): newer than every recount that read before it, older than every
-        recount that reads after it (which then wins)."""
+        `HandMadeBroadcasts`): newer than every recount that read before it, older than every
+        recount that reads after it (which then wins). On PostgreSQL it returns the task that
+        sends once the database clock is read."""
         name, invalidates = self._wire_counter(counter_name)
-        return self._send_versioned(
+        return self.hand_made.send(
             user_topic(user_id), COUNTER_UPDATED,
             lambda version: counter_updated(name, value, version, invalidates, metadata),
         )
@@ -324,7 +326,7 @@ class Dispatch:
             name, keys = self._wire_counter(given)
             values[name] = value
             invalidates.extend(keys)
-        return self._send_versioned(
+        return self.hand_made.send(
             user_topic(user_id), COUNTERS_UPDATED,
             lambda version: counters_updated(values, version, invalidates, metadata),
         )
@@ -336,45 +338,6 @@ class Dispatch:
         except ConfigurationError:
             return name, []
         return declared.name, list(declared.invalidates)
-
-    def _send_versioned(
-        self, topic: str, event: str, build: Callable[[int], Any]
-    ) -> asyncio.Future[None] | None:
-        """Send `build(version)`, the version read from the clock the recounts read (see
-        `values`). On one host (SQLite) that is the process clock: sent now, returns None. On
-        PostgreSQL it is the database server's, one more query: sent once it is read — the
-        returned task may be awaited; from a thread without a loop the call waits for it."""
-        clock = self.counters.clock
-        if clock.column is None or self.broadcaster.busy:
-            # (busy: called from inside the broadcast function; the broadcaster refuses the
-            # recursion at once instead of a task re-entering it forever)
-            self.broadcaster(topic, event, build(now_version()))
-            return None
-
-        async def send() -> None:
-            try:
-                version = await self.database.read(clock.read)
-            except Exception:
-                log.exception("liveui.dispatch: reading the database clock for a hand-made %s "
-                              "on %s failed; nothing sent", event, topic)
-                return
-            self.broadcaster(topic, event, build(version))
-
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        if loop is not None:
-            task = loop.create_task(send())
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
-            return task
-        node_loop = self.node.loop
-        if node_loop is not None and node_loop.is_running():
-            asyncio.run_coroutine_threadsafe(send(), node_loop).result()
-        else:
-            asyncio.run(send())
-        return None
 
     async def channel_state(
         self,
@@ -404,8 +367,7 @@ class Dispatch:
             raise RuntimeError("wait_idle must run on the dispatch's event loop")
         await asyncio.sleep(0)  # let call_soon_threadsafe hand-offs land first
         await self.coalescer.wait_idle(timeout)
-        if self._sending:
-            await asyncio.wait(list(self._sending), timeout=timeout)
+        await self.hand_made.wait_sent(timeout)
 
     # after commit ------------------------------------------------------------------------------
     def _committed(self, changes: ChangeSet) -> None:
