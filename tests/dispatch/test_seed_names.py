@@ -22,6 +22,7 @@ from liveui import (
     async_url,
     counter,
 )
+from liveui.dispatch.describe import describe_counters
 from liveui.testing import BroadcastRecorder
 from liveui.user_events import read_counter_updates
 from tests.support.dispatch_schema import Schema, add_users, settings_for
@@ -113,6 +114,8 @@ async def test_counter_name_is_the_name_on_the_wire(
     assert not [b for b in dispatch_broadcasts.broadcasts if b.payload.get("counter") == "pending"]
     assert await dispatch.counters.load_counters_for_user(1) == {"pending_orders_badge": 1}
     assert dispatch.counter_names == {"pending_orders_badge"}
+    [info] = describe_counters(dispatch)
+    assert str(info).startswith("pending_orders_badge (declared as pending) on Order")
 
     dispatch_broadcasts.clear()
     dispatch.touch("pending", owners=[1])  # the declared name still names it in Python
