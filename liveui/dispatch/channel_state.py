@@ -49,7 +49,7 @@ class ChannelState:
             values = await load_counters()
         elif parallel:
             values, notifications = await asyncio.gather(load_counters(), load_recent())
-        else:  # the seed's debugging switch: one after the other
+        else:  # AshDispatch's debugging switch: one after the other
             values = await load_counters()
             notifications = await load_recent()
         return {

@@ -350,7 +350,7 @@ class Dispatch:
         counter_domains: Iterable[type[Any]] | None = None,
     ) -> dict[str, Any]:
         """AshDispatch's `ChannelState.build/2`: the `initial_state` payload of `user_id`
-        (`counter_domains` is accepted as the seed's name for `counter_models`)."""
+        (`counter_domains` is accepted as AshDispatch's name for `counter_models`)."""
         state = await self.state.build(
             user_id, notification_limit, notification_serializer, counter_models, parallel,
             counter_domains=counter_domains,

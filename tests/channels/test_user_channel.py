@@ -185,10 +185,10 @@ async def test_each_route_gets_the_dispatch_it_was_given(
     assert "open_tickets" in state["counters"]
 
 
-async def test_ash_field_names_reach_the_client_in_the_seed_payload_shapes(
+async def test_ash_field_names_reach_the_client_in_ashdispatch_payload_shapes(
     schema: Schema, engine: AsyncEngine, sessions: async_sessionmaker[Any]
 ) -> None:
-    """What the seed's `useUserChannel` reads, frame by frame: `initial_state.notifications[]
+    """What AshDispatch's `useUserChannel` reads, frame by frame: `initial_state.notifications[]
     .timestamp`, `counter_updated.metadata.invalidate_queries`, `new_notification.timestamp`."""
     node = Node()
     Endpoint(node)

@@ -102,12 +102,14 @@ def test_the_built_in_user_audience_may_be_said_again() -> None:
         DispatchSettings(audiences={"user": "anything"})
 
 
-SEED_CALLS: list[tuple[str, str, int, Any]] = []
+ASH_CALLS: list[tuple[str, str, int, Any]] = []
 
 
-def seed_broadcast_counter(user_id: str, counter_name: str, value: int, opts: Any = None) -> None:
-    """The seed's `broadcast_counter(user_id, counter_name, value, opts \\\\ [])`."""
-    SEED_CALLS.append((user_id, counter_name, value, opts))
+def ash_style_broadcast_counter(
+    user_id: str, counter_name: str, value: int, opts: Any = None
+) -> None:
+    """AshDispatch's `broadcast_counter(user_id, counter_name, value, opts \\\\ [])`."""
+    ASH_CALLS.append((user_id, counter_name, value, opts))
 
 
 class _Probe:
@@ -118,18 +120,18 @@ class _Probe:
         self.events.append(message.event)
 
 
-async def test_a_seed_style_counter_broadcast_fn_is_adapted_when_configured(
+async def test_an_ash_style_counter_broadcast_fn_is_adapted_when_configured(
     schema: Schema, engine: AsyncEngine, sessions: async_sessionmaker[Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Configured by name as the seed configures `{MyAppWeb.UserChannel, :broadcast_counter}`:
+    """Configured by name as AshDispatch configures `{MyAppWeb.UserChannel, :broadcast_counter}`:
     its signature is read then; counters reach it, the notification goes to the node."""
-    SEED_CALLS.clear()
+    ASH_CALLS.clear()
     node = Node()
     with caplog.at_level(logging.INFO, logger="liveui.dispatch"):
         dispatch = Dispatch(
             settings_for(schema, counter_broadcast_fn=(
-                "tests.dispatch.test_ash_compat:seed_broadcast_counter")),
+                "tests.dispatch.test_ash_compat:ash_style_broadcast_counter")),
             node=node, engine=engine,
         )
     [said] = [r for r in caplog.records if "AshDispatch's (user_id" in r.getMessage()]
@@ -143,7 +145,7 @@ async def test_a_seed_style_counter_broadcast_fn_is_adapted_when_configured(
         await dispatch.notify(s, alice, title="hi")
         await s.commit()
     await dispatch.wait_idle()
-    pending = [c for c in SEED_CALLS if c[1] == "pending_orders"]
+    pending = [c for c in ASH_CALLS if c[1] == "pending_orders"]
     assert pending and pending[-1][:3] == (str(alice), "pending_orders", 1)
     assert pending[-1][3]["metadata"]["invalidateQueries"] == ["orders"]
     assert probe.events == ["new_notification"]  # not a counter: to the node, not to the fn
@@ -163,11 +165,11 @@ def test_a_counter_broadcast_fn_of_neither_signature_is_refused_naming_the_fix(
     assert varargs.broadcaster.configured
 
 
-async def test_ash_field_names_sends_the_seed_payload_shapes(
+async def test_ash_field_names_sends_the_ashdispatch_payload_shapes(
     schema: Schema, engine: AsyncEngine, sessions: async_sessionmaker[Any],
     dispatch_broadcasts: BroadcastRecorder,
 ) -> None:
-    """What the seed's React hook reads: `payload.metadata.invalidate_queries` of
+    """What AshDispatch's React hook reads: `payload.metadata.invalidate_queries` of
     counter_updated, `timestamp` of each notification (new_notification, initial_state)."""
     dispatch = Dispatch(settings_for(schema, ash_field_names=True), engine=engine,
                         broadcast=dispatch_broadcasts)
@@ -179,12 +181,12 @@ async def test_ash_field_names_sends_the_seed_payload_shapes(
                               action_label="View Order", action_url="/orders/1")
         await s.commit()
     counter = await dispatch_broadcasts.assert_counter_broadcast(alice, "pending_orders", 1)
-    assert counter["metadata"]["invalidate_queries"] == ["orders"]  # the seed's name
+    assert counter["metadata"]["invalidate_queries"] == ["orders"]  # AshDispatch's name
     assert counter["metadata"]["invalidateQueries"] == ["orders"]   # liveui's readers'
     note = await dispatch_broadcasts.assert_notification_broadcast(alice, "Order Created")
-    seed_notification = {"id", "type", "title", "message", "read", "timestamp", "metadata",
+    ash_notification = {"id", "type", "title", "message", "read", "timestamp", "metadata",
                          "actionLabel", "actionUrl"}
-    assert seed_notification <= set(note)
+    assert ash_notification <= set(note)
     assert note["timestamp"] == note["insertedAt"]
     state = await dispatch.channel_state(alice)
     assert state["counters"]["pending_orders"] == 1

@@ -178,7 +178,7 @@ async def test_channel_state_runs_its_two_loads_at_the_same_time(
     schema: Schema, sessions: async_sessionmaker[Any], dispatch: Dispatch,
 ) -> None:
     """Each load waits at a barrier that opens only when both have arrived: loads run one after
-    the other would never open it. `parallel=False` (the seed's debugging switch) does not."""
+    the other would never open it. `parallel=False` (AshDispatch's debugging switch) does not."""
     [alice] = await add_users(sessions, schema, 1)
     await dispatch.notify(None, alice, title="hi")
     counters, notifications = dispatch.counters, dispatch.notifications

@@ -136,7 +136,7 @@ def test_a_counter_name_must_be_an_identifier_and_unique() -> None:
     assert counter("pending").declared == ""
 
 
-async def test_channel_state_takes_counter_domains_as_the_seed_names_it(
+async def test_channel_state_takes_counter_domains_as_ashdispatch_names_it(
     schema: Schema, sessions: async_sessionmaker[Any], dispatch: Dispatch
 ) -> None:
     [alice] = await add_users(sessions, schema, 1)
