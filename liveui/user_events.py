@@ -9,6 +9,7 @@ Server → client events on `user:<id>`:
 | event                    | payload                                                               |
 |--------------------------|-----------------------------------------------------------------------|
 | `counter_updated`        | `{"counter", "value", "version", "metadata": {"invalidateQueries"}}`  |
+| `counters_updated`       | `{"counters", "versions", "metadata": {"invalidateQueries"}}` (many)  |
 | `new_notification`       | the serialized notification (`id`, `title`, `read`, `insertedAt`...)  |
 | `notification_read`      | `{"id"}`                                                              |
 | `notification_deleted`   | `{"id"}` (deleted by its owner; pruning sends nothing)                |
@@ -18,6 +19,10 @@ Server → client events on `user:<id>`:
 Versions order *reads*, not broadcasts: a counter's version is taken before the query that read
 its value, so a stale read can never carry a newer version than a fresher one, whichever node
 made it. Every reader keeps the value with the highest version.
+
+`RENAMED_FIELDS` lists the fields whose AshDispatch name differs from liveui's; with
+`DispatchSettings(ash_field_names=True)` every payload also carries those names
+(`with_ash_field_names`), for a client written against AshDispatch.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any, Protocol
 __all__ = [
     "ALL_NOTIFICATIONS_READ",
     "CLIENT_REQUESTS",
+    "COUNTERS_UPDATED",
     "COUNTER_UPDATED",
     "INITIAL_STATE",
     "MARK_ALL_NOTIFICATIONS_READ",
@@ -39,6 +45,7 @@ __all__ = [
     "NOTIFICATION_READ",
     "PAYLOAD_SHAPES",
     "REFRESH_COUNTERS",
+    "RENAMED_FIELDS",
     "SERVER_EVENTS",
     "TOPIC_PREFIX",
     "CounterUpdate",
@@ -46,9 +53,11 @@ __all__ = [
     "CountersSource",
     "Field",
     "NotificationsSource",
+    "RenamedField",
     "UserDataSource",
     "all_notifications_read",
     "counter_updated",
+    "counters_updated",
     "initial_state",
     "inserted_at",
     "notification_cursor",
@@ -56,22 +65,25 @@ __all__ = [
     "read_all_notifications_read",
     "read_before_covers",
     "read_counter_update",
+    "read_counter_updates",
     "read_marked_ids",
     "read_notification_id",
     "user_id_of",
     "user_topic",
+    "with_ash_field_names",
 ]
 
 TOPIC_PREFIX = "user:"
 
 COUNTER_UPDATED = "counter_updated"
+COUNTERS_UPDATED = "counters_updated"
 NEW_NOTIFICATION = "new_notification"
 NOTIFICATION_READ = "notification_read"
 NOTIFICATION_DELETED = "notification_deleted"
 ALL_NOTIFICATIONS_READ = "all_notifications_read"
 INITIAL_STATE = "initial_state"
-SERVER_EVENTS = (INITIAL_STATE, COUNTER_UPDATED, NEW_NOTIFICATION, NOTIFICATION_READ,
-                 NOTIFICATION_DELETED, ALL_NOTIFICATIONS_READ)
+SERVER_EVENTS = (INITIAL_STATE, COUNTER_UPDATED, COUNTERS_UPDATED, NEW_NOTIFICATION,
+                 NOTIFICATION_READ, NOTIFICATION_DELETED, ALL_NOTIFICATIONS_READ)
 
 REFRESH_COUNTERS = "refresh_counters"
 MARK_NOTIFICATION_READ = "mark_notification_read"
@@ -106,6 +118,23 @@ def counter_updated(
     return {"counter": name, "value": value, "metadata": carried, "version": version}
 
 
+def counters_updated(
+    values: Mapping[str, int],
+    version: int,
+    invalidates: Sequence[str] = (),
+    metadata: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Several counters in one message (AshDispatch's `broadcast_counters`), read at one
+    version; `invalidateQueries` holds the query keys of all of them."""
+    carried = dict(metadata) if metadata is not None else {}
+    carried.setdefault("invalidateQueries", list(dict.fromkeys(invalidates)))
+    return {
+        "counters": dict(values),
+        "versions": dict.fromkeys(values, version),
+        "metadata": carried,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class CounterUpdate:
     counter: str
@@ -123,6 +152,28 @@ def read_counter_update(payload: Any) -> CounterUpdate | None:
     if isinstance(version, bool) or not isinstance(version, int):
         version = 0
     return CounterUpdate(name, value, version)
+
+
+def read_counter_updates(event: str, payload: Any) -> list[CounterUpdate]:
+    """The counter values a `counter_updated` or `counters_updated` payload carries (malformed
+    entries left out); nothing for any other event."""
+    if event == COUNTER_UPDATED:
+        update = read_counter_update(payload)
+        return [update] if update is not None else []
+    if event != COUNTERS_UPDATED or not isinstance(payload, Mapping):
+        return []
+    values, versions = payload.get("counters"), payload.get("versions")
+    if not isinstance(values, Mapping):
+        return []
+    if not isinstance(versions, Mapping):
+        versions = {}
+    found = []
+    for name, value in values.items():
+        update = read_counter_update({"counter": name, "value": value,
+                                      "version": versions.get(name)})
+        if update is not None:
+            found.append(update)
+    return found
 
 
 def notification_read(notification_id: str) -> dict[str, Any]:
@@ -217,6 +268,54 @@ def initial_state(
     }
 
 
+# AshDispatch's field names ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RenamedField:
+    """A field liveui sends under another name than AshDispatch does."""
+
+    events: tuple[str, ...]
+    path: str
+    """Where it sits in the payload ("metadata." inside the metadata, "notifications[]." in
+    each listed notification)."""
+    ash: str
+    liveui: str
+
+
+RENAMED_FIELDS: tuple[RenamedField, ...] = (
+    RenamedField((COUNTER_UPDATED, COUNTERS_UPDATED), "metadata.", "invalidate_queries",
+                 "invalidateQueries"),
+    RenamedField((NEW_NOTIFICATION,), "", "timestamp", "insertedAt"),
+    RenamedField((INITIAL_STATE,), "notifications[].", "timestamp", "insertedAt"),
+)
+"""Every renamed field (docs/coming-from-phoenix.md shows this table); every other field of
+AshDispatch's payloads has the same name in liveui's."""
+
+
+def with_ash_field_names(event: str, payload: Any) -> Any:
+    """`payload` with AshDispatch's names of `RENAMED_FIELDS` added next to liveui's (a copy;
+    liveui's own readers keep reading theirs). Other events come back as they are."""
+    if not isinstance(payload, Mapping):
+        return payload
+    if event in (COUNTER_UPDATED, COUNTERS_UPDATED):
+        metadata = payload.get("metadata")
+        if not isinstance(metadata, Mapping) or "invalidateQueries" not in metadata:
+            return payload
+        return {**payload, "metadata": {**metadata,
+                                        "invalidate_queries": metadata["invalidateQueries"]}}
+    if event == NEW_NOTIFICATION:
+        return _ash_notification(payload)
+    if event == INITIAL_STATE and isinstance(payload.get("notifications"), list):
+        return {**payload, "notifications": [_ash_notification(n)
+                                             for n in payload["notifications"]]}
+    return payload
+
+
+def _ash_notification(notification: Any) -> Any:
+    if not isinstance(notification, Mapping) or "insertedAt" not in notification:
+        return notification
+    return {**notification, "timestamp": notification["insertedAt"]}
+
+
 # the shapes, in one table ------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Field:
@@ -233,6 +332,12 @@ PAYLOAD_SHAPES: dict[str, tuple[Field, ...]] = {
         Field("metadata", "{ invalidateQueries: QueryKey[] }",
               "Query keys to refetch, and any metadata of a hand-made broadcast."),
         Field("version", "number", "Orders the reads behind values: keep the highest."),
+    ),
+    COUNTERS_UPDATED: (
+        Field("counters", "CounterValues"),
+        Field("versions", "CounterVersions", "One version for all of them: keep the highest."),
+        Field("metadata", "{ invalidateQueries: QueryKey[] }",
+              "The query keys of all of them, and any metadata given."),
     ),
     NOTIFICATION_READ: (Field("id", "string"),),
     NOTIFICATION_DELETED: (Field("id", "string"),),

@@ -139,6 +139,7 @@ class Connection:
                 process.post_info(message.payload)
             return
         if message.event != "disconnect":
+            self.endpoint.dropped_socket_event(message.topic, message.event)
             return
         payload = message.payload
         if isinstance(payload, dict) and payload.get("revoke") and self.auth is not None:

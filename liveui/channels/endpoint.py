@@ -58,6 +58,7 @@ class Endpoint:
         self.accepted = 0
         """Connections accepted since start."""
         self.started = False
+        self._dropped_events: set[str] = set()
         self.resync_limit = asyncio.Semaphore(self.settings.resync_concurrency)
         self.node.ticker.add(self._close_idle)
         self.node.attach(self, Stage.SERVER)
@@ -67,13 +68,19 @@ class Endpoint:
         return self.node.hub
 
     # serving ---------------------------------------------------------------------------------
-    def socket_app(self, socket: Socket, *, longpoll: bool = True) -> SocketApp:
-        return SocketApp(self, socket, longpoll=longpoll)
+    def socket_app(
+        self, socket: Socket, *, websocket: bool = True, longpoll: bool = True
+    ) -> SocketApp:
+        return SocketApp(self, socket, websocket=websocket, longpoll=longpoll)
 
-    def mount(self, path: str, socket: Socket, *, longpoll: bool = True) -> Mount:
+    def mount(
+        self, path: str, socket: Socket, *, websocket: bool = True, longpoll: bool = True
+    ) -> Mount:
         """A Starlette route serving `<path>/websocket` for phoenix.js's `new Socket(path)`, and
-        `<path>/longpoll` for its LongPoll transport (`longpoll=False` leaves it out)."""
-        return Mount(path, app=self.socket_app(socket, longpoll=longpoll))
+        `<path>/longpoll` for its LongPoll transport. As Phoenix's `websocket: true, longpoll:
+        false`, either can be switched off (`longpoll=False`, `websocket=False`; not both): a
+        WebSocket to a mount without it is refused with HTTP 403, a long poll gets 404."""
+        return Mount(path, app=self.socket_app(socket, websocket=websocket, longpoll=longpoll))
 
     async def authenticate(
         self, handler: Socket, params: dict[str, Any], info: ConnectInfo
@@ -159,6 +166,20 @@ class Endpoint:
         `revoke`, the login session of each one's `AuthClaims` is revoked too, so the same
         token cannot connect again (1008): a force-logout that sticks."""
         self.node.broadcast(socket_id, "disconnect", {"revoke": True} if revoke else {})
+
+    def dropped_socket_event(self, socket_id: str, event: str) -> None:
+        """A broadcast on a socket id other than "disconnect" (Phoenix's docs show
+        `Endpoint.broadcast("users_socket:42", "force_logout", %{})`) reaches no client and
+        closes nothing: said once per event name, so the port is not silently a no-op."""
+        if event in self._dropped_events:
+            return
+        self._dropped_events.add(event)
+        log.warning(
+            'liveui.channels: a broadcast of %r on the socket id %r was dropped: only '
+            '"disconnect" closes a socket. Use endpoint.disconnect(socket_id) (revoke=True to '
+            "end the login too), or endpoint.send_info(socket_id, message) for its channels",
+            event, socket_id,
+        )
 
     def _revoked(self, revocation: Revocation) -> None:
         for connection in list(self.connections):

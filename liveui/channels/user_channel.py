@@ -7,6 +7,12 @@ A client may join only its own `user:<id>` (the connection's `user_id` assign); 
 reply it gets `initial_state` (counters, versions, recent notifications), then every event of
 the topic as it is broadcast. Override any method and call `super()` to keep the default
 behaviour around your own.
+
+A client request that fails for any other reason than the ones it answers (a database error, a
+timeout) is answered `{"reason": "failed"}` — `mark_all_notifications_read` adds `details`, the
+error's class name — as AshDispatch's channel does; the cause is logged once, with its
+traceback, and the channel stays joined (it would otherwise end with `phx_error` and leave the
+client's push waiting for its timeout).
 """
 
 from __future__ import annotations
@@ -72,13 +78,26 @@ class UserChannel(Channel):
         await self.after_join(socket)
 
     async def handle_in(self, event: str, payload: Any, socket: ChannelSocket) -> HandlerResult:
-        if event == REFRESH_COUNTERS:
-            return await self.refresh_counters(payload, socket)
-        if event == MARK_NOTIFICATION_READ:
-            return await self.mark_notification_read(payload, socket)
-        if event == MARK_ALL_NOTIFICATIONS_READ:
-            return await self.mark_all_notifications_read(payload, socket)
+        try:
+            if event == REFRESH_COUNTERS:
+                return await self.refresh_counters(payload, socket)
+            if event == MARK_NOTIFICATION_READ:
+                return await self.mark_notification_read(payload, socket)
+            if event == MARK_ALL_NOTIFICATIONS_READ:
+                return await self.mark_all_notifications_read(payload, socket)
+        except Exception as exc:
+            return self.request_failed(event, exc, socket)
         return await super().handle_in(event, payload, socket)
+
+    def request_failed(self, event: str, exc: Exception, socket: ChannelSocket) -> Reply:
+        """The reply to a client request that raised: `{"reason": "failed"}` (plus `details` for
+        `mark_all_notifications_read`, as AshDispatch sends). Only the error's class name leaves
+        the server; the message and traceback, which may hold SQL, go to the log."""
+        log.error("liveui.channels: %s of user %r on %s failed: %r", event, self.user_id(socket),
+                  socket.topic, exc, exc_info=exc)
+        if event == MARK_ALL_NOTIFICATIONS_READ:
+            return error({"reason": "failed", "details": type(exc).__name__})
+        return error({"reason": "failed"})
 
     # client requests -----------------------------------------------------------------------
     async def refresh_counters(self, payload: Any, socket: ChannelSocket) -> HandlerResult:

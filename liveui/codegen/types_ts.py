@@ -56,6 +56,10 @@ export interface InitialStatePayload {
 /** `counter_updated`: one counter's new value. */
 %%SHAPE counter_updated CounterUpdatedPayload%%
 
+/** `counters_updated`: several counters' new values in one message (a hand-made
+ * `broadcast_counters`). */
+%%SHAPE counters_updated CountersUpdatedPayload%%
+
 /** `new_notification`. */
 export type NewNotificationPayload = Notification;
 
@@ -74,6 +78,7 @@ export type NewNotificationPayload = Notification;
 export interface UserChannelEvents {
   @INITIAL_STATE@: InitialStatePayload;
   @COUNTER_UPDATED@: CounterUpdatedPayload;
+  @COUNTERS_UPDATED@: CountersUpdatedPayload;
   @NEW_NOTIFICATION@: NewNotificationPayload;
   @NOTIFICATION_READ@: NotificationReadPayload;
   @NOTIFICATION_DELETED@: NotificationDeletedPayload;

@@ -4,15 +4,16 @@ concurrently. Pushed as `initial_state` by `UserChannel` after the join reply.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .counter_declaration import CounterValue
     from .counter_loader import CounterLoader
     from .notification_loader import NotificationLoader
     from .notification_table import NotificationSerializer
 
-__all__ = ["ChannelState"]
+__all__ = ["ChannelState", "models_or_domains"]
 
 
 class ChannelState:
@@ -27,23 +28,43 @@ class ChannelState:
         notification_serializer: NotificationSerializer | None = None,
         counter_models: Iterable[type[Any]] | None = None,
         parallel: bool = True,
+        *,
+        counter_domains: Iterable[type[Any]] | None = None,
     ) -> dict[str, Any]:
-        """`{"counters": {name: value}, "versions": {name: version}, "notifications": [...]}`."""
-        load_counters = self.counters.load_counter_values(user_id, counter_models)
-        if not self.notifications.configured:
-            values = await load_counters
-            notifications: list[Any] = []
-        else:
-            load_recent = self.notifications.load_recent(
+        """`{"counters": {name: value}, "versions": {name: version}, "notifications": [...]}`.
+
+        `counter_models` limits the counters to those declared on these models;
+        `counter_domains` is AshDispatch's name for it (liveui's "domains" are models)."""
+        counter_models = models_or_domains(counter_models, counter_domains)
+        def load_counters() -> Awaitable[Mapping[str, CounterValue]]:
+            return self.counters.load_counter_values(user_id, counter_models)
+
+        def load_recent() -> Awaitable[list[Any]]:
+            return self.notifications.load_recent(
                 user_id, notification_limit, notification_serializer
             )
-            if parallel:
-                values, notifications = await asyncio.gather(load_counters, load_recent)
-            else:
-                values = await load_counters
-                notifications = await load_recent
+
+        notifications: list[Any] = []
+        if not self.notifications.configured:
+            values = await load_counters()
+        elif parallel:
+            values, notifications = await asyncio.gather(load_counters(), load_recent())
+        else:  # AshDispatch's debugging switch: one after the other
+            values = await load_counters()
+            notifications = await load_recent()
         return {
             "counters": {name: v.value for name, v in values.items()},
             "versions": {name: v.version for name, v in values.items()},
             "notifications": notifications,
         }
+
+
+def models_or_domains(
+    counter_models: Iterable[type[Any]] | None, counter_domains: Iterable[type[Any]] | None
+) -> Iterable[type[Any]] | None:
+    """One of the two names, or neither; both at once is ambiguous."""
+    if counter_domains is None:
+        return counter_models
+    if counter_models is not None:
+        raise TypeError("give counter_models or counter_domains (its AshDispatch name), not both")
+    return counter_domains

@@ -15,7 +15,6 @@ they are called once, when the registry first needs the counter.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,8 +33,12 @@ __all__ = ["ROW_EVENTS", "Counter", "CounterSpec", "CounterValue", "counter"]
 
 ROW_EVENTS = ("insert", "update", "delete")
 """The changes the session hooks see; any other trigger name is an application action."""
-TRIGGER_ALIASES = {"create": "insert", "destroy": "delete"}
-"""AshDispatch's action names for the row events."""
+TRIGGER_ALIASES = {
+    "create": "insert", "destroy": "delete",
+    "created": "insert", "inserted": "insert", "updated": "update", "deleted": "delete",
+    "destroyed": "delete",
+}
+"""AshDispatch's action names for the row events, and their past tenses."""
 
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
@@ -54,11 +57,14 @@ class CounterSpec:
     """What `counter(...)` returns: a declaration, not yet bound to its model."""
 
     name: str
+    """The name on the wire (`counter_updated.counter`, the keys of `counters`)."""
     where: Lazy
     owner: Lazy
     audience: str
     on: tuple[str, ...]
     invalidates: tuple[str, ...]
+    declared: str = ""
+    """The name it was declared with, when `counter_name` gave another for the wire."""
 
 
 def counter(
@@ -69,6 +75,7 @@ def counter(
     audience: str = "user",
     on: Iterable[str] = ROW_EVENTS,
     invalidates: Iterable[str] = (),
+    counter_name: str | None = None,
 ) -> CounterSpec:
     """Declare a counter of the rows of the model it is declared on.
 
@@ -79,21 +86,31 @@ def counter(
     - `audience`: "user" (everyone) or a name from `DispatchSettings.audiences`; with an owner it
       only decides who loads the counter.
     - `on`: "insert", "update", "delete" (or AshDispatch's "create" and "destroy") and/or
-      names of application actions (see `Dispatch.action`). A name one typo away from a row
-      event ("insrt") is refused: it would never fire on the rows.
+      names of application actions (see `Dispatch.action`). Past tenses ("created",
+      "updated", "deleted") mean the row events; a name one typo away from a row event
+      ("insrt", "destory") is refused, since it would never fire on the rows; any other name
+      ("delete_all", "upsert", "complete") is an application action.
     - `invalidates`: query keys sent as `metadata.invalidateQueries` so SPA clients refetch.
+    - `counter_name`: AshDispatch's option, the name clients see when it differs from `name`
+      (`dispatch.touch` and `describe_counters` accept either).
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigurationError(f"counter name {name!r} must be a non-empty identifier")
+    if counter_name is not None and (
+        not isinstance(counter_name, str) or not _NAME.match(counter_name)
+    ):
+        raise ConfigurationError(
+            f"counter {name!r}: counter_name {counter_name!r} must be a non-empty identifier"
+        )
     given = tuple(on) if not isinstance(on, str) else (on,)
     if not given or not all(isinstance(t, str) and t for t in given):
         raise ConfigurationError(f"counter {name!r}: `on` must name at least one trigger")
     triggers = tuple(dict.fromkeys(TRIGGER_ALIASES.get(t, t) for t in given))
     for trigger in triggers:
-        near = difflib.get_close_matches(trigger, [*ROW_EVENTS, *TRIGGER_ALIASES], 1, 0.75)
-        if trigger not in ROW_EVENTS and near:
+        near = _typo_of(trigger)
+        if near is not None:
             raise ConfigurationError(
-                f"counter {name!r}: on={trigger!r} is no row event (did you mean {near[0]!r}?); "
+                f"counter {name!r}: on={trigger!r} is no row event (did you mean {near!r}?); "
                 "an application action needs a name of its own"
             )
     keys = tuple(invalidates) if not isinstance(invalidates, str) else (invalidates,)
@@ -101,7 +118,32 @@ def counter(
         raise ConfigurationError(f"counter {name!r}: `invalidates` must be strings")
     if not isinstance(audience, str) or not audience:
         raise ConfigurationError(f"counter {name!r}: `audience` must be a name")
-    return CounterSpec(name, where, owner, audience, triggers, keys)
+    wire = counter_name if counter_name is not None else name
+    return CounterSpec(wire, where, owner, audience, triggers, keys, name if wire != name else "")
+
+
+def _typo_of(trigger: str) -> str | None:
+    """The row event (or alias) `trigger` is one typo away from — one letter added, dropped,
+    changed, or two neighbours swapped — or None (a row event itself, or an action's name)."""
+    if trigger in ROW_EVENTS:
+        return None
+    for known in (*ROW_EVENTS, *TRIGGER_ALIASES):
+        if known != trigger and _one_edit(trigger, known):
+            return known
+    return None
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    if abs(len(a) - len(b)) != 1:
+        return False
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(short == long[:i] + long[i + 1:] for i in range(len(long)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +151,7 @@ class Counter:
     """A counter bound to its model, with its expressions resolved."""
 
     name: str
+    """The name on the wire."""
     model: type[Any]
     where: ColumnElement[bool] | None
     owner: ColumnElement[Any] | None
@@ -119,6 +162,8 @@ class Counter:
     """Attribute keys whose change can move the count; None: any update might."""
     owner_key: str | None
     """The mapped attribute holding the owner, read from changed rows during flush."""
+    declared: str = ""
+    """The declaration's own name when `counter_name` renamed it on the wire."""
 
     @property
     def is_global(self) -> bool:
@@ -166,6 +211,7 @@ def bind(spec: CounterSpec, model: type[Any]) -> Counter:
         invalidates=spec.invalidates,
         watched=watched,
         owner_key=owner_key,
+        declared=spec.declared,
     )
 
 

@@ -38,6 +38,8 @@ class CounterInfo:
     """Its columns (empty when none is needed or it cannot be derived)."""
     indexed_by: str | None = None
     """An index the model already declares on those columns (then nothing is to be added)."""
+    declared: str = ""
+    """The declaration's name when `counter_name` gave it another on the wire (`name`)."""
 
     @property
     def index_name(self) -> str:
@@ -45,8 +47,9 @@ class CounterInfo:
 
     def __str__(self) -> str:
         owner = f"owner={self.owner}" if self.owner else f"global, audience={self.audience}"
+        declared = f" (declared as {self.declared})" if self.declared else ""
         return (
-            f"{self.name} on {self.model} ({owner}; on {', '.join(self.triggers)}): "
+            f"{self.name}{declared} on {self.model} ({owner}; on {', '.join(self.triggers)}): "
             f"WHERE {self.where}; index: {self.index}"
         )
 
@@ -129,4 +132,5 @@ def _info(c: Counter, dialect: Dialect | None) -> CounterInfo:
         index=f"exists ({indexed_by})" if indexed_by else _index(c, table_name),
         index_columns=columns,
         indexed_by=indexed_by,
+        declared=c.declared,
     )

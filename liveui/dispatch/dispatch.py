@@ -11,7 +11,8 @@ committed); its events go out at once, and so do the primary keys of the rows ea
 collection may have gained, changed or lost (`rows_changed` on `collection:<name>`: keys only,
 the nodes showing the collection re-read them); its counters go to the `Coalescer` (at once
 after a quiet period, else merged with the others of the window), then
-`CounterLoader.recompute` recounts them with one grouped query each and broadcasts what moved.
+`CounterLoader.recompute` recounts them with one grouped query each and broadcasts every value
+it read (changed or not: another node may have broadcast in between, see `values`).
 """
 
 from __future__ import annotations
@@ -25,9 +26,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
+from ..errors import ConfigurationError
 from ..node import Node, Stage
 from ..row_events import ROWS_CHANGED, collection_topic, rows_changed
-from ..user_events import COUNTER_UPDATED, NEW_NOTIFICATION, counter_updated, user_topic
+from ..user_events import (
+    COUNTER_UPDATED,
+    COUNTERS_UPDATED,
+    INITIAL_STATE,
+    NEW_NOTIFICATION,
+    counter_updated,
+    counters_updated,
+    user_topic,
+    with_ash_field_names,
+)
 from .broadcaster import Broadcaster
 from .changes import ChangeSet
 from .channel_state import ChannelState
@@ -35,12 +46,12 @@ from .coalescer import Coalescer
 from .collection_loader import CollectionLoader
 from .counter_loader import CounterLoader
 from .database import Database
+from .hand_made import HandMadeBroadcasts
 from .notification_loader import NotificationLoader
 from .notification_table import NotificationSerializer
 from .registry import UNREAD_NOTIFICATIONS, CounterRegistry
 from .session_hooks import SessionHooks
 from .settings import BroadcastFn, DispatchSettings
-from .values import now_version
 
 __all__ = ["Dispatch"]
 
@@ -64,7 +75,8 @@ class Dispatch:
         self.registry = CounterRegistry(self.settings)
         self.database = Database(engine)
         self.broadcaster = Broadcaster(
-            broadcast or self.settings.counter_broadcast_fn, node
+            broadcast or self.settings.counter_broadcast_fn, node,
+            ash_field_names=self.settings.ash_field_names,
         )
         self.counters = CounterLoader(self.registry, self.database, self.broadcaster)
         self.collections = CollectionLoader(self.registry, self.database)
@@ -82,6 +94,9 @@ class Dispatch:
         self.hooks = SessionHooks(self.registry, self._committed)
         self.coalescer = Coalescer(self.settings.coalesce_window, self.counters.recompute)
         self._warned_unwatched = False
+        self.hand_made = HandMadeBroadcasts(
+            self.broadcaster, self.database, self.counters.clock, self.node
+        )
         self.node.attach(self, Stage.PRODUCER)
 
     # set-up ------------------------------------------------------------------------------------
@@ -235,12 +250,12 @@ class Dispatch:
         """Recompute a counter for these owners (all of its audience if global): after the
         session commits, or now without a session. For bulk UPDATE/DELETE statements, which
         bypass the flush the hooks watch."""
-        c = self.registry.get(name)
+        c = self.registry.get(name)  # by its wire name or its declared one
         changes = ChangeSet()
         if c.is_global:
-            changes.touch(name, is_global=True)
+            changes.touch(c.name, is_global=True)
         for owner in owners:
-            changes.touch(name, owner)
+            changes.touch(c.name, owner)
         self._after_commit_of(session, changes)
 
     def touch_rows(
@@ -285,16 +300,44 @@ class Dispatch:
         counter_name: str,
         value: int,
         metadata: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Push a counter value by hand. Its version is now: newer than every read that started
-        before, older than every recount that starts after (which then wins)."""
-        declared = self.registry.counters.get(counter_name)
-        invalidates = list(declared.invalidates) if declared is not None else []
-        self.broadcaster(
-            user_topic(user_id),
-            COUNTER_UPDATED,
-            counter_updated(counter_name, value, now_version(), invalidates, metadata),
+    ) -> asyncio.Future[None] | None:
+        """Push a counter value by hand, versioned by the recounts' own clock (see
+        `HandMadeBroadcasts`): newer than every recount that read before it, older than every
+        recount that reads after it (which then wins). On PostgreSQL it returns the task that
+        sends once the database clock is read."""
+        name, invalidates = self._wire_counter(counter_name)
+        return self.hand_made.send(
+            user_topic(user_id), COUNTER_UPDATED,
+            lambda version: counter_updated(name, value, version, invalidates, metadata),
         )
+
+    def broadcast_counters(
+        self,
+        user_id: Any,
+        counters: Mapping[str, int],
+        metadata: Mapping[str, Any] | None = None,
+    ) -> asyncio.Future[None] | None:
+        """AshDispatch's `broadcast_counters/2`: several counter values in one message,
+        `counters_updated` `{"counters", "versions", "metadata"}`, versioned as
+        `broadcast_counter` versions one."""
+        values: dict[str, int] = {}
+        invalidates: list[str] = []
+        for given, value in counters.items():
+            name, keys = self._wire_counter(given)
+            values[name] = value
+            invalidates.extend(keys)
+        return self.hand_made.send(
+            user_topic(user_id), COUNTERS_UPDATED,
+            lambda version: counters_updated(values, version, invalidates, metadata),
+        )
+
+    def _wire_counter(self, name: str) -> tuple[str, list[str]]:
+        """A counter's wire name and query keys; an undeclared name is sent as given."""
+        try:
+            declared = self.registry.get(name)
+        except ConfigurationError:
+            return name, []
+        return declared.name, list(declared.invalidates)
 
     async def channel_state(
         self,
@@ -303,10 +346,18 @@ class Dispatch:
         notification_serializer: NotificationSerializer | None = None,
         counter_models: Iterable[type[Any]] | None = None,
         parallel: bool = True,
+        *,
+        counter_domains: Iterable[type[Any]] | None = None,
     ) -> dict[str, Any]:
-        return await self.state.build(
-            user_id, notification_limit, notification_serializer, counter_models, parallel
+        """AshDispatch's `ChannelState.build/2`: the `initial_state` payload of `user_id`
+        (`counter_domains` is accepted as AshDispatch's name for `counter_models`)."""
+        state = await self.state.build(
+            user_id, notification_limit, notification_serializer, counter_models, parallel,
+            counter_domains=counter_domains,
         )
+        if self.settings.ash_field_names:
+            state = with_ash_field_names(INITIAL_STATE, state)
+        return state
 
     async def wait_idle(self, timeout: float = 5.0) -> None:
         """Wait until every committed change has been recomputed and broadcast (for tests,
@@ -316,6 +367,7 @@ class Dispatch:
             raise RuntimeError("wait_idle must run on the dispatch's event loop")
         await asyncio.sleep(0)  # let call_soon_threadsafe hand-offs land first
         await self.coalescer.wait_idle(timeout)
+        await self.hand_made.wait_sent(timeout)
 
     # after commit ------------------------------------------------------------------------------
     def _committed(self, changes: ChangeSet) -> None:

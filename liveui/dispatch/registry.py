@@ -51,10 +51,14 @@ class CounterRegistry:
         return found
 
     def get(self, name: str) -> Counter:
-        try:
-            return self.counters[name]
-        except KeyError:
-            raise ConfigurationError(f"no counter named {name!r} is declared") from None
+        """A counter by its wire name or, when `counter_name` renamed it, its declared one."""
+        counters = self.counters
+        found = counters.get(name)
+        if found is None:
+            found = next((c for c in counters.values() if c.declared == name), None)
+        if found is None:
+            raise ConfigurationError(f"no counter named {name!r} is declared")
+        return found
 
     def for_class(self, cls: type[Any]) -> list[Counter]:
         """Counters of `cls` and of the mapped classes it inherits from (cached per class)."""
@@ -130,6 +134,7 @@ class CounterRegistry:
                     other = found[spec.name].model.__name__
                     raise ConfigurationError(
                         f"counter {spec.name!r} is declared on both {other} and {model.__name__}"
+                        " (as a name or a counter_name)"
                     )
                 found[spec.name] = bind(spec, model)
         notification = self.settings.notification_model

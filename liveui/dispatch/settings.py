@@ -6,6 +6,7 @@
         audiences={"admin": User.is_admin == True, "partner": lambda: User.role == "partner"},
         notification_model=Notification,        # from notification_model(Base)
         counter_broadcast_fn="myapp.realtime:broadcast",   # or a callable; default endpoint
+        ash_field_names=False,                  # True: AshDispatch's field names too
     ).with_env()
 
 Environment overrides (read by `with_env()`): LIVEUI_COUNTER_BROADCAST_FN ("module:function"),
@@ -42,6 +43,10 @@ class DispatchSettings:
     notification_model: type[Any] | None = None
     counter_broadcast_fn: BroadcastFn | str | None = None
     notification_serializer: Callable[[Any], Any] | None = None
+    ash_field_names: bool = False
+    """Also send AshDispatch's names of the renamed fields (`invalidate_queries` next to
+    `invalidateQueries`, `timestamp` next to `insertedAt`: `user_events.RENAMED_FIELDS`), for a
+    client written against AshDispatch. liveui's own readers need only theirs."""
     coalesce_window: float = 0.020
     """Seconds between grouped recomputes during a burst: the first commit after a quiet period
     is recounted at once, the commits of the next `coalesce_window` seconds together after it

@@ -9,7 +9,12 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 from ..pubsub.broadcast import Broadcast
-from ..user_events import CounterValueLike
+from ..user_events import (
+    COUNTER_UPDATED,
+    COUNTERS_UPDATED,
+    CounterValueLike,
+    read_counter_updates,
+)
 from .component import LiveComponent
 from .context import LiveContext
 
@@ -57,11 +62,19 @@ class LiveBadge(LiveComponent):
         self.set_from(await ctx.counters())
 
     def handle_info(self, message: Broadcast) -> bool:
-        if message.event != "counter_updated":
-            return False
         payload = message.payload
+        if message.event == COUNTERS_UPDATED:  # several counters in one message
+            for update in read_counter_updates(COUNTERS_UPDATED, payload):
+                if update.counter == self.counter:
+                    return self._apply({"value": update.value, "version": update.version})
+            return False
+        if message.event != COUNTER_UPDATED:
+            return False
         if not isinstance(payload, dict) or payload.get("counter") != self.counter:
             return False
+        return self._apply(payload)
+
+    def _apply(self, payload: Mapping[str, Any]) -> bool:
         version = payload.get("version")
         if isinstance(version, int) and version <= self.state["version"]:
             return False  # late or duplicate: what we hold is as new or newer

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ..user_events import COUNTER_UPDATED, read_counter_update, read_counter_updates
+
 if TYPE_CHECKING:
     from ..dispatch.dispatch import Dispatch
 
@@ -68,10 +70,11 @@ class BroadcastRecorder:
         ]
 
     def counter_values(self, user_id: Any, counter: str) -> list[int]:
-        """Every value of `counter` broadcast to `user_id`, in order."""
+        """Every value of `counter` broadcast to `user_id`, in order (`counter_updated`, and its
+        entry of a `counters_updated`)."""
         return [
-            b.payload["value"] for b in self.events(user_id, "counter_updated")
-            if b.payload.get("counter") == counter
+            u["value"] for b in self.events(user_id) for u in _counter_updates(b)
+            if u["counter"] == counter
         ]
 
     # assertions --------------------------------------------------------------------------------
@@ -98,16 +101,23 @@ class BroadcastRecorder:
         self, user_id: Any, counter: str, value: int | None = None, *,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> dict[str, Any]:
-        """Wait for `counter_updated` of `counter` (with `value`, if given) on `user:<user_id>`."""
+        """Wait for `counter_updated` of `counter` (with `value`, if given) on `user:<user_id>`,
+        or a `counters_updated` carrying it; returns it as a `counter_updated` payload."""
         topic = f"user:{user_id}"
+
+        def wanted(b: RecordedBroadcast) -> dict[str, Any] | None:
+            if b.topic != topic:
+                return None
+            return next((u for u in _counter_updates(b) if u["counter"] == counter
+                         and (value is None or u["value"] == value)), None)
+
         found = await self.wait_for(
-            lambda b: b.topic == topic and b.event == "counter_updated"
-            and b.payload.get("counter") == counter
-            and (value is None or b.payload.get("value") == value),
+            lambda b: wanted(b) is not None,
             f"counter_updated {counter}={value if value is not None else '*'} on {topic}",
             timeout,
         )
-        payload: dict[str, Any] = found.payload
+        payload = wanted(found)
+        assert payload is not None
         return payload
 
     async def assert_notification_broadcast(
@@ -145,8 +155,8 @@ class BroadcastRecorder:
         await dispatch.wait_idle(timeout)
         topic = f"user:{user_id}"
         sent = [
-            b for b in self.events(event="counter_updated")
-            if b.topic == topic and (counter is None or b.payload.get("counter") == counter)
+            b for b in self.events() if b.topic == topic
+            and any(counter is None or u["counter"] == counter for u in _counter_updates(b))
         ]
         if sent:
             raise AssertionError(f"unexpected counter_updated on {topic}: {sent!r}")
@@ -154,6 +164,17 @@ class BroadcastRecorder:
     def describe(self) -> str:
         lines = [f"  {b.topic} {b.event} {b.payload!r}" for b in self.events()]
         return "\n".join(lines) if lines else "  (nothing)"
+
+
+def _counter_updates(b: RecordedBroadcast) -> list[dict[str, Any]]:
+    """The counter values of a broadcast, each as a `counter_updated` payload."""
+    if b.event == COUNTER_UPDATED:
+        return [b.payload] if read_counter_update(b.payload) is not None else []
+    metadata = b.payload.get("metadata") if isinstance(b.payload, dict) else None
+    return [
+        {"counter": u.counter, "value": u.value, "version": u.version, "metadata": metadata}
+        for u in read_counter_updates(b.event, b.payload)
+    ]
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -187,6 +188,25 @@ async def test_disconnect_by_socket_id(channel_endpoint: Endpoint) -> None:
     channel_endpoint.disconnect("echo_socket:kim")
     assert mine.closed == (1001, "disconnected by the server")
     assert other.closed is None
+
+
+async def test_a_socket_id_broadcast_other_than_disconnect_is_dropped_and_said_once(
+    channel_endpoint: Endpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The Phoenix guide's `Endpoint.broadcast("users_socket:42", "force_logout", %{})`: no
+    client gets it and nothing closes, so one warning names what does."""
+    mine = await connect(EchoSocket(), {"user": "kim"}, endpoint=channel_endpoint)
+    room = await mine.join("room:kim")
+    with caplog.at_level(logging.WARNING, logger="liveui.channels"):
+        for _ in range(3):
+            channel_endpoint.broadcast("echo_socket:kim", "force_logout", {})
+    [said] = [r.getMessage() for r in caplog.records if "force_logout" in r.getMessage()]
+    assert 'only "disconnect" closes a socket' in said
+    assert "endpoint.disconnect(socket_id)" in said
+    assert mine.closed is None
+    await room.refute_push("force_logout", timeout=0)
+    channel_endpoint.disconnect("echo_socket:kim")
+    assert mine.closed == (1001, "disconnected by the server")
 
 
 async def test_failure_messages_are_readable(channel_endpoint: Endpoint) -> None:

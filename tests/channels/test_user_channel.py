@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from liveui import (
     ChannelSocket,
     Dispatch,
+    Endpoint,
+    Node,
     Reply,
     UserChannel,
     ok,
@@ -181,3 +183,36 @@ async def test_each_route_gets_the_dispatch_it_was_given(
     state = await room.assert_push("initial_state")
     assert "pending_orders" not in state["counters"]  # other's models: tickets only
     assert "open_tickets" in state["counters"]
+
+
+async def test_ash_field_names_reach_the_client_in_ashdispatch_payload_shapes(
+    schema: Schema, engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    """What AshDispatch's `useUserChannel` reads, frame by frame: `initial_state.notifications[]
+    .timestamp`, `counter_updated.metadata.invalidate_queries`, `new_notification.timestamp`."""
+    node = Node()
+    Endpoint(node)
+    dispatch = Dispatch(settings_for(schema, ash_field_names=True), node=node, engine=engine)
+    dispatch.install(sessions)
+    await node.start()
+    try:
+        [alice] = await add_users(sessions, schema, 1)
+        await dispatch.notify(None, alice, title="welcome")
+        room = await (await client_for(dispatch, alice)).join(f"user:{alice}")
+        state = await room.assert_push("initial_state")
+        [welcome] = state["notifications"]
+        assert welcome["timestamp"] == welcome["insertedAt"]
+        async with sessions() as s:
+            s.add(schema.Order(user_id=alice))
+            await dispatch.notify(s, alice, title="Order Created")
+            await s.commit()
+        note = await room.assert_push("new_notification", {
+            **_any_notification(), "title": "Order Created", "timestamp": ANY,
+        })
+        assert note["timestamp"] == note["insertedAt"]
+        await room.assert_push("counter_updated", {
+            "counter": "pending_orders", "value": 1, "version": ANY,
+            "metadata": {"invalidate_queries": ["orders"], "invalidateQueries": ["orders"]},
+        })
+    finally:
+        await node.stop()

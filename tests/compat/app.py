@@ -284,7 +284,8 @@ class CompatApp:
     - `/origin`: only `ALLOWED_ORIGIN` may connect;
     - `/lp`: long-poll window 0.3 s, sessions expire after 0.6 s unpolled, 20 frames buffered,
       presence on `lobby:*` as on `/socket`;
-    - `/blocked`: `/socket` behind a proxy that swallows WebSocket upgrades.
+    - `/blocked`: `/socket` behind a proxy that swallows WebSocket upgrades;
+    - `/wsonly` and `/lponly`: `/socket` mounted with `longpoll=False`, `websocket=False`.
     """
 
     def __init__(self) -> None:
@@ -312,6 +313,8 @@ class CompatApp:
                 self.origin_endpoint.mount("/origin", handler),
                 self.longpoll_endpoint.mount("/lp", longpoll),
                 Mount("/blocked", app=SwallowUpgrades(self.endpoint.socket_app(main))),
+                self.endpoint.mount("/wsonly", main, longpoll=False),
+                self.endpoint.mount("/lponly", main, websocket=False),
             ],
             lifespan=self._lifespan,
         )

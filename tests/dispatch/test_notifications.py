@@ -3,6 +3,7 @@ their owner, broadcast after commit."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from typing import Any
@@ -171,3 +172,38 @@ async def test_channel_state_loads_counters_versions_and_notifications(
                                                notification_serializer=lambda n: n.title)
     assert only_orders["counters"] == {"pending_orders": 1}
     assert only_orders["notifications"] == ["n2", "n1", "n0"]
+
+
+async def test_channel_state_runs_its_two_loads_at_the_same_time(
+    schema: Schema, sessions: async_sessionmaker[Any], dispatch: Dispatch,
+) -> None:
+    """Each load waits at a barrier that opens only when both have arrived: loads run one after
+    the other would never open it. `parallel=False` (AshDispatch's debugging switch) does not."""
+    [alice] = await add_users(sessions, schema, 1)
+    await dispatch.notify(None, alice, title="hi")
+    counters, notifications = dispatch.counters, dispatch.notifications
+    load_counters, load_recent = counters.load_counter_values, notifications.load_recent
+    barrier = asyncio.Barrier(2)
+
+    async def meet() -> None:
+        await asyncio.wait_for(barrier.wait(), timeout=2.0)
+
+    async def counters_at_barrier(*args: Any, **kwargs: Any) -> Any:
+        await meet()
+        return await load_counters(*args, **kwargs)
+
+    async def notifications_at_barrier(*args: Any, **kwargs: Any) -> Any:
+        await meet()
+        return await load_recent(*args, **kwargs)
+
+    counters.load_counter_values = counters_at_barrier  # type: ignore[method-assign]
+    notifications.load_recent = notifications_at_barrier  # type: ignore[method-assign]
+    try:
+        state = await dispatch.channel_state(alice)
+        assert state["counters"]["unread_notifications"] == 1
+        assert [n["title"] for n in state["notifications"]] == ["hi"]
+        barrier = asyncio.Barrier(2)
+        with pytest.raises(TimeoutError):
+            await dispatch.channel_state(alice, parallel=False)
+    finally:
+        del counters.load_counter_values, notifications.load_recent

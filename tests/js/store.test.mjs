@@ -187,6 +187,26 @@ test("an update older than the held version is dropped", async () => {
   assert.equal(state.versions.pending_orders, held);
 });
 
+test("counters_updated (broadcast_counters) moves several counters in one message", async () => {
+  const { counters } = alice.getState();
+  const version = Date.now() * 1000;
+  await post("/test/broadcast", {
+    topic: "user:1",
+    event: "counters_updated",
+    payload: {
+      // pending_orders first, and stale: dropped; the keys still go out for open_tickets.
+      counters: { pending_orders: 5, open_tickets: counters.open_tickets + 1 },
+      versions: { pending_orders: 1, open_tickets: version },
+      metadata: { invalidateQueries: ["orders", "tickets"] },
+    },
+  });
+  const state = await waitFor(alice, (s) => s.counters.open_tickets === counters.open_tickets + 1,
+    "open_tickets moved");
+  assert.equal(state.counters.pending_orders, counters.pending_orders);
+  assert.equal(state.versions.open_tickets, version);
+  assert.deepEqual(invalidated.at(-1), { keys: ["orders", "tickets"], counters: ["open_tickets"] });
+});
+
 test("markAsRead marks the notification; the server's counter brings the unread count", async () => {
   const [first] = alice.getState().notifications;
   await alice.markAsRead(first.id);

@@ -49,6 +49,22 @@ async def test_stale_versions_are_dropped(world: World) -> None:
     assert (await tab.next_patch()).text(badge.id) == "6"
 
 
+async def test_broadcast_counters_patches_the_badge_from_one_message(world: World) -> None:
+    alice = await world.add_user("alice")
+    badge = LiveBadge("pending_orders")
+    tab = await world.harness.open(alice, badge, etags={badge.id: "0"})
+    world.dispatch.broadcast_counters(alice, {"open_tickets": 2, "pending_orders": 7})
+    assert (await tab.next_patch()).text(badge.id) == "7"
+    held = tab.session.components[badge.id].state["version"]
+    world.harness.broadcast(f"user:{alice}", "counters_updated", {  # older: dropped
+        "counters": {"pending_orders": 1}, "versions": {"pending_orders": held - 1},
+    })
+    world.harness.broadcast(f"user:{alice}", "counters_updated", {
+        "counters": {"pending_orders": 8}, "versions": {"pending_orders": held + 1},
+    })
+    assert (await tab.next_patch()).text(badge.id) == "8"
+
+
 async def test_hide_zero_and_label(world: World) -> None:
     alice = await world.add_user("alice")
     html = await world.harness.render(

@@ -92,6 +92,12 @@ interface CounterUpdate {
   readonly keys: readonly string[];
 }
 
+/** What a `counters_updated` message moved, to invalidate once. */
+interface Moved {
+  keys: string[];
+  counters: CounterName[];
+}
+
 type JsonObject = { readonly [key: string]: unknown };
 
 // Working copies are keyed by string: with no counters declared, CounterName is `never`.
@@ -143,6 +149,23 @@ function parseUpdate(payload: unknown): CounterUpdate | null {
     ? listed.filter((key): key is string => typeof key === "string")
     : keysOf(name);
   return { name, value, version, keys };
+}
+
+/** `counters_updated`: several counters in one message, one update each (each carrying the
+ * query keys they share). */
+function parseUpdates(payload: unknown): CounterUpdate[] {
+  if (!isObject(payload)) return [];
+  const counters = payload["counters"];
+  const versions = payload["versions"];
+  if (!isObject(counters)) return [];
+  const metadata = payload["metadata"];
+  const updates: CounterUpdate[] = [];
+  for (const [name, value] of Object.entries(counters)) {
+    const version = isObject(versions) ? versions[name] : undefined;
+    const update = parseUpdate({ counter: name, value, version, metadata });
+    if (update !== null) updates.push(update);
+  }
+  return updates;
 }
 
 function report(error: unknown): void {
@@ -242,8 +265,8 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     invalidate(keys, moved);
   }
 
-  function applyUpdate(payload: unknown): void {
-    const update = parseUpdate(payload);
+  function applyUpdate(payload: unknown, batch?: Moved): void {
+    const update = batch !== undefined ? (payload as CounterUpdate) : parseUpdate(payload);
     if (update === null) return;
     if (awaitingInitial) {
       const waiting = early.get(update.name);
@@ -256,7 +279,12 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
       counters: { ...state.counters, [update.name]: update.value },
       versions: { ...state.versions, [update.name]: update.version },
     });
-    invalidate(update.keys, [update.name]);
+    if (batch === undefined) {
+      invalidate(update.keys, [update.name]);
+    } else {
+      batch.keys.push(...update.keys);
+      batch.counters.push(update.name);
+    }
   }
 
   function addNotification(payload: unknown): void {
@@ -344,7 +372,13 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     opened.onClose(() => lost());
     joined.onError(() => lost());
     joined.on("initial_state", applyInitialState);
-    joined.on("counter_updated", applyUpdate);
+    joined.on("counter_updated", (payload: unknown) => applyUpdate(payload));
+    joined.on("counters_updated", (payload: unknown) => {
+      // Applied one by one, their shared keys invalidated once.
+      const moved: Moved = { keys: [], counters: [] };
+      for (const update of parseUpdates(payload)) applyUpdate(update, moved);
+      invalidate(moved.keys, moved.counters);
+    });
     joined.on("new_notification", addNotification);
     joined.on("notification_read", (payload: unknown) => {
       if (isObject(payload) && typeof payload["id"] === "string") markRead(payload["id"]);

@@ -59,6 +59,16 @@ export interface CounterUpdatedPayload {
   version: number;
 }
 
+/** `counters_updated`: several counters' new values in one message (a hand-made
+ * `broadcast_counters`). */
+export interface CountersUpdatedPayload {
+  counters: CounterValues;
+  /** One version for all of them: keep the highest. */
+  versions: CounterVersions;
+  /** The query keys of all of them, and any metadata given. */
+  metadata: { invalidateQueries: QueryKey[] };
+}
+
 /** `new_notification`. */
 export type NewNotificationPayload = Notification;
 
@@ -87,6 +97,7 @@ export interface AllNotificationsReadPayload {
 export interface UserChannelEvents {
   initial_state: InitialStatePayload;
   counter_updated: CounterUpdatedPayload;
+  counters_updated: CountersUpdatedPayload;
   new_notification: NewNotificationPayload;
   notification_read: NotificationReadPayload;
   notification_deleted: NotificationDeletedPayload;
