@@ -8,6 +8,8 @@ helpers); the subpackages are the implementation, laid out as the data flows:
 See the README for a quick start and docs/ for one page per concept.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .auth.claims import AuthClaims
 from .auth.revocations import Revocation, Revocations
 from .auth.store import MemoryRevocationStore, RevocationStore, SqlRevocationStore
@@ -65,8 +67,10 @@ from .tokens import check_secret
 from .tokens import sign as sign_token
 from .tokens import verify as verify_token
 from .user_events import user_topic
-from .uvicorn_http import UvicornHttpProtocol
-from .uvicorn_protocol import UvicornWebSocketProtocol
+
+if TYPE_CHECKING:
+    from ._server.http_protocol import UvicornHttpProtocol
+    from ._server.websocket_protocol import UvicornWebSocketProtocol
 
 __version__ = "0.1.0"
 
@@ -147,3 +151,30 @@ __all__ = [
     "uvicorn_options",
     "verify_token",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The uvicorn protocol classes load on first use, so `import liveui` imports none of
+    uvicorn's internals (`uvicorn app --http liveui:UvicornHttpProtocol` still finds them).
+    Where a reliance of one is missing, uvicorn's stock class is returned (one WARNING)."""
+    from ._server.reliances import stock_fallback
+
+    if name == "UvicornHttpProtocol":
+        if stock_fallback("http"):
+            from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+            return HttpToolsProtocol
+        from ._server.http_protocol import UvicornHttpProtocol
+
+        return UvicornHttpProtocol
+    if name == "UvicornWebSocketProtocol":
+        if stock_fallback("websocket"):
+            from uvicorn.protocols.websockets.websockets_sansio_impl import (
+                WebSocketsSansIOProtocol,
+            )
+
+            return WebSocketsSansIOProtocol
+        from ._server.websocket_protocol import UvicornWebSocketProtocol
+
+        return UvicornWebSocketProtocol
+    raise AttributeError(f"module 'liveui' has no attribute {name!r}")

@@ -15,6 +15,10 @@
   never buffered whole); keep it at the largest of `ChannelSettings.max_frame_size` and
   `LiveSettings.max_message_size`.
 - per-message compression off: it costs about four times the memory per WebSocket.
+
+The protocol classes extend uvicorn from the inside (`liveui._server`); each reliance is checked
+when first used, and a missing one makes these options name uvicorn's stock protocol instead,
+with one WARNING naming the version.
 """
 
 from __future__ import annotations
@@ -32,14 +36,17 @@ __all__ = [
 DEFAULT_WS_MAX_SIZE = 1024 * 1024
 DEFAULT_MAX_REQUEST_LINE = 20 * 1024
 
-def websocket_protocol(max_request_line: int = DEFAULT_MAX_REQUEST_LINE) -> type[Any]:
-    """`UvicornWebSocketProtocol`, with the handshake's request line limit raised."""
-    import websockets.http11
+def websocket_protocol(max_request_line: int = DEFAULT_MAX_REQUEST_LINE) -> type[Any] | str:
+    """`UvicornWebSocketProtocol`, with the handshake's request line limit raised; uvicorn's
+    own `"websockets-sansio"` (one WARNING) where a reliance of it is missing."""
+    from ._server.reliances import stock_fallback
+    from ._server.websockets_limits import raise_request_line_limit
 
-    from .uvicorn_protocol import UvicornWebSocketProtocol
+    raise_request_line_limit(max_request_line)
+    if stock_fallback("websocket"):
+        return "websockets-sansio"
+    from ._server.websocket_protocol import UvicornWebSocketProtocol
 
-    if max_request_line > websockets.http11.MAX_LINE_LENGTH:
-        websockets.http11.MAX_LINE_LENGTH = max_request_line
     return UvicornWebSocketProtocol
 
 
@@ -58,8 +65,13 @@ def uvicorn_options(
     return options
 
 
-def http_protocol() -> type[Any]:
-    """`UvicornHttpProtocol` (httptools comes with uvicorn[standard], a dependency)."""
-    from .uvicorn_http import UvicornHttpProtocol
+def http_protocol() -> type[Any] | str:
+    """`UvicornHttpProtocol` (httptools comes with uvicorn[standard], a dependency); uvicorn's
+    own `"httptools"` (one WARNING) where a reliance of it is missing."""
+    from ._server.reliances import stock_fallback
+
+    if stock_fallback("http"):
+        return "httptools"
+    from ._server.http_protocol import UvicornHttpProtocol
 
     return UvicornHttpProtocol

@@ -2,6 +2,7 @@
 
     base      errors, tokens, ticker, close_codes, user_events, row_events, origin,
               ratelimit, middleware, ws_frames, stats, _utils
+    _server   reliance on uvicorn's, websockets' and asyncio's insides (base only)
     pubsub    hub, outbox, backoff, backends/
     auth      login claims and revocations (uses the hub)
     node      the runtime (hub + ticker + loop hand-off + lifespan + revocations)
@@ -28,12 +29,13 @@ BASE = {
 }
 ALLOWED: dict[str, set[str]] = {
     "base": {"base"},
+    "_server": {"base", "_server"},
     "pubsub": {"base", "pubsub"},
     "auth": {"base", "pubsub", "auth"},
     "node": {"base", "pubsub", "auth", "node"},
     "dispatch": {"base", "pubsub", "node", "dispatch"},
     "channels": {"base", "pubsub", "auth", "node", "channels"},
-    "live": {"base", "pubsub", "auth", "node", "live"},
+    "live": {"base", "_server", "pubsub", "auth", "node", "live"},
     "codegen": {"base", "dispatch", "codegen"},
 }
 

@@ -4,8 +4,9 @@ A streaming response must notice the client leaving, and ASGI only says so throu
 an SSE stream would keep a task parked in `receive()` for its whole life (a task, its coroutine
 frame and its entry in asyncio's task set: ~1 KB per tab, and a task made per connect). Here the
 server's `receive()` coroutine is stepped by hand, as a task would step it: run to the future it
-waits on, resume from that future's done-callback. A `receive()` that waits on anything but an
-asyncio future (not the case on uvicorn, hypercorn or granian) gets a task after all.
+waits on, resume from that future's done-callback (`_server.asyncio_steps`). A `receive()`
+that waits on anything but an asyncio future (not the case on uvicorn, hypercorn or granian),
+or an asyncio without the private hook this needs, gets a task after all.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from starlette.types import Receive
 
+from .._server.asyncio_steps import park
 from .._utils import resume
 
 __all__ = ["DisconnectWatch"]
@@ -63,10 +65,8 @@ class DisconnectWatch:
             self._steps = None
             self._on_disconnect()
             return
-        if asyncio.isfuture(waiting) and getattr(waiting, "_asyncio_future_blocking", False):
-            waiting._asyncio_future_blocking = False  # what a task does with what it awaits
+        if park(waiting, self._step):
             self._waiting = waiting
-            waiting.add_done_callback(self._step)
         else:
             self._steps = None
             self._task = asyncio.ensure_future(self._in_a_task(resume(steps, waiting)))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 import weakref
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from .._server.uvicorn_exit import uvicorn_exiting
 from .._utils import start_eagerly
 from ..errors import Forbidden, SpecError, TokenError
 from .connection import LiveConnection, Outgoing
@@ -277,7 +277,4 @@ def _exiting() -> bool:
         return True
     if not AppStatus.enable_automatic_graceful_drain:
         return False
-    handler: Any = signal.getsignal(signal.SIGTERM)
-    with contextlib.suppress(Exception):
-        return bool(handler.__self__.should_exit)  # a bound method of uvicorn's Server
-    return False
+    return uvicorn_exiting()

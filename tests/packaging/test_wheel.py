@@ -111,7 +111,7 @@ def test_a_package_people_can_depend_on(dist: Dist) -> None:
     assert "liveui/py.typed" in files
     assert "License-Expression: MIT" in metadata
     assert "Classifier: Typing :: Typed" in metadata
-    assert "Requires-Dist: uvicorn[standard]<1,>=0.35" in metadata
+    assert "Requires-Dist: uvicorn[standard]<1,>=0.55" in metadata
 
 
 def test_wheel_carries_every_browser_file_and_no_stamp(dist: Dist) -> None:

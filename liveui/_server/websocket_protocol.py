@@ -5,10 +5,10 @@
   only between whole frames of uvicorn's own, while the connection is open and its socket buffer
   below the high-water mark; otherwise the app falls back to the ASGI `send`, which waits;
 - storage for the receive queue and the flow-control event made only while in use (~4 KB
-  less per connection), and the handshake's request and response let go once it is done;
-- an answer to upgrade requests it cannot parse: as shipped, uvicorn drops them silently — a
-  request line over the limit gets neither a response nor a close, and its descriptor is held
-  until the client gives up. Here it is answered at once (414, 431 or 400) and closed.
+  less per connection), and the handshake's request and response let go once it is done.
+
+(Upgrade requests that cannot be parsed are answered by uvicorn itself since 0.55: 414, 431 or
+400, then closed.)
 
     uvicorn.run(app, **uvicorn_options())      # this protocol and the limits that go with it
 
@@ -22,8 +22,8 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
-from ._light_async import LightEvent, LightQueue
-from .ws_frames import RAW_FRAMES
+from ..ws_frames import RAW_FRAMES
+from .light_async import LightEvent, LightQueue
 
 __all__ = ["UvicornWebSocketProtocol"]
 
@@ -35,7 +35,7 @@ class UvicornWebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         # uvicorn's receive queue and flow-control event are an asyncio.Queue and an
         # asyncio.Event: ~4 KB per connection of mostly empty deques. The same operations on
-        # storage made only while in use (see _light_async).
+        # storage made only while in use (see light_async).
         self.queue = LightQueue()  # type: ignore[assignment]
         self.writable = LightEvent()  # type: ignore[assignment]
         self.writable.set()
@@ -43,25 +43,6 @@ class UvicornWebSocketProtocol(WebSocketsSansIOProtocol):
     async def run_asgi(self) -> None:
         self.scope["extensions"][RAW_FRAMES] = {"write": self.write_frames}
         await super().run_asgi()
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        conn = self.conn
-        if self.handshake_initiated or self.close_sent or conn.handshake_exc is None:
-            return
-        # The handshake failed to parse: websockets queued a 414/431 (or nothing, for
-        # garbage); send it, or a 400, and close instead of holding the socket open.
-        output = b"".join(conn.data_to_send())
-        if not output.startswith(b"HTTP/"):
-            output = (
-                b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
-                b"Content-Length: 31\r\nConnection: close\r\n\r\n"
-                b"not a valid WebSocket upgrade\r\n"
-            )
-        self.close_sent = True
-        self.handshake_complete = True
-        self.transport.write(output)
-        self.transport.close()
 
     async def send(self, message: Any) -> None:
         await super().send(message)

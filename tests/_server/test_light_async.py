@@ -7,7 +7,7 @@ import tracemalloc
 
 import pytest
 
-from liveui._light_async import LightEvent, LightQueue
+from liveui._server.light_async import LightEvent, LightQueue
 
 
 async def test_the_queue_is_fifo_and_get_waits_for_an_item() -> None:

@@ -15,7 +15,7 @@ import asyncio
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from ._light_async import LightEvent
+from .light_async import LightEvent
 
 __all__ = ["UvicornHttpProtocol"]
 
