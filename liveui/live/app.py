@@ -29,13 +29,13 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from .._utils import maybe_await
+from .._utils import did_you_mean, maybe_await
 from ..auth.claims import AuthClaims
 from ..auth.revocations import Revocation
 from ..close_codes import CloseCode
 from ..errors import ConfigurationError, Forbidden
 from ..node import Node, Stage
-from ..tokens import check_secret
+from ..tokens import check_secret, weak_secret
 from ..user_events import UserDataSource
 from .app_actions import ActionHandler, action_attrs, flash_html
 from .collection_feed import CollectionFeed
@@ -62,6 +62,21 @@ SSE_TAB_LIMIT = (
 )
 """Logged once at start-up when the live transport is SSE."""
 
+DEBUG_SECRET = (
+    "liveui: LiveUI(debug=True) accepts this secret_key, but it is a well-known default or "
+    "shorter than 32 characters: anyone can sign live-session tokens for any user with it. "
+    "Never deploy with it; read a generated one from the environment instead "
+    "(`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+)
+"""Logged when `debug=True` lets a weak secret through."""
+
+NO_TEMPLATES = (
+    "liveui: live.prepare() ran, but no templates were given the live tags, so a template "
+    "using them fails with \"'liveui_head' is undefined\": pass templates=Jinja2Templates(...) "
+    "to LiveUI(...), or call live.install_templates(templates) once at start-up"
+)
+"""Logged once when a page is prepared before any app templates were installed."""
+
 
 class LiveUI:
     def __init__(
@@ -85,6 +100,8 @@ class LiveUI:
             check_secret(secret_key, debug=debug)
         except ConfigurationError as exc:
             raise ConfigurationError(f"liveui: LiveUI(secret_key=...): {exc}") from None
+        if debug and weak_secret(secret_key):
+            log.warning(DEBUG_SECRET)
         settings = settings or LiveSettings()
         if settings.token_max_age > node.revocations.retain:
             raise ConfigurationError(
@@ -102,7 +119,8 @@ class LiveUI:
         login of its own, ended only by `revoke_user`."""
         self.settings = settings
         self.tokens = SessionTokens(secret_key, settings.token_max_age, node.revocations)
-        self._warned_counters: set[str] = set()
+        self._warned_names: set[str] = set()
+        self._templates_installed = templates is not None
         self.renderer = Renderer(live_environment(None), cache_size=settings.render_cache_size)
         self.actions: dict[str, ActionHandler] = {}
         self.feed = CollectionFeed(node.hub, lambda: getattr(self.dispatch, "collections", None))
@@ -124,6 +142,7 @@ class LiveUI:
 
     def use_environment(self, env: jinja2.Environment) -> None:
         """Render components with the app's environment (its templates override liveui's)."""
+        self._templates_installed = True
         self.renderer.use_environment(live_environment(env))
         self._set_globals(self.renderer.env)
 
@@ -159,21 +178,29 @@ class LiveUI:
     def url(self, name: str) -> str:
         return f"{self.settings.prefix.rstrip('/')}/{name}"
 
-    def check_counter_name(self, name: str, tag: str) -> None:
-        """An undeclared counter renders 0 forever: say so (raise with `LiveUI(debug=True)`,
-        else warn once per name)."""
+    def check_counter_name(self, name: str, tag: str) -> bool:
+        """Whether `name` is a declared counter (True when there is no dispatch to ask). An
+        undeclared one is a template mistake: see `misnamed`."""
         known = getattr(self.dispatch, "counter_names", None)
         if known is None or name in known:
-            return
-        message = (
-            f"liveui: {tag}({name!r}) names no declared counter, so it would show 0 forever; "
-            f"declared counters: {', '.join(sorted(known)) or '(none)'}"
+            return True
+        self.misnamed(
+            f"{tag}({name!r}) names no declared counter{did_you_mean(name, known)}; declared "
+            f"counters: {', '.join(sorted(known)) or '(none)'}",
+            key=f"counter:{name}",
         )
+        return False
+
+    def misnamed(self, message: str, *, key: str) -> None:
+        """A template names a counter or component that does not exist. Every such mistake
+        fails the same way: with `LiveUI(debug=True)` it raises `ConfigurationError`; otherwise
+        it is logged once per name and the tag renders an empty, inert placeholder (a page is
+        never a 500 for a typo in one tag)."""
         if self.debug:
-            raise ConfigurationError(message)
-        if name not in self._warned_counters:
-            self._warned_counters.add(name)
-            log.warning(message)
+            raise ConfigurationError(f"liveui: {message}")
+        if key not in self._warned_names:
+            self._warned_names.add(key)
+            log.warning("liveui: %s; the tag renders an empty placeholder", message)
 
     # data ------------------------------------------------------------------------------------
     def context(self, user_id: Any, *, session: LiveSession | None = None) -> LiveContext:
@@ -201,6 +228,9 @@ class LiveUI:
         `{{ live_component(name, **params) }}`. Each must pass its `authorize(ctx)` first:
         one refused raises `Forbidden` (the page shows something its user may not see).
         """
+        if not self._templates_installed:
+            self._templates_installed = True  # said once
+            log.warning(NO_TEMPLATES)
         user_id = await maybe_await(self.get_user_id(request))
         auth = await self._login_of(request, user_id)
         if user_id is None or auth is None:

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup, escape
 
-from .._utils import maybe_await
+from .._utils import did_you_mean, maybe_await
 from ..errors import EventRejected, SpecError
 from ..pubsub.broadcast import Broadcast
 from ..user_events import user_topic
@@ -248,7 +248,8 @@ def component_type(name: str) -> type[LiveComponent]:
         return _types[name]
     except KeyError:
         raise SpecError(
-            f"no live component is registered under the name {name!r} (known: "
+            f"no live component is registered under the name {name!r}"
+            f"{did_you_mean(name, _types)} (known: "
             f"{', '.join(sorted(_types))}); a LiveComponent subclass with `name = {name!r}` "
             "registers itself when its module is imported"
         ) from None
