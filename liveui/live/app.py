@@ -28,6 +28,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .._utils import did_you_mean, maybe_await
 from ..auth.claims import AuthClaims
@@ -120,6 +121,8 @@ class LiveUI:
         self.settings = settings
         self.tokens = SessionTokens(secret_key, settings.token_max_age, node.revocations)
         self._warned_names: set[str] = set()
+        self._root_path: str | None = None
+        self._root_warned = False
         self._templates_installed = templates is not None
         self.renderer = Renderer(live_environment(None), cache_size=settings.render_cache_size)
         self.actions: dict[str, ActionHandler] = {}
@@ -150,6 +153,12 @@ class LiveUI:
         event_url = self.url("event")
         env.globals["liveui_event_url"] = event_url
 
+        @jinja2.pass_context
+        def app_url(context: Any, path: str) -> str:
+            return self.app_url(path, context.get("request"))
+
+        env.globals["app_url"] = app_url
+
         def live_action(name: str, **fields: Any) -> Markup:
             return action_attrs(event_url, name, **fields)
 
@@ -177,6 +186,45 @@ class LiveUI:
 
     def url(self, name: str) -> str:
         return f"{self.settings.prefix.rstrip('/')}/{name}"
+
+    # the app's own URLs under a mount --------------------------------------------------------
+    def app_url(self, path: str, request: Any = None) -> str:
+        """`path` of the app (`"/tickets/2/close"`) as the browser must ask for it: behind the
+        prefix the app is mounted under (`Mount("/desk", app)`, a proxy's `root_path`). In
+        templates: `{{ app_url("/tickets/2/close") }}`. Absolute URLs, protocol-relative ones
+        and relative paths come back unchanged.
+
+        The prefix is the request's `root_path`; a render without a request (a live patch, a
+        row or a notification shared by many pages) uses the one this app was last served
+        under (`root_path`)."""
+        if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
+            return path
+        scope = getattr(request, "scope", None)
+        if isinstance(scope, dict):
+            root = str(scope.get("root_path", "")).rstrip("/")
+        else:
+            root = self.root_path
+        return root + path
+
+    @property
+    def root_path(self) -> str:
+        """The prefix this app is mounted under, as learned from the requests it serves (pages
+        it prepared, live connections); "" until the first one, or when it is not mounted."""
+        return self._root_path or ""
+
+    def learn_root_path(self, scope: Any) -> None:
+        """Remember the `root_path` of a request to this app (for renders without a request)."""
+        root = str(scope.get("root_path", "")).rstrip("/")
+        if root == self._root_path:
+            return
+        if self._root_path is not None and not self._root_warned:
+            self._root_warned = True
+            log.warning(
+                "liveui: this LiveUI is served under two prefixes (%r, then %r); app_url() in "
+                "live patches follows the latest: give each mount its own LiveUI",
+                self._root_path, root,
+            )
+        self._root_path = root
 
     def check_counter_name(self, name: str, tag: str) -> bool:
         """Whether `name` is a declared counter (True when there is no dispatch to ask). An
@@ -231,6 +279,7 @@ class LiveUI:
         if not self._templates_installed:
             self._templates_installed = True  # said once
             log.warning(NO_TEMPLATES)
+        self.learn_root_path(request.scope)
         user_id = await maybe_await(self.get_user_id(request))
         auth = await self._login_of(request, user_id)
         if user_id is None or auth is None:
@@ -289,11 +338,14 @@ class LiveUI:
         from .websocket import websocket_endpoint
 
         gate = self.gate
+        learn = self.learn_root_path
 
         async def event(request: Request) -> Any:
+            learn(request.scope)
             return await event_endpoint(request, gate)
 
         async def ws(websocket: Any) -> None:
+            learn(websocket.scope)
             await websocket_endpoint(websocket, gate)
 
         async def status(request: Request) -> Any:
@@ -306,7 +358,8 @@ class LiveUI:
             return await visibility_endpoint(request, gate, paused=False)
 
         routes: list[BaseRoute] = [
-            Route(self.url("sse"), SSEApp(gate), methods=["GET"], name="liveui-sse"),
+            Route(self.url("sse"), _LearnsRoot(SSEApp(gate), learn), methods=["GET"],
+                  name="liveui-sse"),
             WebSocketRoute(self.url("ws"), ws, name="liveui-ws"),
             Route(self.url("event"), event, methods=["POST"], name="liveui-event"),
             Route(self.url("status"), status, methods=["GET"], name="liveui-status"),
@@ -339,3 +392,18 @@ class LiveUI:
         self.node.hub.remove_resync(self.registry.resync_all)
         self.registry.close_all("server shutting down", CloseCode.RESTART)
         await self.feed.stop()
+
+
+class _LearnsRoot:
+    """An ASGI app that tells `learn` the `root_path` of each request, then runs `app` (a bare
+    ASGI app stays one: Starlette would wrap a plain function as a request endpoint)."""
+
+    __slots__ = ("app", "learn")
+
+    def __init__(self, app: ASGIApp, learn: Callable[[Scope], None]) -> None:
+        self.app = app
+        self.learn = learn
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.learn(scope)
+        await self.app(scope, receive, send)
