@@ -24,7 +24,7 @@ SEVERAL_WORKERS = (
     "update until anti-entropy repairs it, and a secret made per process gets its live token "
     "refused there. Fix: give every worker the same pub/sub (LIVEUI_PUBSUB_URL=redis://host:6379/0 "
     "or postgresql://..., or Node(pubsub_url=...)) and the same secret key (read it from the "
-    "environment, never generate it at import); or run one worker (docs/pubsub.md)."
+    "environment, never generate it at import); or run one worker (docs/deployment.md)."
 )
 """Logged by `Node.start` when several workers share nothing."""
 
