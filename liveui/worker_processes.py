@@ -12,6 +12,7 @@ spawned child gets its parent's `sys.argv`, a forked one keeps it).
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -55,7 +56,8 @@ def worker_processes(
     argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> int | None:
     """How many worker processes the ASGI server running this process was told to start, when
-    its command line (`--workers N`, `-w N`) or `$WEB_CONCURRENCY` says; None when this is not
+    its command line (`--workers N`, `-w N`), `$GUNICORN_CMD_ARGS` or `$WEB_CONCURRENCY` says
+    (a gunicorn config file's `workers` is not seen); None when this is not
     a uvicorn, gunicorn or hypercorn command line, or it does not say."""
     argv = sys.argv if argv is None else argv
     environ = os.environ if environ is None else environ
@@ -67,6 +69,11 @@ def worker_processes(
     if server == "uvicorn" and "--reload" in argv:
         return 1  # uvicorn's reloader runs one worker whatever --workers says
     value = _flag_value(argv[1:], server)
+    if value is None and server == "gunicorn":  # gunicorn's options from the environment
+        try:
+            value = _flag_value(shlex.split(environ.get("GUNICORN_CMD_ARGS", "")), server)
+        except ValueError:  # unbalanced quotes: gunicorn itself would refuse to start
+            value = None
     if value is None and server in _READS_WEB_CONCURRENCY:
         value = environ.get("WEB_CONCURRENCY")
     try:
