@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from markupsafe import Markup, escape
 
 from .._utils import did_you_mean, maybe_await
-from ..errors import EventRejected, SpecError
+from ..errors import ConfigurationError, EventRejected, SpecError
 from ..pubsub.broadcast import Broadcast
 from ..user_events import user_topic
 from .fragment import Fragment
@@ -293,6 +293,8 @@ async def authorized(component: LiveComponent, ctx: LiveContext) -> bool:
     """Run `component.authorize(ctx)`; an error in it counts as a refusal."""
     try:
         return bool(await maybe_await(component.authorize(ctx)))
+    except ConfigurationError:
+        raise  # the app's mistake (a misspelled collection), not a refusal: say it as it is
     except Exception:
         log.exception(
             "liveui: %s.authorize failed; refusing it", type(component).__name__

@@ -75,7 +75,17 @@ def test_the_root_id_is_read_from_the_first_tag_only(html: str, expected: str | 
     assert root_id(html) == expected
 
 
+class MisspelledItems(LiveCollection):
+    name = "test_misspelled_items"
+    collection = "my_item"
+    row_template = "item_row.html"
+
+
 async def test_a_misspelled_collection_suggests_the_declared_one(world: World) -> None:
-    with pytest.raises(ConfigurationError, match=r"'my_item' is declared \(did you mean "
-                                                 r"'my_items'"):
+    alice = await world.add_user("alice")
+    suggestion = r"'my_item' is declared \(did you mean 'my_items'"
+    with pytest.raises(ConfigurationError, match=suggestion):
         world.dispatch.registry.collection("my_item")
+    # Said as it is when a page asks for it, not turned into "not allowed for this user".
+    with pytest.raises(ConfigurationError, match=suggestion):
+        await world.harness.live.registry.authorize(alice, [MisspelledItems()])
