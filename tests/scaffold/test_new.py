@@ -8,10 +8,11 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from liveui.cli import main
 from liveui.scaffold import app_files
@@ -72,8 +73,8 @@ def test_its_own_tests_pass(app_dir: Path) -> None:
     assert "3 passed" in run.stdout
 
 
-@pytest.mark.e2e
-def test_it_is_live_in_chromium(app_dir: Path, page: Page) -> None:
+@pytest.fixture
+def served(app_dir: Path) -> Iterator[ServerProcess]:
     port = free_port()
     server = ServerProcess(
         [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", str(port)],
@@ -82,30 +83,54 @@ def test_it_is_live_in_chromium(app_dir: Path, page: Page) -> None:
     )
     server.start()
     try:
-        page.goto(f"{server.url}/login/1")
-        badge = page.locator('header [data-counter="open_tasks"]')
-        expect(badge).to_have_text("0")
-        page.wait_for_function("window.liveui && window.liveui.lastEventId() !== null",
-                               timeout=10_000)
-        page.get_by_label("New task").fill("Try liveui")
-        page.get_by_role("button", name="Add").click()  # a form post and redirect
-        expect(badge).to_have_text("1")
-        row = page.locator("tr[data-task-id]")
-        expect(row).to_have_attribute("data-done", "no")
-
-        other = page.context.new_page()  # a second tab of the same login
-        other.goto(server.url + "/")
-        other_badge = other.locator('header [data-counter="open_tasks"]')
-        expect(other_badge).to_have_text("1")
-        other.wait_for_function("window.liveui && window.liveui.lastEventId() !== null",
-                                timeout=10_000)
-
-        page.get_by_role("button", name="Done").click()  # the live action: no page load
-        expect(row).to_have_attribute("data-done", "yes")
-        expect(other_badge).to_have_text("0")  # the other tab, without a reload
-        expect(other.locator("tr[data-task-id]")).to_have_attribute("data-done", "yes")
-        expect(other.locator('[data-counter="unread_notifications"]')).to_have_text("1")
-        expect(page.locator("#liveui-flash")).to_contain_text("done")
+        yield server
     finally:
         server.stop()
-    assert "Traceback" not in server.log()
+    assert "Traceback" not in server.log(), server.log()
+
+
+@pytest.mark.e2e
+def test_it_is_live_in_chromium(served: ServerProcess, page: Page) -> None:
+    page.goto(f"{served.url}/login/1")
+    badge = page.locator('header [data-counter="open_tasks"]')
+    expect(badge).to_have_text("0")
+    page.wait_for_function("window.liveui && window.liveui.lastEventId() !== null",
+                           timeout=10_000)
+    page.get_by_label("New task").fill("Try liveui")
+    page.get_by_role("button", name="Add").click()  # a form post and redirect
+    expect(badge).to_have_text("1")
+    row = page.locator("tr[data-task-id]")
+    expect(row).to_have_attribute("data-done", "no")
+
+    other = page.context.new_page()  # a second tab of the same login
+    other.goto(served.url + "/")
+    other_badge = other.locator('header [data-counter="open_tasks"]')
+    expect(other_badge).to_have_text("1")
+    other.wait_for_function("window.liveui && window.liveui.lastEventId() !== null",
+                            timeout=10_000)
+
+    page.get_by_role("button", name="Done").click()  # the live action: no page load
+    expect(row).to_have_attribute("data-done", "yes")
+    expect(other_badge).to_have_text("0")  # the other tab, without a reload
+    expect(other.locator("tr[data-task-id]")).to_have_attribute("data-done", "yes")
+    expect(other.locator('[data-counter="unread_notifications"]')).to_have_text("1")
+    expect(page.locator("#liveui-flash")).to_contain_text("done")
+
+
+@pytest.mark.e2e
+def test_it_works_without_javascript(served: ServerProcess, browser: Browser) -> None:
+    context = browser.new_context(base_url=served.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto("/login/1")
+        page.get_by_label("New task").fill("No scripts")
+        page.get_by_role("button", name="Add").click()
+        expect(page.locator('header [data-counter="open_tasks"]')).to_have_text("1")
+        page.get_by_role("button", name="Done").click()  # the row's form post, CSRF-checked
+        expect(page).to_have_url(served.url + "/")
+        expect(page.locator("tr[data-task-id]")).to_have_attribute("data-done", "yes")
+        expect(page.locator('header [data-counter="open_tasks"]')).to_have_text("0")
+        forged = page.request.post("/tasks/1/done", form={"csrf_token": "forged"})
+        assert forged.status == 403
+    finally:
+        context.close()
