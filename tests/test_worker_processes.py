@@ -1,6 +1,6 @@
 """Several worker processes with the in-memory pub/sub are caught at start-up: each worker of
-a real `uvicorn --workers 2` logs the warning with the fix; one worker, a shared pub/sub, or
-uvicorn's reloader stay quiet."""
+a real `uvicorn --workers 2` (and of hypercorn's) logs the warning with the fix; one worker, a
+shared pub/sub, or uvicorn's reloader stay quiet."""
 
 from __future__ import annotations
 
@@ -52,18 +52,21 @@ def test_the_worker_count_comes_from_the_servers_command_line(
     assert worker_processes(argv, environ) == expected
 
 
-def _uvicorn(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> ServerProcess:
+def _uvicorn(tmp_path: Path, *extra: str, env: dict[str, str] | None = None,
+             server: str = "uvicorn") -> ServerProcess:
     port = free_port()
+    where = (["--host", "127.0.0.1", "--port", str(port)] if server == "uvicorn"
+             else ["--bind", f"127.0.0.1:{port}"])
     return ServerProcess(
-        [sys.executable, "-m", "uvicorn", "tests.test_worker_processes:app",
-         "--host", "127.0.0.1", "--port", str(port), *extra],
+        [sys.executable, "-m", server, "tests.test_worker_processes:app", *where, *extra],
         url=f"http://127.0.0.1:{port}", log_path=tmp_path / "server.log", cwd=ROOT,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **(env or {})},
     )
 
 
-def test_uvicorn_workers_with_memory_pubsub_warn_with_the_fix(tmp_path: Path) -> None:
-    server = _uvicorn(tmp_path, "--workers", "2")
+@pytest.mark.parametrize("program", ["uvicorn", "hypercorn"])
+def test_workers_with_memory_pubsub_warn_with_the_fix(tmp_path: Path, program: str) -> None:
+    server = _uvicorn(tmp_path, "--workers", "2", server=program)
     server.start()
     try:
         # Each worker starts its own node: both say it (wait for the second one's lifespan).
