@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import inspect
 import types
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Generator, Iterable
 from typing import Any
 
-__all__ = ["maybe_await", "resume", "start_eagerly", "stop_task"]
+__all__ = ["did_you_mean", "maybe_await", "resume", "start_eagerly", "stop_task"]
 
 
 async def stop_task(task: asyncio.Task[Any] | None, *, retry_every: float = 0.05) -> None:
@@ -70,3 +71,11 @@ def resume(steps: Generator[Any, Any, Any], waiting: Any) -> Generator[Any, Any,
                 waiting = steps.send(value)
             except StopIteration as stop:
                 return stop.value
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' when a known name is close to the misspelled `name`, else ''."""
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)"

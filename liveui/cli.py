@@ -3,6 +3,7 @@
 liveui gen ts --app myapp.main:app --out web/src/liveui [--check]
 liveui counters --app myapp.main:app        # what is declared: "why does my badge not update?"
 liveui stats --url http://127.0.0.1:8000/metrics   # a running node's figures, as a table
+liveui new NAME [--dir DIR]                 # a small runnable app to start from
 """
 
 from __future__ import annotations
@@ -170,12 +171,41 @@ def _add_gen(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     ts.set_defaults(run=_gen_ts)
 
 
+def _new(args: argparse.Namespace) -> int:
+    from .scaffold import write_app
+
+    directory = Path(args.dir) if args.dir else Path.cwd() / args.name
+    try:
+        write_app(args.name, directory)
+    except ConfigurationError as exc:
+        print(f"liveui new: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"liveui new: cannot write {directory}: {exc}", file=sys.stderr)
+        return 2
+    print(f"liveui new: wrote {directory}")
+    print(f"  cd {directory}")
+    print("  uvicorn app:app --reload      # then open http://127.0.0.1:8000/login/1")
+    print("  python -m pytest              # its tests")
+    return 0
+
+
+def _add_new(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    new = commands.add_parser(
+        "new", help="write a small runnable app: models, a live table, badge, bell, tests"
+    )
+    new.add_argument("name", help="the app's name (a folder of that name is created)")
+    new.add_argument("--dir", help="write into this folder instead of ./NAME")
+    new.set_defaults(run=_new)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="liveui", description="liveui command-line tools")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_gen(commands)
     _add_counters(commands)
     _add_stats(commands)
+    _add_new(commands)
     return root
 
 

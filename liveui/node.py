@@ -28,6 +28,7 @@ from .pubsub.backends.base import Backend
 from .pubsub.backends.factory import backend_from_url
 from .pubsub.hub import Hub
 from .ticker import Ticker
+from .worker_processes import SEVERAL_WORKERS, worker_processes
 
 __all__ = ["Node", "NodePart", "Stage"]
 
@@ -134,6 +135,7 @@ class Node:
             return
         self.loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
+        self._check_workers()
         await self.hub.start()
         started: list[NodePart] = []
         try:
@@ -151,6 +153,14 @@ class Node:
             await self.hub.stop()
             raise
         self.started = True
+
+    def _check_workers(self) -> None:
+        """Several worker processes with a pub/sub that reaches only one: say so, loudly."""
+        if self.hub.backend.is_distributed:
+            return
+        workers = worker_processes()
+        if workers is not None and workers > 1:
+            log.warning(SEVERAL_WORKERS.format(workers=workers))
 
     async def stop(self) -> None:
         if not self.started:

@@ -18,6 +18,7 @@ __all__ = [
     "check_secret",
     "sign",
     "verify",
+    "weak_secret",
 ]
 
 MIN_SECRET_LENGTH = 32
@@ -27,17 +28,21 @@ _KNOWN_DEFAULTS = frozenset(
 )
 
 
+def weak_secret(secret: str) -> bool:
+    """Whether `secret` is missing, a well-known default, or shorter than `MIN_SECRET_LENGTH`."""
+    return (
+        not secret
+        or secret.strip().lower() in _KNOWN_DEFAULTS
+        or len(secret) < MIN_SECRET_LENGTH
+    )
+
+
 def check_secret(secret: str, *, debug: bool = False) -> None:
     """Refuse (ConfigurationError) a missing, default or short signing secret, unless `debug`:
     anyone who knows or guesses it can sign tokens for any user."""
     if debug:
         return
-    weak = (
-        not secret
-        or secret.strip().lower() in _KNOWN_DEFAULTS
-        or len(secret) < MIN_SECRET_LENGTH
-    )
-    if weak:
+    if weak_secret(secret):
         raise ConfigurationError(
             f"the secret key is a default or shorter than {MIN_SECRET_LENGTH} characters; make "
             "one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'` "

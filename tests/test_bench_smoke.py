@@ -61,6 +61,10 @@ def test_render_key() -> None:
     assert "speedup_component=" in bench("bench.render_key", "--rounds", "10")
 
 
+def test_row_root() -> None:
+    assert "check_share=" in bench("bench.row_root", "--rounds", "10")
+
+
 @pytest.mark.parametrize("transport", ["sse", "ws"])
 def test_hidden_tabs(transport: str) -> None:
     out = bench("bench.hidden_tabs", "--transport", transport, "--sessions", "10", "--waves", "2")

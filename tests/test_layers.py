@@ -1,7 +1,7 @@
 """The import graph follows the data: no module imports a layer above it or beside it.
 
     base      errors, tokens, ticker, close_codes, user_events, row_events, origin,
-              ratelimit, middleware, ws_frames, stats, _utils
+              ratelimit, middleware, ws_frames, stats, worker_processes, _utils
     _server   reliance on uvicorn's, websockets' and asyncio's insides (base only)
     pubsub    hub, outbox, backoff, backends/
     auth      login claims and revocations (uses the hub)
@@ -25,7 +25,7 @@ PACKAGE = Path(liveui.__file__).parent
 
 BASE = {
     "errors", "tokens", "ticker", "close_codes", "user_events", "row_events", "_utils", "origin",
-    "ratelimit", "middleware", "ws_frames", "stats",
+    "ratelimit", "middleware", "ws_frames", "stats", "worker_processes",
 }
 ALLOWED: dict[str, set[str]] = {
     "base": {"base"},

@@ -18,6 +18,7 @@ from sqlalchemy import inspect, true
 from sqlalchemy.orm import configure_mappers
 from sqlalchemy.sql.elements import ColumnElement
 
+from .._utils import did_you_mean
 from ..errors import ConfigurationError
 from .collection_declaration import Collection, CollectionSpec, bind_collection
 from .counter_declaration import Counter, CounterSpec, bind, counter
@@ -90,7 +91,11 @@ class CounterRegistry:
         try:
             return self.collections[name]
         except KeyError:
-            raise ConfigurationError(f"no collection named {name!r} is declared") from None
+            known = self.collections
+            raise ConfigurationError(
+                f"no collection named {name!r} is declared{did_you_mean(name, known)}; declared: "
+                f"{', '.join(sorted(known)) or '(none)'}"
+            ) from None
 
     def collections_for_class(self, cls: type[Any]) -> list[Collection]:
         cached = self._collections_by_model.get(cls)

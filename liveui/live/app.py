@@ -28,14 +28,15 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .._utils import maybe_await
+from .._utils import did_you_mean, maybe_await
 from ..auth.claims import AuthClaims
 from ..auth.revocations import Revocation
 from ..close_codes import CloseCode
 from ..errors import ConfigurationError, Forbidden
 from ..node import Node, Stage
-from ..tokens import check_secret
+from ..tokens import check_secret, weak_secret
 from ..user_events import UserDataSource
 from .app_actions import ActionHandler, action_attrs, flash_html
 from .collection_feed import CollectionFeed
@@ -62,6 +63,21 @@ SSE_TAB_LIMIT = (
 )
 """Logged once at start-up when the live transport is SSE."""
 
+DEBUG_SECRET = (
+    "liveui: LiveUI(debug=True) accepts this secret_key, but it is a well-known default or "
+    "shorter than 32 characters: anyone can sign live-session tokens for any user with it. "
+    "Never deploy with it; read a generated one from the environment instead "
+    "(`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+)
+"""Logged when `debug=True` lets a weak secret through."""
+
+NO_TEMPLATES = (
+    "liveui: live.prepare() ran, but no templates were given the live tags, so a template "
+    "using them fails with \"'liveui_head' is undefined\": pass templates=Jinja2Templates(...) "
+    "to LiveUI(...), or call live.install_templates(templates) once at start-up"
+)
+"""Logged once when a page is prepared before any app templates were installed."""
+
 
 class LiveUI:
     def __init__(
@@ -85,6 +101,8 @@ class LiveUI:
             check_secret(secret_key, debug=debug)
         except ConfigurationError as exc:
             raise ConfigurationError(f"liveui: LiveUI(secret_key=...): {exc}") from None
+        if debug and weak_secret(secret_key):
+            log.warning(DEBUG_SECRET)
         settings = settings or LiveSettings()
         if settings.token_max_age > node.revocations.retain:
             raise ConfigurationError(
@@ -102,7 +120,10 @@ class LiveUI:
         login of its own, ended only by `revoke_user`."""
         self.settings = settings
         self.tokens = SessionTokens(secret_key, settings.token_max_age, node.revocations)
-        self._warned_counters: set[str] = set()
+        self._warned_names: set[str] = set()
+        self._root_path: str | None = None
+        self._root_warned = False
+        self._templates_installed = templates is not None
         self.renderer = Renderer(live_environment(None), cache_size=settings.render_cache_size)
         self.actions: dict[str, ActionHandler] = {}
         self.feed = CollectionFeed(node.hub, lambda: getattr(self.dispatch, "collections", None))
@@ -124,12 +145,19 @@ class LiveUI:
 
     def use_environment(self, env: jinja2.Environment) -> None:
         """Render components with the app's environment (its templates override liveui's)."""
+        self._templates_installed = True
         self.renderer.use_environment(live_environment(env))
         self._set_globals(self.renderer.env)
 
     def _set_globals(self, env: jinja2.Environment) -> None:
         event_url = self.url("event")
         env.globals["liveui_event_url"] = event_url
+
+        @jinja2.pass_context
+        def app_url(context: Any, path: str) -> str:
+            return self.app_url(path, context.get("request"))
+
+        env.globals["app_url"] = app_url
 
         def live_action(name: str, **fields: Any) -> Markup:
             return action_attrs(event_url, name, **fields)
@@ -159,21 +187,68 @@ class LiveUI:
     def url(self, name: str) -> str:
         return f"{self.settings.prefix.rstrip('/')}/{name}"
 
-    def check_counter_name(self, name: str, tag: str) -> None:
-        """An undeclared counter renders 0 forever: say so (raise with `LiveUI(debug=True)`,
-        else warn once per name)."""
+    # the app's own URLs under a mount --------------------------------------------------------
+    def app_url(self, path: str, request: Any = None) -> str:
+        """`path` of the app (`"/tickets/2/close"`) as the browser must ask for it: behind the
+        prefix the app is mounted under (`Mount("/desk", app)`, a proxy's `root_path`). In
+        templates: `{{ app_url("/tickets/2/close") }}`. Absolute URLs, protocol-relative ones
+        and relative paths come back unchanged.
+
+        The prefix is the request's `root_path`; a render without a request (a live patch, a
+        row or a notification shared by many pages) uses the one this app was last served
+        under (`root_path`)."""
+        if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
+            return path
+        scope = getattr(request, "scope", None)
+        if isinstance(scope, dict):
+            root = str(scope.get("root_path", "")).rstrip("/")
+        else:
+            root = self.root_path
+        return root + path
+
+    @property
+    def root_path(self) -> str:
+        """The prefix this app is mounted under, as learned from the requests it serves (pages
+        it prepared, live connections); "" until the first one, or when it is not mounted."""
+        return self._root_path or ""
+
+    def learn_root_path(self, scope: Any) -> None:
+        """Remember the `root_path` of a request to this app (for renders without a request)."""
+        root = str(scope.get("root_path", "")).rstrip("/")
+        if root == self._root_path:
+            return
+        if self._root_path is not None and not self._root_warned:
+            self._root_warned = True
+            log.warning(
+                "liveui: this LiveUI is served under two prefixes (%r, then %r); app_url() in "
+                "live patches follows the latest: give each mount its own LiveUI",
+                self._root_path, root,
+            )
+        self._root_path = root
+
+    def check_counter_name(self, name: str, tag: str) -> bool:
+        """Whether `name` is a declared counter (True when there is no dispatch to ask). An
+        undeclared one is a template mistake: see `misnamed`."""
         known = getattr(self.dispatch, "counter_names", None)
         if known is None or name in known:
-            return
-        message = (
-            f"liveui: {tag}({name!r}) names no declared counter, so it would show 0 forever; "
-            f"declared counters: {', '.join(sorted(known)) or '(none)'}"
+            return True
+        self.misnamed(
+            f"{tag}({name!r}) names no declared counter{did_you_mean(name, known)}; declared "
+            f"counters: {', '.join(sorted(known)) or '(none)'}",
+            key=f"counter:{name}",
         )
+        return False
+
+    def misnamed(self, message: str, *, key: str) -> None:
+        """A template names a counter or component that does not exist. Every such mistake
+        fails the same way: with `LiveUI(debug=True)` it raises `ConfigurationError`; otherwise
+        it is logged once per name and the tag renders an empty, inert placeholder (a page is
+        never a 500 for a typo in one tag)."""
         if self.debug:
-            raise ConfigurationError(message)
-        if name not in self._warned_counters:
-            self._warned_counters.add(name)
-            log.warning(message)
+            raise ConfigurationError(f"liveui: {message}")
+        if key not in self._warned_names:
+            self._warned_names.add(key)
+            log.warning("liveui: %s; the tag renders an empty placeholder", message)
 
     # data ------------------------------------------------------------------------------------
     def context(self, user_id: Any, *, session: LiveSession | None = None) -> LiveContext:
@@ -201,6 +276,10 @@ class LiveUI:
         `{{ live_component(name, **params) }}`. Each must pass its `authorize(ctx)` first:
         one refused raises `Forbidden` (the page shows something its user may not see).
         """
+        if not self._templates_installed:
+            self._templates_installed = True  # said once
+            log.warning(NO_TEMPLATES)
+        self.learn_root_path(request.scope)
         user_id = await maybe_await(self.get_user_id(request))
         auth = await self._login_of(request, user_id)
         if user_id is None or auth is None:
@@ -259,11 +338,14 @@ class LiveUI:
         from .websocket import websocket_endpoint
 
         gate = self.gate
+        learn = self.learn_root_path
 
         async def event(request: Request) -> Any:
+            learn(request.scope)
             return await event_endpoint(request, gate)
 
         async def ws(websocket: Any) -> None:
+            learn(websocket.scope)
             await websocket_endpoint(websocket, gate)
 
         async def status(request: Request) -> Any:
@@ -276,7 +358,8 @@ class LiveUI:
             return await visibility_endpoint(request, gate, paused=False)
 
         routes: list[BaseRoute] = [
-            Route(self.url("sse"), SSEApp(gate), methods=["GET"], name="liveui-sse"),
+            Route(self.url("sse"), _LearnsRoot(SSEApp(gate), learn), methods=["GET"],
+                  name="liveui-sse"),
             WebSocketRoute(self.url("ws"), ws, name="liveui-ws"),
             Route(self.url("event"), event, methods=["POST"], name="liveui-event"),
             Route(self.url("status"), status, methods=["GET"], name="liveui-status"),
@@ -309,3 +392,18 @@ class LiveUI:
         self.node.hub.remove_resync(self.registry.resync_all)
         self.registry.close_all("server shutting down", CloseCode.RESTART)
         await self.feed.stop()
+
+
+class _LearnsRoot:
+    """An ASGI app that tells `learn` the `root_path` of each request, then runs `app` (a bare
+    ASGI app stays one: Starlette would wrap a plain function as a request endpoint)."""
+
+    __slots__ = ("app", "learn")
+
+    def __init__(self, app: ASGIApp, learn: Callable[[Scope], None]) -> None:
+        self.app = app
+        self.learn = learn
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.learn(scope)
+        await self.app(scope, receive, send)

@@ -5,7 +5,8 @@
         ...                                    # raise EventRejected(409, "Already cancelled.")
         return f"Order #{data['id']} cancelled."
 
-    <form method="post" action="/orders/5/cancel" {{ live_action("cancel_order", id=5) }}>
+    <form method="post" action="{{ app_url('/orders/5/cancel') }}"
+          {{ live_action("cancel_order", id=5) }}>
 
 With JavaScript, htmx posts the form to `<prefix>/event` with `action=<name>` and the fields
 (the live token in `X-LiveUI-Token` is the CSRF protection, the actor is the token's user);

@@ -46,6 +46,7 @@ from .component import LiveComponent
 from .context import LiveContext
 from .fragment import Fragment
 from .render import Renderer
+from .row_root import check_row_root
 
 __all__ = ["LiveCollection"]
 
@@ -292,6 +293,7 @@ class LiveCollection(LiveComponent):
             if html is None:
                 html = renderer.render(self.row_template, row=row.values, row_id=row_id,
                                        key=row.key)
+                check_row_root(html, row_id, self.row_template, type(self).__name__)
             if previous is None:
                 fragment = Fragment(row_id, html, container=self.rows_id, position="afterbegin")
             else:

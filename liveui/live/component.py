@@ -47,8 +47,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup, escape
 
-from .._utils import maybe_await
-from ..errors import EventRejected, SpecError
+from .._utils import did_you_mean, maybe_await
+from ..errors import ConfigurationError, EventRejected, SpecError
 from ..pubsub.broadcast import Broadcast
 from ..user_events import user_topic
 from .fragment import Fragment
@@ -248,7 +248,8 @@ def component_type(name: str) -> type[LiveComponent]:
         return _types[name]
     except KeyError:
         raise SpecError(
-            f"no live component is registered under the name {name!r} (known: "
+            f"no live component is registered under the name {name!r}"
+            f"{did_you_mean(name, _types)} (known: "
             f"{', '.join(sorted(_types))}); a LiveComponent subclass with `name = {name!r}` "
             "registers itself when its module is imported"
         ) from None
@@ -292,6 +293,8 @@ async def authorized(component: LiveComponent, ctx: LiveContext) -> bool:
     """Run `component.authorize(ctx)`; an error in it counts as a refusal."""
     try:
         return bool(await maybe_await(component.authorize(ctx)))
+    except ConfigurationError:
+        raise  # the app's mistake (a misspelled collection), not a refusal: say it as it is
     except Exception:
         log.exception(
             "liveui: %s.authorize failed; refusing it", type(component).__name__

@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from .._utils import did_you_mean
 from ..errors import ConfigurationError
 
 __all__ = ["Renderer", "Uncacheable", "cache_key", "live_environment"]
@@ -109,11 +110,20 @@ class Renderer:
     def template(self, name: str) -> jinja2.Template:
         try:
             return self.env.get_template(name)
-        except jinja2.TemplateNotFound:
+        except jinja2.TemplateNotFound as exc:
+            if exc.name != name:  # the template exists; something it includes does not
+                raise
             raise ConfigurationError(
-                f"liveui: template {name!r} not found (searched the app's templates, then "
-                "liveui's own): create it, or fix the component's `template`"
+                f"liveui: template {name!r} not found{did_you_mean(name, self._names())} "
+                "(searched the app's templates, then liveui's own): create it, or fix the "
+                "component's `template`"
             ) from None
+
+    def _names(self) -> list[str]:
+        try:
+            return self.env.list_templates()
+        except TypeError:  # a loader that cannot list its templates
+            return []
 
     def render(self, template: str, **context: Any) -> str:
         try:

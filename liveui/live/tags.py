@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
+from ..errors import SpecError
 from .badge import LiveBadge
 from .component import component_type
 from .dropdown import NotificationDropdown
@@ -81,6 +82,14 @@ def _with_context(method: Callable[..., Markup]) -> Callable[..., Markup]:
     return jinja2.pass_context(tag)
 
 
+def _placeholder(kind: str, name: str) -> Markup:
+    """What a tag naming an unknown counter or component renders: nothing visible, but
+    findable (`[data-liveui-unknown]`) by whoever inspects the page."""
+    return Markup('<span class="liveui-unknown" data-liveui-unknown="{}" hidden></span>').format(
+        f"{kind}:{name}"
+    )
+
+
 def page_head(live: LiveUI, request: Any) -> Markup:
     """What `{{ liveui_head() }}` writes, for a page liveui renders itself (the dev panel);
     `live.prepare(request, ...)` must have run."""
@@ -127,7 +136,8 @@ class _Tags:
         page = _page(context)
         if page.anonymous:
             return Markup("")
-        self.live.check_counter_name(name, "live_badge")
+        if not self.live.check_counter_name(name, "live_badge"):
+            return _placeholder("counter", name)
         badge = LiveBadge(name, label=label, hide_zero=hide_zero, id=id)
         unique = page.unique_id(badge.id)
         if unique != badge.id:  # the same counter twice on the page: patch both elements
@@ -155,7 +165,12 @@ class _Tags:
         page = _page(context)
         if page.anonymous:
             return Markup("")
-        wanted = component_type(name)(**params)
+        try:
+            kind = component_type(name)
+        except SpecError as exc:
+            self.live.misnamed(f"live_component: {exc}", key=f"component:{name}")
+            return _placeholder("component", name)
+        wanted = kind(**params)
         mounted = page.components.get(wanted.id)
         if mounted is None:
             raise RuntimeError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,16 +21,18 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from liveui import (
     Dispatch,
     DispatchSettings,
+    LiveCollection,
     LiveSettings,
     LiveUI,
     Node,
+    collection,
     counter,
     notification_model,
 )
@@ -57,6 +60,18 @@ class Order(Base):
         counter("pending_orders", where=lambda: Order.status == "pending",
                 owner=lambda: Order.user_id),
     ]
+    __collections__ = [
+        collection("my_orders", owner=lambda: Order.user_id, order_by=lambda: [Order.id.desc()]),
+    ]
+
+
+class MyOrders(LiveCollection):
+    """The user's orders; each pending row has a Cancel button that works without JavaScript
+    (a form post to `app_url(...)`, so it stays under the prefix the app is mounted at)."""
+
+    name = "e2e_my_orders"
+    collection = "my_orders"
+    row_template = "order_row.html"
 
 
 Notification = notification_model(Base, user_fk="users.id")
@@ -113,6 +128,24 @@ def build_app(db_path: Path, transport: str = "sse", settings: LiveSettings | No
         await live.prepare(request)
         return templates.TemplateResponse(request, "live_page.html")
 
+    async def orders(request: Request) -> Response:
+        await live.prepare(request, MyOrders())
+        csrf = request.session.setdefault("csrf", secrets.token_urlsafe(16))
+        return templates.TemplateResponse(request, "orders_page.html", {"csrf_token": csrf})
+
+    async def cancel_order(request: Request) -> Response:
+        form = await request.form()
+        expected = request.session.get("csrf")
+        if not expected or not secrets.compare_digest(str(form.get("csrf_token", "")), expected):
+            return PlainTextResponse("bad CSRF token", status_code=403)
+        async with sessions() as session:
+            order = await session.get(Order, request.path_params["order_id"])
+            if order is None or order.user_id != request.session.get("user_id"):
+                return PlainTextResponse("no such order", status_code=404)
+            order.status = "cancelled"
+            await session.commit()
+        return RedirectResponse(request.url_for("orders"), status_code=303)
+
     async def add_order(request: Request) -> Response:
         user_id = int(request.path_params["user_id"])
         async with sessions() as session:
@@ -139,6 +172,8 @@ def build_app(db_path: Path, transport: str = "sse", settings: LiveSettings | No
             *live.routes(),
             Route("/", home, name="home"),
             Route("/login/{user_id:int}", login),
+            Route("/orders", orders, name="orders"),
+            Route("/orders/{order_id:int}/cancel", cancel_order, methods=["POST"]),
             Route("/test/orders/{user_id:int}", add_order, methods=["POST"]),
             Route("/test/notify/{user_id:int}", notify, methods=["POST"]),
         ],

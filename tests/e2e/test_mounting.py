@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -62,14 +62,55 @@ def test_a_mounted_app_is_live_under_its_prefix(server: LiveServer, page: Page) 
     expect(page.locator('[data-counter="pending_orders"]').first).to_have_text("1")
 
     notification = httpx.post(
-        f"{server.url}/desk/test/notify/1", json={"title": "Mounted"}, timeout=10
+        f"{server.url}/desk/test/notify/1", json={"title": "Mounted", "action_url": "/"},
+        timeout=10,
     ).json()
     item = page.locator(f'[data-notification-id="{notification["id"]}"]')
     page.locator("[data-liveui-toggle]").first.click()
     expect(item).to_have_attribute("data-unread", "")
+    # Rendered in a live patch (no request at hand): the app path still gets the prefix.
+    expect(item.locator("a.liveui-notification-action")).to_have_attribute("href", "/desk/")
     item.get_by_role("button", name="Mark as read").click()  # an action through the prefix
     expect(item).not_to_have_attribute("data-unread", "")
     assert failed == []  # no 404 for a script, a stream or an action
+
+
+@pytest.mark.parametrize("parent", ["starlette", "fastapi"])
+def test_without_javascript_forms_and_notification_links_stay_under_the_mount(
+    parent: str, browser: Browser, tmp_path: Path
+) -> None:
+    """A row's no-JS form (`formaction="{{ app_url('/orders/1/cancel') }}"`) and a
+    notification's `action_url="/orders"` lead to the mounted app, not out of it (404)."""
+    db = tmp_path / "nojs.db"
+    create_database(db)
+    with serve(mounted(db, "sse", parent), timeout_graceful_shutdown=1) as server:
+        context = browser.new_context(base_url=server.url, java_script_enabled=False)
+        page = context.new_page()
+        failed: list[str] = []
+        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+        try:
+            page.goto("/desk/login/1")
+            httpx.post(f"{server.url}/desk/test/orders/1", timeout=10).raise_for_status()
+            httpx.post(f"{server.url}/desk/test/notify/1", timeout=10,
+                       json={"title": "Order placed", "action_url": "/orders"}).raise_for_status()
+
+            page.goto("/desk/")  # first paint carries the notification, its link prefixed
+            link = page.locator("a.liveui-notification-action")
+            expect(link).to_have_attribute("href", "/desk/orders")
+            page.goto(link.get_attribute("href") or "")
+            expect(page).to_have_url(f"{server.url}/desk/orders")
+
+            row = page.locator("li[data-order-id]")
+            expect(row).to_have_attribute("data-status", "pending")
+            cancel = row.get_by_role("button", name="Cancel")
+            expect(cancel).to_have_attribute("formaction", "/desk/orders/1/cancel")
+            cancel.click()  # a plain form post, then the app's redirect back
+            expect(page).to_have_url(f"{server.url}/desk/orders")
+            expect(row).to_have_attribute("data-status", "cancelled")
+            expect(row.get_by_role("button", name="Cancel")).to_have_count(0)
+        finally:
+            context.close()
+    assert failed == []
 
 
 def test_live_endpoints_refuse_clearly_when_the_node_never_started(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from liveui.live.paths import ASSETS, VENDOR_FILES
+from liveui.scaffold import FILES_DIR, app_files
 from liveui.testing import ServerProcess, free_port
 from tests.support.availability import ROOT, unavailable
 
@@ -129,6 +130,16 @@ def test_wheel_carries_every_browser_file_and_no_stamp(dist: Dist) -> None:
     assert len(static) == len(ASSETS) + len(licences), static
 
 
+def test_wheel_carries_the_app_scaffold(dist: Dist) -> None:
+    """`liveui new` writes its app from package data: every template ships."""
+    with zipfile.ZipFile(dist.wheel) as wheel:
+        names = set(wheel.namelist())
+    templates = [t.relative_to(FILES_DIR).as_posix() for t in app_files().values()]
+    assert len(templates) >= 10
+    for template in templates:
+        assert f"liveui/scaffold/files/{template}" in names, template
+
+
 @dataclass
 class Installed:
     python: Path
@@ -162,6 +173,14 @@ def test_installed_package_finds_its_browser_files(installed: Installed) -> None
     static, missing = done.stdout.splitlines()
     assert "site-packages" in static and str(ROOT) not in static
     assert missing == "[]"
+
+
+def test_installed_liveui_new_writes_the_whole_app(installed: Installed, tmp_path: Path) -> None:
+    run([bin_dir(installed.python.parent.parent) / "liveui", "new", "fromwheel"],
+        env=installed.env, cwd=tmp_path)
+    app = tmp_path / "fromwheel"
+    written = {p.relative_to(app).as_posix() for p in app.rglob("*") if p.is_file()}
+    assert written == set(app_files())
 
 
 @pytest.fixture
