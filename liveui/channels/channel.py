@@ -50,3 +50,13 @@ class Channel:
 
     async def terminate(self, reason: str, socket: ChannelSocket) -> None:
         """The channel ends: "leave", "closed", "duplicate_join", "crash" or a stop reason."""
+
+    async def resync(self, socket: ChannelSocket) -> None:
+        """After a pub/sub outage broadcasts may have been lost: reload what the client shows
+        (`UserChannel` pushes a fresh `initial_state`). Called only when overridden, a few
+        channels of the endpoint at a time; the default does nothing."""
+
+    @classmethod
+    def resyncs(cls) -> bool:
+        """Whether this channel defines `resync` (the endpoint asks only those)."""
+        return cls.resync is not Channel.resync

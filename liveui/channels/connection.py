@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from .._utils import maybe_await
 from ..auth.claims import AuthClaims
@@ -19,11 +19,12 @@ from ..close_codes import CloseCode
 from .channel_socket import ChannelSocket
 from .message import Frame, Inbound, Reply
 from .process import INFO_EVENT, ChannelProcess
+from .roles import Transport
 from .serializers import DecodeError, Serializer
 
 if TYPE_CHECKING:
     from ..pubsub.broadcast import Broadcast
-    from .endpoint import Endpoint
+    from .roles import ConnectionEndpoint
     from .settings import ChannelSettings
     from .socket import Socket
 
@@ -36,22 +37,9 @@ JOIN_CRASHED = {"reason": "join crashed"}
 _revoking: set[asyncio.Task[None]] = set()  # held so a running revocation is not collected
 
 
-class Transport(Protocol):
-    close_code: int | None
-    """The code the server closed with (None: open, or closed by the client)."""
-
-    def send(self, frame: Frame) -> None:
-        """Queue a frame; never blocks. The transport applies its overflow policy."""
-
-    def close(self, code: int, reason: str) -> None:
-        """Close the connection (idempotent)."""
-
-    def queue_depth(self) -> int:
-        """Frames waiting to be written (for metrics)."""
-
-
 class Connection:
     __slots__ = (
+        "_joining",
         "_strikes",
         "_tokens",
         "_tokens_at",
@@ -73,7 +61,7 @@ class Connection:
 
     def __init__(
         self,
-        endpoint: Endpoint,
+        endpoint: ConnectionEndpoint,
         handler: Socket,
         serializer: Serializer,
         assigns: dict[str, Any],
@@ -88,6 +76,7 @@ class Connection:
         self.connect_info = connect_info
         self.settings: ChannelSettings = endpoint.settings
         self.channels: dict[str, ChannelProcess] = {}
+        self._joining: dict[str, ChannelProcess] = {}  # topic -> process while its join runs
         self.socket_id: str | None = None
         self.closed = False
         self.last_seen = time.monotonic()
@@ -270,7 +259,7 @@ class Connection:
         try:
             channel = route.create()
             socket = ChannelSocket(self, topic, message.join_ref)
-            process = ChannelProcess(self, channel, socket)
+            process = self._joining[topic] = ChannelProcess(self, channel, socket)
             result = await maybe_await(channel.join(topic, message.payload, socket))
             if result is None:
                 result = Reply("ok", {})
@@ -284,9 +273,12 @@ class Connection:
         except Exception:
             log.exception("liveui: join of %s crashed", topic)
             if process is not None:
+                self._joining.pop(topic, None)
                 process.abandon()
             self.send_reply(message.join_ref, message.ref, topic, "error", JOIN_CRASHED)
             return
+        if self._joining.get(topic) is process:
+            del self._joining[topic]
         if self.closed or result.status != "ok":
             process.abandon()  # what the join set up (presence, subscriptions) is undone
             if not self.closed:
@@ -296,6 +288,14 @@ class Connection:
         self.endpoint.hub.subscribe(topic, process)
         self.send(frame)
         process.mark_joined()
+
+    def joined(self, socket: ChannelSocket) -> ChannelProcess | None:
+        """The running channel behind `socket` (joined, or while its join runs); None once it
+        ended. The connection is the only holder of its channel processes."""
+        process = self.channels.get(socket.topic) or self._joining.get(socket.topic)
+        if process is None or process.socket is not socket or process.stopped:
+            return None
+        return process
 
     # channel endings -------------------------------------------------------------------------
     async def _remove(self, process: ChannelProcess, reason: str) -> None:

@@ -194,7 +194,7 @@ class Endpoint:
         asked = 0
         for connection in list(self.connections):
             for process in list(connection.channels.values()):
-                if process.stopped or getattr(process.channel, "resync", None) is None:
+                if process.stopped or not process.channel.resyncs():
                     continue
                 process.socket.send_info(RESYNC)
                 asked += 1

@@ -41,7 +41,7 @@ from .presence_state import Applied, Diffs, Metas, PresenceTable, Row, State
 
 if TYPE_CHECKING:
     from .channel_socket import ChannelSocket
-    from .process import ChannelProcess
+    from .roles import JoinedChannel
 
 __all__ = ["PRESENCE_DIFF", "PRESENCE_STATE", "Presence"]
 
@@ -81,7 +81,7 @@ class Presence:
         self.topic = REPLICATION_TOPIC + name
         self.table = PresenceTable(_new_replica_id())
         self._refs = itertools.count(1)
-        self._owned: dict[ChannelProcess, dict[tuple[str, str], str]] = {}
+        self._owned: dict[JoinedChannel, dict[tuple[str, str], str]] = {}
         self._joins: list[Row] = []
         self._leaves: list[tuple[str, str, str]] = []
         self._diffs = Diffs()
@@ -192,7 +192,7 @@ class Presence:
         self._diffs.leave(topic, key, meta)
         self._schedule_flush()
 
-    def _untrack_process(self, process: ChannelProcess) -> None:
+    def _untrack_process(self, process: JoinedChannel) -> None:
         for (topic, key), ref in self._owned.pop(process, {}).items():
             self._remove(topic, key, ref)
 
@@ -338,10 +338,8 @@ def _call_soon_on_loop(fn: Any) -> None:
     asyncio.get_running_loop().call_soon(fn)
 
 
-def _process_of(socket: ChannelSocket) -> ChannelProcess:
-    process = socket._process
+def _process_of(socket: ChannelSocket) -> JoinedChannel:
+    process = socket.connection.joined(socket)
     if process is None:
-        raise RuntimeError("liveui: presence needs a channel that is set up")
-    if process.stopped:
         raise RuntimeError(f"liveui: the channel of {socket.topic!r} has ended")
     return process

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..pubsub.broadcast import Broadcast
     from .channel import Channel
     from .channel_socket import ChannelSocket
-    from .connection import Connection
+    from .roles import ChannelConnection
 
 __all__ = ["INFO_EVENT", "RESYNC", "ChannelProcess", "Forwarder"]
 
@@ -46,6 +46,7 @@ class ChannelProcess:
         "_joined",
         "_mailbox",
         "_pending_pushes",
+        "_subscriptions",
         "_task",
         "channel",
         "connection",
@@ -54,7 +55,9 @@ class ChannelProcess:
         "stopped",
     )
 
-    def __init__(self, connection: Connection, channel: Channel, socket: ChannelSocket) -> None:
+    def __init__(
+        self, connection: ChannelConnection, channel: Channel, socket: ChannelSocket
+    ) -> None:
         self.connection = connection
         self.channel = channel
         self.socket = socket
@@ -65,10 +68,10 @@ class ChannelProcess:
         self._joined = False
         self._pending_pushes: list[tuple[str, Any]] = []
         self._exit_hooks: list[Callable[[], None]] | None = None
+        self._subscriptions: dict[str, Forwarder] | None = None
         self.stopped = False
         self.leaving = False
         """The client asked to leave; the leave is queued behind the channel's other work."""
-        socket._process = self
 
     @property
     def topic(self) -> str:
@@ -182,7 +185,7 @@ class ChannelProcess:
             await self._apply(result, item.ref)
         elif kind == _INFO and item == RESYNC:
             async with self.connection.endpoint.resync_limit:
-                await maybe_await(channel.resync(socket))  # type: ignore[attr-defined]
+                await maybe_await(channel.resync(socket))
         elif kind == _INFO:
             result = await maybe_await(channel.handle_info(item, socket))
             await self._apply(result, None)
@@ -210,6 +213,31 @@ class ChannelProcess:
         raise TypeError(
             f"a channel callback returned {result!r}; return ok(...), error(...), stop(...) or None"
         )
+
+    # further topics ----------------------------------------------------------------------------
+    def subscribe(self, topic: str) -> None:
+        """Hear `topic` too (see `ChannelSocket.subscribe`); dropped when the channel ends."""
+        subscriptions = self._subscriptions
+        if subscriptions is None:
+            subscriptions = self._subscriptions = {}
+            self.on_exit(self._unsubscribe_all)
+        if topic in subscriptions or self.stopped:
+            return
+        forwarder = subscriptions[topic] = Forwarder(self)
+        self.connection.endpoint.hub.subscribe(topic, forwarder)
+
+    def unsubscribe(self, topic: str) -> None:
+        forwarder = (self._subscriptions or {}).pop(topic, None)
+        if forwarder is not None:
+            self.connection.endpoint.hub.unsubscribe(topic, forwarder)
+
+    @property
+    def subscriptions(self) -> list[str]:
+        return list(self._subscriptions or ())
+
+    def _unsubscribe_all(self) -> None:
+        for topic in list(self._subscriptions or ()):
+            self.unsubscribe(topic)
 
     def on_exit(self, hook: Callable[[], None]) -> None:
         """Run `hook()` once when this channel ends, however it ends (presence untracks, extra

@@ -36,7 +36,7 @@ from .fragment import Fragment
 from .render import Renderer
 
 if TYPE_CHECKING:
-    from .session import LiveSession
+    from .session_view import SessionView
 
 __all__ = ["LiveChart"]
 
@@ -70,7 +70,7 @@ class LiveChart(LiveComponent):
         self._source: CollectionsSource | None = None
         self._user: Any = None
         self._scope: Any = None
-        self._session: LiveSession | None = None
+        self._session: SessionView | None = None
 
     def dom_id(self) -> str:
         explicit = self.params.get("id")

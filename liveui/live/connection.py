@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from ..close_codes import CloseCode
 
 if TYPE_CHECKING:
-    from .session import LiveSession
+    from .session_view import SessionView
 
 __all__ = ["DirectWriter", "LiveConnection", "Outgoing"]
 
@@ -45,7 +45,7 @@ class LiveConnection:
         "last_write", "max_pending", "session",
     )
 
-    def __init__(self, session: LiveSession, cursor: int, *, max_pending: int) -> None:
+    def __init__(self, session: SessionView, cursor: int, *, max_pending: int) -> None:
         self.session = session
         self.cursor = cursor
         self.max_pending = max_pending

@@ -16,7 +16,7 @@ from ..user_events import CounterValueLike, UserDataSource
 if TYPE_CHECKING:
     from ..node import Node
     from .collection_feed import CollectionFeed
-    from .session import LiveSession
+    from .session_view import SessionView
 
 __all__ = ["LiveContext"]
 
@@ -27,7 +27,7 @@ class LiveContext:
         user_id: Any,
         dispatch: UserDataSource | None,
         *,
-        session: LiveSession | None = None,
+        session: SessionView | None = None,
         notification_limit: int = 10,
         feed: CollectionFeed | None = None,
         node: Node | None = None,

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from .session import LiveSession
-
-PatchObserver = Callable[["LiveSession", str, int, float], None]
-"""`(session, component id, bytes, seconds to render and diff)` for each patch queued."""
+PatchObserver = Callable[[Any, str, int, float], None]
+"""`(session, component id, bytes, seconds to render and diff)` for each patch queued (the
+session is a `LiveSession`, which counts in these stats: named here by position only)."""
 
 __all__ = ["LiveStats", "PatchObserver"]
 

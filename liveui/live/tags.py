@@ -18,7 +18,7 @@ the same name in the app's templates folder overrides one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jinja2
 from markupsafe import Markup
@@ -30,12 +30,27 @@ from .dropdown import NotificationDropdown
 from .page import LivePage
 
 if TYPE_CHECKING:
-    from .app import LiveUI
+    from .render import Renderer
+    from .settings import LiveSettings
 
-__all__ = ["install_templates", "page_head"]
+__all__ = ["TagHost", "install_templates", "page_head"]
 
 
-def install_templates(templates: Any, live: LiveUI) -> jinja2.Environment:
+class TagHost(Protocol):
+    """What the tags ask of the `LiveUI` they were installed for (it imports this module, so
+    this module names it by shape)."""
+
+    @property
+    def settings(self) -> LiveSettings: ...
+    @property
+    def renderer(self) -> Renderer: ...
+    def url(self, name: str) -> str: ...
+    def use_environment(self, env: jinja2.Environment) -> None: ...
+    def check_counter_name(self, name: str, tag: str) -> bool: ...
+    def misnamed(self, message: str, *, key: str) -> None: ...
+
+
+def install_templates(templates: Any, live: TagHost) -> jinja2.Environment:
     env = templates
     if not isinstance(env, jinja2.Environment):
         env = getattr(templates, "env", None)
@@ -90,14 +105,14 @@ def _placeholder(kind: str, name: str) -> Markup:
     )
 
 
-def page_head(live: LiveUI, request: Any) -> Markup:
+def page_head(live: TagHost, request: Any) -> Markup:
     """What `{{ liveui_head() }}` writes, for a page liveui renders itself (the dev panel);
     `live.prepare(request, ...)` must have run."""
     return _Tags(live).head({"request": request})
 
 
 class _Tags:
-    def __init__(self, live: LiveUI) -> None:
+    def __init__(self, live: TagHost) -> None:
         self.live = live
         self.head = _with_context(self._head)
         self.badge = _with_context(self._badge)

@@ -42,7 +42,7 @@ from ..serializers import serializer_for_vsn
 from ..socket import ConnectInfo, Socket
 
 if TYPE_CHECKING:
-    from ..endpoint import Endpoint
+    from ..roles import ConnectionEndpoint as Endpoint
 
 __all__ = ["MAX_BATCH", "LongPollApp", "LongPollSession"]
 

@@ -13,7 +13,7 @@ from .longpoll import LongPollApp
 from .websocket import WebSocketApp
 
 if TYPE_CHECKING:
-    from ..endpoint import Endpoint
+    from ..roles import ConnectionEndpoint as Endpoint
     from ..socket import Socket
 
 __all__ = ["SocketApp"]

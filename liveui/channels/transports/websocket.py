@@ -33,7 +33,7 @@ from ..serializers import serializer_for_vsn
 from ..socket import ConnectInfo, Socket
 
 if TYPE_CHECKING:
-    from ..endpoint import Endpoint
+    from ..roles import ConnectionEndpoint as Endpoint
 
 __all__ = ["WebSocketApp", "WebSocketTransport"]
 
