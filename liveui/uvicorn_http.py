@@ -1,9 +1,17 @@
-"""`UvicornHttpProtocol`: uvicorn's httptools HTTP protocol with lighter per-connection state.
+"""`UvicornHttpProtocol`: uvicorn's httptools HTTP protocol with lighter per-connection state
+and every request bounded while it is read.
 
 A live SSE stream is one HTTP request held for the life of a tab. uvicorn keeps an
 `asyncio.Event` per connection (flow control) and one per request (the request body's arrival):
 ~1.4 KB per stream of empty deques. They are replaced by `LightEvent`s, which make storage only
-while someone waits. Everything else is uvicorn's.
+while someone waits.
+
+As shipped, uvicorn bounds neither the size nor the time of a request head or body: one
+connection can stream headers until memory runs out, and idle or trickling connections hold
+their descriptors for ever. Here the `HttpLimits` of the class apply (see `http_limits`): 431,
+408 or 429, then close; each refusal is one INFO line on `liveui.http`, at most one per address
+per window (`RefusalLog`). Malformed requests are answered 400 the same way, without uvicorn's
+WARNING. Everything else is uvicorn's.
 
     uvicorn.run(app, **uvicorn_options())   # this protocol when httptools is installed
     uvicorn myapp:app --http liveui:UvicornHttpProtocol --ws liveui:UvicornWebSocketProtocol
@@ -12,15 +20,56 @@ while someone waits. Everything else is uvicorn's.
 from __future__ import annotations
 
 import asyncio
+import logging
+from typing import Any, ClassVar
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ._light_async import LightEvent
+from .http_deadlines import Deadlines, deadlines_of
+from .http_limits import DEFAULT_HTTP_LIMITS, HttpLimits
+from .log_limit import RefusalLog
 
 __all__ = ["UvicornHttpProtocol"]
 
+log = logging.getLogger("liveui.http")
+_refusals = RefusalLog(log)
+
+_REASONS = {
+    400: b"Bad Request",
+    408: b"Request Timeout",
+    429: b"Too Many Requests",
+    431: b"Request Header Fields Too Large",
+}
+_TEXT = {
+    400: b"malformed request",
+    408: b"request not received in time",
+    429: b"too many connections from this address",
+    431: b"request headers too large",
+}
+
+
+def _answer(status: int) -> bytes:
+    text = _TEXT[status]
+    return b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n" \
+        b"connection: close\r\n\r\n%s" % (status, _REASONS[status], len(text), text)
+
 
 class UvicornHttpProtocol(HttpToolsProtocol):
+    limits: ClassVar[HttpLimits] = DEFAULT_HTTP_LIMITS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadlines: Deadlines = deadlines_of(self.loop)
+        self._reading_head = True  # between requests, or while a request line/headers arrive
+        self._head_bytes = 0  # bytes received since the current head began
+        self._header_count = 0
+        self._body_bytes = 0  # of the current request body, while it is timed
+        self._timed_since = 0.0  # loop time the head (or body) began; 0: not timed
+        self._refusal = 0  # a status to answer once the parser returns
+        self._pending_host: str | None = None  # counted in `Deadlines.pending`
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         flow = self.flow
@@ -28,11 +77,156 @@ class UvicornHttpProtocol(HttpToolsProtocol):
         if not flow.write_paused:
             writable.set()
         flow._is_writable_event = writable  # type: ignore[assignment]
+        cap = self.limits.max_pending_per_address
+        host = self.client[0] if self.client else None
+        if cap is not None and host is not None:
+            if self._deadlines.pending[host] >= cap:
+                self._refuse(429)
+                return
+            self._deadlines.pending[host] += 1
+            self._pending_host = host
+        # the first request is timed from the connection's opening: an idle socket is held
+        # no longer than a trickling one
+        self._start_timing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_timing()
+        self._release_pending()
+        super().connection_lost(exc)
+
+    # -- reading, bounded ---------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        self._unset_keepalive_if_required()
+        if self._reading_head:
+            if not self._timed_since:
+                self._start_timing()
+            # counted before parsing: httptools keeps an unfinished header value in memory
+            self._head_bytes += len(data)
+        elif self._timed_since:
+            self._body_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if not self._refusal:
+                if self._should_upgrade():
+                    self.handle_websocket_upgrade()
+                else:
+                    self._unsupported_upgrade_warning()
+                return
+        except httptools.HttpParserError:
+            if not self._refusal:
+                self._refusal = 400
+        if not self._refusal and self._reading_head and (
+            self._head_bytes > self.limits.max_head_bytes
+        ):
+            self._refusal = 431
+        if self._refusal:
+            self._refuse(self._refusal)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_count = 0
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        if self._header_count > self.limits.max_headers:
+            self._refusal = 431
+            return
+        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        if self._refusal:
+            return
+        size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
+        if size > self.limits.max_head_bytes:  # a whole head that came in one read
+            self._refusal = 431
+            return
+        self._reading_head = False
+        self._head_bytes = 0
+        self._stop_timing()
         super().on_headers_complete()
         # The request's cycle was made just now, in this call; nothing has set or awaited its
         # event yet (its task starts on the next loop iteration, the body callbacks come after).
         cycle = self.cycle
         if cycle is not None and type(cycle.message_event) is asyncio.Event:
             cycle.message_event = LightEvent()  # type: ignore[assignment]
+        if cycle is not None and cycle.more_body and not self.parser.should_upgrade():
+            self._body_bytes = 0
+            self._start_timing()  # the body: see deadline_passed
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refusal:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if self._refusal:
+            return
+        self._stop_timing()
+        self._release_pending()
+        self._reading_head = True
+        super().on_message_complete()
+
+    def handle_websocket_upgrade(self) -> None:
+        self._stop_timing()
+        self._release_pending()
+        super().handle_websocket_upgrade()
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def _start_timing(self) -> None:
+        self._timed_since = self.loop.time()
+        limits = self.limits
+        timeout = limits.header_timeout if self._reading_head else limits.body_timeout
+        self._deadlines.watch(self, self._timed_since + timeout)
+
+    def _stop_timing(self) -> None:
+        if self._timed_since:
+            self._timed_since = 0.0
+            self._deadlines.unwatch(self)
+
+    def deadline_passed(self, now: float) -> float | None:
+        if not self._timed_since or self.transport is None or self.transport.is_closing():
+            self._timed_since = 0.0
+            return None
+        if not self._reading_head:
+            if self.flow.read_paused:  # the app is not reading: the client is not to blame
+                self._timed_since = now - self._body_bytes / self.limits.body_min_rate
+                return now + self.limits.body_timeout
+            allowed = self.limits.body_timeout + self._body_bytes / self.limits.body_min_rate
+            if now < self._timed_since + allowed:
+                return self._timed_since + allowed
+        self._timed_since = 0.0
+        self._refuse(408)
+        return None
+
+    # -- refusing -----------------------------------------------------------------------------
+
+    def _release_pending(self) -> None:
+        host, self._pending_host = self._pending_host, None
+        if host is not None:
+            pending = self._deadlines.pending
+            pending[host] -= 1
+            if pending[host] <= 0:
+                del pending[host]
+
+    def _refuse(self, status: int) -> None:
+        """Answer `status` (unless a response is under way) and close the connection."""
+        self._stop_timing()
+        self._release_pending()
+        self._refusal = status
+        transport = self.transport
+        if transport.is_closing():
+            return
+        host = self.client[0] if self.client else "?"
+        _refusals.refused(
+            (host, status), logging.INFO, "liveui: %d to %s: %s", status, host,
+            _TEXT[status].decode(),
+        )
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete or not cycle.response_started:
+            transport.write(_answer(status))
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True  # the app's next receive() is a disconnect
+            cycle.message_event.set()
+        transport.close()
