@@ -8,9 +8,9 @@ while someone waits.
 
 As shipped, uvicorn bounds neither the size nor the time of a request head or body: one
 connection can stream headers until memory runs out, and idle or trickling connections hold
-their descriptors for ever. Here the `HttpLimits` of the class apply (see `http_limits`): 431,
-408 or 429, then close; each refusal is one INFO line on `liveui.http`, at most one per address
-per window (`RefusalLog`). Malformed requests are answered 400 the same way, without uvicorn's
+their descriptors for ever. Here the `HttpLimits` of the class apply (see `http_limits`): 431
+(414 when the request line alone is too long), 408 or 429, then close; each refusal is one
+INFO line on `liveui.http`, at most one per address per window (`RefusalLog`). Malformed requests are answered 400 the same way, without uvicorn's
 WARNING. Everything else is uvicorn's.
 
     uvicorn.run(app, **uvicorn_options())   # this protocol when httptools is installed
@@ -39,12 +39,14 @@ _refusals = RefusalLog(log)
 _REASONS = {
     400: b"Bad Request",
     408: b"Request Timeout",
+    414: b"URI Too Long",
     429: b"Too Many Requests",
     431: b"Request Header Fields Too Large",
 }
 _TEXT = {
     400: b"malformed request",
     408: b"request not received in time",
+    414: b"request line too long",
     429: b"too many connections from this address",
     431: b"request headers too large",
 }
@@ -120,7 +122,7 @@ class UvicornHttpProtocol(HttpToolsProtocol):
         if not self._refusal and self._reading_head and (
             self._head_bytes > self.limits.max_head_bytes
         ):
-            self._refusal = 431
+            self._refusal = 431 if self._header_count else 414  # no header yet: the URL
         if self._refusal:
             self._refuse(self._refusal)
 
@@ -140,7 +142,7 @@ class UvicornHttpProtocol(HttpToolsProtocol):
             return
         size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
         if size > self.limits.max_head_bytes:  # a whole head that came in one read
-            self._refusal = 431
+            self._refusal = 414 if len(self.url) > self.limits.max_head_bytes // 2 else 431
             return
         self._reading_head = False
         self._head_bytes = 0
@@ -171,6 +173,14 @@ class UvicornHttpProtocol(HttpToolsProtocol):
         self._stop_timing()
         self._release_pending()
         super().handle_websocket_upgrade()
+
+    def _unsupported_upgrade_warning(self) -> None:
+        if self.ws_protocol_class is None:  # a server set-up mistake: uvicorn's warning
+            super()._unsupported_upgrade_warning()
+            return
+        host = self.client[0] if self.client else "?"
+        _refusals.refused((host, "upgrade"), logging.INFO,
+                          "liveui: unsupported upgrade from %s: served as plain HTTP", host)
 
     # -- time ---------------------------------------------------------------------------------
 
