@@ -5,7 +5,8 @@
 - `http`: `UvicornHttpProtocol` — uvicorn's httptools protocol with lighter per-connection
   state (a live SSE stream is a request held open) and every request bounded while it is read:
   head size and header count (431; 414 for the request line), head and body time (408),
-  connections per address not yet past their first request (429); see `HttpLimits`. `http_limits=` changes them.
+  connections per address not yet past their first request (429); see `HttpLimits`;
+  `http_limits=` changes them.
 - `h11_max_incomplete_event_size`: the same head bound for uvicorn's h11 protocol, should
   `http="h11"` be passed after these options (h11 answers 400 beyond it; it has no timeouts).
 - `proxy_headers`: `X-Forwarded-For`/`-Proto` are trusted only from `forwarded_allow_ips`, and

@@ -10,8 +10,8 @@ As shipped, uvicorn bounds neither the size nor the time of a request head or bo
 connection can stream headers until memory runs out, and idle or trickling connections hold
 their descriptors for ever. Here the `HttpLimits` of the class apply (see `http_limits`): 431
 (414 when the request line alone is too long), 408 or 429, then close; each refusal is one
-INFO line on `liveui.http`, at most one per address per window (`RefusalLog`). Malformed requests are answered 400 the same way, without uvicorn's
-WARNING. Everything else is uvicorn's.
+INFO line on `liveui.http`, at most one per address per window (`RefusalLog`). Malformed
+requests are answered 400 the same way, without uvicorn's WARNING. Everything else is uvicorn's.
 
     uvicorn.run(app, **uvicorn_options())   # this protocol when httptools is installed
     uvicorn myapp:app --http liveui:UvicornHttpProtocol --ws liveui:UvicornWebSocketProtocol
