@@ -171,7 +171,7 @@ class Revocations:
         epoch = await self.store.bump_epoch(user_key)
         self._apply(Revocation(user_key=user_key, epoch=epoch))
         self._broadcast({"u": user_key, "e": epoch})
-        log.info("liveui: every login of user %s revoked (epoch %d)", user_key, epoch,
+        log.info("liveui: every login of user %r revoked (epoch %d)", user_key, epoch,
                  extra={"liveui_user": user_key, "liveui_epoch": epoch})
         return epoch
 

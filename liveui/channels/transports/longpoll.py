@@ -101,7 +101,7 @@ class LongPollSession:
     def close(self, code: int, reason: str) -> None:
         if self.closed:
             return
-        log.debug("liveui: long-poll session closed (%s %s)", code, reason)
+        log.debug("liveui: long-poll session closed (%s %r)", code, reason)
         self.closed = True
         self.close_code = code
         self.frames.clear()
@@ -175,7 +175,7 @@ class LongPollApp:
         )
         accepted = await self.endpoint.authenticate(self.handler, params, info)
         if isinstance(accepted, str):
-            log.debug("liveui: long-poll refused: %s", accepted)
+            log.debug("liveui: long-poll refused: %r", accepted)
             await _answer(send, {"status": 403})
             return
         assigns, socket_id = accepted

@@ -339,7 +339,7 @@ class WebSocketApp:
 
 async def _refuse(send: Send, why: str) -> None:
     """Close before accepting: the ASGI server answers the upgrade with HTTP 403."""
-    log.debug("liveui: websocket refused: %s", why)
+    log.debug("liveui: websocket refused: %r", why)
     await send({"type": "websocket.close", "code": 1008, "reason": why[:120]})
 
 
