@@ -45,7 +45,9 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
         return
     params = websocket.query_params
     headers = websocket.headers
-    if not origin_allowed(settings.check_origin, headers.get("origin"), headers.get("host")):
+    origin = headers.get("origin")
+    scheme = websocket.scope.get("scheme")
+    if not origin_allowed(settings.check_origin, origin, headers.get("host"), scheme):
         log.debug("liveui: live websocket refused: origin not allowed")
         await websocket.close(CloseCode.POLICY)  # before accept: the server answers HTTP 403
         return

@@ -160,7 +160,7 @@ class LongPollApp:
         # A browser sends Origin with every cross-origin request (and may omit it on a
         # same-origin GET), so a missing one cannot be a foreign page.
         allowed = origin is None or origin_allowed(
-            self.endpoint.settings.check_origin, origin, headers.get("host")
+            self.endpoint.settings.check_origin, origin, headers.get("host"), scope.get("scheme")
         )
         if serializer is None or not allowed:
             log.debug("liveui: long-poll refused: vsn %r, origin %r", vsn, origin)

@@ -308,7 +308,8 @@ class WebSocketApp:
             await _refuse(send, f"unsupported vsn {vsn!r}")
             return None
         origin = headers.get("origin")
-        if not origin_allowed(self.endpoint.settings.check_origin, origin, headers.get("host")):
+        check = self.endpoint.settings.check_origin
+        if not origin_allowed(check, origin, headers.get("host"), scope.get("scheme")):
             await _refuse(send, "origin not allowed")
             return None
         offered: list[str] = list(scope.get("subprotocols") or [])
