@@ -246,3 +246,40 @@ def test_memory_stays_flat_while_four_connections_stream_128_mib_of_headers() ->
         process.wait(10)
     assert [a[:12] for a in result.answers] == [b"HTTP/1.1 431"] * 4
     assert after - before < 4 * 1024, (before, after)  # KiB: a few MB at most
+
+
+async def test_liveui_streams_outlive_the_timeouts() -> None:
+    """liveui's own long-lived requests under the same short limits: an SSE stream and a live
+    WebSocket get a broadcast made after both timeouts, and a long poll held past them is
+    answered by its poll window, not cut off."""
+    from liveui import ChannelSettings
+
+    from .secure_app import TOPIC, build
+
+    app = build()
+    app.endpoint.settings = ChannelSettings(longpoll_window=2.5)
+    with serve(app.app, http=http_protocol(LIMITS), timeout_graceful_shutdown=1) as server:
+        login = app.revocations.login("streams")
+        token = app.live_token(login)
+        async with (
+            httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+            client.stream("GET", "/liveui/sse", params={"token": token, "c": app.specs()}) as sse,
+            websockets.connect(f"{server.ws_url}/liveui/ws?token={token}&c={app.specs()}",
+                               origin=None) as ws,
+        ):
+            assert sse.status_code == 200
+            started = time.monotonic()
+            params = {"vsn": "2.0.0", "token": app.socket_token(login)}
+            opened = (await client.get("/socket/longpoll", params=params)).json()
+            assert opened["status"] == 410  # a session: poll with its token
+            poll = await client.get("/socket/longpoll", params={**params,
+                                                                "token": opened["token"]})
+            assert poll.json()["status"] == 204  # the window ran out: 2.5 s, past the limits
+            assert time.monotonic() - started > LIMITS.header_timeout + LIMITS.body_timeout
+            app.node.broadcast(TOPIC, "tick", 77)
+            async with asyncio.timeout(5):
+                async for line in sse.aiter_lines():
+                    if ">77</i>" in line:
+                        break
+                while ">77</i>" not in str(await ws.recv()):
+                    pass
