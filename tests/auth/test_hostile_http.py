@@ -26,6 +26,7 @@ from bench.header_flood import flood, peak_rss_kb, start_server
 from liveui import HttpLimits
 from liveui.server import http_protocol
 from liveui.testing import LiveServer, free_port, serve
+from tests.support.server_log import server_log
 
 LIMITS = HttpLimits(header_timeout=1.0, body_timeout=1.0, body_min_rate=1024,
                     max_pending_per_address=8)
@@ -62,10 +63,13 @@ def server() -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def refusals(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+def refusals(
+    server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> Iterator[pytest.LogCaptureFixture]:
     caplog.set_level(logging.INFO, logger="liveui")
     caplog.set_level(logging.INFO, logger="uvicorn.error")
-    yield caplog
+    with server_log(caplog):
+        yield caplog
     loud = [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
     assert loud == [], [r.getMessage() for r in loud]
 
@@ -232,6 +236,15 @@ def test_garbage_is_answered_400_without_a_warning(
         sock.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http\r\n\r\n")
         assert status_of(answer_of(sock)) == 400
     assert any("400" in r.getMessage() for r in refusals.records)
+
+
+def test_uvicorns_h11_protocol_gets_the_head_bound_from_the_options() -> None:
+    """`http="h11"` after `uvicorn_options()`: h11 stops reading a head at the same size (its
+    own answer is 400); it has no timeouts."""
+    with serve(APP, http="h11") as server:
+        result = flood(server.port, connections=1, mib=64)
+    assert [a[:12] for a in result.answers] == [b"HTTP/1.1 400"]
+    assert max(result.sent) < 16 * 2**20, result.sent
 
 
 def test_memory_stays_flat_while_four_connections_stream_128_mib_of_headers() -> None:
