@@ -52,6 +52,19 @@ _TEXT = {
 }
 
 
+class _AfterRefusal:
+    """The logger of a request cut off by a refusal: what its app does about the disconnect
+    (an exception, an unfinished response) follows from the refusal, logged once already."""
+
+    def _log(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        log.debug("liveui: after the refusal: %s", msg.strip() % args if args else msg.strip())
+
+    error = warning = info = exception = _log
+
+
+_AFTER_REFUSAL = _AfterRefusal()
+
+
 def _answer(status: int) -> bytes:
     text = _TEXT[status]
     return b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n" \
@@ -234,9 +247,15 @@ class UvicornHttpProtocol(HttpToolsProtocol):
             _TEXT[status].decode(),
         )
         cycle = self.cycle
-        if cycle is None or cycle.response_complete or not cycle.response_started:
+        # a head refused: unless an earlier response is still going; a body refused: unless
+        # its response already began (the app answered without reading it all)
+        if cycle is None or (
+            cycle.response_complete if self._reading_head else not cycle.response_started
+        ):
             transport.write(_answer(status))
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True  # the app's next receive() is a disconnect
             cycle.message_event.set()
+            # ...which the app may raise (Starlette: ClientDisconnect); not a server error
+            cycle.logger = _AFTER_REFUSAL  # type: ignore[assignment]
         transport.close()

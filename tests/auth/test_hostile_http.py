@@ -27,6 +27,7 @@ from liveui import HttpLimits
 from liveui.server import http_protocol
 from liveui.testing import LiveServer, free_port, serve
 from tests.support.server_log import server_log
+from tests.support.waiting import block_until
 
 LIMITS = HttpLimits(header_timeout=1.0, body_timeout=1.0, body_min_rate=1024,
                     max_pending_per_address=8)
@@ -166,6 +167,8 @@ def test_a_trickling_body_gets_408(server: LiveServer, refusals: object) -> None
         finally:
             stop.set()
             sender.join()
+    # the app was reading the body: it sees a disconnect, and finishes without a server error
+    block_until(lambda: not server.server.server_state.tasks, timeout=5, what="the app's task")
 
 
 def test_the_next_request_on_a_kept_alive_connection_is_timed(
