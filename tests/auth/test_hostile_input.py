@@ -59,7 +59,7 @@ def errors(
         yield
     tracebacks = [
         r
-        for r in caplog.records
+        for r in caplog.get_records("call")  # the test's: teardown has its own
         if (r.exc_info or r.levelno >= logging.ERROR) and not r.name.startswith("httpx")
     ]
     assert tracebacks == [], [r.getMessage() for r in tracebacks]
