@@ -1,7 +1,7 @@
 """The import graph follows the data: no module imports a layer above it or beside it.
 
     base      errors, tokens, ticker, close_codes, user_events, row_events, origin,
-              ratelimit, middleware, ws_frames, stats, _utils
+              ratelimit, log_limit, middleware, ws_frames, stats, _utils
     pubsub    hub, outbox, backoff, backends/
     auth      login claims and revocations (uses the hub)
     node      the runtime (hub + ticker + loop hand-off + lifespan + revocations)
@@ -24,7 +24,7 @@ PACKAGE = Path(liveui.__file__).parent
 
 BASE = {
     "errors", "tokens", "ticker", "close_codes", "user_events", "row_events", "_utils", "origin",
-    "ratelimit", "middleware", "ws_frames", "stats",
+    "ratelimit", "log_limit", "middleware", "ws_frames", "stats",
 }
 ALLOWED: dict[str, set[str]] = {
     "base": {"base"},
