@@ -212,10 +212,13 @@ class UvicornHttpProtocol(HttpToolsProtocol):
         if not self._timed_since or self.transport is None or self.transport.is_closing():
             self._timed_since = 0.0
             return None
+        if self.flow.read_paused:  # the server is not reading: the client is not to blame
+            if self._reading_head:  # (a pipelined request waits for the one before it)
+                self._timed_since = now
+                return now + self.limits.header_timeout
+            self._timed_since = now - self._body_bytes / self.limits.body_min_rate
+            return now + self.limits.body_timeout
         if not self._reading_head:
-            if self.flow.read_paused:  # the app is not reading: the client is not to blame
-                self._timed_since = now - self._body_bytes / self.limits.body_min_rate
-                return now + self.limits.body_timeout
             allowed = self.limits.body_timeout + self._body_bytes / self.limits.body_min_rate
             if now < self._timed_since + allowed:
                 return self._timed_since + allowed

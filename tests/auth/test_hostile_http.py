@@ -39,6 +39,11 @@ async def ok(request: Request) -> PlainTextResponse:
     return PlainTextResponse(f"ok {len(body)}")
 
 
+async def late_reader(request: Request) -> PlainTextResponse:
+    await asyncio.sleep(2.5)  # an app busy elsewhere first: past the body timeout
+    return await ok(request)
+
+
 async def ticks(request: Request) -> StreamingResponse:
     async def events() -> AsyncIterator[bytes]:
         for n in range(int(request.query_params["n"])):
@@ -56,6 +61,7 @@ async def echo(websocket: WebSocket) -> None:
 
 
 APP = Starlette(routes=[Route("/", ok, methods=["GET", "POST"]), Route("/ticks", ticks),
+                        Route("/late", late_reader, methods=["POST"]),
                         WebSocketRoute("/echo", echo)])
 
 
@@ -172,6 +178,15 @@ def test_a_trickling_body_gets_408(server: LiveServer, refusals: object) -> None
             sender.join()
     # the app was reading the body: it sees a disconnect, and finishes without a server error
     block_until(lambda: not server.server.server_state.tasks, timeout=5, what="the app's task")
+
+
+def test_a_body_the_app_is_slow_to_read_is_not_the_clients_fault() -> None:
+    # 1 MiB: the server stops reading after 64 KiB until the app reads, 2.5 s later; at the
+    # floor rate asked here, what had arrived would be worth a fraction of a second
+    fast_floor = HttpLimits(header_timeout=1.0, body_timeout=1.0, body_min_rate=10**6)
+    with serve(APP, http=http_protocol(fast_floor)) as server:
+        answer = httpx.post(server.url + "/late", content=b"b" * 2**20, timeout=10)
+    assert answer.status_code == 200 and answer.text == f"ok {2**20}"
 
 
 def test_the_next_request_on_a_kept_alive_connection_is_timed(
