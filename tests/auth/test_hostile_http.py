@@ -272,6 +272,26 @@ def test_uvicorns_h11_protocol_gets_the_head_bound_from_the_options() -> None:
     assert max(result.sent) < 16 * 2**20, result.sent
 
 
+def test_a_malformed_chunked_body_gets_400_without_a_warning(
+    server: LiveServer, refusals: pytest.LogCaptureFixture
+) -> None:
+    with connect(server) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"zz\r\nnot a chunk\r\n")
+        assert status_of(answer_of(sock)) == 400
+    block_until(lambda: not server.server.server_state.tasks, timeout=5, what="the app's task")
+
+
+async def test_a_malformed_websocket_frame_closes_quietly(
+    server: LiveServer, refusals: pytest.LogCaptureFixture
+) -> None:
+    async with websockets.connect(server.ws_url + "/echo") as ws:
+        ws.transport.write(b"\x83\x80\x00\x00\x00\x00")  # opcode 3 is reserved
+        with pytest.raises(websockets.ConnectionClosed):
+            await ws.recv()
+    assert ws.close_code == 1002
+
+
 def test_memory_stays_flat_while_four_connections_stream_128_mib_of_headers() -> None:
     port = free_port()
     process = start_server(port, stock=False)
