@@ -188,6 +188,7 @@ class UvicornHttpProtocol(HttpToolsProtocol):
         super().handle_websocket_upgrade()
 
     def _unsupported_upgrade_warning(self) -> None:
+        self._release_pending()  # the request went to the app as it is; nothing more is parsed
         if self.ws_protocol_class is None:  # a server set-up mistake: uvicorn's warning
             super()._unsupported_upgrade_warning()
             return

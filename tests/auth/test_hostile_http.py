@@ -24,7 +24,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bench.header_flood import flood, peak_rss_kb, start_server
-from liveui import HttpLimits
+from liveui import HttpLimits, uvicorn_http
+from liveui.log_limit import RefusalLog
 from liveui.server import http_protocol
 from liveui.testing import LiveServer, free_port, serve
 from tests.support.server_log import server_log
@@ -73,8 +74,10 @@ def server() -> Iterator[LiveServer]:
 
 @pytest.fixture
 def refusals(
-    server: LiveServer, caplog: pytest.LogCaptureFixture
+    server: LiveServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[pytest.LogCaptureFixture]:
+    # each test starts a fresh window: its first refusal of each kind is logged
+    monkeypatch.setattr(uvicorn_http, "_refusals", RefusalLog(uvicorn_http.log))
     caplog.set_level(logging.INFO, logger="liveui")
     caplog.set_level(logging.INFO, logger="uvicorn.error")
     with server_log(caplog):
@@ -270,6 +273,14 @@ def test_uvicorns_h11_protocol_gets_the_head_bound_from_the_options() -> None:
         result = flood(server.port, connections=1, mib=64)
     assert [a[:12] for a in result.answers] == [b"HTTP/1.1 400"]
     assert max(result.sent) < 16 * 2**20, result.sent
+
+
+def test_an_unsupported_upgrade_is_served_as_http_without_a_warning(
+    server: LiveServer, refusals: pytest.LogCaptureFixture
+) -> None:
+    answer = httpx.get(server.url + "/", headers={"Connection": "Upgrade", "Upgrade": "h2c"})
+    assert answer.status_code == 200
+    assert any("unsupported upgrade" in r.getMessage() for r in refusals.records)
 
 
 def test_a_malformed_chunked_body_gets_400_without_a_warning(
