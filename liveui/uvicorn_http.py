@@ -73,6 +73,12 @@ def _answer(status: int) -> bytes:
 
 class UvicornHttpProtocol(HttpToolsProtocol):
     limits: ClassVar[HttpLimits] = DEFAULT_HTTP_LIMITS
+    # In slots, not the instance dict: past 30 attributes an instance dict stops sharing its
+    # keys with the class's other instances and grows from ~0.3 KB to ~1.6 KB per connection.
+    __slots__ = (
+        "_body_bytes", "_deadlines", "_head_bytes", "_header_count", "_pending_host",
+        "_reading_head", "_refusal", "_timed_since",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
