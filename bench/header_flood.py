@@ -4,7 +4,8 @@
 
 For uvicorn's stock httptools protocol (the naive baseline) and for liveui's
 (`uvicorn_options()`), a fresh server process is started; `--connections` clients each send a
-request line, then `X-Pad` header lines, up to `--mib` MiB, stopping when the server closes.
+request line, then `X-Pad` header lines, up to `--mib` MiB, stopping when the server answers or
+closes.
 Printed per server: its peak RSS before and after (VmHWM, /proc), what the clients sent, and the
 answer they got. `flood()` is what `tests/auth/test_hostile_http.py` drives.
 """
@@ -12,6 +13,7 @@ answer they got. `flood()` is what `tests/auth/test_hostile_http.py` drives.
 from __future__ import annotations
 
 import argparse
+import select
 import socket
 import subprocess
 import sys
@@ -42,6 +44,8 @@ def _one(port: int, limit: int, result: Flood) -> None:
             while sent < limit:
                 sock.sendall(CHUNK)
                 sent += len(CHUNK)
+                if select.select([sock], [], [], 0)[0]:
+                    break  # the server answered (or closed): stop
             sock.sendall(b"\r\n")
         except OSError:
             pass  # the server closed: stop

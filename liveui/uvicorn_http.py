@@ -65,6 +65,13 @@ class _AfterRefusal:
 _AFTER_REFUSAL = _AfterRefusal()
 
 
+# refusals of a client that may still be sending (see _refuse), and how long and how much of
+# what it sends is then read and dropped
+_LINGER_AFTER = frozenset((400, 414, 431))
+LINGER_SECONDS = 2.0
+LINGER_BYTES = 1024 * 1024
+
+
 def _answer(status: int) -> bytes:
     text = _TEXT[status]
     return b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n" \
@@ -118,6 +125,11 @@ class UvicornHttpProtocol(HttpToolsProtocol):
     # -- reading, bounded ---------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        if self._refusal:  # answered, lingering: see _refuse
+            self._head_bytes -= len(data)
+            if self._head_bytes <= 0:
+                self.transport.close()
+            return
         self._unset_keepalive_if_required()
         if self._reading_head:
             if not self._timed_since:
@@ -219,6 +231,10 @@ class UvicornHttpProtocol(HttpToolsProtocol):
         if not self._timed_since or self.transport is None or self.transport.is_closing():
             self._timed_since = 0.0
             return None
+        if self._refusal:  # the lingering after a refusal is over
+            self._timed_since = 0.0
+            self.transport.close()
+            return None
         if self.flow.read_paused:  # the server is not reading: the client is not to blame
             if self._reading_head:  # (a pipelined request waits for the one before it)
                 self._timed_since = now
@@ -268,4 +284,14 @@ class UvicornHttpProtocol(HttpToolsProtocol):
             cycle.message_event.set()
             # ...which the app may raise (Starlette: ClientDisconnect); not a server error
             cycle.logger = _AFTER_REFUSAL  # type: ignore[assignment]
+        if status in _LINGER_AFTER and not self.flow.read_paused and transport.can_write_eof():
+            # A client still sending: closing now, with its bytes unread, makes the kernel
+            # answer with a reset, which can destroy the answer before the client reads it.
+            # So: the answer, end of our side, then read and drop what it still sends, for a
+            # bounded time and amount, and close.
+            transport.write_eof()
+            self._head_bytes = LINGER_BYTES
+            self._timed_since = self.loop.time()
+            self._deadlines.watch(self, self._timed_since + LINGER_SECONDS)
+            return
         transport.close()

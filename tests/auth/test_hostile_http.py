@@ -117,6 +117,23 @@ def test_headers_that_never_end_get_431_and_a_close(server: LiveServer, refusals
     assert max(result.sent) < 16 * 2**20, result.sent
 
 
+def test_a_client_deaf_to_the_431_is_closed_within_the_linger_bound(
+    server: LiveServer, refusals: object
+) -> None:
+    """The answer is sent and our side ended; what the client still sends is read and dropped,
+    up to 1 MiB or 2 s, then the connection is closed."""
+    sent = 0
+    with connect(server) as sock:
+        try:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            while sent < 256 * 2**20:
+                sock.sendall(b"X-Pad: " + b"a" * 65000 + b"\r\n")
+                sent += 65009
+        except OSError:
+            pass  # closed: the linger is over
+    assert sent < 16 * 2**20, sent
+
+
 def test_one_read_of_a_head_too_large_gets_431(server: LiveServer, refusals: object) -> None:
     with connect(server) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n")
