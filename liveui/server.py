@@ -6,7 +6,8 @@
   state (a live SSE stream is a request held open) and every request bounded while it is read:
   head size and header count (431; 414 for the request line), head and body time (408),
   connections per address not yet past their first request (429); see `HttpLimits`;
-  `http_limits=` changes them.
+  `http_limits=` changes them. The head bound is raised to `max_request_line` + 12 KiB when it
+  is smaller, so that the longest upgrade request line allowed fits with its headers.
 - `h11_max_incomplete_event_size`: the same head bound for uvicorn's h11 protocol, should
   `http="h11"` be passed after these options (h11 answers 400 beyond it; it has no timeouts).
 - `proxy_headers`: `X-Forwarded-For`/`-Proto` are trusted only from `forwarded_allow_ips`, and
@@ -26,6 +27,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from .http_limits import DEFAULT_HTTP_LIMITS, HttpLimits
@@ -64,6 +66,10 @@ def uvicorn_options(
 
     `forwarded_allow_ips`: the addresses of the proxies in front (uvicorn's syntax: a list or
     a comma-separated string of addresses and networks, or "*"); None trusts no proxy."""
+    # a WebSocket upgrade's request line must fit in the head, with room for its headers
+    head = max_request_line + 12 * 1024
+    if http_limits.max_head_bytes < head:
+        http_limits = dataclasses.replace(http_limits, max_head_bytes=head)
     options: dict[str, Any] = {
         "ws": websocket_protocol(max_request_line),
         "ws_max_size": ws_max_size,
