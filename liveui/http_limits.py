@@ -12,8 +12,9 @@ protocol `uvicorn_options()` names:
   spent while the app itself has paused reading does not count. Nothing is timed once a request
   has arrived whole: a long SSE response, a long poll or an upgraded WebSocket is untouched;
 - `max_pending_per_address`: connections from one address whose first request has not yet
-  arrived whole (nor upgraded). One more is answered 429 and closed at once. Set it to `None`
-  behind a proxy that connects from one address (the proxy should hold its own limits).
+  arrived whole (nor upgraded). One more is answered 429 and closed at once. The trusted
+  proxies (`uvicorn_options(forwarded_allow_ips=...)`) are not capped: every client arrives
+  through them (they should hold their own limits); `None` turns the cap off.
 
 The defaults follow common front-end servers: nginx allows 1 KiB + 4 x 8 KiB of headers and 60 s;
 Apache's `mod_reqtimeout` 20-40 s for headers and 500 bytes/s for bodies.

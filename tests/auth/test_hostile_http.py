@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from bench.header_flood import flood, peak_rss_kb, start_server
 from liveui import HttpLimits, uvicorn_http
 from liveui.log_limit import RefusalLog
-from liveui.server import http_protocol
+from liveui.server import http_protocol, uvicorn_options
 from liveui.testing import LiveServer, free_port, serve
 from tests.support.server_log import server_log
 from tests.support.waiting import block_until
@@ -272,6 +272,20 @@ def test_unfinished_connections_per_address_are_capped(
         assert time.monotonic() < deadline, "the closed connections were not released"
     lines = [r.getMessage() for r in refusals.records if "429" in r.getMessage()]
     assert len(lines) == 1, lines  # one line however many refusals
+
+
+def test_a_trusted_proxy_is_not_capped_per_address() -> None:
+    cap = LIMITS.max_pending_per_address
+    assert cap is not None
+    options = uvicorn_options(http_limits=LIMITS, forwarded_allow_ips="127.0.0.1, 10.0.0.0/8")
+    with serve(APP, **options) as server:
+        idle = [connect(server) for _ in range(cap + 2)]
+        try:
+            # every one of them waits for its request, and is timed out as any other
+            assert {status_of(answer_of(sock)) for sock in idle} == {408}
+        finally:
+            for sock in idle:
+                sock.close()
 
 
 def test_garbage_is_answered_400_without_a_warning(
