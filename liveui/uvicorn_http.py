@@ -20,20 +20,17 @@ requests are answered 400 the same way, without uvicorn's WARNING. Everything el
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
-import weakref
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import httptools
-from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ._light_async import LightEvent
 from .http_deadlines import Deadlines, deadlines_of
 from .http_limits import DEFAULT_HTTP_LIMITS, HttpLimits
 from .log_limit import RefusalLog
+from .trusted_proxies import proxies_of
 
 __all__ = ["UvicornHttpProtocol"]
 
@@ -76,45 +73,6 @@ LINGER_SECONDS = 2.0
 LINGER_BYTES = 1024 * 1024
 
 
-_PROXIES: weakref.WeakKeyDictionary[Config, Callable[[str], bool]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _proxies_of(config: Config) -> Callable[[str], bool]:
-    """Whether an address is one of the server's trusted proxies (`forwarded_allow_ips`, when
-    `proxy_headers` is on): every client arrives through one, so it is not capped per address."""
-    found = _PROXIES.get(config)
-    if found is None:
-        found = _PROXIES[config] = _matcher(config.forwarded_allow_ips if config.proxy_headers
-                                            else [])
-    return found
-
-
-def _matcher(allowed: str | list[str]) -> Callable[[str], bool]:
-    items = [a.strip() for a in (allowed.split(",") if isinstance(allowed, str) else allowed)]
-    if "*" in items:
-        return lambda host: True
-    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-    names: set[str] = set()
-    for item in filter(None, items):
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            names.add(item)  # not an address (a socket path): compared as text
-
-    def trusted(host: str) -> bool:
-        if host in names:
-            return True
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        return any(address in network for network in networks)
-
-    return trusted
-
-
 def _answer(status: int) -> bytes:
     text = _TEXT[status]
     return b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n" \
@@ -150,7 +108,7 @@ class UvicornHttpProtocol(HttpToolsProtocol):
         flow._is_writable_event = writable  # type: ignore[assignment]
         cap = self.limits.max_pending_per_address
         host = self.client[0] if self.client else None
-        if cap is not None and host is not None and not _proxies_of(self.config)(host):
+        if cap is not None and host is not None and not proxies_of(self.config)(host):
             if self._deadlines.pending[host] >= cap:
                 self._refuse(429)
                 return
