@@ -58,10 +58,13 @@ def serve(app: Any, port: int, *, server: str, ws: str = "liveui", stock: bool =
 def _serve_uvicorn(app: Any, port: int, *, http: str, ws: str, stock: bool) -> None:
     import uvicorn
 
+    from liveui import HttpLimits
     from liveui.server import http_protocol, websocket_protocol
 
     protocol: Any = websocket_protocol() if ws == "liveui" else ws
-    parser: Any = http_protocol() if http == "httptools" and not stock else http
+    # every bench client connects from loopback: no cap on connections per address
+    limits = HttpLimits(max_pending_per_address=None)
+    parser: Any = http_protocol(limits) if http == "httptools" and not stock else http
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
                 http=parser, ws=protocol, ws_per_message_deflate=False, backlog=BACKLOG,
                 ws_ping_interval=None, timeout_graceful_shutdown=1)

@@ -221,7 +221,7 @@ def serve(
 ) -> None:
     import uvicorn
 
-    from liveui import uvicorn_options
+    from liveui import HttpLimits, uvicorn_options
 
     if trace:
         import tracemalloc
@@ -232,7 +232,8 @@ def serve(
         gc.set_threshold(*gc_threshold)
     uvicorn.run(build_app(database_url, prefix), host="127.0.0.1", port=port,
                 log_level="warning", lifespan="on", backlog=8192, timeout_graceful_shutdown=1,
-                **uvicorn_options())
+                # the storm's clients all connect from loopback: no per-address cap
+                **uvicorn_options(http_limits=HttpLimits(max_pending_per_address=None)))
 
 
 def gc_threshold_arg(text: str) -> tuple[int, ...]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 import urllib.parse
@@ -39,9 +40,10 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level="warning",
         timeout_graceful_shutdown=2,
-        # the WebSocket protocol that answers bad upgrades, frames bounded while read, no
-        # compression (liveui.uvicorn_options); the live WS message limit is far below 1 MiB
-        **uvicorn_options(),
+        # requests bounded while read, the WebSocket protocol that answers bad upgrades, frames
+        # bounded while read, no compression (liveui.uvicorn_options; the live WS message
+        # limit is far below 1 MiB); X-Forwarded-For believed only from the proxies named
+        **uvicorn_options(forwarded_allow_ips=args.forwarded_allow_ips),
     )
     return 0
 
@@ -126,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--forwarded-allow-ips", default=os.environ.get("LIVEUI_FORWARDED_ALLOW_IPS") or None,
+        help="addresses of the proxies whose X-Forwarded-For/-Proto to believe (comma-separated,"
+        " '*' for any; default: $LIVEUI_FORWARDED_ALLOW_IPS, else none)",
+    )
     sub = parser.add_subparsers(dest="command")
     token = sub.add_parser("token", help="print a socket token for a demo user")
     token.add_argument("username")

@@ -4,7 +4,8 @@ The cookie holds the login's `AuthClaims` (user, login session, auth epoch), so 
 (`revoke_session`) or an admin's "Log out everywhere" (`revoke_user`) also refuses a copy of the
 old cookie, and ends that login's live pages and sockets on every node. Passwords are checked
 in a worker thread, unknown users cost the same hash as known ones, and failed logins are
-throttled per username and per client address (429 with Retry-After).
+throttled per (username, address) and per address (429 with Retry-After), and slowed down per
+username (`LoginThrottle`): nobody can lock another user out.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import math
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -119,48 +121,78 @@ class TooManyAttempts(Exception):
 
 
 class LoginThrottle:
-    """Failed logins per username (`per_user`) and per client address (`per_peer`, higher: many
-    people share an address) within `window` seconds; beyond either, attempts are refused until
-    the oldest failure ages out. Memory is bounded by `max_keys`."""
+    """Failed logins within `window` seconds, counted three ways, so that an attacker's failures
+    never lock the real user out:
+
+    - per (username, address): beyond `per_pair`, that address may not try that username
+      (429 until the oldest failure ages out); other addresses still may;
+    - per address: beyond `per_peer` (higher: many people share an address), that address may
+      not try any username;
+    - per username, from all addresses: beyond `slow_after`, every attempt at that username
+      waits `delay` seconds first — a cost to a guesser spread over many addresses, and a second
+      to the real user, who still gets in. No lockout by username alone.
+
+    A success clears its (username, address) count. Memory is bounded by `max_keys`."""
 
     def __init__(
-        self, per_user: int = 5, per_peer: int = 50, window: float = 60.0, max_keys: int = 10_000
+        self,
+        per_pair: int = 5,
+        per_peer: int = 50,
+        slow_after: int = 20,
+        delay: float = 1.0,
+        window: float = 60.0,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.per_user = per_user
+        self.per_pair = per_pair
         self.per_peer = per_peer
+        self.slow_after = slow_after
+        self.delay = delay
         self.window = window
         self.max_keys = max_keys
-        self._failures: dict[str, list[float]] = {}
+        self.clock = clock
+        self._failures: dict[tuple[str, ...], list[float]] = {}
 
-    def check(self, username: str, peer: str) -> None:
-        now = time.monotonic()
-        for key, limit in ((f"user:{username}", self.per_user), (f"peer:{peer}", self.per_peer)):
-            recent = [t for t in self._failures.get(key, ()) if t > now - self.window]
-            if recent:
-                self._failures[key] = recent
-            else:
-                self._failures.pop(key, None)
+    def _recent(self, key: tuple[str, ...], now: float) -> list[float]:
+        recent = [t for t in self._failures.get(key, ()) if t > now - self.window]
+        if recent:
+            self._failures[key] = recent
+        else:
+            self._failures.pop(key, None)
+        return recent
+
+    def check(self, username: str, peer: str) -> float:
+        """Raise TooManyAttempts if this address may not try now; else the seconds to wait
+        before checking the password (0 unless the username is under a spread attack)."""
+        now = self.clock()
+        limits = ((("pair", username, peer), self.per_pair), (("peer", peer), self.per_peer))
+        for key, limit in limits:
+            recent = self._recent(key, now)
             if len(recent) >= limit:
                 raise TooManyAttempts(recent[0] + self.window - now)
+        return self.delay if len(self._recent(("user", username), now)) >= self.slow_after else 0.0
 
     def failed(self, username: str, peer: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if len(self._failures) >= self.max_keys:  # bounded: forget the oldest keys
             for key in list(self._failures)[: self.max_keys // 10]:
                 del self._failures[key]
-        for key in (f"user:{username}", f"peer:{peer}"):
+        for key in (("pair", username, peer), ("peer", peer), ("user", username)):
             self._failures.setdefault(key, []).append(now)
 
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(f"user:{username}", None)
+    def succeeded(self, username: str, peer: str) -> None:
+        self._failures.pop(("pair", username, peer), None)
 
 
 async def log_in(request: Request, username: str, password: str) -> User | None:
     """Check the password (off the event loop, same cost for unknown users) and start a new
-    login session; raises TooManyAttempts while the username or the address is throttled."""
+    login session; raises TooManyAttempts while this address is throttled (for the username or
+    for all)."""
     throttle: LoginThrottle = request.app.state.login_throttle
     peer = request.client.host if request.client else "?"
-    throttle.check(username, peer)
+    delay = throttle.check(username, peer)
+    if delay:
+        await asyncio.sleep(delay)  # the username is being guessed from many addresses
     async with request.app.state.sessions() as session:
         user = await session.scalar(select(User).where(User.username == username))
     stored = user.password_hash if user is not None else _DUMMY_HASH
@@ -168,7 +200,7 @@ async def log_in(request: Request, username: str, password: str) -> User | None:
     if user is None or not matches:
         throttle.failed(username, peer)
         return None
-    throttle.succeeded(username)
+    throttle.succeeded(username, peer)
     login = _revocations(request).login(user.id)
     request.session.clear()
     request.session["login"] = login.to_json()

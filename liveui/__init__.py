@@ -45,6 +45,7 @@ from .errors import (
     TokenMissing,
     TokenRevoked,
 )
+from .http_limits import HttpLimits
 from .live.app import LiveUI
 from .live.badge import LiveBadge
 from .live.chart import LiveChart
@@ -90,6 +91,7 @@ __all__ = [
     "Endpoint",
     "EventRejected",
     "Forbidden",
+    "HttpLimits",
     "LiveBadge",
     "LiveChart",
     "LiveCollection",

@@ -2,7 +2,8 @@
 module imports a layer it may not, and inside every package imports run one way.
 
     base       errors, tokens, ticker, close_codes, user_events, row_events, origin, ratelimit,
-               middleware, ws_frames, stats, worker_processes, _utils
+               middleware, ws_frames, stats, worker_processes, log_limit, http_limits,
+               trusted_proxies, _utils
     _server    reliance on uvicorn's, websockets' and asyncio's insides (base only)
     pubsub     hub, outbox, backoff, broadcast, backends/
     auth       login claims and revocations (uses the hub)
@@ -32,7 +33,8 @@ ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
 
 BASE = (
     "errors", "tokens", "ticker", "close_codes", "user_events", "row_events", "_utils", "origin",
-    "ratelimit", "middleware", "ws_frames", "stats", "worker_processes",
+    "ratelimit", "middleware", "ws_frames", "stats", "worker_processes", "log_limit",
+    "http_limits", "trusted_proxies",
 )
 PLACES: dict[str, str] = {
     **{name: "base" for name in BASE},

@@ -13,7 +13,7 @@ import liveui.testing
 EXPECTED = {
     # runtime and pub/sub
     "Node", "Backend", "BackendUnavailable", "Broadcast", "backend_from_url", "CloseCode",
-    "UvicornWebSocketProtocol", "UvicornHttpProtocol",
+    "UvicornWebSocketProtocol", "UvicornHttpProtocol", "HttpLimits",
     # what a node reports about itself (docs/observability.md)
     "metrics_app", "node_collector", "read_node", "Reading", "dev_panel_routes",
     # channels

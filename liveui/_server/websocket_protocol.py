@@ -5,7 +5,10 @@
   only between whole frames of uvicorn's own, while the connection is open and its socket buffer
   below the high-water mark; otherwise the app falls back to the ASGI `send`, which waits;
 - storage for the receive queue and the flow-control event made only while in use (~4 KB
-  less per connection), and the handshake's request and response let go once it is done.
+  less per connection), and the handshake's request and response let go once it is done;
+- a text frame that is not UTF-8 closes the connection with 1007 as uvicorn does, but logged as
+  the client's mistake it is (one INFO line on `liveui.http`, at most one per address per
+  window) instead of uvicorn's ERROR with a traceback.
 
 (Upgrade requests that cannot be parsed are answered by uvicorn itself since 0.55: 414, 431 or
 400, then closed.)
@@ -17,17 +20,20 @@ Everything else is uvicorn's: the handshake, pings, flow control, closing.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
+from ..log_limit import RefusalLog
 from ..ws_frames import RAW_FRAMES
 from .light_async import LightEvent, LightQueue
 
 __all__ = ["UvicornWebSocketProtocol"]
 
 _OPEN = State.OPEN
+_refusals = RefusalLog(logging.getLogger("liveui.http"))
 
 
 class UvicornWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -43,6 +49,24 @@ class UvicornWebSocketProtocol(WebSocketsSansIOProtocol):
     async def run_asgi(self) -> None:
         self.scope["extensions"][RAW_FRAMES] = {"write": self.write_frames}
         await super().run_asgi()
+
+    def send_receive_event_to_app(self) -> None:
+        if self.curr_msg_data_type != "text" or self.close_sent:
+            super().send_receive_event_to_app()
+            return
+        data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
+        self.frames = []
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            host = self.client[0] if self.client else "?"
+            _refusals.refused((host, 1007), logging.INFO,
+                              "liveui: WebSocket from %s closed with 1007: a text frame was not "
+                              "UTF-8", host)
+            self.conn.send_close(1007)
+            self.handle_parser_exception()
+            return
+        self.queue.put_nowait({"type": "websocket.receive", "text": text})
 
     async def send(self, message: Any) -> None:
         await super().send(message)

@@ -41,6 +41,7 @@ TOPIC = "liveui.revocations"
 DEFAULT_RETAIN = 8 * 24 * 3600.0
 """Seconds a session revocation is kept: longer than the longest default token lifetime."""
 PURGE_INTERVAL = 300.0
+DEFAULT_MAX_SESSIONS_PER_USER = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +66,26 @@ class Revocations:
 
     `retain`: seconds a session revocation is stored; it must be at least the lifetime of every
     token bound to a login (LiveUI checks its own `token_max_age` against it).
+
+    `max_sessions_per_user`: session revocations of one user this node stores within `retain`
+    (each is a row until it expires). Past it, a logout is compacted into `revoke_user`: one
+    epoch instead of one more row, which also ends that user's other logins. A login/logout
+    loop therefore adds at most this many rows per user per node process.
     """
 
     def __init__(
-        self, store: RevocationStore | None = None, *, retain: float = DEFAULT_RETAIN
+        self,
+        store: RevocationStore | None = None,
+        *,
+        retain: float = DEFAULT_RETAIN,
+        max_sessions_per_user: int = DEFAULT_MAX_SESSIONS_PER_USER,
     ) -> None:
+        if max_sessions_per_user < 1:
+            raise ValueError("liveui: max_sessions_per_user must be at least 1")
         self.store: RevocationStore = store if store is not None else MemoryRevocationStore()
         self.retain = retain
+        self.max_sessions_per_user = max_sessions_per_user
+        self._stored_by_user: dict[str, list[float]] = {}  # user -> expiries of its rows
         self._sessions: dict[str, float] = {}
         self._epochs: dict[str, int] = {}
         self._listeners: list[RevocationListener] = []
@@ -160,7 +174,14 @@ class Revocations:
         session_id = session.session if isinstance(session, AuthClaims) else session
         if not session_id:
             raise ValueError("liveui: revoke_session needs a login session id")
-        await self.store.add_session(session_id, time.time() + self.retain)
+        until = time.time() + self.retain
+        if isinstance(session, AuthClaims) and not self.is_revoked(session):
+            stored = self._stored_by_user.setdefault(session.user_key, [])
+            if len(stored) >= self.max_sessions_per_user:
+                await self.revoke_user(session.user_id)  # compacted: see the class docstring
+                return
+            stored.append(until)
+        await self.store.add_session(session_id, until)
         self._apply(Revocation(session=session_id))
         self._broadcast({"s": session_id})
 
@@ -171,7 +192,7 @@ class Revocations:
         epoch = await self.store.bump_epoch(user_key)
         self._apply(Revocation(user_key=user_key, epoch=epoch))
         self._broadcast({"u": user_key, "e": epoch})
-        log.info("liveui: every login of user %s revoked (epoch %d)", user_key, epoch,
+        log.info("liveui: every login of user %r revoked (epoch %d)", user_key, epoch,
                  extra={"liveui_user": user_key, "liveui_epoch": epoch})
         return epoch
 
@@ -218,6 +239,10 @@ class Revocations:
         wall = time.time()
         for session in [s for s, until in self._sessions.items() if until < wall]:
             del self._sessions[session]
+        for user_key, stored in list(self._stored_by_user.items()):
+            stored[:] = [until for until in stored if until >= wall]
+            if not stored:
+                del self._stored_by_user[user_key]
         if self._purging is None or self._purging.done():
             self._purging = asyncio.get_running_loop().create_task(self._purge(wall))
 

@@ -106,7 +106,7 @@ class Connection:
         self.endpoint.closes["client" if code is None else str(code)] += 1
         if code == CloseCode.TRY_AGAIN:
             log.info(
-                "liveui: socket %s of %s was too slow (outbound queue or a channel mailbox "
+                "liveui: socket %r of %r was too slow (outbound queue or a channel mailbox "
                 "full); closed with 1013", self.socket_id, self.user_key,
                 extra={"liveui_socket": self.socket_id, "liveui_user": self.user_key},
             )
@@ -163,7 +163,7 @@ class Connection:
         try:
             message = self.serializer.decode(data)
         except DecodeError as exc:
-            log.info("liveui: closing a connection after an undecodable frame: %s", exc)
+            log.info("liveui: closing a connection after an undecodable frame: %r", str(exc))
             self.close(CloseCode.INVALID_DATA, f"undecodable frame: {exc}"[:120])
             return
         if message.topic == "phoenix" and message.event == "heartbeat":
@@ -271,7 +271,7 @@ class Connection:
                 message.join_ref, message.ref, topic, result.status, result.response
             )
         except Exception:
-            log.exception("liveui: join of %s crashed", topic)
+            log.exception("liveui: join of %r crashed", topic)
             if process is not None:
                 self._joining.pop(topic, None)
                 process.abandon()

@@ -105,7 +105,7 @@ class ChannelProcess:
                 # Overflow policy "disconnect", as for the outbound queue: a channel that cannot
                 # keep up with its intercepted broadcasts is not fed without bound; the client
                 # reconnects and reloads.
-                log.warning("liveui: mailbox of %s full, closing with 1013", self.topic,
+                log.warning("liveui: mailbox of %r full, closing with 1013", self.topic,
                             extra={"liveui_topic": self.topic})
                 conn.close(CloseCode.TRY_AGAIN, "channel mailbox full")
                 return
@@ -144,7 +144,7 @@ class ChannelProcess:
 
     def post_info(self, message: Any) -> None:
         if len(self._mailbox or ()) >= self.connection.settings.mailbox_size:
-            log.warning("liveui: mailbox of %s full, dropped an info message", self.topic)
+            log.warning("liveui: mailbox of %r full, dropped an info message", self.topic)
             return
         self._post(_INFO, message)
 
@@ -171,7 +171,7 @@ class ChannelProcess:
                     await self._handle(kind, item)
                 except Exception:
                     event = item.event if isinstance(item, Inbound) else type(item).__name__
-                    log.exception("liveui: channel %s crashed handling %r", self.topic, event)
+                    log.exception("liveui: channel %r crashed handling %r", self.topic, event)
                     await self.connection.crash_channel(self)
                     return
         finally:
@@ -262,7 +262,7 @@ class ChannelProcess:
             try:
                 hook()
             except Exception:
-                log.exception("liveui: an exit hook of channel %s failed", self.topic)
+                log.exception("liveui: an exit hook of channel %r failed", self.topic)
 
     async def terminate(self, reason: str) -> None:
         """Stop taking messages and run the channel's `terminate`; errors there are only logged."""
@@ -275,7 +275,7 @@ class ChannelProcess:
         try:
             await maybe_await(self.channel.terminate(reason, self.socket))
         except Exception:
-            log.exception("liveui: terminate of channel %s failed", self.topic)
+            log.exception("liveui: terminate of channel %r failed", self.topic)
 
 
 

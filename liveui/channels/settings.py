@@ -29,7 +29,7 @@ class ChannelSettings:
     they do not empty the database pool."""
     check_origin: bool | Sequence[str] = True
     """The upgrade's Origin check (as Phoenix's `check_origin`): True (the default) accepts only
-    the request's own host; a list names the allowed origins (`"https://app.example.com"`,
+    the request's own origin (scheme, host and port); a list names the allowed origins (`"https://app.example.com"`,
     `"//app.example.com"` for any scheme, `"https://*.example.com"`); False accepts any. An
     upgrade without Origin (not a browser) is accepted: its token decides."""
     max_sockets_per_user: int = 16

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Forbidden, NotFound
+from ..log_limit import RefusalLog
 from ..user_events import (
     INITIAL_STATE,
     MARK_ALL_NOTIFICATIONS_READ,
@@ -37,6 +38,8 @@ from .message import Reply, error, ok
 __all__ = ["AFTER_JOIN", "UserChannel"]
 
 log = logging.getLogger("liveui.channels")
+# a client repeating a refused request makes one line per window, with a count
+_refusals = RefusalLog(log)
 
 AFTER_JOIN = "liveui.channels:after_join"
 """The `send_info` message that makes the channel push `initial_state` after its join reply."""
@@ -58,7 +61,8 @@ class UserChannel(Channel):
         wanted = user_id_of(topic)
         user_id = self.user_id(socket)
         if user_id is None or wanted is None or str(user_id) != wanted:
-            log.warning("liveui.channels: refused join of %s by user %r", topic, user_id)
+            _refusals.refused((id(socket.connection), "join"), logging.WARNING,
+                              "liveui.channels: refused join of %r by user %r", topic, user_id)
             return error({"reason": "unauthorized"})
         socket.send_info(AFTER_JOIN)  # queued: runs after the join reply went out
         return ok()
@@ -117,8 +121,9 @@ class UserChannel(Channel):
                 payload["id"], actor=self.user_id(socket)
             )
         except Forbidden:
-            log.warning("liveui.channels: user %r may not mark notification %s read",
-                        self.user_id(socket), payload["id"])
+            _refusals.refused((id(socket.connection), "read"), logging.WARNING,
+                              "liveui.channels: user %r may not mark notification %r read",
+                              self.user_id(socket), payload["id"])
             return error({"reason": "unauthorized"})
         except NotFound:
             return error({"reason": "not_found"})

@@ -82,7 +82,7 @@ class Broadcaster:
         try:
             fn(topic, event, payload)
         except Exception:
-            log.exception("liveui.dispatch: broadcasting %s on %s failed", event, topic)
+            log.exception("liveui.dispatch: broadcasting %r on %r failed", event, topic)
         finally:
             _inside.broadcasting = False
 

@@ -264,12 +264,16 @@ def component_from_spec(spec: Any) -> tuple[LiveComponent, str | None]:
         raise SpecError("a component spec needs a name 'c' and an object 'p'")
     if etag is not None and not isinstance(etag, str):
         raise SpecError("a component spec's etag 'e' must be a string")
-    cls = component_type(name)
+    cls = _types.get(name)
+    if cls is None:
+        # a page's spec comes from the client: no list of what is registered (see
+        # component_type for the developer's message, raised when a template names one)
+        raise SpecError(f"unknown component {name[:64]!r}")
     check_params(cls, params)
     try:
         return cls(**{str(k): v for k, v in params.items()}), etag
     except TypeError as exc:
-        raise SpecError(f"{name}: bad params ({exc})") from None
+        raise SpecError(f"{name!r}: bad params ({exc})") from None
 
 
 def check_params(cls: type[LiveComponent], params: Mapping[str, Any]) -> None:

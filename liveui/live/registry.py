@@ -270,7 +270,7 @@ class SessionRegistry:
             if drifted:
                 repaired += 1
                 log.info(
-                    "liveui: anti-entropy repaired %r: %s", session, ", ".join(drifted),
+                    "liveui: anti-entropy repaired %r: %s", session, ", ".join(map(repr, drifted)),
                     extra={"liveui_user": str(session.user_id),
                            "liveui_session": session.session_id,
                            "liveui_components": drifted},

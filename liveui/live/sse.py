@@ -85,7 +85,7 @@ async def sse_endpoint(request: Request, gate: Gate) -> Response | EventStream:
             request.query_params.get("c"), limit=registry.settings.max_components
         )
     except SpecError as exc:
-        log.debug("liveui: bad component list: %s", exc)
+        log.debug("liveui: bad component list: %r", str(exc))
         return PlainTextResponse(f"bad component list: {exc}", status_code=400)
     # The browser's own retry sends the header; htmx's rebuilt EventSource only has the query.
     header_id = request.headers.get("last-event-id")

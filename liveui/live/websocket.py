@@ -45,7 +45,9 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
         return
     params = websocket.query_params
     headers = websocket.headers
-    if not origin_allowed(settings.check_origin, headers.get("origin"), headers.get("host")):
+    origin = headers.get("origin")
+    scheme = websocket.scope.get("scheme")
+    if not origin_allowed(settings.check_origin, origin, headers.get("host"), scheme):
         log.debug("liveui: live websocket refused: origin not allowed")
         await websocket.close(CloseCode.POLICY)  # before accept: the server answers HTTP 403
         return
@@ -53,13 +55,13 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
         token = gate.tokens.read(params.get("token"))
         components = decode_specs(params.get("c"), limit=settings.max_components)
     except (TokenError, SpecError) as exc:
-        log.debug("liveui: live websocket refused: %s", exc)
+        log.debug("liveui: live websocket refused: %r", str(exc))
         await websocket.close(CloseCode.POLICY)  # before accept: the server answers HTTP 403
         return
     try:
         await registry.authorize(token.user_id, [c for c, _ in components])
     except Forbidden as exc:
-        log.info("liveui: live websocket refused: %s", exc)
+        log.info("liveui: live websocket refused: %r", str(exc))
         await websocket.close(CloseCode.POLICY)  # before accept: HTTP 403
         return
     await websocket.accept()
@@ -103,14 +105,14 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
                     registry, token.user_id, token.session_id, VISIBILITY_MESSAGES[kind]
                 )
                 if status != 204:
-                    log.debug("liveui: ws %s refused (%s): %s", kind, status, reason)
+                    log.debug("liveui: ws %r refused (%s): %r", kind, status, reason)
                 continue
             if not gate.allow_action(token.user_id, time.monotonic()):
                 await websocket.send_text("<!--live:error too many actions-->")
                 continue
             status, reason = await run_event(registry, token.user_id, token.session_id, data)
             if status != 204:
-                log.debug("liveui: ws action refused (%s): %s", status, reason)
+                log.debug("liveui: ws action refused (%s): %r", status, reason)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

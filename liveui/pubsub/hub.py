@@ -286,7 +286,7 @@ class Hub:
                         await self.backend.unsubscribe(channels)
                 except Exception:
                     # Backends restore subscriptions themselves; this is a bug, not an outage.
-                    log.exception("liveui: pub/sub backend failed to (un)subscribe %s", channels)
+                    log.exception("liveui: pub/sub backend failed to (un)subscribe %r", channels)
 
     async def _publish_loop(self) -> None:
         backoff = Backoff(*self._retry)
@@ -333,7 +333,7 @@ class Hub:
                 return
             message = Broadcast(envelope["t"], envelope["e"], envelope.get("p"))
         except (ValueError, KeyError, TypeError, AttributeError):
-            log.warning("liveui: ignored an undecodable pub/sub message on %s", channel)
+            log.warning("liveui: ignored an undecodable pub/sub message on %r", channel)
             return
         self.received += 1
         self._deliver_observed(message, False)

@@ -67,3 +67,14 @@ async def test_a_response_read_slowly_pauses_the_writer_and_arrives_whole() -> N
                     await asyncio.sleep(0.3)  # the server fills the socket and waits
                 received += len(part)
     assert received == chunks * len(CHUNK)
+
+
+def test_the_head_bound_makes_room_for_the_longest_upgrade_line() -> None:
+    from liveui import HttpLimits
+
+    assert uvicorn_options()["http"].limits.max_head_bytes == 32 * 1024
+    # the default request line (20 KiB) and a smaller head asked for: raised to fit it
+    raised = uvicorn_options(http_limits=HttpLimits(max_head_bytes=8 * 1024, max_headers=50))
+    assert raised["http"].limits.max_head_bytes == 32 * 1024
+    assert raised["http"].limits.max_headers == 50
+    assert raised["h11_max_incomplete_event_size"] == 32 * 1024

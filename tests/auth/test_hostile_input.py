@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import websockets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.exceptions import HTTPException
@@ -18,6 +19,7 @@ from starlette.exceptions import HTTPException
 from liveui import Endpoint, Node, SpecError
 from liveui.live.specs import decode_specs
 from liveui.testing import LiveServer, connect, serve
+from tests.support.server_log import server_log
 
 from .secure_app import AuthSocket, SecureApp, build
 
@@ -47,14 +49,17 @@ def served() -> Iterator[tuple[SecureApp, LiveServer]]:
 
 
 @pytest.fixture
-def errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+def errors(
+    served: tuple[SecureApp, LiveServer], caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
     caplog.set_level(logging.INFO, logger="liveui")
     caplog.set_level(logging.INFO, logger="uvicorn.error")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    yield
+    with server_log(caplog):
+        yield
     tracebacks = [
         r
-        for r in caplog.records
+        for r in caplog.get_records("call")  # the test's: teardown has its own
         if (r.exc_info or r.levelno >= logging.ERROR) and not r.name.startswith("httpx")
     ]
     assert tracebacks == [], [r.getMessage() for r in tracebacks]
@@ -151,6 +156,30 @@ async def test_channel_frames_never_crash_a_connection_or_a_bystander(frames: li
         await room.assert_reply(ref, "ok", {"still": "here"})
     finally:
         await node.stop()
+
+
+@pytest.mark.parametrize("door", ["live", "socket"])
+async def test_a_text_frame_that_is_not_utf8_closes_1007_with_one_quiet_line(
+    served: tuple[SecureApp, LiveServer], caplog: pytest.LogCaptureFixture, door: str
+) -> None:
+    app, server = served
+    caplog.set_level(logging.DEBUG)
+    login = app.revocations.login(f"utf8-{door}")
+    url = {
+        "live": f"{server.ws_url}/liveui/ws?token={app.live_token(login)}&c={app.specs()}",
+        "socket": f"{server.ws_url}/socket/websocket?vsn=2.0.0&token={app.socket_token(login)}",
+    }[door]
+    with server_log(caplog):
+        async with websockets.connect(url, origin=None) as ws:
+            await ws.send(b'["1","1","room:lobby","phx_join",{"\xff\xfe":1}]', text=True)
+            with pytest.raises(websockets.ConnectionClosed):
+                while True:
+                    await ws.recv()
+    assert ws.close_code == 1007
+    loud = [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
+    assert loud == [], [r.getMessage() for r in loud]
+    assert not any("UTF-8" in r.getMessage() and r.name.startswith("uvicorn")
+                   for r in caplog.records)
 
 
 @EXAMPLES

@@ -182,6 +182,39 @@ async def test_revocations_survive_a_restart_in_the_database(tmp_path: Path) -> 
         await engine.dispose()
 
 
+async def test_logouts_of_one_user_are_compacted_past_the_bound(tmp_path: Path) -> None:
+    """300 login/logout cycles once added 300 rows; past `max_sessions_per_user` a logout is a
+    `revoke_user` instead (one epoch, no row), which ends the user's other logins too."""
+    from sqlalchemy import func, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(async_url(f"sqlite:///{tmp_path / 'auth.db'}"))
+    store = SqlRevocationStore(engine)
+    node = Node(revocations=Revocations(store, max_sessions_per_user=5))
+    await node.start()
+    try:
+        revocations = node.revocations
+        phone = revocations.login("7")
+        for _ in range(300):
+            laptop = revocations.login("7")
+            await revocations.revoke_session(laptop)
+            assert revocations.is_revoked(laptop)
+        async with engine.connect() as conn:
+            rows = await conn.scalar(select(func.count()).select_from(store.sessions))
+        assert rows == 5
+        assert revocations.is_revoked(phone)  # compaction logged the user out everywhere
+        assert revocations.epoch("7") > 0
+        other_user = revocations.login("8")
+        await revocations.revoke_session(other_user)  # another user's bound is their own
+        async with engine.connect() as conn:
+            rows = await conn.scalar(select(func.count()).select_from(store.sessions))
+        assert rows == 6
+        assert not revocations.is_revoked(revocations.login("7"))  # new logins work
+    finally:
+        await node.stop()
+        await engine.dispose()
+
+
 async def test_a_token_outliving_its_revocation_is_a_configuration_error() -> None:
     from liveui import ConfigurationError, LiveSettings, LiveUI
 

@@ -3,8 +3,10 @@ commits reaching every connection of the user."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from liveui import (
@@ -216,3 +218,30 @@ async def test_ash_field_names_reach_the_client_in_ashdispatch_payload_shapes(
         })
     finally:
         await node.stop()
+
+FORGED = "\nCRITICAL liveui.auth: liveui: every login of user 4 revoked (epoch 99)"
+
+
+async def test_refusals_log_client_text_escaped_and_once_per_window(
+    schema: Schema, sessions: async_sessionmaker[Any], live: Dispatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    alice, bob = await add_users(sessions, schema, 2)
+    client = await client_for(live, alice)
+    for _ in range(50):
+        _, reply = await client.join_reply(f"user:{bob}{FORGED}")
+        assert reply["status"] == "error"
+    room = await client.join(f"user:{alice}")
+    theirs = await live.notify(None, bob, title="theirs")
+    ref = await room.push("mark_notification_read", {"id": theirs.id + FORGED})
+    await room.assert_reply(ref, "error", {"reason": "not_found"})
+    for _ in range(50):
+        ref = await room.push("mark_notification_read", {"id": theirs.id})
+        await room.assert_reply(ref, "error", {"reason": "unauthorized"})
+    lines = [logging.Formatter("%(levelname)s %(name)s: %(message)s").format(r)
+             for r in caplog.records]
+    assert not [line for line in lines if "\n" in line], lines
+    refused = [line for line in lines if "refused join" in line or "may not mark" in line]
+    assert len(refused) == 2, refused  # one per kind of refusal: 100 refusals in all
+    assert "\\nCRITICAL" in refused[0]

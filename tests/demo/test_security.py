@@ -116,6 +116,41 @@ def test_failed_logins_are_throttled(demo: DemoProcess) -> None:
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) >= 1
 
 
+def test_an_attacker_cannot_lock_a_user_out_from_another_address(demo: DemoProcess) -> None:
+    def client_from(address: str) -> httpx.Client:
+        transport = httpx.HTTPTransport(local_address=address)  # all of 127/8 is loopback
+        return httpx.Client(base_url=demo.url, timeout=10, transport=transport)
+
+    attacker, user = client_from("127.0.0.3"), client_from("127.0.0.4")
+    token = csrf_token(attacker, "/login")
+    codes = [
+        attacker.post(
+            "/login", data={"csrf_token": token, "username": "bob", "password": "guess"}
+        ).status_code
+        for _ in range(8)
+    ]
+    assert codes == [401] * 5 + [429] * 3
+    answer = user.post("/login", data={"csrf_token": csrf_token(user, "/login"),
+                                       "username": "bob", "password": "demo"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+
+
+def test_forwarded_headers_are_not_believed_from_an_unlisted_address(demo: DemoProcess) -> None:
+    """The demo trusts no proxy unless told (`--forwarded-allow-ips`): a client on loopback
+    cannot pose as many addresses to dodge the per-address throttle (uvicorn's own default
+    believes 127.0.0.1)."""
+    client = httpx.Client(base_url=demo.url, timeout=10)
+    token = csrf_token(client, "/login")
+    codes = [
+        client.post(
+            "/login", data={"csrf_token": token, "username": "mallory", "password": "guess"},
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},
+        ).status_code
+        for n in range(6)
+    ]
+    assert codes == [401] * 5 + [429]
+
+
 def test_a_40_mb_anonymous_body_gets_413_without_growing_the_server(demo: DemoProcess) -> None:
     assert demo.process is not None
     before = rss_kib(demo.process.pid)

@@ -101,7 +101,7 @@ class LongPollSession:
     def close(self, code: int, reason: str) -> None:
         if self.closed:
             return
-        log.debug("liveui: long-poll session closed (%s %s)", code, reason)
+        log.debug("liveui: long-poll session closed (%s %r)", code, reason)
         self.closed = True
         self.close_code = code
         self.frames.clear()
@@ -160,7 +160,7 @@ class LongPollApp:
         # A browser sends Origin with every cross-origin request (and may omit it on a
         # same-origin GET), so a missing one cannot be a foreign page.
         allowed = origin is None or origin_allowed(
-            self.endpoint.settings.check_origin, origin, headers.get("host")
+            self.endpoint.settings.check_origin, origin, headers.get("host"), scope.get("scheme")
         )
         if serializer is None or not allowed:
             log.debug("liveui: long-poll refused: vsn %r, origin %r", vsn, origin)
@@ -175,7 +175,7 @@ class LongPollApp:
         )
         accepted = await self.endpoint.authenticate(self.handler, params, info)
         if isinstance(accepted, str):
-            log.debug("liveui: long-poll refused: %s", accepted)
+            log.debug("liveui: long-poll refused: %r", accepted)
             await _answer(send, {"status": 403})
             return
         assigns, socket_id = accepted

@@ -308,7 +308,8 @@ class WebSocketApp:
             await _refuse(send, f"unsupported vsn {vsn!r}")
             return None
         origin = headers.get("origin")
-        if not origin_allowed(self.endpoint.settings.check_origin, origin, headers.get("host")):
+        check = self.endpoint.settings.check_origin
+        if not origin_allowed(check, origin, headers.get("host"), scope.get("scheme")):
             await _refuse(send, "origin not allowed")
             return None
         offered: list[str] = list(scope.get("subprotocols") or [])
@@ -339,7 +340,7 @@ class WebSocketApp:
 
 async def _refuse(send: Send, why: str) -> None:
     """Close before accepting: the ASGI server answers the upgrade with HTTP 403."""
-    log.debug("liveui: websocket refused: %s", why)
+    log.debug("liveui: websocket refused: %r", why)
     await send({"type": "websocket.close", "code": 1008, "reason": why[:120]})
 
 

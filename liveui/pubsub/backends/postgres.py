@@ -305,7 +305,7 @@ class PostgresBackend(Backend):
         elif kind == _STORED and body.isdigit():
             item = (channel, None, int(body))
         else:
-            log.warning("liveui: ignored a malformed NOTIFY on %s", name)
+            log.warning("liveui: ignored a malformed NOTIFY on %r", name)
             return
         if not self._inbound.put(item):
             self._signal_gap()
@@ -333,7 +333,7 @@ class PostgresBackend(Backend):
                         try:
                             self._deliver(channel, data)
                         except Exception:
-                            log.exception("liveui: pub/sub handler failed on %s", channel)
+                            log.exception("liveui: pub/sub handler failed on %r", channel)
                     if missing:
                         log.warning("liveui: %d stored pub/sub payloads could not be read", missing)
                         self._signal_gap()

@@ -143,7 +143,7 @@ class RedisBackend(Backend):
                 try:
                     deliver(channel, message["data"])
                 except Exception:
-                    log.exception("liveui: pub/sub handler failed on %s", channel)
+                    log.exception("liveui: pub/sub handler failed on %r", channel)
 
     async def _close_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
