@@ -30,7 +30,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .row_events import CollectionsSource
 
 __all__ = [
     "ALL_NOTIFICATIONS_READ",
@@ -366,6 +369,10 @@ class CountersSource(Protocol):
 
 
 class NotificationsSource(Protocol):
+    @property
+    def configured(self) -> bool:
+        """False when the app keeps no notifications (no notification model)."""
+        ...
     async def load_recent(
         self, user_id: Any, limit: int = ..., *, before: str | None = ...
     ) -> list[Any]: ...
@@ -374,7 +381,17 @@ class NotificationsSource(Protocol):
 
 
 class UserDataSource(Protocol):
-    """What a `user:<id>` subscriber may ask of the data (`Dispatch` is one)."""
+    """What a `user:<id>` subscriber, a live page or a live collection may ask of the data
+    (`Dispatch` is one): everything any consumer calls is declared here."""
+
+    @property
+    def counter_names(self) -> frozenset[str]:
+        """Every declared counter (a tag naming another is a mistake to report)."""
+        ...
+    @property
+    def collections(self) -> CollectionsSource:
+        """Where live collections load their rows."""
+        ...
 
     @property
     def counters(self) -> CountersSource: ...

@@ -126,7 +126,9 @@ class LiveUI:
         self._templates_installed = templates is not None
         self.renderer = Renderer(live_environment(None), cache_size=settings.render_cache_size)
         self.actions: dict[str, ActionHandler] = {}
-        self.feed = CollectionFeed(node.hub, lambda: getattr(self.dispatch, "collections", None))
+        self.feed = CollectionFeed(
+            node.hub, lambda: self.dispatch.collections if self.dispatch is not None else None
+        )
         self.registry = SessionRegistry(node.hub, self.renderer, settings, self._session_context)
         self._set_globals(self.renderer.env)
         node.ticker.add(self.registry.check)
@@ -229,7 +231,7 @@ class LiveUI:
     def check_counter_name(self, name: str, tag: str) -> bool:
         """Whether `name` is a declared counter (True when there is no dispatch to ask). An
         undeclared one is a template mistake: see `misnamed`."""
-        known = getattr(self.dispatch, "counter_names", None)
+        known = self.dispatch.counter_names if self.dispatch is not None else None
         if known is None or name in known:
             return True
         self.misnamed(

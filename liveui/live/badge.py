@@ -9,12 +9,7 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 from ..pubsub.broadcast import Broadcast
-from ..user_events import (
-    COUNTER_UPDATED,
-    COUNTERS_UPDATED,
-    CounterValueLike,
-    read_counter_updates,
-)
+from ..user_events import CounterValueLike, read_counter_updates
 from .component import LiveComponent
 from .context import LiveContext
 
@@ -62,28 +57,20 @@ class LiveBadge(LiveComponent):
         self.set_from(await ctx.counters())
 
     def handle_info(self, message: Broadcast) -> bool:
-        payload = message.payload
-        if message.event == COUNTERS_UPDATED:  # several counters in one message
-            for update in read_counter_updates(COUNTERS_UPDATED, payload):
-                if update.counter == self.counter:
-                    return self._apply({"value": update.value, "version": update.version})
-            return False
-        if message.event != COUNTER_UPDATED:
-            return False
-        if not isinstance(payload, dict) or payload.get("counter") != self.counter:
-            return False
-        return self._apply(payload)
+        # `counter_updated` or `counters_updated` (several counters in one message), read with
+        # the wire contract's checked reader: a malformed entry is ignored.
+        for update in read_counter_updates(message.event, message.payload):
+            if update.counter == self.counter:
+                return self._apply({"value": update.value, "version": update.version})
+        return False
 
-    def _apply(self, payload: Mapping[str, Any]) -> bool:
-        version = payload.get("version")
-        if isinstance(version, int) and version <= self.state["version"]:
+    def _apply(self, update: Mapping[str, int]) -> bool:
+        """`update`: a checked value and version (`user_events.read_counter_update`)."""
+        value, version = update["value"], update["version"]
+        if version and version <= self.state["version"]:
             return False  # late or duplicate: what we hold is as new or newer
-        try:
-            value = int(payload["value"])
-        except (KeyError, TypeError, ValueError):
-            return False
         changed: bool = value != self.state["value"]
-        self.state = {"value": value, "version": version if isinstance(version, int) else 0}
+        self.state = {"value": value, "version": version}
         return changed
 
     def etag(self) -> str:

@@ -52,12 +52,7 @@ class LiveContext:
     @property
     def collections(self) -> CollectionsSource:
         """Where live collections load their rows (`Dispatch.collections`)."""
-        source = getattr(self._require_dispatch(), "collections", None)
-        if source is None:
-            raise RuntimeError("liveui: live collections need a data source with `collections` "
-                               "(a Dispatch)")
-        found: CollectionsSource = source
-        return found
+        return self._require_dispatch().collections
 
     async def counters(self) -> Mapping[str, CounterValueLike]:
         """The user's counter values (audience-filtered), loaded once per context."""
@@ -74,7 +69,7 @@ class LiveContext:
             if self._notifications is None or wanted > self.notification_limit:
                 self.notification_limit = wanted
                 notifications = self._require_dispatch().notifications
-                if not getattr(notifications, "configured", True):
+                if not notifications.configured:
                     self._notifications = []  # the app keeps no notifications: none to show
                 else:
                     self._notifications = list(

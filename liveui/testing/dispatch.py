@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..user_events import COUNTER_UPDATED, read_counter_update, read_counter_updates
+from ..user_events import (
+    COUNTER_UPDATED,
+    NEW_NOTIFICATION,
+    read_counter_update,
+    read_counter_updates,
+    user_topic,
+)
 
 if TYPE_CHECKING:
     from ..dispatch.dispatch import Dispatch
@@ -65,7 +71,7 @@ class BroadcastRecorder:
             found = list(self.broadcasts)
         return [
             b for b in found
-            if (user_id is None or b.topic == f"user:{user_id}")
+            if (user_id is None or b.topic == user_topic(user_id))
             and (event is None or b.event == event)
         ]
 
@@ -103,7 +109,7 @@ class BroadcastRecorder:
     ) -> dict[str, Any]:
         """Wait for `counter_updated` of `counter` (with `value`, if given) on `user:<user_id>`,
         or a `counters_updated` carrying it; returns it as a `counter_updated` payload."""
-        topic = f"user:{user_id}"
+        topic = user_topic(user_id)
 
         def wanted(b: RecordedBroadcast) -> dict[str, Any] | None:
             if b.topic != topic:
@@ -113,7 +119,7 @@ class BroadcastRecorder:
 
         found = await self.wait_for(
             lambda b: wanted(b) is not None,
-            f"counter_updated {counter}={value if value is not None else '*'} on {topic}",
+            f"{COUNTER_UPDATED} {counter}={value if value is not None else '*'} on {topic}",
             timeout,
         )
         payload = wanted(found)
@@ -124,11 +130,11 @@ class BroadcastRecorder:
         self, user_id: Any, title: str | None = None, *, timeout: float = DEFAULT_TIMEOUT
     ) -> dict[str, Any]:
         """Wait for `new_notification` (titled `title`, if given) on `user:<user_id>`."""
-        topic = f"user:{user_id}"
+        topic = user_topic(user_id)
         found = await self.wait_for(
-            lambda b: b.topic == topic and b.event == "new_notification"
+            lambda b: b.topic == topic and b.event == NEW_NOTIFICATION
             and (title is None or b.payload.get("title") == title),
-            f"new_notification {title or ''} on {topic}",
+            f"{NEW_NOTIFICATION} {title or ''} on {topic}",
             timeout,
         )
         payload: dict[str, Any] = found.payload
@@ -137,7 +143,7 @@ class BroadcastRecorder:
     async def assert_event(
         self, user_id: Any, event: str, payload: Any = None, *, timeout: float = DEFAULT_TIMEOUT
     ) -> Any:
-        topic = f"user:{user_id}"
+        topic = user_topic(user_id)
         found = await self.wait_for(
             lambda b: b.topic == topic and b.event == event
             and (payload is None or b.payload == payload),
@@ -153,13 +159,13 @@ class BroadcastRecorder:
         """Wait until `dispatch` has finished its work, then check that no such update was sent
         (since the last `clear()`)."""
         await dispatch.wait_idle(timeout)
-        topic = f"user:{user_id}"
+        topic = user_topic(user_id)
         sent = [
             b for b in self.events() if b.topic == topic
             and any(counter is None or u["counter"] == counter for u in _counter_updates(b))
         ]
         if sent:
-            raise AssertionError(f"unexpected counter_updated on {topic}: {sent!r}")
+            raise AssertionError(f"unexpected {COUNTER_UPDATED} on {topic}: {sent!r}")
 
     def describe(self) -> str:
         lines = [f"  {b.topic} {b.event} {b.payload!r}" for b in self.events()]
