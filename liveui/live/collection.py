@@ -13,10 +13,15 @@ a row that left — deleted, filtered out, given to another owner — is deleted
 last rows fall off and a "load more" button continues after the last row shown (a keyset
 cursor, never an offset).
 
+A person may change what it shows when the class declares `view_params` (filters, a search,
+a sort: docs/view-params.md) and the collection declares the matching `filters`, `search` and
+`sorts`; each view has its own order and keyset cursors.
+
 Where rows come from: after a commit the node's `CollectionFeed` re-reads the changed keys once
-for every session and hands the same read to each; this component keeps the rows its user may
-see (owner and audience are checked here, on the server, for every change — rows that leave a
-user's view included). Reads carry versions: a row is only replaced by a newer read of it.
+for every distinct view shown on the node and hands the same read to each session showing it;
+this component keeps the rows its user may see (owner and audience are checked here, on the
+server, for every change — rows that leave a user's view included). Reads carry versions: a
+row is only replaced by a newer read of it.
 """
 
 from __future__ import annotations
@@ -34,18 +39,21 @@ from markupsafe import Markup, escape
 from ..errors import EventRejected
 from ..pubsub.broadcast import Broadcast
 from ..row_events import (
+    DEFAULT_VIEW,
     ROWS_READ,
     CollectionInfo,
     CollectionsSource,
     RowsPage,
     RowsRead,
     RowState,
+    View,
     collection_topic,
 )
 from .component import LiveComponent
 from .context import LiveContext
 from .fragment import Fragment
 from .render import Renderer
+from .view_params import view_of, view_query
 
 __all__ = ["LiveCollection"]
 
@@ -76,7 +84,7 @@ class LiveCollection(LiveComponent):
     limit: ClassVar[int] = 50
     empty_text: ClassVar[str] = "Nothing here yet."
     more_text: ClassVar[str] = "Load more"
-    params_schema = {"id": str}
+    params_schema = {"id": str, "view": dict}
     reload_on_resume = True  # a paused tab skips row reads and refills; resume re-reads
     _extras: ClassVar[dict[tuple[int, str, str, bool], Fragment]]
 
@@ -84,13 +92,18 @@ class LiveCollection(LiveComponent):
         super().__init_subclass__(**kwargs)
         cls._extras = {}
 
-    def __init__(self, id: str | None = None) -> None:
+    def __init__(self, id: str | None = None, view: Mapping[str, Any] | None = None) -> None:
         params: dict[str, Any] = {}
         if id is not None:
             params["id"] = id
+        cleaned = self.clean_view(view)
+        if cleaned:
+            params["view"] = cleaned
         super().__init__(**params)
         if not self.row_template:
             raise TypeError(f"{type(self).__name__} sets no row_template")
+        self.view_key: View = view_of(self.view_params, cleaned) if cleaned else DEFAULT_VIEW
+        """What the rows are filtered and ordered by (the feed reads each distinct one)."""
         self.rows: list[RowState] = []
         self.has_more = False
         self.window = self.limit
@@ -147,8 +160,8 @@ class LiveCollection(LiveComponent):
         self._info = source.info(name)
         self._user = str(ctx.user_id)
         if ctx.feed is not None:
-            ctx.feed.watch(name)
-        page = await source.load_page(name, ctx.user_id, limit=self.window)
+            ctx.feed.watch(name, self.view_key, self)
+        page = await source.load_page(name, ctx.user_id, limit=self.window, view=self.view_key)
         # An empty page of a collection with an audience may mean "not in it": then no read of
         # it is shown either (checked again here, the audience may have changed).
         self._audience_ok = bool(page.rows) or await self.authorize(ctx)
@@ -187,6 +200,8 @@ class LiveCollection(LiveComponent):
         read = message.payload
         if not isinstance(read, RowsRead) or read.collection != self.collection_name():
             return False
+        if read.view != self.view_key:
+            return False  # another view's read: its rows match other filters, sort otherwise
         changed = self.apply(read)
         if len(self.rows) < self.window and self.has_more:
             return self._refill(changed)
@@ -243,6 +258,7 @@ class LiveCollection(LiveComponent):
             self._user,
             limit=self.window - len(self.rows),
             after=self.rows[-1].cursor if self.rows else None,
+            view=self.view_key,
         )
         return self._extend(page) or changed
 
@@ -269,6 +285,7 @@ class LiveCollection(LiveComponent):
             self._user,
             limit=self.limit,
             after=self.rows[-1].cursor if self.rows else None,
+            view=self.view_key,
         )
         self.window += self.limit
         self._extend(page)
@@ -355,4 +372,23 @@ class LiveCollection(LiveComponent):
     def context(self) -> dict[str, Any]:
         context = super().context()
         context["state"] = {"count": len(self.rows), "has_more": self.has_more}
+        context["view"] = self.view
+        context["sort_link"] = self.sort_link
         return context
+
+    def sort_link(self, column: str) -> dict[str, str]:
+        """For a column header: `href` (this view sorted by `column`, toggling the direction
+        when it already is), `state` for aria-sort (`ascending`, `descending` or `none`)."""
+        param = next((p for p in self.view_params if p.role == "sort"), None)
+        if param is None:
+            return {"href": "", "state": "none"}
+        view = self.view
+        current = view[param.name]
+        if current == column:
+            wanted, state = f"-{column}", "ascending"
+        elif current == f"-{column}":
+            wanted, state = column, "descending"
+        else:
+            wanted, state = column, "none"
+        query = view_query(self.view_params, self.clean_view({**view, param.name: wanted}))
+        return {"href": f"?{query}", "state": state}
