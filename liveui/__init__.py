@@ -53,6 +53,7 @@ from .live.dropdown import NotificationDropdown
 from .live.paths import static_dir, templates_dir
 from .live.settings import LiveSettings
 from .live.tags import install_templates
+from .live.view_params import ViewParam, choice, search, sort
 from .metrics.prometheus import metrics_app, node_collector
 from .metrics.readings import Reading, read_node
 from .middleware import RequestSizeLimit
@@ -120,12 +121,14 @@ __all__ = [
     "UserChannel",
     "UvicornHttpProtocol",
     "UvicornWebSocketProtocol",
+    "ViewParam",
     "__version__",
     "ash_counter_broadcast",
     "async_url",
     "backend_from_url",
     "channel",
     "check_secret",
+    "choice",
     "collection",
     "counter",
     "default_serializer",
@@ -139,7 +142,9 @@ __all__ = [
     "ok",
     "read_node",
     "reply",
+    "search",
     "sign_token",
+    "sort",
     "static_dir",
     "stop",
     "templates_dir",

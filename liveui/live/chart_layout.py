@@ -104,7 +104,7 @@ def layout(state: Mapping[str, Any], *, kind: str, width: int, height: int,
     y_ticks = [{"y": y(t), "text": str(t)} for t in ticks]
     legend = [{"series": name, "color": i, "x": left + i * 90} for i, (name, _) in
               enumerate(series)] if grouped else []
-    rows = [{"when": whens[i], "values": [values[i] for _, values in series],
+    rows = [{"when": whens[i], "cells": [values[i] for _, values in series],
              "total": counts[i]} for i in range(n)]
     total = sum(counts)
     return {
