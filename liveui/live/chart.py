@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from markupsafe import Markup
 
 from ..pubsub.broadcast import Broadcast
-from ..row_events import DEFAULT_VIEW, ROWS_CHANGED, CollectionsSource, Series, collection_topic
+from ..row_events import ROWS_CHANGED, CollectionsSource, Series, collection_topic
 from .chart_layout import layout
 from .component import LiveComponent
 from .context import LiveContext
@@ -101,7 +101,7 @@ class LiveChart(LiveComponent):
         self.window_seconds, self.step_seconds = self.ranges.get(
             self.view.get("range", ""), (self.window, self.step)
         )
-        self.view_key = view_of(self.view_params, cleaned) if cleaned else DEFAULT_VIEW
+        self.view_key = view_of(self.view_params, cleaned)
         self.state = {"start": 0, "step": self.step_seconds, "counts": [], "groups": {}}
         self.version = 0
         self._source: CollectionsSource | None = None

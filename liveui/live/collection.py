@@ -39,7 +39,6 @@ from markupsafe import Markup, escape
 from ..errors import EventRejected
 from ..pubsub.broadcast import Broadcast
 from ..row_events import (
-    DEFAULT_VIEW,
     ROWS_READ,
     CollectionInfo,
     CollectionsSource,
@@ -102,7 +101,7 @@ class LiveCollection(LiveComponent):
         super().__init__(**params)
         if not self.row_template:
             raise TypeError(f"{type(self).__name__} sets no row_template")
-        self.view_key: View = view_of(self.view_params, cleaned) if cleaned else DEFAULT_VIEW
+        self.view_key: View = view_of(self.view_params, cleaned)
         """What the rows are filtered and ordered by (the feed reads each distinct one)."""
         self.rows: list[RowState] = []
         self.has_more = False
