@@ -322,6 +322,7 @@ def test_the_admin_chart_follows_its_range(seeded: DemoServer, admin: BrowserCon
         assert count is not None and count in (mark.locator("title").text_content() or "")
     assert chart.locator("text").count() > 0  # tick labels
     page.select_option("select[name=range]", "7d")
+    expect(page).to_have_url(f"{seeded.url}/admin?range=7d")
     expect(chart).to_have_attribute("data-buckets", "7")
     page.go_back()
     expect(page).to_have_url(f"{seeded.url}/admin?range=24h")
