@@ -26,6 +26,7 @@ row is only replaced by a newer read of it.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import hashlib
 import json
@@ -203,7 +204,7 @@ class LiveCollection(LiveComponent):
             return False  # another view's read: its rows match other filters, sort otherwise
         changed = self.apply(read)
         if len(self.rows) < self.window and self.has_more:
-            return self._refill(changed)
+            return self._refill(changed, message)
         return changed
 
     def apply(self, read: RowsRead) -> bool:
@@ -247,18 +248,29 @@ class LiveCollection(LiveComponent):
             changed = True
         return changed or had_more != self.has_more
 
-    async def _refill(self, changed: bool) -> bool:
-        """Rows left the window while more wait behind it: move the next ones up."""
+    async def _refill(self, changed: bool, message: Broadcast | None = None) -> bool:
+        """Rows left the window while more wait behind it: move the next ones up. The sessions
+        that received the same read and show the same view, rows and window (of one owner's
+        rows, or of an audience's) share one query through the broadcast."""
         source = self._source
         if source is None:
             return changed
-        page = await source.load_page(
-            self.collection_name(),
-            self._user,
-            limit=self.window - len(self.rows),
-            after=self.rows[-1].cursor if self.rows else None,
-            view=self.view_key,
-        )
+        limit = self.window - len(self.rows)
+        after = self.rows[-1].cursor if self.rows else None
+
+        def load(_: Broadcast | None = None) -> asyncio.Future[RowsPage]:
+            assert source is not None
+            return asyncio.ensure_future(source.load_page(
+                self.collection_name(), self._user, limit=limit, after=after,
+                view=self.view_key))
+
+        scope = self._user if self._info is None or self._info.owned else None
+        key = ("liveui.refill", self.collection_name(), self.view_key, after, limit, scope)
+        try:
+            shared = load() if message is None else message.frame(key, load)
+        except TypeError:  # an unhashable cursor value: a query of its own
+            shared = load()
+        page = await asyncio.shield(shared)
         return self._extend(page) or changed
 
     def _extend(self, page: RowsPage) -> bool:
