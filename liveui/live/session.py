@@ -406,7 +406,12 @@ class LiveSession:
             return
         started = 0.0 if self.stats.observer is None else time.perf_counter()
         renderer = self.renderer
-        ops = [Op("replace", f) for f in component.full_fragments(renderer)]
+        if component.view_params:
+            # The page may show another view than this session's (it missed the swap): the
+            # whole element, so its spec and its controls' state follow the session's view.
+            ops = [Op("replace", Fragment(component.id, component.render(renderer)))]
+        else:
+            ops = [Op("replace", f) for f in component.full_fragments(renderer)]
         self._emit(ops, component.id, started)
         self._seed(component)
 

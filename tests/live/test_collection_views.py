@@ -123,6 +123,13 @@ async def test_a_view_change_swaps_the_component_and_its_spec(world: World) -> N
     low = await world.add_item(alice, "low", rank=0)
     await world.settle()
     await wait_until(lambda: shown(tab)[0] == low, timeout=2)
+    # A resync (the page's copy unknown, e.g. it missed the swap) sends the whole element:
+    # the page's spec and headers follow the session's view.
+    await tab.drain()
+    await tab.session.resync()
+    root = (await tab.patches_until(lambda p: "live-test_viewed_items" in p.ids)).element(
+        "live-test_viewed_items")
+    assert "&#34;rank&#34;" in root.html and 'data-live-view="status q sort"' in root.html
     # Refusals: malformed (400), not this tab's (409), never another user's session.
     assert (await change("["))[0] == 400
     assert (await change("[1]"))[0] == 400
