@@ -119,6 +119,16 @@ async def test_a_view_change_swaps_the_component_and_its_spec(world: World) -> N
     # The same view again: nothing re-read, nothing sent.
     assert (await change({"sort": "rank"}))[0] == 200
     assert tab.pending() == 0
+    # The harness's tab drives the same path (a test helper for applications).
+    assert (await tab.change_view("live-test_viewed_items", sort="-rank"))["query"] == \
+        "sort=-rank"
+    assert shown(tab) == [ids[0], ids[1], ids[2]]
+    await tab.drain()
+    with pytest.raises(AssertionError, match="409"):
+        await tab.change_view("live-nothing-here")
+    assert (await tab.change_view("live-test_viewed_items", sort="rank"))["view"]["sort"] == \
+        "rank"
+    await tab.drain()
     # Later commits follow the new view.
     low = await world.add_item(alice, "low", rank=0)
     await world.settle()
