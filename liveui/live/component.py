@@ -124,11 +124,15 @@ class LiveComponent:
 
     # identity --------------------------------------------------------------------------------
     def dom_id(self) -> str:
-        """The id of the root element; an explicit `id` param wins, else one derived from params."""
+        """The id of the root element; an explicit `id` param wins, else one derived from params
+        (the view left out: every view of a component is the same element)."""
         explicit = self.params.get("id")
         if isinstance(explicit, str):
             return explicit
-        digest = hashlib.sha1(self._params_json.encode()).hexdigest()[:8]
+        identity = self._params_json
+        if "view" in self.params:  # a new view of a component is the same element
+            identity = _stable_json({k: v for k, v in self.params.items() if k != "view"})
+        digest = hashlib.sha1(identity.encode()).hexdigest()[:8]
         return f"live-{self.name}-{digest}"
 
     def spec(self) -> dict[str, Any]:

@@ -64,6 +64,8 @@ async def change_view(
         new = current.with_view(wanted)
     except Exception:
         return PlainTextResponse("bad view", 400)
+    if new.id != current.id:  # an `id` derived from the view: not the same element
+        return PlainTextResponse(f"{current.name}: its element id changes with its view", 400)
     if new.params != current.params:
         ctx = registry.make_context(user_id, session)
         if not await authorized(new, ctx):

@@ -1,16 +1,19 @@
 """View params: declared names, allowed values and defaults; cleaning never fails (a value a
 param does not allow becomes its default, undeclared names are ignored); a cleaned view keeps
 only what differs from the defaults, so equal views have equal params; the URL query and the
-collection `View` follow from it."""
+collection `View` follow from it; any component may declare them, and a new view of it is the
+same element."""
 
 from __future__ import annotations
 
+import jinja2
 import pytest
 from starlette.datastructures import QueryParams
 
-from liveui import choice, search, sort
+from liveui import LiveComponent, LiveContext, choice, search, sort
 from liveui.live.view_params import clean_view, full_view, range_choice, view_of, view_query
 from liveui.row_events import View
+from liveui.testing import live_harness
 
 PARAMS = (
     choice("status", "all", "pending", "completed", filter="status"),
@@ -59,3 +62,34 @@ def test_declarations_are_checked() -> None:
     ranges = range_choice("range", {"30m": (1800, 60), "24h": (86400, 3600)})
     assert ranges.default == "30m" and ranges.choices == ("30m", "24h") and ranges.role == ""
     assert ranges.clean("7d") == "30m"
+
+
+class Leaderboard(LiveComponent):
+    """A component of the application's own with a view param (not a collection)."""
+
+    name = "test_view_leaderboard"
+    template = "leaderboard.html"
+    view_params = (choice("period", "week", "month", "all"),)
+    params_schema = {"view": dict}
+
+    def __init__(self, view: dict[str, str] | None = None) -> None:
+        cleaned = self.clean_view(view)
+        super().__init__(**({"view": cleaned} if cleaned else {}))
+
+    async def mount(self, ctx: LiveContext) -> None:
+        self.state = {"period": self.view["period"]}
+
+
+async def test_an_own_component_keeps_its_element_across_views_and_is_swapped_whole() -> None:
+    assert Leaderboard(view={"period": "month"}).id == Leaderboard().id
+    env = jinja2.Environment(loader=jinja2.DictLoader({
+        "leaderboard.html": '<div id="{{ id }}" {{ attrs }}>{{ state.period }}</div>'}))
+    async with live_harness() as harness:
+        harness.live.use_environment(env)
+        tab = await harness.open("7", Leaderboard())
+        await tab.drain()
+        answer = await tab.change_view(Leaderboard().id, period="month", other="x")
+        assert answer == {"view": {"period": "month"}, "query": "period=month"}
+        patch = await tab.next_patch()
+        assert patch.text(Leaderboard().id) == "month"
+        assert 'data-live-view="period"' in patch.element(Leaderboard().id).html
