@@ -13,6 +13,7 @@ from liveui import (
     LiveContext,
     Presence,
     choice,
+    pages,
     search,
     sort,
 )
@@ -38,8 +39,10 @@ ORDER_VIEW = (
     choice("status", "all", "pending", "completed", "cancelled", filter="status"),
     search("q"),
     sort("sort", "amount", "inserted", default="-inserted"),
+    pages("pages"),
 )
-"""What a person may change of an order table: `?status=pending&q=desk&sort=-amount`."""
+"""What a person may change of an order table: `?status=pending&q=desk&sort=-amount&pages=2`
+("load more" is `pages`)."""
 
 
 class MyOrders(LiveCollection):

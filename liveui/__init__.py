@@ -53,7 +53,7 @@ from .live.dropdown import NotificationDropdown
 from .live.paths import static_dir, templates_dir
 from .live.settings import LiveSettings
 from .live.tags import install_templates
-from .live.view_params import ViewParam, choice, search, sort
+from .live.view_params import ViewParam, choice, pages, search, sort
 from .metrics.prometheus import metrics_app, node_collector
 from .metrics.readings import Reading, read_node
 from .middleware import RequestSizeLimit
@@ -140,6 +140,7 @@ __all__ = [
     "notification_fields",
     "notification_model",
     "ok",
+    "pages",
     "read_node",
     "reply",
     "search",

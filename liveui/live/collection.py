@@ -53,7 +53,7 @@ from .component import LiveComponent
 from .context import LiveContext
 from .fragment import Fragment
 from .render import Renderer
-from .view_params import view_of, view_query
+from .view_params import ViewParam, view_of, view_query
 
 __all__ = ["LiveCollection"]
 
@@ -86,7 +86,7 @@ class LiveCollection(LiveComponent):
     more_text: ClassVar[str] = "Load more"
     params_schema = {"id": str, "view": dict}
     reload_on_resume = True  # a paused tab skips row reads and refills; resume re-reads
-    _extras: ClassVar[dict[tuple[int, str, str, bool], Fragment]]
+    _extras: ClassVar[dict[tuple[int, str, str, bool, str], Fragment]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -106,7 +106,7 @@ class LiveCollection(LiveComponent):
         """What the rows are filtered and ordered by (the feed reads each distinct one)."""
         self.rows: list[RowState] = []
         self.has_more = False
-        self.window = self.limit
+        self.window = self.limit * self._pages()
         self.version = 0
         """The version of the last full load: reads of rows not shown must be newer."""
         self._versions: dict[Any, int] = {}
@@ -327,17 +327,34 @@ class LiveCollection(LiveComponent):
             row.rendered[memo] = fragment
         return fragment
 
+    def _pages_param(self) -> ViewParam | None:
+        return next((p for p in self.view_params if p.role == "pages"), None)
+
+    def _pages(self) -> int:
+        param = self._pages_param()
+        return 1 if param is None else int(self.view.get(param.name, param.default))
+
+    def more_link(self) -> str:
+        """With a `pages` view param: the URL query of this view one page longer ("load more"
+        as a link the server owns, kept in the address bar); else ""."""
+        param = self._pages_param()
+        if param is None:
+            return ""
+        wanted = {**self.view, param.name: str(self._pages() + 1)}
+        return f"?{view_query(self.view_params, self.clean_view(wanted))}"
+
     def _empty(self, renderer: Renderer) -> Fragment:
         return self._extra(renderer, "empty", not self.rows)
 
     def _more(self, renderer: Renderer) -> Fragment:
-        return self._extra(renderer, "more", self.has_more)
+        return self._extra(renderer, "more", self.has_more, self.more_link())
 
-    def _extra(self, renderer: Renderer, part: str, shown: bool) -> Fragment:
-        """The empty state or the "load more" button: two renders per collection type, kept
-        by the class (they depend on nothing but the type and whether they show)."""
+    def _extra(self, renderer: Renderer, part: str, shown: bool, href: str = "") -> Fragment:
+        """The empty state or the "load more" button: two renders per collection type (and
+        "load more" link), kept by the class (they depend on nothing but the type, whether they
+        show and the link)."""
         cache = type(self)._extras
-        memo = (id(renderer.env), self.id, part, shown)
+        memo = (id(renderer.env), self.id, part, shown, href)
         fragment = cache.get(memo)
         if fragment is None:
             fid = f"{self.id}-{part}"
@@ -346,7 +363,8 @@ class LiveCollection(LiveComponent):
                                        text=self.empty_text)
             else:
                 html = renderer.render(self.more_template, id=fid, has_more=shown,
-                                       text=self.more_text, vals=self.event_vals("more"))
+                                       text=self.more_text, vals=self.event_vals("more"),
+                                       href=href)
             fragment = cache[memo] = Fragment(fid, html)
             while len(cache) > 64:  # a few ids per type; bounded however ids are chosen
                 del cache[next(iter(cache))]
@@ -401,5 +419,7 @@ class LiveCollection(LiveComponent):
             wanted, state = column, "descending"
         else:
             wanted, state = column, "none"
-        query = view_query(self.view_params, self.clean_view({**view, param.name: wanted}))
+        # A new order starts again at the first page.
+        kept = {p.name: view[p.name] for p in self.view_params if p.role != "pages"}
+        query = view_query(self.view_params, self.clean_view({**kept, param.name: wanted}))
         return {"href": f"?{query}", "state": state}

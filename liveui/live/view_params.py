@@ -33,6 +33,7 @@ __all__ = [
     "choice",
     "clean_view",
     "full_view",
+    "pages",
     "range_choice",
     "search",
     "sort",
@@ -45,8 +46,8 @@ __all__ = [
 class ViewParam:
     """One changeable part of a view: its URL `name`, the `default`, the values it allows
     (`choices`, None: any text up to `max_length`) and what it does to a collection's rows
-    (`role`: "filter" on the declared filter `target`, "search", "sort", or "" for a param the
-    component reads itself, such as a chart's range)."""
+    (`role`: "filter" on the declared filter `target`, "search", "sort", "pages" for the pages
+    shown, or "" for a param the component reads itself, such as a chart's range)."""
 
     name: str
     default: str = ""
@@ -101,6 +102,12 @@ def sort(name: str, *columns: str, default: str | None = None) -> ViewParam:
     if chosen not in allowed:
         raise ValueError(f"view param {name!r}: the default {chosen!r} is not a sort")
     return ViewParam(name, chosen, allowed, role="sort")
+
+
+def pages(name: str = "pages", *, most: int = 20) -> ViewParam:
+    """How many pages of rows a collection shows ("load more" as a link: `?pages=2`), from 1
+    to `most`; a new filter, search or sort starts again at 1."""
+    return ViewParam(name, "1", tuple(str(n) for n in range(1, most + 1)), role="pages")
 
 
 def range_choice(name: str, ranges: Mapping[str, Any], default: str | None = None) -> ViewParam:

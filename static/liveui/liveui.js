@@ -258,8 +258,8 @@
 
   /* View params (docs/view-params.md): a person changes a component's view — filters, search,
      sort, range — and the server owns it. Controls are a GET form `data-live-view-for="<id>"`
-     (without JavaScript it loads the filtered page) and links `a[data-sort]` inside the
-     component; here a change is posted as `event=view`, the server re-renders the component
+     (without JavaScript it loads the filtered page) and links `a[data-sort]` (column headers)
+     and `a[data-live-view-link]` ("load more" as pages) inside the component; here a change is posted as `event=view`, the server re-renders the component
      over the live connection and answers with the view it chose, which goes into the address
      bar (pushState; replaceState while typing in a search box). Back/forward ask the server for
      the view in the URL. No live session on the server: the view's URL is loaded instead. */
@@ -353,7 +353,7 @@
       sendView(id, formValues(form), 'push');
     });
     document.addEventListener('click', function (e) {
-      var link = e.target.closest && e.target.closest('a[data-sort]');
+      var link = e.target.closest && e.target.closest('a[data-sort], a[data-live-view-link]');
       var root = link && link.closest('[data-live-view]');
       if (!root || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) { return; }
       e.preventDefault();

@@ -294,7 +294,7 @@ def test_forged_and_out_of_range_params_fall_back_or_are_refused(
         "event": "view", "component": table or "", "view": json.dumps(
             {"status": "nope", "sort": "-amount", "q": 7, "user_id": "2"})})
     assert answer.status == 200
-    assert answer.json() == {"view": {"status": "all", "q": "", "sort": "-amount"},
+    assert answer.json() == {"view": {"status": "all", "q": "", "sort": "-amount", "pages": "1"},
                              "query": "sort=-amount"}
     assert change("[") == 400
     assert change("[1, 2]") == 400
@@ -330,6 +330,36 @@ def test_the_admin_chart_follows_its_range(seeded: DemoServer, admin: BrowserCon
     expect(page.locator("select[name=range]")).to_have_value("24h")
     assert not_reloaded(page)
     page.close()
+
+
+def test_load_more_is_a_page_in_the_url(
+    browser: Browser, seeded: DemoServer
+) -> None:
+    carol = seeded.user_id("carol")
+    for n in range(25):
+        seeded.query(
+            "INSERT INTO orders (user_id, item, amount_cents, status, inserted_at)"
+            " VALUES (?, ?, ?, 'pending', CURRENT_TIMESTAMP)", carol, f"Bulk item {n}", 100 + n)
+    context = logged_in_context(browser, seeded.url, "carol")
+    try:
+        page = open_live(context, "/orders?status=pending")
+        equals_its_sql(seeded, page, user="carol", limit=20)
+        page.get_by_role("link", name="Load more").click()
+        expect(page).to_have_url(f"{seeded.url}/orders?status=pending&pages=2")
+        equals_its_sql(seeded, page, user="carol", limit=40)
+        assert len(shown_ids(page)) == 25
+        expect(page.get_by_role("link", name="Load more")).to_be_hidden()
+        page.locator('a[data-sort="amount"]').click()  # a new order: the first page again
+        expect(page).to_have_url(f"{seeded.url}/orders?status=pending&sort=amount")
+        equals_its_sql(seeded, page, user="carol", limit=20)
+        page.go_back()
+        expect(page).to_have_url(f"{seeded.url}/orders?status=pending&pages=2")
+        equals_its_sql(seeded, page, user="carol", limit=40)
+        assert not_reloaded(page)
+        page.reload()
+        equals_its_sql(seeded, page, user="carol", limit=40)
+    finally:
+        context.close()
 
 
 def test_without_javascript_the_controls_are_a_get_form(

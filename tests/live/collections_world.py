@@ -28,6 +28,7 @@ from liveui import (
     Node,
     choice,
     collection,
+    pages,
     search,
     sort,
 )
@@ -67,6 +68,7 @@ ITEM_VIEW = (
     choice("status", "all", "open", "closed", filter="status"),
     search("q"),
     sort("sort", "rank", "inserted", default="-inserted"),
+    pages("pages", most=5),
 )
 
 

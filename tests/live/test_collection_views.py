@@ -109,7 +109,8 @@ async def test_a_view_change_swaps_the_component_and_its_spec(world: World) -> N
 
     status, body = await change({"sort": "rank", "status": "nonsense", "q": {"x": 1}})
     assert status == 200
-    assert body == {"view": {"status": "all", "q": "", "sort": "rank"}, "query": "sort=rank"}
+    assert body == {"view": {"status": "all", "q": "", "sort": "rank", "pages": "1"},
+                    "query": "sort=rank"}
     patch = await tab.next_patch()
     root = patch.element("live-test_viewed_items")
     assert root.oob == "true"  # the whole element, its params with it
@@ -139,7 +140,7 @@ async def test_a_view_change_swaps_the_component_and_its_spec(world: World) -> N
     await tab.session.resync()
     root = (await tab.patches_until(lambda p: "live-test_viewed_items" in p.ids)).element(
         "live-test_viewed_items")
-    assert "&#34;rank&#34;" in root.html and 'data-live-view="status q sort"' in root.html
+    assert "&#34;rank&#34;" in root.html and 'data-live-view="status q sort pages"' in root.html
     # Refusals: malformed (400), not this tab's (409), never another user's session.
     assert (await change("["))[0] == 400
     assert (await change("[1]"))[0] == 400
@@ -151,9 +152,36 @@ async def test_a_pages_spec_carries_its_view_and_forged_views_are_cleaned(world:
     component, _ = component_from_spec(
         {"c": "test_viewed_items", "p": {"view": {"status": "closed", "sort": "evil", "q": 1}}})
     assert component.params == {"view": {"status": "closed"}}
-    assert component.view == {"status": "closed", "q": "", "sort": "-inserted"}
+    assert component.view == {"status": "closed", "q": "", "sort": "-inserted", "pages": "1"}
     with pytest.raises(SpecError):
         component_from_spec({"c": "test_viewed_items", "p": {"view": "status=closed"}})
     # A spec asking for nothing unusual is the plain component (same params, same id).
     plain, _ = component_from_spec({"c": "test_viewed_items", "p": {"view": {"sort": "-inserted"}}})
     assert plain.params == {} and plain.id == ViewedItems().id
+
+
+async def test_pages_are_a_view_param_load_more_is_a_link_and_a_new_order_starts_again(
+    world: World,
+) -> None:
+    alice = await world.add_user("alice")
+    ids = [await world.add_item(alice, f"item {i}", rank=i) for i in range(8)]
+    tab = await world.harness.open(alice, ViewedItems(view={"sort": "rank"}))
+    component = tab.session.components["live-test_viewed_items"]
+    assert isinstance(component, ViewedItems)
+    assert shown(tab) == ids[:3] and component.more_link() == "?sort=rank&pages=2"
+    html = component.render(world.harness.live.renderer)
+    assert 'href="?sort=rank&amp;pages=2" data-live-view-link' in html
+    assert component.sort_link("rank")["href"] == "?sort=-rank"
+    await tab.drain()
+    answer = await tab.change_view("live-test_viewed_items", sort="rank", pages="2")
+    assert answer["query"] == "sort=rank&pages=2"
+    assert shown(tab) == ids[:6]
+    again = tab.session.components["live-test_viewed_items"]
+    assert isinstance(again, ViewedItems)
+    assert again.sort_link("rank")["href"] == "?sort=-rank"  # a new order: page one again
+    assert again.more_link() == "?sort=rank&pages=3"
+    await tab.change_view("live-test_viewed_items", sort="rank", pages="3")
+    assert shown(tab) == ids  # all eight: "load more" hides
+    last = tab.session.components["live-test_viewed_items"]
+    assert isinstance(last, ViewedItems) and not last.has_more
+    assert (await tab.change_view("live-test_viewed_items", pages="99"))["query"] == ""
