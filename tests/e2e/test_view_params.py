@@ -198,6 +198,14 @@ def test_a_typed_in_url_renders_its_view_on_first_paint(
         seeded, {"status": "pending", "q": "desk", "sort": "-amount"}, user="alice", limit=20)
     page.close()
 
+    chart = admin.new_page()
+    chart.route("**/liveui/**", lambda route: route.abort())
+    chart.goto("/admin?range=7d")
+    expect(chart.locator("select[name=range]")).to_have_value("7d")
+    expect(chart.locator('svg[data-chart="orders_per_minute"]')).to_have_attribute(
+        "data-buckets", "7")
+    chart.close()
+
     shared = admin.new_page()
     shared.goto("/admin/orders?q=BOB&sort=amount")  # the customer's username matches too
     ids = shown_ids(shared)
