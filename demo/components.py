@@ -132,10 +132,12 @@ class OrdersPerMinute(LiveChart):
 
     name = "orders_per_minute"
     collection = "all_orders"
-    title = "Orders over time, per status (all customers)"
+    title = "Orders per status, all customers"
     group_by = "status"
     unit = "orders"
     ranges = CHART_RANGES
+    range_labels = {"30m": "last 30 minutes, per minute", "24h": "last 24 hours, per hour",
+                    "7d": "last 7 days, per day"}
 
 
 class MyOrdersPerMinute(LiveChart):

@@ -70,6 +70,8 @@ class LiveChart(LiveComponent):
     ranges: ClassVar[Mapping[str, tuple[int, int]]] = {}
     """Time ranges a person may choose, by name: (window, step) in seconds; the first is the
     default. Empty: the chart always shows `window` by `step`."""
+    range_labels: ClassVar[Mapping[str, str]] = {}
+    """How the caption names each range ("last 24 hours, per hour"), after the title."""
     unit: ClassVar[str] = ""
     """What is counted ("orders"), for the titles and the table."""
     empty_text: ClassVar[str] = "Nothing in this range yet."
@@ -220,5 +222,6 @@ class LiveChart(LiveComponent):
         context = self.context()
         context.update(svg=Markup(self._svg(renderer, drawn).html),
                        table=Markup(self._table(renderer, drawn).html),
-                       name=self.name, title=self.title)
+                       name=self.name, title=self.title,
+                       range_label=self.range_labels.get(self.view.get("range", ""), ""))
         return renderer.env.get_template(self.template).render(**context)

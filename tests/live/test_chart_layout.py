@@ -59,6 +59,8 @@ class RangedChart(LiveChart):
     name = "test_ranged_chart"
     collection = "whatever"
     ranges = {"1h": (3600, 60), "24h": (86400, 3600)}
+    range_labels = {"24h": "last day"}
+    title = "Things"
     group_by = "status"
 
 
@@ -71,6 +73,7 @@ def test_a_charts_range_is_a_view_param_and_its_svg_titles_every_bar() -> None:
                    "groups": {"pending": [1] * 24}}
     html = chart.render(Renderer(live_environment(None)))
     assert 'data-live-view="range"' in html and 'data-buckets="24"' in html
+    assert "<figcaption>Things · last day</figcaption>" in html
     titles = re.findall(r"<rect [^>]*data-count=\"(\d+)\"[^>]*><title>([^<]*)</title>", html)
     assert len(titles) == 24 and all(count in title for count, title in titles)
     assert html.count("<tr>") == 25  # the table: a header and one row per bucket
