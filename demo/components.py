@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from liveui import Broadcast, LiveChart, LiveCollection, LiveComponent, LiveContext, Presence
+from liveui import (
+    Broadcast,
+    LiveChart,
+    LiveCollection,
+    LiveComponent,
+    LiveContext,
+    Presence,
+    choice,
+    pages,
+    search,
+    sort,
+)
 
 __all__ = [
+    "ORDER_VIEW",
     "AllActivity",
+    "AllOrders",
     "MyActivity",
     "MyCart",
     "MyOrders",
@@ -22,6 +35,16 @@ __all__ = [
 
 # The demo's live tables and lists: one class each, naming the collection declared on the model
 # (demo/models.py), the row template and the frame; liveui keeps them true to the database.
+ORDER_VIEW = (
+    choice("status", "all", "pending", "completed", "cancelled", filter="status"),
+    search("q"),
+    sort("sort", "amount", "inserted", default="-inserted"),
+    pages("pages"),
+)
+"""What a person may change of an order table: `?status=pending&q=desk&sort=-amount&pages=2`
+("load more" is `pages`)."""
+
+
 class MyOrders(LiveCollection):
     name = "my_orders"
     row_template = "rows/my_order.html"
@@ -29,7 +52,21 @@ class MyOrders(LiveCollection):
     rows_tag = "tbody"
     rows_class = ""
     limit = 20
-    empty_text = "No orders yet. Press Place order and watch the badge."
+    empty_text = "No orders to show. Press Place order, or change the filters."
+    view_params = ORDER_VIEW
+
+
+class AllOrders(LiveCollection):
+    """The admin's table of everyone's orders, with the customer's username."""
+
+    name = "all_orders"
+    row_template = "rows/admin_order.html"
+    template = "frames/admin_orders_table.html"
+    rows_tag = "tbody"
+    rows_class = ""
+    limit = 50
+    empty_text = "No orders match."
+    view_params = ORDER_VIEW
 
 
 class PendingOrders(LiveCollection):
@@ -86,18 +123,29 @@ class AllActivity(MyActivity):
     name = "all_activity"
 
 
+CHART_RANGES = {"30m": (30 * 60, 60), "24h": (24 * 3600, 3600), "7d": (7 * 86400, 86400)}
+"""The ranges a chart's `select[name=range]` offers: (seconds shown, seconds per bucket)."""
+
+
 class OrdersPerMinute(LiveChart):
-    """The admin dashboard's chart: every order, per minute, over the last 30 minutes."""
+    """The admin dashboard's chart: every order per status, over the chosen range."""
 
     name = "orders_per_minute"
     collection = "all_orders"
-    title = "Orders per minute, last 30 minutes (all customers)"
+    title = "Orders per status, all customers"
+    group_by = "status"
+    unit = "orders"
+    ranges = CHART_RANGES
+    range_labels = {"30m": "last 30 minutes, per minute", "24h": "last 24 hours, per hour",
+                    "7d": "last 7 days, per day"}
 
 
 class MyOrdersPerMinute(LiveChart):
     name = "my_orders_per_minute"
     collection = "my_orders"
     title = "Your orders per minute, last 30 minutes"
+    kind = "line"
+    unit = "orders"
 
 
 class OnlineInChat(LiveComponent):

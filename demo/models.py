@@ -7,7 +7,7 @@ import hmac
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, String, Text, inspect
+from sqlalchemy import ForeignKey, String, Text, inspect, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from liveui import collection, counter, notification_model
@@ -38,6 +38,12 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     pass
+
+
+def _username_of(user_id: object) -> object:
+    """The username of the user `user_id` names, as a correlated subquery (an admin's search
+    matches it too)."""
+    return select(User.username).where(User.id == user_id).scalar_subquery()
 
 
 class User(Base):
@@ -86,8 +92,17 @@ class Order(Base):
         ),
     ]
     __collections__ = [
-        collection("my_orders", owner=lambda: Order.user_id, order_by=lambda: [Order.id.desc()]),
-        collection("all_orders", audience="admin", order_by=lambda: [Order.id.desc()]),
+        # What a person may change of the order tables (docs/view-params.md): the status
+        # filter, a search and two sorts ("inserted" is the id: the order orders were placed).
+        collection("my_orders", owner=lambda: Order.user_id, order_by=lambda: [Order.id.desc()],
+                   filters={"status": lambda: Order.status},
+                   search=lambda: [Order.item],
+                   sorts={"amount": lambda: Order.amount_cents, "inserted": lambda: Order.id}),
+        collection("all_orders", audience="admin", order_by=lambda: [Order.id.desc()],
+                   row=lambda order: {**_columns(order), "username": order.user.username},
+                   filters={"status": lambda: Order.status},
+                   search=lambda: [Order.item, _username_of(Order.user_id)],
+                   sorts={"amount": lambda: Order.amount_cents, "inserted": lambda: Order.id}),
         collection(
             "pending_orders",
             where=lambda: Order.status == "pending",

@@ -33,6 +33,7 @@ from .auth import (
 )
 from .components import (
     AllActivity,
+    AllOrders,
     MyActivity,
     MyCart,
     MyOrders,
@@ -178,7 +179,23 @@ def own_rows_page(template: str, component: type[LiveComponent]) -> Any:
     return page
 
 
-orders_page = own_rows_page("orders.html", MyOrders)
+async def orders_page(request: Request) -> Response:
+    """The user's orders in the view the URL asks for (`?status=pending&q=desk&sort=-amount`;
+    values the table does not allow fall back to its defaults)."""
+    user = await require_user(request)
+    table = MyOrders(view=request.query_params)
+    return await render(request, "orders.html", {"user": user}, 200, table)
+
+
+async def admin_orders_page(request: Request) -> Response:
+    """Everyone's orders, for admins, in the view the URL asks for."""
+    user = await require_user(request)
+    if not user.is_admin:
+        raise HTTPException(403, "The admin area is for administrators.")
+    table = AllOrders(view=request.query_params)
+    return await render(request, "admin_orders.html", {"user": user}, 200, table)
+
+
 cart_page = own_rows_page("cart.html", MyCart)
 tickets_page = own_rows_page("tickets.html", MyTickets)
 
@@ -205,7 +222,7 @@ async def admin_page(request: Request) -> Response:
         200,
         PendingOrders(),
         PendingResellerRequests(),
-        OrdersPerMinute(),
+        OrdersPerMinute(view=request.query_params),
         OnlineInChat(),
     )
 
@@ -400,6 +417,7 @@ def routes() -> list[Route]:
         Route("/tickets", tickets_page),
         Route("/reseller", reseller_page),
         Route("/admin", admin_page),
+        Route("/admin/orders", admin_orders_page),
         Route("/chat", chat_page),
         Route("/spa", spa_page),
         action("/orders/place", "/orders", _place_order),

@@ -56,6 +56,7 @@ from .live.dropdown import NotificationDropdown
 from .live.paths import static_dir, templates_dir
 from .live.settings import LiveSettings
 from .live.tags import install_templates
+from .live.view_params import ViewParam, choice, pages, search, sort
 from .metrics.prometheus import metrics_app, node_collector
 from .metrics.readings import Reading, read_node
 from .middleware import RequestSizeLimit
@@ -126,12 +127,14 @@ __all__ = [
     "UserChannel",
     "UvicornHttpProtocol",
     "UvicornWebSocketProtocol",
+    "ViewParam",
     "__version__",
     "ash_counter_broadcast",
     "async_url",
     "backend_from_url",
     "channel",
     "check_secret",
+    "choice",
     "collection",
     "counter",
     "default_serializer",
@@ -143,9 +146,12 @@ __all__ = [
     "notification_fields",
     "notification_model",
     "ok",
+    "pages",
     "read_node",
     "reply",
+    "search",
     "sign_token",
+    "sort",
     "static_dir",
     "stop",
     "templates_dir",

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 __all__ = [
+    "DEFAULT_VIEW",
     "ROWS_CHANGED",
     "ROWS_READ",
     "TOPIC_PREFIX",
@@ -34,6 +35,7 @@ __all__ = [
     "RowsPage",
     "RowsRead",
     "Series",
+    "View",
     "collection_of",
     "collection_topic",
     "read_rows_changed",
@@ -96,6 +98,21 @@ class Descending:
         return f"Descending({self.value!r})"
 
 
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a person chose to see of a collection: equality `filters` on declared columns, a
+    `search` text (case-insensitive substring of the declared search columns) and a `sort`
+    (a declared sort name, `-name` descending; "" the collection's own order). Hashable: the
+    key under which every session showing the same view shares one read."""
+
+    filters: tuple[tuple[str, str], ...] = ()
+    search: str = ""
+    sort: str = ""
+
+
+DEFAULT_VIEW = View()
+
+
 @dataclass(eq=False, slots=True)
 class RowState:
     """One row as read from the database.
@@ -122,6 +139,9 @@ class RowsRead:
     collection: str
     version: int
     rows: Mapping[Any, RowState | None]
+    view: View = DEFAULT_VIEW
+    """The view this read was made for: its rows match the view's filters (None: they do not)
+    and carry its sort keys."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +162,8 @@ class Series:
     start: int
     step: int
     counts: tuple[int, ...]
+    groups: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    """With a `group_by` column: the counts of each of its values (`counts` is their sum)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +172,12 @@ class CollectionInfo:
     audience: str
     owned: bool
     """Rows belong to one user each (`owner=`): a session only shows its own user's rows."""
+    filters: tuple[str, ...] = ()
+    """The names a `View` may filter on."""
+    sorts: tuple[str, ...] = ()
+    """The names a `View` may sort by."""
+    searchable: bool = False
+    """Whether a `View` may carry a search text."""
 
 
 class CollectionsSource(Protocol):
@@ -164,18 +192,25 @@ class CollectionsSource(Protocol):
         ...
 
     async def load_page(
-        self, name: str, user_id: Any, *, limit: int, after: tuple[Any, ...] | None = None
+        self, name: str, user_id: Any, *, limit: int, after: tuple[Any, ...] | None = None,
+        view: View = DEFAULT_VIEW,
     ) -> RowsPage:
-        """The rows `user_id` may see, in order, after `after` (a row's `cursor`)."""
+        """The rows `user_id` may see in `view`, in its order, after `after` (a row's
+        `cursor`)."""
         ...
 
-    async def load_keys(self, name: str, keys: Sequence[Any]) -> RowsRead:
-        """These rows for everyone (owners included, for the sessions to filter)."""
+    async def load_keys(
+        self, name: str, keys: Sequence[Any], view: View = DEFAULT_VIEW
+    ) -> RowsRead:
+        """These rows for everyone (owners included, for the sessions to filter), as `view`
+        shows them (None for those it filters out)."""
         ...
 
     async def load_series(
-        self, name: str, user_id: Any, *, time: str, start: int, step: int, buckets: int
+        self, name: str, user_id: Any, *, time: str, start: int, step: int, buckets: int,
+        view: View = DEFAULT_VIEW, group_by: str | None = None,
     ) -> Series:
-        """The rows `user_id` may see counted per `step` seconds of the column `time`, from
-        `start` (seconds since the epoch, a multiple of `step`) for `buckets` buckets."""
+        """The rows `user_id` may see in `view` counted per `step` seconds of the column
+        `time`, from `start` (seconds since the epoch, a multiple of `step`) for `buckets`
+        buckets; with `group_by`, counted per value of that column too."""
         ...

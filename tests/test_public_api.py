@@ -29,6 +29,8 @@ EXPECTED = {
     "LiveBadge", "LiveChart", "LiveCollection", "LiveComponent", "LiveContext", "LiveSettings",
     "LiveUI",
     "NotificationDropdown", "install_templates", "static_dir", "templates_dir",
+    # view params: what a person may change of a component's view (docs/view-params.md)
+    "ViewParam", "choice", "pages", "search", "sort",
     # logins, revocation and serving safely
     "AuthClaims", "Revocation", "Revocations", "RevocationStore", "MemoryRevocationStore",
     "SqlRevocationStore", "TokenRevoked", "uvicorn_options", "RequestSizeLimit", "check_secret",

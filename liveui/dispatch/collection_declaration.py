@@ -16,22 +16,36 @@ user a row belongs to (a user sees only their own rows), `audience` names who ma
 as the tie-breaker, so every row has one place. `row` turns a loaded instance into the dict its
 template shows (default: every mapped column); it runs inside the loading session, so it may
 follow relationships.
+
+What a person may change of it (view params, see docs/view-params.md) is declared here too:
+
+    collection("my_orders", owner=lambda: Order.user_id, order_by=lambda: [Order.id.desc()],
+               filters={"status": lambda: Order.status},
+               search=lambda: [Order.item],
+               sorts={"amount": lambda: Order.amount_cents, "inserted": lambda: Order.inserted_at})
+
+`filters` are equality filters by name; `search` lists expressions a search text is a
+case-insensitive substring of (any of them; a correlated scalar subquery reaches another
+table); `sorts` names columns of the model a view may order by, ascending or descending (the
+primary key breaks ties, in the same direction). A `View` only ever narrows the declared rows:
+`where`, `owner` and `audience` always apply.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import and_, inspect, or_
+from sqlalchemy import and_, func, inspect, or_
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
 from ..errors import ConfigurationError
-from ..row_events import CollectionInfo, Descending, RowState
+from ..row_events import DEFAULT_VIEW, CollectionInfo, Descending, RowState, View
 from .lazy_columns import Lazy, attribute_key, resolve_lazy
 
 __all__ = ["Collection", "CollectionSpec", "OrderColumn", "bind_collection", "collection"]
@@ -39,6 +53,9 @@ __all__ = ["Collection", "CollectionSpec", "OrderColumn", "bind_collection", "co
 RowFn = Callable[[Any], dict[str, Any]]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_VIEW_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_VIEWS_KEPT = 256
+"""Bound collections per view kept ready (views are few; the bound keeps forged ones cheap)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +66,9 @@ class CollectionSpec:
     audience: str
     order_by: Lazy
     row: RowFn | None
+    filters: Mapping[str, Lazy] = field(default_factory=dict)
+    search: Lazy = None
+    sorts: Mapping[str, Lazy] = field(default_factory=dict)
 
 
 def collection(
@@ -59,6 +79,9 @@ def collection(
     audience: str = "user",
     order_by: Lazy = None,
     row: RowFn | None = None,
+    filters: Mapping[str, Lazy] | None = None,
+    search: Lazy = None,
+    sorts: Mapping[str, Lazy] | None = None,
 ) -> CollectionSpec:
     """Declare a live collection of the rows of the model it is declared on (see the module
     docstring); show it with a `LiveCollection` component of the same name."""
@@ -68,7 +91,13 @@ def collection(
         raise ConfigurationError(f"collection {name!r}: `audience` must be a name")
     if row is not None and not callable(row):
         raise ConfigurationError(f"collection {name!r}: `row` must be a callable")
-    return CollectionSpec(name, where, owner, audience, order_by, row)
+    for kind, names in (("filters", filters), ("sorts", sorts)):
+        for key in names or {}:
+            if not isinstance(key, str) or not _VIEW_NAME.match(key):
+                raise ConfigurationError(f"collection {name!r}: {kind} name {key!r} must be "
+                                         "an identifier")
+    return CollectionSpec(name, where, owner, audience, order_by, row, dict(filters or {}),
+                          search, dict(sorts or {}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +123,55 @@ class Collection:
     primary_key_attr: str
     row: RowFn | None
     column_keys: tuple[str, ...]
+    filters: Mapping[str, ColumnElement[Any]] = field(default_factory=dict)
+    search: tuple[ColumnElement[Any], ...] = ()
+    sorts: Mapping[str, OrderColumn] = field(default_factory=dict)
+    _views: OrderedDict[View, Collection] = field(
+        default_factory=OrderedDict, compare=False, repr=False
+    )
 
     @property
     def info(self) -> CollectionInfo:
-        return CollectionInfo(self.name, self.audience, self.owner is not None)
+        return CollectionInfo(self.name, self.audience, self.owner is not None,
+                              tuple(self.filters), tuple(self.sorts), bool(self.search))
+
+    def for_view(self, view: View) -> Collection:
+        """This collection narrowed and ordered as `view` asks: its `where` gains the view's
+        filters and search, its order the view's sort. ValueError names what the declaration
+        does not allow (a name it does not declare)."""
+        if view == DEFAULT_VIEW:
+            return self
+        found = self._views.get(view)
+        if found is not None:
+            self._views.move_to_end(view)
+            return found
+        clauses: list[ColumnElement[bool]] = [] if self.where is None else [self.where]
+        for key, value in view.filters:
+            column = self.filters.get(key)
+            if column is None:
+                raise ValueError(f"collection {self.name!r} declares no filter {key!r}")
+            clauses.append(column == value)
+        if view.search:
+            if not self.search:
+                raise ValueError(f"collection {self.name!r} declares no search")
+            text = view.search.lower()
+            clauses.append(or_(*(func.lower(e).contains(text, autoescape=True)
+                                 for e in self.search)))
+        order = self.order
+        if view.sort:
+            descending = view.sort.startswith("-")
+            chosen = self.sorts.get(view.sort.lstrip("-"))
+            if chosen is None:
+                raise ValueError(f"collection {self.name!r} declares no sort {view.sort!r}")
+            tie = OrderColumn(self.primary_key, self.primary_key_attr, descending)
+            first = OrderColumn(chosen.column, chosen.key, descending)
+            order = (first,) if chosen.key == self.primary_key_attr else (first, tie)
+        where = and_(*clauses) if clauses else None
+        bound = replace(self, where=where, order=order, _views=OrderedDict())
+        self._views[view] = bound
+        while len(self._views) > _VIEWS_KEPT:
+            self._views.popitem(last=False)
+        return bound
 
     def key_of(self, instance: Any) -> Any:
         return getattr(instance, self.primary_key_attr)
@@ -180,6 +254,30 @@ def bind_collection(spec: CollectionSpec, model: type[Any]) -> Collection:
     if not any(o.key == primary_key_attr for o in order):
         order.append(OrderColumn(primary_key, primary_key_attr, False))
     column_keys = tuple(attr.key for attr in mapper.column_attrs)
+    try:
+        filters = {key: _clause(resolve_lazy(v)) for key, v in spec.filters.items()}
+        search = resolve_lazy(spec.search)
+        sort_columns = {key: _clause(resolve_lazy(v)) for key, v in spec.sorts.items()}
+    except Exception as exc:
+        raise ConfigurationError(f"collection {name!r}: its filters/search/sorts failed: {exc}") \
+            from exc
+    for key, column in filters.items():
+        if not isinstance(column, ColumnElement):
+            raise ConfigurationError(f"collection {name!r}: filter {key!r} must be a SQL "
+                                     "expression")
+    search_items = [] if search is None else (
+        list(search) if isinstance(search, (list, tuple)) else [search]
+    )
+    search_exprs = tuple(_clause(item) for item in search_items)
+    if not all(isinstance(e, ColumnElement) for e in search_exprs):
+        raise ConfigurationError(f"collection {name!r}: `search` must list SQL expressions")
+    sorts: dict[str, OrderColumn] = {}
+    for key, column in sort_columns.items():
+        sort_key = attribute_key(mapper, column)
+        if sort_key is None:
+            raise ConfigurationError(f"collection {name!r}: sort {key!r} must be a column of "
+                                     f"{model.__name__}")
+        sorts[key] = OrderColumn(column, sort_key, False)
     return Collection(
         name=name,
         model=model,
@@ -192,4 +290,7 @@ def bind_collection(spec: CollectionSpec, model: type[Any]) -> Collection:
         primary_key_attr=primary_key_attr,
         row=spec.row,
         column_keys=column_keys,
+        filters=filters,
+        search=search_exprs,
+        sorts=sorts,
     )

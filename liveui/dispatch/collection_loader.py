@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..errors import ConfigurationError
-from ..row_events import CollectionInfo, RowsPage, RowsRead, RowState, Series
+from ..row_events import DEFAULT_VIEW, CollectionInfo, RowsPage, RowsRead, RowState, Series, View
 from .collection_declaration import Collection
 from .counter_loader import coerce_id
 from .database import Database
@@ -46,6 +46,14 @@ class CollectionLoader:
     def info(self, name: str) -> CollectionInfo:
         return self.registry.collection(name).info
 
+    def _bound(self, name: str, view: View) -> Collection:
+        """The collection as `view` shows it; a view it does not declare is a caller's
+        mistake (the live side checks views against the declaration): ConfigurationError."""
+        try:
+            return self.registry.collection(name).for_view(view)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+
     # who may look -----------------------------------------------------------------------------
     async def can_view(self, name: str, user_id: Any) -> bool:
         c = self.registry.collection(name)
@@ -69,9 +77,10 @@ class CollectionLoader:
 
     # one user's rows --------------------------------------------------------------------------
     async def load_page(
-        self, name: str, user_id: Any, *, limit: int, after: tuple[Any, ...] | None = None
+        self, name: str, user_id: Any, *, limit: int, after: tuple[Any, ...] | None = None,
+        view: View = DEFAULT_VIEW,
     ) -> RowsPage:
-        c = self.registry.collection(name)
+        c = self._bound(name, view)
         limit = max(1, min(int(limit), MAX_PAGE))
 
         def load(conn: Connection) -> RowsPage:
@@ -92,8 +101,10 @@ class CollectionLoader:
         return await self.database.read(load)
 
     # the shared re-read after commits ---------------------------------------------------------
-    async def load_keys(self, name: str, keys: Sequence[Any]) -> RowsRead:
-        c = self.registry.collection(name)
+    async def load_keys(
+        self, name: str, keys: Sequence[Any], view: View = DEFAULT_VIEW
+    ) -> RowsRead:
+        c = self._bound(name, view)
         wanted = [_coerce_key(c, k) for k in keys]
 
         def load(conn: Connection) -> RowsRead:
@@ -104,19 +115,24 @@ class CollectionLoader:
                 query = self._base(c).where(one_of(conn, c.primary_key, chunk))
                 for row in self._states(conn, c, query):
                     found[row.key] = row
-            return RowsRead(name, version, found)
+            return RowsRead(name, version, found, view)
 
         return await self.database.read(load)
 
     # counts per time bucket (charts) ----------------------------------------------------------
     async def load_series(
-        self, name: str, user_id: Any, *, time: str, start: int, step: int, buckets: int
+        self, name: str, user_id: Any, *, time: str, start: int, step: int, buckets: int,
+        view: View = DEFAULT_VIEW, group_by: str | None = None,
     ) -> Series:
-        c = self.registry.collection(name)
+        c = self._bound(name, view)
         column = getattr(c.model, time, None)
         if column is None or time not in c.column_keys:
             raise ConfigurationError(f"collection {name!r}: {c.model.__name__} has no column "
                                      f"{time!r} to chart")
+        group = getattr(c.model, group_by, None) if group_by is not None else None
+        if group_by is not None and (group is None or group_by not in c.column_keys):
+            raise ConfigurationError(f"collection {name!r}: {c.model.__name__} has no column "
+                                     f"{group_by!r} to group a chart by")
         step = max(1, int(step))
         buckets = max(1, min(int(buckets), 1000))
         dialect = self.database.dialect
@@ -132,7 +148,8 @@ class CollectionLoader:
             bucket = _epoch(column, dialect) / step
             index = cast(func.floor(bucket), BigInteger) if dialect == "postgresql" else \
                 cast(bucket, Integer)
-            query = select(index, func.count()).select_from(c.model).where(column >= since)
+            columns = [index] if group is None else [index, group]
+            query = select(*columns, func.count()).select_from(c.model).where(column >= since)
             if c.where is not None:
                 query = query.where(c.where)
             if c.owner is not None:
@@ -142,10 +159,17 @@ class CollectionLoader:
                     return Series(version, start, step, tuple(counts))
             self.queries += 1
             first = start // step
-            for i, n in conn.execute(query.group_by(index)):
-                if i is not None and 0 <= int(i) - first < buckets:
-                    counts[int(i) - first] += int(n)
-            return Series(version, start, step, tuple(counts))
+            groups: dict[str, list[int]] = {}
+            for found in conn.execute(query.group_by(*columns)):
+                i, n = found[0], found[-1]
+                if i is None or not 0 <= int(i) - first < buckets:
+                    continue
+                counts[int(i) - first] += int(n)
+                if group is not None:
+                    per = groups.setdefault(str(found[1]), [0] * buckets)
+                    per[int(i) - first] += int(n)
+            return Series(version, start, step, tuple(counts),
+                          {k: tuple(v) for k, v in sorted(groups.items())})
 
         return await self.database.read(load)
 

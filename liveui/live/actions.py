@@ -1,7 +1,8 @@
 """User actions: `POST <prefix>/event` (htmx) and JSON messages on the live WebSocket (ws-send).
 
-A POST names either a component event (`event` + the component's `spec`) or one of the app's
-live actions (`action`, see `app_actions`).
+A POST names either a component event (`event` + the component's `spec`), a change of a
+component's view (`event=view`, see `view_change`) or one of the app's live actions (`action`,
+see `app_actions`).
 
 CSRF: the POST must carry the live-session token in the `X-LiveUI-Token` header (liveui.js adds
 it to htmx requests for the live prefix). Nothing is read from cookies, and a cross-site page can
@@ -27,6 +28,7 @@ from ..errors import EventRejected, SpecError
 from .app_actions import run_action
 from .component import authorized
 from .specs import build_component, parse_json
+from .view_change import VIEW_EVENT, change_view
 
 if TYPE_CHECKING:
     from .gate import Gate
@@ -62,6 +64,8 @@ async def event_endpoint(request: Request, gate: Gate) -> Response:
         return await run_action(
             request, gate.actions, gate.registry.renderer, token.user_id, data
         )
+    if data.get("event") == VIEW_EVENT:
+        return await change_view(gate.registry, token.user_id, token.session_id, data)
     status, reason = await run_event(gate.registry, token.user_id, token.session_id, data)
     if status == 204:
         return Response(status_code=204)

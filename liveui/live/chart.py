@@ -1,4 +1,4 @@
-"""`LiveChart`: a server-rendered SVG bar chart of a collection's rows per time bucket.
+"""`LiveChart`: a server-rendered SVG chart of a collection's rows per time bucket.
 
     class OrdersPerMinute(LiveChart):
         name = "orders_per_minute"       # component type; markup: data-chart="orders_per_minute"
@@ -6,14 +6,24 @@
         time_column = "inserted_at"      # counted per `step` seconds over the last `window`
         window = 30 * 60
         step = 60
+        kind = "bar"                     # or "line"
+        group_by = "status"              # optional: one series per value, with a legend
+        ranges = {"30m": (30 * 60, 60), "24h": (86400, 3600), "7d": (7 * 86400, 86400)}
 
-No JavaScript chart library: the bars are `<rect>`s rendered by `liveui/chart_svg.html`, once
-per distinct series (every session showing the same counts shares the render). The chart
-follows the collection's `rows_changed`: one aggregate query (`GROUP BY` bucket) per commit
-for all the sessions of a node that see the same rows (those of one owner, or every member of
-the audience), carried on the broadcast itself; a reading older than the one shown is dropped.
-The window moves with the clock: anti-entropy's periodic check redraws a chart whose buckets
-shifted.
+No JavaScript chart library: `liveui/chart_svg.html` draws axes with tick labels, one `<rect>`
+per bucket (per series: stacked) or a line with a point per bucket, each with a `<title>`
+naming its time and value, a legend for several series and an empty state; the same numbers
+are also an accessible table (`liveui/chart_table.html`). The newest bucket — the one holding
+now — is at the right edge. Rendered once per distinct series: every session showing the same
+counts shares the render.
+
+`ranges` lets the person choose the time range (`?range=24h`, docs/view-params.md): it
+declares the view param `range` (a class may declare its own `view_params` instead; filter
+params then narrow the counted rows like a collection's). The chart follows the collection's
+`rows_changed`: one aggregate query (`GROUP BY` bucket) per commit for all the sessions of a
+node that see the same rows and range, carried on the broadcast itself; a reading older than
+the one shown is dropped. The window moves with the clock: anti-entropy's periodic check
+redraws a chart whose buckets shifted.
 """
 
 from __future__ import annotations
@@ -23,17 +33,19 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup
 
 from ..pubsub.broadcast import Broadcast
 from ..row_events import ROWS_CHANGED, CollectionsSource, Series, collection_topic
+from .chart_layout import layout
 from .component import LiveComponent
 from .context import LiveContext
 from .fragment import Fragment
 from .render import Renderer
+from .view_params import range_choice, view_of
 
 if TYPE_CHECKING:
     from .session_view import SessionView
@@ -51,21 +63,48 @@ class LiveChart(LiveComponent):
     step: ClassVar[int] = 60
     """Seconds per bar."""
     title: ClassVar[str] = ""
+    kind: ClassVar[str] = "bar"
+    """"bar" (stacked when there are several series) or "line"."""
+    group_by: ClassVar[str | None] = None
+    """A column of the collection: one series per value (e.g. orders per status)."""
+    ranges: ClassVar[Mapping[str, tuple[int, int]]] = {}
+    """Time ranges a person may choose, by name: (window, step) in seconds; the first is the
+    default. Empty: the chart always shows `window` by `step`."""
+    range_labels: ClassVar[Mapping[str, str]] = {}
+    """How the caption names each range ("last 24 hours, per hour"), after the title."""
+    unit: ClassVar[str] = ""
+    """What is counted ("orders"), for the titles and the table."""
+    empty_text: ClassVar[str] = "Nothing in this range yet."
     template = "liveui/chart.html"
     svg_template: ClassVar[str] = "liveui/chart_svg.html"
-    width: ClassVar[int] = 360
-    height: ClassVar[int] = 80
-    params_schema = {"id": str}
+    table_template: ClassVar[str] = "liveui/chart_table.html"
+    width: ClassVar[int] = 480
+    height: ClassVar[int] = 160
+    params_schema = {"id": str, "view": dict}
     reload_on_resume = True  # a paused tab runs no count query per change; resume runs one
 
-    def __init__(self, id: str | None = None) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("ranges") and "view_params" not in cls.__dict__:
+            cls.view_params = (range_choice("range", cls.ranges),)
+        if cls.kind not in ("bar", "line"):
+            raise TypeError(f"{cls.__name__}.kind must be 'bar' or 'line'")
+
+    def __init__(self, id: str | None = None, view: Mapping[str, Any] | None = None) -> None:
         params: dict[str, Any] = {}
         if id is not None:
             params["id"] = id
+        cleaned = self.clean_view(view)
+        if cleaned:
+            params["view"] = cleaned
         super().__init__(**params)
         if not self.collection:
             raise TypeError(f"{type(self).__name__} names no collection")
-        self.state = {"start": 0, "step": self.step, "counts": []}
+        self.window_seconds, self.step_seconds = self.ranges.get(
+            self.view.get("range", ""), (self.window, self.step)
+        )
+        self.view_key = view_of(self.view_params, cleaned)
+        self.state = {"start": 0, "step": self.step_seconds, "counts": [], "groups": {}}
         self.version = 0
         self._source: CollectionsSource | None = None
         self._user: Any = None
@@ -94,22 +133,25 @@ class LiveChart(LiveComponent):
 
     # data --------------------------------------------------------------------------------
     def _bounds(self) -> tuple[int, int]:
-        buckets = max(1, self.window // self.step)
+        step = self.step_seconds
+        buckets = max(1, self.window_seconds // step)
         now = int(time.time())
-        start = (now // self.step - buckets + 1) * self.step
+        start = (now // step - buckets + 1) * step  # the newest bucket holds now
         return start, buckets
 
     def _query(self) -> Awaitable[Series]:
         assert self._source is not None
         start, buckets = self._bounds()
         return self._source.load_series(self.collection, self._user, time=self.time_column,
-                                        start=start, step=self.step, buckets=buckets)
+                                        start=start, step=self.step_seconds, buckets=buckets,
+                                        view=self.view_key, group_by=self.group_by)
 
     def _set(self, series: Series) -> bool:
         if series.version <= self.version:
             return False  # an older reading than the one shown
         self.version = series.version
-        state = {"start": series.start, "step": series.step, "counts": list(series.counts)}
+        state = {"start": series.start, "step": series.step, "counts": list(series.counts),
+                 "groups": {k: list(v) for k, v in series.groups.items()}}
         changed = state != self.state
         self.state = state
         return changed
@@ -130,8 +172,8 @@ class LiveChart(LiveComponent):
         # One query per broadcast and scope, shared by every session that received it; the
         # session is not held up meanwhile (its badges and tables go on), the chart follows
         # when the reading arrives.
-        key = ("liveui.chart", self.collection, self.time_column, self.window, self.step,
-               self._scope)
+        key = ("liveui.chart", self.collection, self.time_column, self.window_seconds,
+               self.step_seconds, self.view_key, self.group_by, self._scope)
         shared: asyncio.Future[Series] = message.frame(
             key, lambda _: asyncio.ensure_future(self._query())
         )
@@ -150,36 +192,36 @@ class LiveChart(LiveComponent):
             session.push(self)
 
     # rendering -----------------------------------------------------------------------------
-    def _bars(self) -> list[dict[str, Any]]:
-        counts: list[int] = self.state["counts"]
-        if not counts:
-            return []
-        top = max(max(counts), 1)
-        width = self.width / len(counts)
-        bars = []
-        for i, n in enumerate(counts):
-            at = self.state["start"] + i * self.state["step"]
-            h = round((self.height - 2) * n / top, 1)
-            bars.append({
-                "x": round(i * width + 0.5, 1), "y": round(self.height - h, 1),
-                "w": round(max(width - 1, 1), 1), "h": h, "n": n,
-                "at": time.strftime("%H:%M", time.gmtime(at)),
-            })
-        return bars
+    @property
+    def table_id(self) -> str:
+        return f"{self.id}-table"
 
-    def _svg(self, renderer: Renderer) -> Fragment:
-        counts: list[int] = self.state["counts"]
+    def _layout(self) -> dict[str, Any]:
+        return layout(self.state, kind=self.kind, width=self.width, height=self.height,
+                      unit=self.unit)
+
+    def _svg(self, renderer: Renderer, drawn: dict[str, Any]) -> Fragment:
         html = renderer.render(
-            self.svg_template, id=self.svg_id, name=self.name, bars=self._bars(),
-            width=self.width, height=self.height, total=sum(counts),
-            top=max(counts) if counts else 0, title=self.title,
+            self.svg_template, id=self.svg_id, name=self.name, chart=drawn,
+            width=self.width, height=self.height, title=self.title,
+            empty_text=self.empty_text, kind=self.kind,
         )
         return Fragment(self.svg_id, html)
 
+    def _table(self, renderer: Renderer, drawn: dict[str, Any]) -> Fragment:
+        html = renderer.render(self.table_template, id=self.table_id, chart=drawn,
+                               title=self.title or self.name, unit=self.unit)
+        return Fragment(self.table_id, html)
+
     def fragments(self, renderer: Renderer) -> list[Fragment]:
-        return [self._svg(renderer)]
+        drawn = self._layout()
+        return [self._svg(renderer, drawn), self._table(renderer, drawn)]
 
     def render(self, renderer: Renderer) -> str:
+        drawn = self._layout()
         context = self.context()
-        context.update(svg=Markup(self._svg(renderer).html), name=self.name, title=self.title)
+        context.update(svg=Markup(self._svg(renderer, drawn).html),
+                       table=Markup(self._table(renderer, drawn).html),
+                       name=self.name, title=self.title,
+                       range_label=self.range_labels.get(self.view.get("range", ""), ""))
         return renderer.env.get_template(self.template).render(**context)

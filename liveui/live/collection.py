@@ -13,14 +13,20 @@ a row that left — deleted, filtered out, given to another owner — is deleted
 last rows fall off and a "load more" button continues after the last row shown (a keyset
 cursor, never an offset).
 
+A person may change what it shows when the class declares `view_params` (filters, a search,
+a sort: docs/view-params.md) and the collection declares the matching `filters`, `search` and
+`sorts`; each view has its own order and keyset cursors.
+
 Where rows come from: after a commit the node's `CollectionFeed` re-reads the changed keys once
-for every session and hands the same read to each; this component keeps the rows its user may
-see (owner and audience are checked here, on the server, for every change — rows that leave a
-user's view included). Reads carry versions: a row is only replaced by a newer read of it.
+for every distinct view shown on the node and hands the same read to each session showing it;
+this component keeps the rows its user may see (owner and audience are checked here, on the
+server, for every change — rows that leave a user's view included). Reads carry versions: a
+row is only replaced by a newer read of it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import hashlib
 import json
@@ -40,6 +46,7 @@ from ..row_events import (
     RowsPage,
     RowsRead,
     RowState,
+    View,
     collection_topic,
 )
 from .component import LiveComponent
@@ -47,6 +54,7 @@ from .context import LiveContext
 from .fragment import Fragment
 from .render import Renderer
 from .row_root import check_row_root
+from .view_params import ViewParam, view_of, view_query
 
 __all__ = ["LiveCollection"]
 
@@ -77,24 +85,29 @@ class LiveCollection(LiveComponent):
     limit: ClassVar[int] = 50
     empty_text: ClassVar[str] = "Nothing here yet."
     more_text: ClassVar[str] = "Load more"
-    params_schema = {"id": str}
+    params_schema = {"id": str, "view": dict}
     reload_on_resume = True  # a paused tab skips row reads and refills; resume re-reads
-    _extras: ClassVar[dict[tuple[int, str, str, bool], Fragment]]
+    _extras: ClassVar[dict[tuple[int, str, str, bool, str], Fragment]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._extras = {}
 
-    def __init__(self, id: str | None = None) -> None:
+    def __init__(self, id: str | None = None, view: Mapping[str, Any] | None = None) -> None:
         params: dict[str, Any] = {}
         if id is not None:
             params["id"] = id
+        cleaned = self.clean_view(view)
+        if cleaned:
+            params["view"] = cleaned
         super().__init__(**params)
         if not self.row_template:
             raise TypeError(f"{type(self).__name__} sets no row_template")
+        self.view_key: View = view_of(self.view_params, cleaned)
+        """What the rows are filtered and ordered by (the feed reads each distinct one)."""
         self.rows: list[RowState] = []
         self.has_more = False
-        self.window = self.limit
+        self.window = self.limit * self._pages()
         self.version = 0
         """The version of the last full load: reads of rows not shown must be newer."""
         self._versions: dict[Any, int] = {}
@@ -148,8 +161,8 @@ class LiveCollection(LiveComponent):
         self._info = source.info(name)
         self._user = str(ctx.user_id)
         if ctx.feed is not None:
-            ctx.feed.watch(name)
-        page = await source.load_page(name, ctx.user_id, limit=self.window)
+            ctx.feed.watch(name, self.view_key, self)
+        page = await source.load_page(name, ctx.user_id, limit=self.window, view=self.view_key)
         # An empty page of a collection with an audience may mean "not in it": then no read of
         # it is shown either (checked again here, the audience may have changed).
         self._audience_ok = bool(page.rows) or await self.authorize(ctx)
@@ -188,9 +201,11 @@ class LiveCollection(LiveComponent):
         read = message.payload
         if not isinstance(read, RowsRead) or read.collection != self.collection_name():
             return False
+        if read.view != self.view_key:
+            return False  # another view's read: its rows match other filters, sort otherwise
         changed = self.apply(read)
         if len(self.rows) < self.window and self.has_more:
-            return self._refill(changed)
+            return self._refill(changed, message)
         return changed
 
     def apply(self, read: RowsRead) -> bool:
@@ -234,17 +249,29 @@ class LiveCollection(LiveComponent):
             changed = True
         return changed or had_more != self.has_more
 
-    async def _refill(self, changed: bool) -> bool:
-        """Rows left the window while more wait behind it: move the next ones up."""
+    async def _refill(self, changed: bool, message: Broadcast | None = None) -> bool:
+        """Rows left the window while more wait behind it: move the next ones up. The sessions
+        that received the same read and show the same view, rows and window (of one owner's
+        rows, or of an audience's) share one query through the broadcast."""
         source = self._source
         if source is None:
             return changed
-        page = await source.load_page(
-            self.collection_name(),
-            self._user,
-            limit=self.window - len(self.rows),
-            after=self.rows[-1].cursor if self.rows else None,
-        )
+        limit = self.window - len(self.rows)
+        after = self.rows[-1].cursor if self.rows else None
+
+        def load(_: Broadcast | None = None) -> asyncio.Future[RowsPage]:
+            assert source is not None
+            return asyncio.ensure_future(source.load_page(
+                self.collection_name(), self._user, limit=limit, after=after,
+                view=self.view_key))
+
+        scope = self._user if self._info is None or self._info.owned else None
+        key = ("liveui.refill", self.collection_name(), self.view_key, after, limit, scope)
+        try:
+            shared = load() if message is None else message.frame(key, load)
+        except TypeError:  # an unhashable cursor value: a query of its own
+            shared = load()
+        page = await asyncio.shield(shared)
         return self._extend(page) or changed
 
     def _extend(self, page: RowsPage) -> bool:
@@ -270,6 +297,7 @@ class LiveCollection(LiveComponent):
             self._user,
             limit=self.limit,
             after=self.rows[-1].cursor if self.rows else None,
+            view=self.view_key,
         )
         self.window += self.limit
         self._extend(page)
@@ -301,17 +329,34 @@ class LiveCollection(LiveComponent):
             row.rendered[memo] = fragment
         return fragment
 
+    def _pages_param(self) -> ViewParam | None:
+        return next((p for p in self.view_params if p.role == "pages"), None)
+
+    def _pages(self) -> int:
+        param = self._pages_param()
+        return 1 if param is None else int(self.view.get(param.name, param.default))
+
+    def more_link(self) -> str:
+        """With a `pages` view param: the URL query of this view one page longer ("load more"
+        as a link the server owns, kept in the address bar); else ""."""
+        param = self._pages_param()
+        if param is None:
+            return ""
+        wanted = {**self.view, param.name: str(self._pages() + 1)}
+        return f"?{view_query(self.view_params, self.clean_view(wanted))}"
+
     def _empty(self, renderer: Renderer) -> Fragment:
         return self._extra(renderer, "empty", not self.rows)
 
     def _more(self, renderer: Renderer) -> Fragment:
-        return self._extra(renderer, "more", self.has_more)
+        return self._extra(renderer, "more", self.has_more, self.more_link())
 
-    def _extra(self, renderer: Renderer, part: str, shown: bool) -> Fragment:
-        """The empty state or the "load more" button: two renders per collection type, kept
-        by the class (they depend on nothing but the type and whether they show)."""
+    def _extra(self, renderer: Renderer, part: str, shown: bool, href: str = "") -> Fragment:
+        """The empty state or the "load more" button: two renders per collection type (and
+        "load more" link), kept by the class (they depend on nothing but the type, whether they
+        show and the link)."""
         cache = type(self)._extras
-        memo = (id(renderer.env), self.id, part, shown)
+        memo = (id(renderer.env), self.id, part, shown, href)
         fragment = cache.get(memo)
         if fragment is None:
             fid = f"{self.id}-{part}"
@@ -320,7 +365,8 @@ class LiveCollection(LiveComponent):
                                        text=self.empty_text)
             else:
                 html = renderer.render(self.more_template, id=fid, has_more=shown,
-                                       text=self.more_text, vals=self.event_vals("more"))
+                                       text=self.more_text, vals=self.event_vals("more"),
+                                       href=href)
             fragment = cache[memo] = Fragment(fid, html)
             while len(cache) > 64:  # a few ids per type; bounded however ids are chosen
                 del cache[next(iter(cache))]
@@ -357,4 +403,25 @@ class LiveCollection(LiveComponent):
     def context(self) -> dict[str, Any]:
         context = super().context()
         context["state"] = {"count": len(self.rows), "has_more": self.has_more}
+        context["view"] = self.view
+        context["sort_link"] = self.sort_link
         return context
+
+    def sort_link(self, column: str) -> dict[str, str]:
+        """For a column header: `href` (this view sorted by `column`, toggling the direction
+        when it already is), `state` for aria-sort (`ascending`, `descending` or `none`)."""
+        param = next((p for p in self.view_params if p.role == "sort"), None)
+        if param is None:
+            return {"href": "", "state": "none"}
+        view = self.view
+        current = view[param.name]
+        if current == column:
+            wanted, state = f"-{column}", "ascending"
+        elif current == f"-{column}":
+            wanted, state = column, "descending"
+        else:
+            wanted, state = column, "none"
+        # A new order starts again at the first page.
+        kept = {p.name: view[p.name] for p in self.view_params if p.role != "pages"}
+        query = view_query(self.view_params, self.clean_view({**kept, param.name: wanted}))
+        return {"href": f"?{query}", "state": state}

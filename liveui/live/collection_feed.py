@@ -1,9 +1,14 @@
 """`CollectionFeed`: one per node, it turns `rows_changed` into one shared read of the rows.
 
 Dispatch announces changed primary keys on `collection:<name>`; the feed (subscribed to the
-collections this node shows) re-reads those keys with one query per collection — however many
+collections this node shows) re-reads those keys with one query per distinct view of the
+collection shown on this node (filters, search and sort: docs/view-params.md) — however many
 sessions show it — and hands the same `RowsRead` to every local subscriber of the topic as
-`rows_read`, on this node only. Each session's `LiveCollection` then keeps what its user may see.
+`rows_read`, on this node only. Each session's `LiveCollection` keeps the read of its own view,
+and of it what its user may see.
+
+Which views are shown: every mounted collection registers its view with the component itself,
+held weakly, so a view nobody shows any more (its sessions closed) costs no more reads.
 
 Bursts coalesce: while a read runs, newly announced keys wait and go into the next read, so a
 collection never has more than one read in flight and reads are applied in the order they
@@ -15,14 +20,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..pubsub.broadcast import Broadcast
 from ..row_events import (
+    DEFAULT_VIEW,
     ROWS_CHANGED,
     ROWS_READ,
     CollectionsSource,
+    RowsRead,
+    View,
     collection_of,
     collection_topic,
     read_rows_changed,
@@ -41,16 +50,35 @@ class CollectionFeed:
         self.hub = hub
         self._source = source
         self._watched: set[str] = set()
+        self._views: dict[str, dict[View, weakref.WeakSet[Any] | None]] = {}
         self._pending: dict[str, set[Any]] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self.reads = 0
-        """Shared reads made so far (one per collection per batch of commits)."""
+        """Shared reads made so far (one per collection and view per batch of commits)."""
 
-    def watch(self, name: str) -> None:
-        """Follow `collection:<name>` (idempotent): called when a component of it mounts."""
+    def watch(self, name: str, view: View = DEFAULT_VIEW, shown_by: Any = None) -> None:
+        """Follow `collection:<name>` in `view` (idempotent): called when a component of it
+        mounts. `shown_by` (held weakly): the view is read while it lives; None: always."""
         if name not in self._watched:
             self._watched.add(name)
             self.hub.subscribe(collection_topic(name), self)
+        views = self._views.setdefault(name, {})
+        if shown_by is None:
+            views[view] = None
+            return
+        holders = views.get(view, ...)
+        if holders is None:
+            return  # read always
+        if holders is ...:
+            holders = views[view] = weakref.WeakSet()
+        holders.add(shown_by)
+
+    def views(self, name: str) -> list[View]:
+        """The views of `name` shown on this node now (those no component shows are forgotten)."""
+        views = self._views.get(name, {})
+        for view in [v for v, holders in views.items() if holders is not None and not holders]:
+            del views[view]
+        return list(views)
 
     def deliver(self, message: Broadcast) -> None:
         if message.event != ROWS_CHANGED:
@@ -74,14 +102,21 @@ class CollectionFeed:
                 source = self._source()
                 if source is None:
                     return
-                try:
-                    read = await source.load_keys(name, sorted(keys, key=str))
-                except Exception:
-                    # The sessions keep what they show; anti-entropy repairs them later.
-                    log.exception("liveui: re-reading %d row(s) of %r failed", len(keys), name)
-                    continue
-                self.reads += 1
-                self.hub.deliver_local(Broadcast(collection_topic(name), ROWS_READ, read))
+                wanted = sorted(keys, key=str)
+                views = self.views(name) or [DEFAULT_VIEW]
+                reads = await asyncio.gather(
+                    *(source.load_keys(name, wanted, view) for view in views),
+                    return_exceptions=True,
+                )
+                topic = collection_topic(name)
+                for view, read in zip(views, reads, strict=True):
+                    if not isinstance(read, RowsRead):
+                        # The sessions keep what they show; anti-entropy repairs them later.
+                        log.error("liveui: re-reading %d row(s) of %r in %r failed", len(keys),
+                                  name, view, exc_info=read)
+                        continue
+                    self.reads += 1
+                    self.hub.deliver_local(Broadcast(topic, ROWS_READ, read))
         finally:
             self._running.pop(name, None)
 
@@ -98,4 +133,5 @@ class CollectionFeed:
         for name in self._watched:
             self.hub.unsubscribe(collection_topic(name), self)
         self._watched.clear()
+        self._views.clear()
         self._pending.clear()

@@ -53,6 +53,7 @@ from ..pubsub.broadcast import Broadcast
 from ..user_events import user_topic
 from .fragment import Fragment
 from .render import Uncacheable, cache_key
+from .view_params import ViewParam, clean_view, full_view
 
 if TYPE_CHECKING:
     from .context import LiveContext
@@ -87,6 +88,11 @@ class LiveComponent:
     int}`); any other name or a wrong type is refused. None: the constructor's signature
     alone decides."""
 
+    view_params: ClassVar[tuple[ViewParam, ...]] = ()
+    """What the person looking may change (filters, search, sort, range: docs/view-params.md).
+    The view travels in the params (`view`), so a component's params never change: a new view
+    is a new component, which `LiveSession.replace` swaps in."""
+
     reload_on_resume: ClassVar[bool] = False
     """While its tab is paused (hidden, docs/hidden-tabs.md) a component keeps applying its
     broadcasts and is re-rendered from that state on resume. True: its state cannot be kept
@@ -118,15 +124,41 @@ class LiveComponent:
 
     # identity --------------------------------------------------------------------------------
     def dom_id(self) -> str:
-        """The id of the root element; an explicit `id` param wins, else one derived from params."""
+        """The id of the root element; an explicit `id` param wins, else one derived from params
+        (the view left out: every view of a component is the same element)."""
         explicit = self.params.get("id")
         if isinstance(explicit, str):
             return explicit
-        digest = hashlib.sha1(self._params_json.encode()).hexdigest()[:8]
+        identity = self._params_json
+        if "view" in self.params:  # a new view of a component is the same element
+            identity = _stable_json({k: v for k, v in self.params.items() if k != "view"})
+        digest = hashlib.sha1(identity.encode()).hexdigest()[:8]
         return f"live-{self.name}-{digest}"
 
     def spec(self) -> dict[str, Any]:
         return {"c": self.name, "p": self.params}
+
+    # view params -------------------------------------------------------------------------------
+    @property
+    def view(self) -> dict[str, str]:
+        """The view, every declared name with its value (defaults filled in)."""
+        given = self.params.get("view")
+        return full_view(self.view_params, given if isinstance(given, dict) else {})
+
+    @classmethod
+    def clean_view(cls, raw: Mapping[str, Any] | None) -> dict[str, str]:
+        """The `view` param a constructor keeps for `raw` (a URL query, a page's spec): only
+        declared names with allowed values that differ from the defaults."""
+        return clean_view(cls.view_params, raw)
+
+    def with_view(self, raw: Mapping[str, Any]) -> LiveComponent:
+        """The same component showing the view `raw` asks for (cleaned), not yet mounted.
+        Names `raw` leaves out take their defaults."""
+        params = {k: v for k, v in self.params.items() if k != "view"}
+        cleaned = self.clean_view(raw)
+        if cleaned:
+            params["view"] = cleaned
+        return type(self)(**params)
 
     def _spec(self) -> str:
         if self._spec_json is None:
@@ -140,9 +172,12 @@ class LiveComponent:
     def attrs(self) -> Markup:
         """The data attributes liveui.js reads to rebuild this component on (re)connect."""
         params = escape(self._params_json)
+        names = ""
+        if self.view_params:
+            names = f' data-live-view="{escape(" ".join(p.name for p in self.view_params))}"'
         return Markup(
             f'data-live="{escape(self.name)}" data-live-params="{params}"'
-            f' data-live-etag="{self.etag()}"'
+            f' data-live-etag="{self.etag()}"{names}'
         )
 
     def event_vals(self, event: str, **extra: str) -> str:

@@ -179,6 +179,44 @@ class LiveSession:
                 self._busy -= 1
             self._drain()
 
+    async def replace(self, old: LiveComponent, new: LiveComponent) -> None:
+        """Swap `new` in for `old` (same id: a new view of it, docs/view-params.md): mount it,
+        move its subscriptions, and replace the whole element on the page, so the page's spec
+        (its params) is the new one from then on. Broadcasts arriving meanwhile wait and are
+        applied to `new` after the swap."""
+        if new.id != old.id:
+            raise ValueError("liveui: a component can only be replaced by one of the same id")
+        async with self._lock:
+            self._busy += 1
+            try:
+                await new.mount(self._make_context(self.user_id, self))
+                if self.closed or self.components.get(old.id) is not old:
+                    return  # closed, or replaced by a newer view meanwhile
+                self.components[new.id] = new
+                self._resubscribe(old, new)
+                html = new.render(self.renderer)
+                started = 0.0 if self.stats.observer is None else time.perf_counter()
+                self._emit([Op("replace", Fragment(new.id, html))], new.id, started)
+                self._seed(new)
+            finally:
+                self._busy -= 1
+            self._drain()
+
+    def _resubscribe(self, old: LiveComponent, new: LiveComponent) -> None:
+        hub = self.hub
+        for topic in old.topics(self.user_id):
+            listeners = self._listeners.get(topic, [])
+            if old in listeners:
+                listeners.remove(old)
+            if not listeners:
+                self._listeners.pop(topic, None)
+                hub.unsubscribe(topic, self)
+        for topic in new.topics(self.user_id):
+            listeners = self._listeners.setdefault(topic, [])
+            if not listeners:
+                hub.subscribe(topic, self)
+            listeners.append(new)
+
     def attach(self, cursor: int) -> LiveConnection:
         connection = LiveConnection(self, cursor, max_pending=self.settings.max_pending)
         self.connections.append(connection)
@@ -314,6 +352,8 @@ class LiveSession:
         """Re-render `component` and send the fragments that changed since the last send."""
         if self.closed:
             return
+        if self.components.get(component.id) is not component:
+            return  # replaced by a new view of it (a late reading of the old one)
         if self.paused:
             self._owe(component.id, Stale.RENDER)
             return
@@ -366,7 +406,12 @@ class LiveSession:
             return
         started = 0.0 if self.stats.observer is None else time.perf_counter()
         renderer = self.renderer
-        ops = [Op("replace", f) for f in component.full_fragments(renderer)]
+        if component.view_params:
+            # The page may show another view than this session's (it missed the swap): the
+            # whole element, so its spec and its controls' state follow the session's view.
+            ops = [Op("replace", Fragment(component.id, component.render(renderer)))]
+        else:
+            ops = [Op("replace", f) for f in component.full_fragments(renderer)]
         self._emit(ops, component.id, started)
         self._seed(component)
 

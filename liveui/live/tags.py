@@ -10,6 +10,8 @@ adds these globals (each reads the page that `await live.prepare(request)` loade
     {{ live_badge(name, label=None, hide_zero=False) }}
     {{ notification_dropdown(limit=10) }}
     {{ live_component(name, **params) }}     your own component, mounted by prepare()
+    {% set v = live_view(name, **params) %}  its view (docs/view-params.md), for the controls:
+    <form method="get" {{ v.attrs }}><select name="status">...{{ v.status }}...</form>
 
 liveui's default templates (`liveui/*.html`) are found after the app's own loader, so a file of
 the same name in the app's templates folder overrides one.
@@ -17,11 +19,11 @@ the same name in the app's templates folder overrides one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..errors import SpecError
 from .badge import LiveBadge
@@ -33,7 +35,29 @@ if TYPE_CHECKING:
     from .render import Renderer
     from .settings import LiveSettings
 
-__all__ = ["TagHost", "install_templates", "page_head"]
+__all__ = ["TagHost", "ViewControls", "install_templates", "page_head"]
+
+
+class ViewControls:
+    """A mounted component's view for its controls: `v.attrs` marks a form as the controls of
+    that component (liveui.js sends its changes to the server), `v.status` / `v["q"]` is the
+    current value of a param (its default included)."""
+
+    def __init__(self, target: str, values: Mapping[str, str]) -> None:
+        self.target = target
+        self.values = dict(values)
+
+    @property
+    def attrs(self) -> Markup:
+        return Markup(f'data-live-view-for="{escape(self.target)}"')
+
+    def __getitem__(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.values.get(name, "")
 
 
 class TagHost(Protocol):
@@ -63,6 +87,7 @@ def install_templates(templates: Any, live: TagHost) -> jinja2.Environment:
         live_badge=tags.badge,
         notification_dropdown=tags.dropdown,
         live_component=tags.component,
+        live_view=tags.view,
     )
     return env
 
@@ -118,6 +143,12 @@ class _Tags:
         self.badge = _with_context(self._badge)
         self.dropdown = _with_context(self._dropdown)
         self.component = _with_context(self._component)
+        view = self._view
+
+        def live_view(context: Any, name: str, **params: Any) -> ViewControls:
+            return view(context, name, **params)
+
+        self.view = jinja2.pass_context(live_view)
 
     def _render(self, template: str, **context: Any) -> Markup:
         return Markup(self.live.renderer.env.get_template(template).render(**context))
@@ -193,3 +224,9 @@ class _Tags:
                 f"`await live.prepare(request, {type(wanted).__name__}(...))`"
             )
         return Markup(mounted.render(self.live.renderer))
+
+    def _view(self, context: Any, name: str, **params: Any) -> ViewControls:
+        page = _page(context)
+        wanted = component_type(name)(**params)
+        mounted = page.components.get(wanted.id, wanted)
+        return ViewControls(mounted.id, mounted.view)

@@ -6,6 +6,7 @@
         harness.broadcast("user:1", "counter_updated", {...})
         patch = await tab.next_patch()
         assert patch.text("liveui-badge-pending_orders") == "3"
+        await tab.change_view("live-my_orders", status="pending")   # as the page's controls
 
 It runs the real `LiveSession` (hub subscription, diffing, outbox) that the SSE and WebSocket
 transports drain; only the network is left out.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -24,6 +26,8 @@ from typing import Any
 from ..live.app import LiveUI
 from ..live.component import LiveComponent
 from ..live.connection import LiveConnection, Outgoing
+from ..live.registry import SessionRegistry
+from ..live.view_change import change_view
 from ..node import Node
 from ..user_events import UserDataSource
 
@@ -136,11 +140,28 @@ class Patch:
 class LiveTab:
     """A browser tab without the browser: a real session and connection on the harness."""
 
-    def __init__(self, connection: LiveConnection) -> None:
+    def __init__(self, connection: LiveConnection, registry: SessionRegistry | None = None
+                 ) -> None:
         self.connection = connection
         self.session = connection.session
+        self._registry = registry
         # A transport write takes every pending item at once; patches not yet read wait here.
         self._unread: deque[Outgoing] = deque()
+
+    async def change_view(self, component_id: str, **view: Any) -> dict[str, Any]:
+        """Change a component's view as the page's controls would (docs/view-params.md): the
+        server cleans it, swaps the component in and patches this tab. Returns the answer
+        (`{"view": ..., "query": ...}`); AssertionError with the reason when refused."""
+        if self._registry is None:
+            raise RuntimeError("change_view needs a tab opened by LiveHarness.open")
+        answer = await change_view(self._registry, self.session.user_id,
+                                   self.session.session_id,
+                                   {"component": component_id, "view": json.dumps(view)})
+        body = bytes(answer.body)
+        if answer.status_code != 200:
+            raise AssertionError(f"view change refused ({answer.status_code}): {body!r}")
+        result: dict[str, Any] = json.loads(body)
+        return result
 
     async def next_patch(self, timeout: float = 5.0) -> Patch:
         """The next patch written to this tab (heartbeats skipped)."""
@@ -207,7 +228,7 @@ class LiveHarness:
         sid = session_id or secrets.token_hex(6)
         specs = [(c, (etags or {}).get(c.id)) for c in components]
         connection = await self.live.registry.connect(user_id, sid, specs, last_event_id)
-        return LiveTab(connection)
+        return LiveTab(connection, self.live.registry)
 
 
 @contextlib.asynccontextmanager

@@ -355,8 +355,124 @@
     }
   });
 
+
+  /* View params (docs/view-params.md): a person changes a component's view — filters, search,
+     sort, range — and the server owns it. Controls are a GET form `data-live-view-for="<id>"`
+     (without JavaScript it loads the filtered page) and links `a[data-sort]` (column headers)
+     and `a[data-live-view-link]` ("load more" as pages) inside the component; here a change is posted as `event=view`, the server re-renders the component
+     over the live connection and answers with the view it chose, which goes into the address
+     bar (pushState; replaceState while typing in a search box). Back/forward ask the server for
+     the view in the URL. No live session on the server: the view's URL is loaded instead. */
+  var TYPING_MS = 300, TYPING_BURST_MS = 2000;
+  function viewNames(root) {
+    return (root.getAttribute('data-live-view') || '').split(' ').filter(Boolean);
+  }
+  function viewUrl(names, query) {
+    var url = new URL(window.location.href);
+    names.forEach(function (n) { url.searchParams.delete(n); });
+    new URLSearchParams(query).forEach(function (v, k) { url.searchParams.set(k, v); });
+    return url.pathname + url.search + url.hash;
+  }
+  function setControls(id, view) {
+    document.querySelectorAll('form[data-live-view-for="' + id + '"]').forEach(function (form) {
+      Object.keys(view).forEach(function (name) {
+        var field = form.elements.namedItem(name);
+        if (field && field !== document.activeElement && field.value !== view[name]) { field.value = view[name]; }
+      });
+    });
+  }
+  var viewQueue = {};
+  function sendView(id, values, history) {
+    var q = viewQueue[id] || (viewQueue[id] = { busy: false, next: null });
+    if (q.busy) { q.next = { values: values, history: history }; return; }
+    var root = document.getElementById(id);
+    if (!root) { return; }
+    var names = viewNames(root), wanted = {};
+    names.forEach(function (n) { if (values[n] !== undefined && values[n] !== null) { wanted[n] = values[n]; } });
+    q.busy = true;
+    var body = new URLSearchParams({ event: 'view', component: id, view: JSON.stringify(wanted) });
+    fetch(cfg.root + cfg.prefix + '/event', {
+      method: 'POST', body: body, credentials: 'same-origin',
+      headers: { 'X-LiveUI-Token': cfg.token }
+    }).then(function (r) {
+      if (r.status === 200) { return r.json(); }
+      if (r.status === 409 || r.status >= 500) { throw new Error('reload'); }
+      return null;  // refused (400/403/429): the page keeps the view it shows
+    }).then(function (answer) {
+      if (!answer) { return; }
+      setControls(id, answer.view);
+      var url = viewUrl(names, answer.query), here = window.location.pathname + window.location.search + window.location.hash;
+      if (history !== 'none' && url !== here) {
+        window.history[history === 'replace' ? 'replaceState' : 'pushState']({ liveuiView: true }, '', url);
+      }
+    }).catch(function () {
+      var query = new URLSearchParams();
+      Object.keys(wanted).forEach(function (k) { query.set(k, wanted[k]); });
+      window.location.assign(viewUrl(names, query.toString()));
+    }).then(function () {
+      q.busy = false;
+      var next = q.next;
+      q.next = null;
+      if (next) { sendView(id, next.values, next.history); }
+    });
+  }
+  liveui.sendView = sendView;
+  function formValues(form) {
+    var values = {};
+    new FormData(form).forEach(function (v, k) { if (typeof v === 'string') { values[k] = v; } });
+    return values;
+  }
+  function setupViews() {
+    var timers = {}, lastTyped = {};
+    function typed(form) {
+      var id = form.getAttribute('data-live-view-for');
+      clearTimeout(timers[id]);
+      timers[id] = setTimeout(function () {
+        var now = Date.now(), burst = lastTyped[id] && now - lastTyped[id] < TYPING_BURST_MS;
+        lastTyped[id] = now;
+        sendView(id, formValues(form), burst ? 'replace' : 'push');
+      }, TYPING_MS);
+    }
+    document.addEventListener('input', function (e) {
+      var form = e.target.form;
+      if (!form || !form.hasAttribute('data-live-view-for')) { return; }
+      if (e.target.type === 'search' || e.target.type === 'text') { typed(form); }
+    });
+    document.addEventListener('change', function (e) {
+      var form = e.target.form;
+      if (!form || !form.hasAttribute('data-live-view-for')) { return; }
+      if (e.target.type === 'search' || e.target.type === 'text') { return; }  // sent while typing
+      sendView(form.getAttribute('data-live-view-for'), formValues(form), 'push');
+    });
+    document.addEventListener('submit', function (e) {
+      var form = e.target;
+      if (!form.hasAttribute || !form.hasAttribute('data-live-view-for')) { return; }
+      e.preventDefault();
+      var id = form.getAttribute('data-live-view-for');
+      clearTimeout(timers[id]);
+      sendView(id, formValues(form), 'push');
+    });
+    document.addEventListener('click', function (e) {
+      var link = e.target.closest && e.target.closest('a[data-sort], a[data-live-view-link]');
+      var root = link && link.closest('[data-live-view]');
+      if (!root || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) { return; }
+      e.preventDefault();
+      var values = {};
+      new URL(link.href).searchParams.forEach(function (v, k) { values[k] = v; });
+      sendView(root.id, values, 'push');
+    });
+    window.addEventListener('popstate', function () {
+      var params = new URLSearchParams(window.location.search);
+      document.querySelectorAll('[data-live-view]').forEach(function (root) {
+        var values = {};
+        viewNames(root).forEach(function (n) { if (params.has(n)) { values[n] = params.get(n); } });
+        sendView(root.id, values, 'none');
+      });
+    });
+  }
+
   function start() {
-    refreshTimes(); connect(); setInterval(refreshTimes, 30000);
+    refreshTimes(); connect(); setInterval(refreshTimes, 30000); setupViews();
     if (document.visibilityState === 'hidden') { schedulePause(); }  // opened in the background
   }
   if (document.readyState === 'loading') {

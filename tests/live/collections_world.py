@@ -20,7 +20,18 @@ from sqlalchemy import ForeignKey, String, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from liveui import Dispatch, DispatchSettings, LiveChart, LiveCollection, Node, collection
+from liveui import (
+    Dispatch,
+    DispatchSettings,
+    LiveChart,
+    LiveCollection,
+    Node,
+    choice,
+    collection,
+    pages,
+    search,
+    sort,
+)
 from liveui.testing import LiveHarness, live_harness
 
 ROW = '<li id="{{ row_id }}" data-item-id="{{ row.id }}" data-status="{{ row.status }}">' \
@@ -51,6 +62,24 @@ class RankedItems(LiveCollection):
     collection = "ranked_items"
     row_template = "item_row.html"
     limit = 3
+
+
+ITEM_VIEW = (
+    choice("status", "all", "open", "closed", filter="status"),
+    search("q"),
+    sort("sort", "rank", "inserted", default="-inserted"),
+    pages("pages", most=5),
+)
+
+
+class ViewedItems(LiveCollection):
+    """The user's items as the person chooses to see them: a status, a search, a sort."""
+
+    name = "test_viewed_items"
+    collection = "viewed_items"
+    row_template = "item_row.html"
+    limit = 3
+    view_params = ITEM_VIEW
 
 
 class MyItemsPerMinute(LiveChart):
@@ -149,6 +178,11 @@ def make_models() -> tuple[type[DeclarativeBase], Any, Any]:
                        order_by=lambda: [Item.id]),
             collection("ranked_items", where=lambda: Item.status == "open",
                        owner=lambda: Item.user_id, order_by=lambda: [Item.rank]),
+            collection("viewed_items", owner=lambda: Item.user_id,
+                       order_by=lambda: [Item.id.desc()],
+                       filters={"status": lambda: Item.status},
+                       search=lambda: [Item.title],
+                       sorts={"rank": lambda: Item.rank, "inserted": lambda: Item.id}),
         ]
 
     return Base, User, Item

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from liveui import Forbidden
+from liveui import Forbidden, LiveChart, choice
+from liveui.live.view_params import range_choice
 from liveui.testing import Patch
 
 from .collections_world import MyItemsPerMinute, OpenItemsPerMinute, World, world
@@ -69,3 +70,34 @@ async def test_a_chart_of_an_audience_collection_is_refused_to_outsiders(world: 
     alice = await world.add_user("alice")
     with pytest.raises(Forbidden):
         await world.harness.open(alice, OpenItemsPerMinute())
+
+
+class ItemsByStatus(LiveChart):
+    name = "test_items_by_status"
+    collection = "viewed_items"
+    window = 10 * 60
+    group_by = "status"
+    view_params = (choice("status", "all", "open", "closed", filter="status"),
+                   range_choice("range", {"10m": (600, 60), "1h": (3600, 300)}))
+    ranges = {"10m": (600, 60), "1h": (3600, 300)}
+
+
+async def test_a_chart_follows_its_filter_and_range_params_and_groups_series(
+    world: World,
+) -> None:
+    alice, bob = await world.add_user("alice"), await world.add_user("bob")
+    for status in ("open", "open", "closed"):
+        await world.add_item(alice, status=status)
+    await world.add_item(bob, status="closed")  # another owner's: never counted for alice
+    everything = await world.harness.render(ItemsByStatus(), user_id=alice)
+    assert total(everything) == 3
+    assert 'data-series="open"' in everything and 'data-series="closed"' in everything
+    closed = await world.harness.render(ItemsByStatus(view={"status": "closed"}), user_id=alice)
+    assert total(closed) == 1 and 'data-series="open"' not in closed
+    hourly = await world.harness.render(ItemsByStatus(view={"range": "1h"}), user_id=alice)
+    assert total(hourly) == 3 and 'data-buckets="12"' in hourly
+    series = await world.dispatch.collections.load_series(
+        "viewed_items", alice, time="inserted_at", start=int(time.time()) // 60 * 60 - 540,
+        step=60, buckets=10, group_by="status")
+    assert {k: sum(v) for k, v in series.groups.items()} == {"closed": 1, "open": 2}
+    assert sum(series.counts) == 3

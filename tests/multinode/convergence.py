@@ -1,7 +1,8 @@
 """The pieces of the convergence test: what the database says, what a tab shows, the actions.
 
 - `read_truth`: every counter of every user and their notifications, counted with SQL straight
-  from the tables, after the counter declarations in demo/models.py (never asked of a node).
+  from the tables, after the counter declarations in demo/models.py (never asked of a node),
+  and every order, for the order tables a tab shows in the view its URL names.
 - `Tab`: one browser tab of a user on a node; `snapshot()` reads its badges, its notification
   list and its connection state from the DOM; `disagreements()` compares that with the truth.
 - `plan` and `Workload`: a seeded random list of demo actions, run over HTTP from a few threads
@@ -17,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page
 
@@ -61,6 +63,19 @@ NOTIFICATION_LIMIT = 10
 """base.html: `notification_dropdown(limit=10)`, newest first."""
 
 
+ORDER_TABLES = {"/orders": 20, "/admin/orders": 50}
+"""The pages showing one live order table (filtered by their URL), with its page size."""
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: int
+    username: str
+    item: str
+    amount_cents: int
+    status: str
+
+
 @dataclass(frozen=True)
 class Truth:
     counters: dict[str, dict[str, int]]
@@ -70,6 +85,25 @@ class Truth:
     """username -> notification id -> read, every notification of the user"""
     recent: dict[str, list[str]]
     """username -> the ids the dropdown lists: the newest `NOTIFICATION_LIMIT`"""
+    orders: list[OrderRow] = field(default_factory=list)
+
+    def order_table(self, user: str, path: str) -> list[int] | None:
+        """The order ids the table of `path` (its view in the query: status, q, sort) lists
+        for `user`, in order; None when the page has no order table."""
+        parts = urlsplit(path)
+        limit = ORDER_TABLES.get(parts.path)
+        if limit is None:
+            return None
+        view = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        status, q = view.get("status", "all"), view.get("q", "").strip().lower()
+        sort = view.get("sort", "-inserted")
+        rows = [o for o in self.orders
+                if (parts.path != "/orders" or o.username == user)
+                and status in ("all", o.status)
+                and (q in o.item.lower() or (parts.path != "/orders" and q in o.username))]
+        column = "amount_cents" if sort.lstrip("-") == "amount" else "id"
+        rows.sort(key=lambda o: (getattr(o, column), o.id), reverse=sort.startswith("-"))
+        return [o.id for o in rows[:limit]]
 
     def expected(self, user: str) -> dict[str, int]:
         """The counters a page of `user` has badges for, with their values."""
@@ -95,7 +129,11 @@ def read_truth(sql: SqlReader) -> Truth:
         read[user][row["id"]] = bool(row["read"])
         if len(recent[user]) < NOTIFICATION_LIMIT:
             recent[user].append(row["id"])
-    return Truth(counters, admins, read, recent)
+    orders = [OrderRow(int(r["id"]), r["username"], r["item"], int(r["amount_cents"]),
+                       r["status"]) for r in sql.fetch(
+        "SELECT o.id, u.username, o.item, o.amount_cents, o.status FROM orders o"
+        " JOIN users u ON u.id = o.user_id")]
+    return Truth(counters, admins, read, recent, orders)
 
 
 # The tabs ---------------------------------------------------------------------------------------
@@ -110,6 +148,9 @@ SNAPSHOT = """() => {
                        e => [e.id, e.getAttribute('data-counter'), e.textContent.trim()]),
     notifications: Array.from(list, e => [e.getAttribute('data-notification-id'),
                                           e.hasAttribute('data-unread')]),
+    orders: Array.from(document.querySelectorAll('tr[data-order-id]'),
+                       e => Number(e.getAttribute('data-order-id'))),
+    url: location.pathname + location.search,
   };
 }"""
 
@@ -171,6 +212,12 @@ class Tab:
                 out.append(
                     f"notification {nid}: shown {state[not unread]}, database {state[read[nid]]}"
                 )
+        table = truth.order_table(self.user, self.path)
+        if table is not None:
+            if shown["url"] != self.path:
+                out.append(f"the address bar shows {shown['url']}, not the tab's view")
+            if shown["orders"] != table:
+                out.append(f"order table: shown {shown['orders']}, its view's SQL {table}")
         recent = truth.recent[self.user]
         missing = [nid for nid in recent if nid not in listed]
         extra = [nid for nid in listed if nid in read and nid not in recent]

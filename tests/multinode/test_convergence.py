@@ -8,7 +8,8 @@ backend has an outage (redis-server stopped; or the nodes' LISTEN/NOTIFY role lo
 connections terminated). Once both nodes have recovered, a last batch of actions; within 5 s of
 the last one every badge of every tab equals the database's count (SQL straight from the tables,
 see `convergence.COUNTERS`), and every notification dropdown agrees with the database: the bell,
-the listed notifications and each one's read state.
+the listed notifications and each one's read state; and every order table lists exactly the
+rows of the view its URL names (a filter, a search, a sort per tab: see `TABS`).
 
 The seed is printed; `LIVEUI_CONVERGENCE_SEED=<n>` replays the same plan (the threads'
 interleaving still varies: that is the race this test is after).
@@ -40,7 +41,10 @@ TABS = [  # user, node, path: every page shows the top bar's badges and the bell
     ("alice", "a", "/"),
     ("alice", "b", "/"),
     ("alice", "b", "/cart"),
+    ("alice", "a", "/orders?status=pending&sort=-amount"),
     ("bob", "a", "/orders"),
+    ("bob", "b", "/orders?status=cancelled&q=e&sort=amount"),
+    ("admin", "b", "/admin/orders?status=pending&q=o"),
     ("bob", "b", "/"),
     ("carol", "a", "/tickets"),
     ("admin", "a", "/admin"),
