@@ -45,7 +45,7 @@ export type CounterValues = { readonly [K in CounterName]?: number };
 
 // Pushed by the server on user:<id> -------------------------------------------------------
 
-/** `initial_state`: pushed after every (re)join; it replaces what the client held. */
+/** `@INITIAL_STATE@`: pushed after every (re)join; it replaces what the client held. */
 export interface InitialStatePayload {
   counters: CounterValues;
   versions: CounterVersions;
@@ -53,26 +53,26 @@ export interface InitialStatePayload {
   notifications: Notification[];
 }
 
-/** `counter_updated`: one counter's new value. */
-%%SHAPE counter_updated CounterUpdatedPayload%%
+/** `@COUNTER_UPDATED@`: one counter's new value. */
+%%SHAPE @COUNTER_UPDATED@ CounterUpdatedPayload%%
 
-/** `counters_updated`: several counters' new values in one message (a hand-made
+/** `@COUNTERS_UPDATED@`: several counters' new values in one message (a hand-made
  * `broadcast_counters`). */
-%%SHAPE counters_updated CountersUpdatedPayload%%
+%%SHAPE @COUNTERS_UPDATED@ CountersUpdatedPayload%%
 
-/** `new_notification`. */
+/** `@NEW_NOTIFICATION@`. */
 export type NewNotificationPayload = Notification;
 
-/** `notification_read`: one notification was marked read (in one of the user's tabs). */
-%%SHAPE notification_read NotificationReadPayload%%
+/** `@NOTIFICATION_READ@`: one notification was marked read (in one of the user's tabs). */
+%%SHAPE @NOTIFICATION_READ@ NotificationReadPayload%%
 
-/** `notification_deleted`: its owner deleted it (in one of the user's tabs). */
-%%SHAPE notification_deleted NotificationDeletedPayload%%
+/** `@NOTIFICATION_DELETED@`: its owner deleted it (in one of the user's tabs). */
+%%SHAPE @NOTIFICATION_DELETED@ NotificationDeletedPayload%%
 
-/** `all_notifications_read`: the notifications now read (`ids`, also ones whose
- * `new_notification` is still on its way); when too many to list, every one inserted until
+/** `@ALL_NOTIFICATIONS_READ@`: the notifications now read (`ids`, also ones whose
+ * `@NEW_NOTIFICATION@` is still on its way); when too many to list, every one inserted until
  * `readBefore`. */
-%%SHAPE all_notifications_read AllNotificationsReadPayload%%
+%%SHAPE @ALL_NOTIFICATIONS_READ@ AllNotificationsReadPayload%%
 
 /** Server event name -> payload. */
 export interface UserChannelEvents {
@@ -89,17 +89,17 @@ export interface UserChannelEvents {
 
 export type EmptyPayload = { [key: string]: never };
 
-/** `refresh_counters` replies the current values and versions. */
+/** `@REFRESH_COUNTERS@` replies the current values and versions. */
 export interface RefreshCountersReply {
   counters: CounterValues;
   versions: CounterVersions;
 }
 
-/** `mark_notification_read` replies an empty ok. */
+/** `@MARK_NOTIFICATION_READ@` replies an empty ok. */
 export type MarkNotificationReadReply = EmptyPayload;
 
-/** `mark_all_notifications_read`. */
-%%SHAPE mark_all_notifications_read MarkAllNotificationsReadReply%%
+/** `@MARK_ALL_NOTIFICATIONS_READ@`. */
+%%SHAPE @MARK_ALL_NOTIFICATIONS_READ@ MarkAllNotificationsReadReply%%
 
 /** Request event name -> its payload and its ok reply. */
 export interface UserChannelRequests {
@@ -126,7 +126,7 @@ def render_types(schema: SdkSchema) -> str:
         fields.append(f"  {property_name(field.name)}: {field.ts_type};")
     head = _HEAD.replace("@TYPES@", union(NOTIFICATION_TYPES))
     head = head.replace("@FIELDS@", "\n".join(fields))
-    return head + fill_wire_names(_SHAPE.sub(_interface, _BODY))
+    return head + _SHAPE.sub(_interface, fill_wire_names(_BODY))
 
 
 _SHAPE = re.compile(r"%%SHAPE (\w+) (\w+)%%")

@@ -305,7 +305,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
   }
 
   function removeNotification(id: string): void {
-    deletedIds.add(id); // its new_notification may still be on its way
+    deletedIds.add(id); // its @NEW_NOTIFICATION@ may still be on its way
     if (deletedIds.size > 64) deletedIds.delete(deletedIds.values().next().value as string);
     const notifications = state.notifications.filter((n) => n.id !== id);
     if (notifications.length !== state.notifications.length) setState({ notifications });
@@ -313,7 +313,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
 
   function markRead(id: string | null, cutoff: number | null = null): void {
     if (id !== null && !state.notifications.some((n) => n.id === id)) {
-      readIds.add(id); // its new_notification is still on its way
+      readIds.add(id); // its @NEW_NOTIFICATION@ is still on its way
       if (readIds.size > 64) readIds.delete(readIds.values().next().value as string);
     }
     if (id === null && cutoff !== null && (readBefore === null || cutoff > readBefore)) {
