@@ -22,6 +22,7 @@ from .channels.user_channel import UserChannel
 from .close_codes import CloseCode
 from .codegen.notification_shape import NotificationField, notification_fields
 from .devpanel.page import dev_panel_routes
+from .dispatch.aggregate_declaration import aggregate
 from .dispatch.broadcaster import ash_counter_broadcast
 from .dispatch.collection_declaration import collection
 from .dispatch.counter_declaration import counter
@@ -121,6 +122,7 @@ __all__ = [
     "UvicornHttpProtocol",
     "UvicornWebSocketProtocol",
     "__version__",
+    "aggregate",
     "ash_counter_broadcast",
     "async_url",
     "backend_from_url",

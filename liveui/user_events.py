@@ -9,11 +9,17 @@ Server → client events on `user:<id>`:
 | event                    | payload                                                               |
 |--------------------------|-----------------------------------------------------------------------|
 | `counter_updated`        | `{"counter", "value", "version", "metadata": {"invalidateQueries"}}`  |
+| `aggregate_updated`      | `{"aggregate", "value", "version", "metadata": {"invalidateQueries"}}`|
 | `new_notification`       | the serialized notification (`id`, `title`, `read`, `insertedAt`...)  |
 | `notification_read`      | `{"id"}`                                                              |
 | `notification_deleted`   | `{"id"}` (deleted by its owner; pruning sends nothing)                |
 | `all_notifications_read` | `{"markedCount", "ids", "readBefore"}` (ids marked; else a cut-off)   |
-| `initial_state`          | `{"counters", "versions", "notifications"}` (from `UserChannel`)      |
+| `initial_state`          | `{"counters", "versions", "notifications", "aggregates"}`             |
+
+An aggregate's `value` is a decimal *string* in plain notation (`"1234.50"`, exact: money never
+goes through a float, in Python or in JavaScript) or null (the average, minimum or maximum of
+nothing). `initial_state.aggregates` maps each of the user's aggregates to `{"value",
+"version"}`; it is present only when the app declares aggregates.
 
 Versions order *reads*, not broadcasts: a counter's version is taken before the query that read
 its value, so a stale read can never carry a newer version than a fresher one, whichever node
@@ -25,9 +31,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 __all__ = [
+    "AGGREGATE_UPDATED",
     "ALL_NOTIFICATIONS_READ",
     "CLIENT_REQUESTS",
     "COUNTER_UPDATED",
@@ -41,18 +49,25 @@ __all__ = [
     "REFRESH_COUNTERS",
     "SERVER_EVENTS",
     "TOPIC_PREFIX",
+    "AggregateUpdate",
+    "AggregateValueLike",
+    "AggregatesSource",
     "CounterUpdate",
     "CounterValueLike",
     "CountersSource",
     "Field",
     "NotificationsSource",
     "UserDataSource",
+    "aggregate_state",
+    "aggregate_updated",
+    "aggregate_wire_value",
     "all_notifications_read",
     "counter_updated",
     "initial_state",
     "inserted_at",
     "notification_cursor",
     "notification_read",
+    "read_aggregate_update",
     "read_all_notifications_read",
     "read_before_covers",
     "read_counter_update",
@@ -65,13 +80,14 @@ __all__ = [
 TOPIC_PREFIX = "user:"
 
 COUNTER_UPDATED = "counter_updated"
+AGGREGATE_UPDATED = "aggregate_updated"
 NEW_NOTIFICATION = "new_notification"
 NOTIFICATION_READ = "notification_read"
 NOTIFICATION_DELETED = "notification_deleted"
 ALL_NOTIFICATIONS_READ = "all_notifications_read"
 INITIAL_STATE = "initial_state"
 SERVER_EVENTS = (INITIAL_STATE, COUNTER_UPDATED, NEW_NOTIFICATION, NOTIFICATION_READ,
-                 NOTIFICATION_DELETED, ALL_NOTIFICATIONS_READ)
+                 NOTIFICATION_DELETED, ALL_NOTIFICATIONS_READ, AGGREGATE_UPDATED)
 
 REFRESH_COUNTERS = "refresh_counters"
 MARK_NOTIFICATION_READ = "mark_notification_read"
@@ -123,6 +139,67 @@ def read_counter_update(payload: Any) -> CounterUpdate | None:
     if isinstance(version, bool) or not isinstance(version, int):
         version = 0
     return CounterUpdate(name, value, version)
+
+
+def aggregate_wire_value(value: Decimal | None) -> str | None:
+    """An aggregate's value on the wire: a plain decimal string, exact, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise TypeError(f"an aggregate's value is a finite Decimal or None, not {value!r}")
+    return format(value, "f")
+
+
+def aggregate_updated(
+    name: str,
+    value: Decimal | None,
+    version: int,
+    invalidates: Sequence[str] = (),
+) -> dict[str, Any]:
+    return {
+        "aggregate": name,
+        "value": aggregate_wire_value(value),
+        "metadata": {"invalidateQueries": list(invalidates)},
+        "version": version,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateUpdate:
+    aggregate: str
+    value: Decimal | None
+    version: int
+
+
+def read_aggregate_update(payload: Any) -> AggregateUpdate | None:
+    """An `aggregate_updated` payload, checked; None when it is malformed (a value that is no
+    plain decimal string, a missing name or version)."""
+    if not isinstance(payload, Mapping):
+        return None
+    name, raw, version = payload.get("aggregate"), payload.get("value"), payload.get("version")
+    if not isinstance(name, str) or not name:
+        return None
+    if isinstance(version, bool) or not isinstance(version, int):
+        return None
+    if raw is None:
+        return AggregateUpdate(name, None, version)
+    if not isinstance(raw, str) or len(raw) > 64:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or "e" in raw.lower():
+        return None
+    return AggregateUpdate(name, value, version)
+
+
+def aggregate_state(values: Mapping[str, AggregateValueLike]) -> dict[str, Any]:
+    """`initial_state.aggregates`: name -> `{"value", "version"}`."""
+    return {
+        name: {"value": aggregate_wire_value(v.value), "version": v.version}
+        for name, v in values.items()
+    }
 
 
 def notification_read(notification_id: str) -> dict[str, Any]:
@@ -243,6 +320,13 @@ PAYLOAD_SHAPES: dict[str, tuple[Field, ...]] = {
         Field("readBefore", "string | null", "ISO time of the cut-off."),
     ),
     MARK_ALL_NOTIFICATIONS_READ: (Field("markedCount", "number"),),
+    AGGREGATE_UPDATED: (
+        Field("aggregate", "AggregateName"),
+        Field("value", "DecimalString | null",
+              "Exact decimal (\"1234.50\"); null: the average, minimum or maximum of nothing."),
+        Field("metadata", "{ invalidateQueries: QueryKey[] }", "Query keys to refetch."),
+        Field("version", "number", "Orders the reads behind values: keep the highest."),
+    ),
 }
 """Every object payload of `user:<id>` (events, and the `mark_all_notifications_read` reply),
 field by field, camelCase on the wire; the TypeScript SDK's interfaces are generated from it."""
@@ -254,6 +338,17 @@ class CounterValueLike(Protocol):
     def value(self) -> int: ...
     @property
     def version(self) -> int: ...
+
+
+class AggregateValueLike(Protocol):
+    @property
+    def value(self) -> Decimal | None: ...
+    @property
+    def version(self) -> int: ...
+
+
+class AggregatesSource(Protocol):
+    async def load_aggregate_values(self, user_id: Any) -> Mapping[str, AggregateValueLike]: ...
 
 
 class CountersSource(Protocol):

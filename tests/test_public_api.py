@@ -21,7 +21,7 @@ EXPECTED = {
     "SocketInfo", "Stop", "UserChannel", "channel", "error", "ok", "reply", "stop", "Presence",
     # dispatch
     "Dispatch", "DispatchSettings", "ash_counter_broadcast", "async_url", "collection",
-    "counter", "default_serializer",
+    "counter", "default_serializer", "aggregate",
     "notification_model", "NotificationField", "notification_fields",
     # the user:<id> wire contract
     "user_topic",

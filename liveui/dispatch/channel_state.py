@@ -7,7 +7,10 @@ import asyncio
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..user_events import aggregate_state
+
 if TYPE_CHECKING:
+    from .aggregate_loader import AggregateLoader
     from .counter_loader import CounterLoader
     from .notification_loader import NotificationLoader
     from .notification_table import NotificationSerializer
@@ -16,9 +19,15 @@ __all__ = ["ChannelState"]
 
 
 class ChannelState:
-    def __init__(self, counters: CounterLoader, notifications: NotificationLoader) -> None:
+    def __init__(
+        self,
+        counters: CounterLoader,
+        notifications: NotificationLoader,
+        aggregates: AggregateLoader | None = None,
+    ) -> None:
         self.counters = counters
         self.notifications = notifications
+        self.aggregates = aggregates
 
     async def build(
         self,
@@ -42,8 +51,14 @@ class ChannelState:
             else:
                 values = await load_counters
                 notifications = await load_recent
-        return {
+        state: dict[str, Any] = {
             "counters": {name: v.value for name, v in values.items()},
             "versions": {name: v.version for name, v in values.items()},
             "notifications": notifications,
         }
+        aggregates = self.aggregates
+        if aggregates is not None and aggregates.registry.aggregates:
+            state["aggregates"] = aggregate_state(
+                await aggregates.load_aggregate_values(user_id, counter_models)
+            )
+        return state

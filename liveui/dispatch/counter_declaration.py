@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
@@ -127,6 +127,21 @@ class Counter:
     @property
     def metadata(self) -> dict[str, Any]:
         return {"invalidateQueries": list(self.invalidates)}
+
+    # What the grouped recount asks of a declaration (aggregates override these three, so the
+    # same loader recounts counters and aggregates alike).
+    def measure(self) -> tuple[ColumnElement[Any], ...]:
+        """The SQL aggregate columns one read selects (per owner when grouped)."""
+        return (func.count(),)
+
+    def read(self, row: Any) -> Any:
+        """The value from the columns `measure` selected, in order."""
+        return int(row[0])
+
+    @property
+    def empty(self) -> Any:
+        """The value of an owner with no matching row (the grouped query returns none)."""
+        return 0
 
 
 def bind(spec: CounterSpec, model: type[Any]) -> Counter:

@@ -11,7 +11,8 @@ committed); its events go out at once, and so do the primary keys of the rows ea
 collection may have gained, changed or lost (`rows_changed` on `collection:<name>`: keys only,
 the nodes showing the collection re-read them); its counters go to the `Coalescer` (at once
 after a quiet period, else merged with the others of the window), then
-`CounterLoader.recompute` recounts them with one grouped query each and broadcasts what moved.
+`CounterLoader.recompute` recounts them with one grouped query each and broadcasts what moved;
+declared aggregates (sums, averages...) ride the same path through `AggregateLoader`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from ..node import Node, Stage
 from ..row_events import ROWS_CHANGED, collection_topic, rows_changed
 from ..user_events import COUNTER_UPDATED, NEW_NOTIFICATION, counter_updated, user_topic
+from .aggregate_loader import AggregateLoader
 from .broadcaster import Broadcaster
 from .changes import ChangeSet
 from .channel_state import ChannelState
@@ -68,6 +70,7 @@ class Dispatch:
         )
         self.counters = CounterLoader(self.registry, self.database, self.broadcaster)
         self.collections = CollectionLoader(self.registry, self.database)
+        self.aggregates = AggregateLoader(self.registry, self.database, self.broadcaster)
         user_id_attr = "id"
         if self.settings.user_id_column is not None:
             user_id_attr = getattr(self.settings.user_id_column, "key", "id")
@@ -78,9 +81,9 @@ class Dispatch:
             self.settings.notification_serializer,
             user_id_attr,
         )
-        self.state = ChannelState(self.counters, self.notifications)
+        self.state = ChannelState(self.counters, self.notifications, self.aggregates)
         self.hooks = SessionHooks(self.registry, self._committed)
-        self.coalescer = Coalescer(self.settings.coalesce_window, self.counters.recompute)
+        self.coalescer = Coalescer(self.settings.coalesce_window, self._recompute)
         self._warned_unwatched = False
         self.node.attach(self, Stage.PRODUCER)
 
@@ -92,6 +95,7 @@ class Dispatch:
         start-up with its name rather than later inside a commit.
         """
         self.registry.counters  # noqa: B018 (resolve and validate now)
+        self.registry.aggregates  # noqa: B018
         self.registry.collections  # noqa: B018
         self.hooks.install(target)
         self.node.adopt_loop()
@@ -100,6 +104,7 @@ class Dispatch:
         """Called by the node's lifespan."""
         self.node.adopt_loop()
         self.registry.counters  # noqa: B018
+        self.registry.aggregates  # noqa: B018
         if self.registry.counters and not self.hooks.installed:
             log.warning(
                 "liveui.dispatch: dispatch.install(sessions) was never called, so no commit "
@@ -120,6 +125,11 @@ class Dispatch:
         """Every declared counter's name (with `unread_notifications` when notifications are
         configured)."""
         return frozenset(self.registry.counters)
+
+    @property
+    def aggregate_names(self) -> frozenset[str]:
+        """Every declared aggregate's name."""
+        return frozenset(self.registry.aggregates)
 
     # notifications -----------------------------------------------------------------------------
     async def notify(
@@ -217,7 +227,7 @@ class Dispatch:
         sync = session.sync_session if isinstance(session, AsyncSession) else session
         self.hooks.hook_session(sync)
         changes = self.hooks.pending(sync)
-        for c in self.registry.for_class(type(instance)):
+        for c in self.registry.measured_for_class(type(instance)):
             if name not in c.on:
                 continue
             if c.owner_key is None:
@@ -232,10 +242,10 @@ class Dispatch:
         *,
         session: Session | AsyncSession | None = None,
     ) -> None:
-        """Recompute a counter for these owners (all of its audience if global): after the
-        session commits, or now without a session. For bulk UPDATE/DELETE statements, which
-        bypass the flush the hooks watch."""
-        c = self.registry.get(name)
+        """Recompute a counter (or an aggregate) for these owners (all of its audience if
+        global): after the session commits, or now without a session. For bulk UPDATE/DELETE
+        statements, which bypass the flush the hooks watch."""
+        c = self.registry.aggregates.get(name) or self.registry.get(name)
         changes = ChangeSet()
         if c.is_global:
             changes.touch(name, is_global=True)
@@ -337,9 +347,17 @@ class Dispatch:
         self._broadcast_rows(changes)
         if changes.has_counters:
             try:
-                asyncio.run(self.counters.recompute(changes))
+                asyncio.run(self._recompute(changes))
             except Exception:
                 log.exception("liveui.dispatch: recomputing counters outside a loop failed")
+
+    async def _recompute(self, changes: ChangeSet) -> int:
+        """One coalesced recount: the counters', then the aggregates' (each loader reads only
+        its own names from `changes`). Returns the broadcasts made."""
+        sent = await self.counters.recompute(changes)
+        if self.registry.aggregates:
+            sent += await self.aggregates.recompute(changes)
+        return sent
 
     def _broadcast_rows(self, changes: ChangeSet) -> None:
         for name, keys in changes.rows.items():
