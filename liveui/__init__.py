@@ -51,6 +51,7 @@ from .live.collection import LiveCollection
 from .live.component import LiveComponent
 from .live.context import LiveContext
 from .live.dropdown import NotificationDropdown
+from .live.metric import LiveMetric
 from .live.paths import static_dir, templates_dir
 from .live.settings import LiveSettings
 from .live.tags import install_templates
@@ -93,6 +94,7 @@ __all__ = [
     "LiveComponent",
     "LiveContext",
     "LiveError",
+    "LiveMetric",
     "LiveSettings",
     "LiveUI",
     "LiveuiError",

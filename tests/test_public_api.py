@@ -27,7 +27,7 @@ EXPECTED = {
     "user_topic",
     # live UI and templates
     "LiveBadge", "LiveChart", "LiveCollection", "LiveComponent", "LiveContext", "LiveSettings",
-    "LiveUI",
+    "LiveUI", "LiveMetric",
     "NotificationDropdown", "install_templates", "static_dir", "templates_dir",
     # logins, revocation and serving safely
     "AuthClaims", "Revocation", "Revocations", "RevocationStore", "MemoryRevocationStore",

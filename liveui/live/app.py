@@ -175,6 +175,22 @@ class LiveUI:
             self._warned_counters.add(name)
             log.warning(message)
 
+    def check_aggregate_name(self, name: str, tag: str) -> None:
+        """An undeclared aggregate shows its empty text forever: say so (raise with
+        `LiveUI(debug=True)`, else warn once per name)."""
+        known = getattr(self.dispatch, "aggregate_names", None)
+        if known is None or name in known:
+            return
+        message = (
+            f"liveui: {tag}({name!r}) names no declared aggregate, so it would never show a "
+            f"value; declared aggregates: {', '.join(sorted(known)) or '(none)'}"
+        )
+        if self.debug:
+            raise ConfigurationError(message)
+        if name not in self._warned_counters:
+            self._warned_counters.add(name)
+            log.warning(message)
+
     # data ------------------------------------------------------------------------------------
     def context(self, user_id: Any, *, session: LiveSession | None = None) -> LiveContext:
         return LiveContext(
@@ -211,7 +227,10 @@ class LiveUI:
             ctx = self.context(user_id)
             ctx.notification_limit = limit
             if self.dispatch is not None:
-                await asyncio.gather(ctx.counters(), ctx.notifications(limit))
+                loads = [ctx.counters(), ctx.notifications(limit)]
+                if getattr(self.dispatch, "aggregate_names", None):
+                    loads.append(ctx.aggregates())
+                await asyncio.gather(*loads)
             for component in components:
                 if not await authorized(component, ctx):
                     raise Forbidden(f"the component {component.name!r} is not allowed for "
@@ -225,6 +244,7 @@ class LiveUI:
                 notifications=ctx.loaded_notifications,
                 notification_limit=limit,
                 components={c.id: c for c in components},
+                aggregates=ctx.loaded_aggregates,
             )
         request.state.liveui_page = page
         return page
