@@ -14,6 +14,7 @@ from .wire_names import fill_wire_names
 __all__ = ["render_types"]
 
 _HEAD = """\
+import type { AggregateName, Aggregates, DecimalString } from "./aggregates.js";
 import type { CounterName, QueryKey } from "./counters.js";
 
 /** Any value JSON can carry. */
@@ -51,10 +52,15 @@ export interface InitialStatePayload {
   versions: CounterVersions;
   /** Newest first. */
   notifications: Notification[];
+  /** The user's aggregates; present when the server declares any. */
+  aggregates?: Aggregates;
 }
 
 /** `counter_updated`: one counter's new value. */
 %%SHAPE counter_updated CounterUpdatedPayload%%
+
+/** `aggregate_updated`: one aggregate's new value (an exact decimal string, or null). */
+%%SHAPE aggregate_updated AggregateUpdatedPayload%%
 
 /** `new_notification`. */
 export type NewNotificationPayload = Notification;
@@ -78,6 +84,7 @@ export interface UserChannelEvents {
   @NOTIFICATION_READ@: NotificationReadPayload;
   @NOTIFICATION_DELETED@: NotificationDeletedPayload;
   @ALL_NOTIFICATIONS_READ@: AllNotificationsReadPayload;
+  @AGGREGATE_UPDATED@: AggregateUpdatedPayload;
 }
 
 // Requests a client pushes, and their replies ----------------------------------------------
