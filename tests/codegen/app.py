@@ -4,7 +4,8 @@
 
 Counters: an owned one with query keys, an admin one, one without keys, and the built-in
 `unread_notifications`; aggregates: an admin distinct count and an owned maximum. The
-`/test/*` routes let a test outside the process make things happen: insert an order (a real commit through the dispatch hooks), notify, or broadcast any frame.
+`/test/*` routes let a test outside the process make things happen: insert an order (a real
+commit through the dispatch hooks), notify, or broadcast any frame.
 
 Not tests/support/dispatch_schema.py's `make_schema`, on purpose: the models are module-level
 with fixed table names, since `liveui gen ts --app` imports this module by name, and the golden
