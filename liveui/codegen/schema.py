@@ -40,8 +40,9 @@ class SdkSchema:
 
     @property
     def query_keys(self) -> tuple[str, ...]:
-        declared = (*self.counters, *self.aggregates)
-        return tuple(sorted({key for c in declared for key in c.invalidates}))
+        keys = {key for c in self.counters for key in c.invalidates}
+        keys.update(key for a in self.aggregates for key in a.invalidates)
+        return tuple(sorted(keys))
 
 
 def schema_from_dispatch(dispatch: Dispatch) -> SdkSchema:
