@@ -1,9 +1,11 @@
 """The pieces of the convergence test: what the database says, what a tab shows, the actions.
 
-- `read_truth`: every counter of every user and their notifications, counted with SQL straight
-  from the tables, after the counter declarations in demo/models.py (never asked of a node).
-- `Tab`: one browser tab of a user on a node; `snapshot()` reads its badges, its notification
-  list and its connection state from the DOM; `disagreements()` compares that with the truth.
+- `read_truth`: every counter and aggregate of every user and their notifications, computed
+  with SQL straight from the tables, after the declarations in demo/models.py (never asked of a
+  node).
+- `Tab`: one browser tab of a user on a node; `snapshot()` reads its badges, its KPI tiles, its
+  notification list and its connection state from the DOM; `disagreements()` compares that
+  with the truth.
 - `plan` and `Workload`: a seeded random list of demo actions, run over HTTP from a few threads
   through `ShopUser` clients of both nodes, so the recounts of the two nodes interleave.
 """
@@ -16,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from playwright.sync_api import Page
@@ -23,6 +26,7 @@ from playwright.sync_api import Page
 from .cluster import ShopUser, SqlReader
 
 __all__ = [
+    "AGGREGATES",
     "COUNTERS",
     "NOTIFICATION_LIMIT",
     "Action",
@@ -60,6 +64,36 @@ NAV_COUNTERS = ("pending_orders", "cart_items", "active_tickets", "unread_notifi
 NOTIFICATION_LIMIT = 10
 """base.html: `notification_dropdown(limit=10)`, newest first."""
 
+AGGREGATES: dict[str, str] = {
+    # Order.__aggregates__ (amount_cents, scale=2): my_spent (owner), revenue and avg_order
+    # (audience "admin"); SQL's own SUM and AVG, in cents
+    "my_spent": (
+        "SELECT COALESCE(SUM(amount_cents), 0) FROM orders"
+        " WHERE user_id = u.id AND status = 'completed'"
+    ),
+    "revenue": "SELECT COALESCE(SUM(amount_cents), 0) FROM orders WHERE status = 'completed'",
+    "avg_order": "SELECT AVG(amount_cents) FROM orders WHERE status = 'completed'",
+}
+"""Each aggregate as SQL over a user row `u`, written from its declaration in demo/models.py."""
+ADMIN_AGGREGATES = frozenset({"revenue", "avg_order"})
+PAGE_METRICS: dict[str, tuple[str, ...]] = {
+    "/orders": ("my_spent",), "/admin": ("revenue", "avg_order"),
+}
+"""The KPI tiles each demo page shows (orders.html, admin.html)."""
+
+
+def dollars(cents: Any) -> str | None:
+    """An aggregate in cents as the tile's exact `data-value`: dollars, two places, half-even
+    (the rounding `aggregate(..., places=2)` declares); None for the average of nothing."""
+    if cents is None:
+        return None
+    return str((Decimal(cents) / 100).quantize(Decimal("0.01"), ROUND_HALF_EVEN))
+
+
+def shown_dollars(value: str | None) -> str:
+    """The tile's text for a `data-value`: `$1,234.50`; the demo's empty format is `$0.00`."""
+    return f"${Decimal(value or 0):,.2f}"
+
 
 @dataclass(frozen=True)
 class Truth:
@@ -70,6 +104,14 @@ class Truth:
     """username -> notification id -> read, every notification of the user"""
     recent: dict[str, list[str]]
     """username -> the ids the dropdown lists: the newest `NOTIFICATION_LIMIT`"""
+    aggregates: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    """username -> aggregate -> exact value in dollars ("1234.50"; None: nothing averaged)"""
+
+    def expected_aggregates(self, user: str) -> dict[str, str | None]:
+        values = self.aggregates.get(user, {})
+        if user in self.admins:
+            return dict(values)
+        return {name: v for name, v in values.items() if name not in ADMIN_AGGREGATES}
 
     def expected(self, user: str) -> dict[str, int]:
         """The counters a page of `user` has badges for, with their values."""
@@ -80,9 +122,14 @@ class Truth:
 
 
 def read_truth(sql: SqlReader) -> Truth:
-    columns = ", ".join(f'({query}) AS "{name}"' for name, query in COUNTERS.items())
+    columns = ", ".join(
+        f'({query}) AS "{name}"' for name, query in (*COUNTERS.items(), *AGGREGATES.items())
+    )
     rows = sql.fetch(f"SELECT u.username, u.is_admin, {columns} FROM users u")
     counters = {row["username"]: {name: int(row[name]) for name in COUNTERS} for row in rows}
+    aggregates = {
+        row["username"]: {name: dollars(row[name]) for name in AGGREGATES} for row in rows
+    }
     admins = frozenset(row["username"] for row in rows if row["is_admin"])
     read: dict[str, dict[str, bool]] = {row["username"]: {} for row in rows}
     recent: dict[str, list[str]] = {row["username"]: [] for row in rows}
@@ -95,7 +142,7 @@ def read_truth(sql: SqlReader) -> Truth:
         read[user][row["id"]] = bool(row["read"])
         if len(recent[user]) < NOTIFICATION_LIMIT:
             recent[user].append(row["id"])
-    return Truth(counters, admins, read, recent)
+    return Truth(counters, admins, read, recent, aggregates)
 
 
 # The tabs ---------------------------------------------------------------------------------------
@@ -108,6 +155,9 @@ SNAPSHOT = """() => {
     connected: !!conn && conn.readyState === 1,
     badges: Array.from(document.querySelectorAll('[data-counter]'),
                        e => [e.id, e.getAttribute('data-counter'), e.textContent.trim()]),
+    metrics: Array.from(document.querySelectorAll('[data-metric]'),
+                        e => [e.getAttribute('data-metric'), e.getAttribute('data-value'),
+                              e.textContent.trim()]),
     notifications: Array.from(list, e => [e.getAttribute('data-notification-id'),
                                           e.hasAttribute('data-unread')]),
   };
@@ -161,6 +211,7 @@ class Tab:
                 )
         wanted = {*NAV_COUNTERS, *(ADMIN_COUNTERS if self.user in truth.admins else ())}
         out.extend(f"counter {name}: no badge on the page" for name in sorted(wanted - seen))
+        out.extend(self._metric_disagreements(truth, shown["metrics"]))
         read = truth.read[self.user]
         listed = [nid for nid, _ in shown["notifications"]]
         for nid, unread in shown["notifications"]:
@@ -179,6 +230,24 @@ class Tab:
                 f"notification list: {len(listed)} listed, the newest {len(recent)} in the"
                 f" database; missing {missing or '-'}, not among the newest {extra or '-'}"
             )
+        return out
+
+
+    def _metric_disagreements(self, truth: Truth, metrics: list[list[str]]) -> list[str]:
+        expected = truth.expected_aggregates(self.user)
+        out: list[str] = []
+        seen: set[str] = set()
+        for name, value, text in metrics:
+            seen.add(name)
+            if name not in AGGREGATES:
+                out.append(f"tile {name}: no SQL truth for this aggregate")
+            elif name not in expected:
+                out.append(f"tile {name}: shown {text}, not in this audience")
+            elif (value or None) != expected[name] or text != shown_dollars(expected[name]):
+                out.append(f"tile {name}: shown {text} ({value!r}), database "
+                           f"{shown_dollars(expected[name])} ({expected[name]!r})")
+        wanted = set(PAGE_METRICS.get(self.path, ()))
+        out.extend(f"aggregate {name}: no tile on the page" for name in sorted(wanted - seen))
         return out
 
 
