@@ -8,6 +8,9 @@ join) goes through a `LoadBatcher`: the loads of all the users that arrive toget
 batch, one `GROUP BY owner` query per owner counter, one query per global counter, one query
 per audience the counters need, and the clock.
 
+Counters and aggregates moved by the same commits are recounted in one read (`recompute(...,
+also=[aggregates])`): one clock read and one membership query per audience for both.
+
 Every recount is broadcast with the version of its read (see `values`): no node keeps a "last
 value broadcast" to decide what is news, because another node may have broadcast in between.
 
@@ -68,6 +71,8 @@ class _Count:
     counter: Counter
     started: int
     values: dict[Any, Any]
+    loader: CounterLoader
+    """Who broadcasts it (counters and aggregates send different events)."""
 
 
 class CounterLoader:
@@ -285,32 +290,45 @@ class CounterLoader:
         return out
 
     # recomputing after commits ---------------------------------------------------------------
-    async def recompute(self, changes: ChangeSet) -> int:
+    def moves(self, changes: ChangeSet) -> bool:
+        """Whether `changes` touched any declaration this loader reads."""
+        declared = self._declared()
+        return any(name in declared for name in (*changes.owners, *changes.globals))
+
+    async def recompute(self, changes: ChangeSet, *, also: Sequence[CounterLoader] = ()) -> int:
         """Recount what `changes` touched and broadcast every value read; returns how many
-        broadcasts were made."""
-        counts, members = await self.database.read(lambda conn: self._recount(conn, changes))
+        broadcasts were made. `also`: other loaders (the aggregates') recounted in the same
+        read, sharing its version and its audience membership queries."""
+        loaders = [loader for loader in (self, *also) if loader.moves(changes)]
+        if not loaders:
+            return 0  # nothing declared moved: not even the clock is read
+
+        def read(conn: Connection) -> tuple[list[_Count], dict[str, list[Any]]]:
+            # One version for the whole recount, read before any of its queries.
+            started = self.clock.read(conn)
+            counts = [n for loader in loaders for n in loader._recount(conn, changes, started)]
+            audiences = {n.counter.audience for n in counts if n.counter.is_global}
+            return counts, self._audience_members(conn, audiences)
+
+        counts, members = await self.database.read(read)
         sent = 0
         for count in counts:
-            c = count.counter
+            c, send = count.counter, count.loader._send
             if c.is_global:
                 if c.audience not in members:
                     continue  # could not tell who should hear it: readers keep what they show
                 for member in members.get(c.audience, ()):
-                    self._send(user_topic(member), c, count.values[None], count.started)
+                    send(user_topic(member), c, count.values[None], count.started)
                     sent += 1
                 continue
             for owner, n in count.values.items():
-                self._send(user_topic(owner), c, n, count.started)
+                send(user_topic(owner), c, n, count.started)
                 sent += 1
         return sent
 
-    def _recount(
-        self, conn: Connection, changes: ChangeSet
-    ) -> tuple[list[_Count], dict[str, list[Any]]]:
+    def _recount(self, conn: Connection, changes: ChangeSet, started: int) -> list[_Count]:
         counters = self._declared()
         counts: list[_Count] = []
-        # One version for the whole recount, read before any of its queries.
-        started = self.clock.read(conn)
         for name, owners in changes.owners.items():
             c = counters.get(name)
             if c is None or c.owner is None or not owners:
@@ -327,8 +345,7 @@ class CounterLoader:
                     name,
                 )
                 continue
-            counts.append(_Count(c, started, values))
-        audiences: set[str] = set()
+            counts.append(_Count(c, started, values, self))
         for name in changes.globals:
             c = counters.get(name)
             if c is None:
@@ -341,10 +358,12 @@ class CounterLoader:
                     "liveui.dispatch: recounting counter %r failed; keeping its last value", name
                 )
                 continue
-            counts.append(_Count(c, started, {None: n}))
-            audiences.add(c.audience)
+            counts.append(_Count(c, started, {None: n}, self))
+        return counts
+
+    def _audience_members(self, conn: Connection, audiences: Iterable[str]) -> dict[str, list[Any]]:
         members: dict[str, list[Any]] = {}
-        for audience in audiences:
+        for audience in sorted(audiences):
             try:
                 query = select(self.registry.user_id_column).where(
                     self.registry.audience_filter(audience)
@@ -354,7 +373,7 @@ class CounterLoader:
                 conn.rollback()
                 log.exception("liveui.dispatch: loading the members of audience %r failed",
                               audience)
-        return counts, members
+        return members
 
     def _members_only(
         self, conn: Connection, audience: str, values: dict[Any, Any]

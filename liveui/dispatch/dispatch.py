@@ -352,12 +352,9 @@ class Dispatch:
                 log.exception("liveui.dispatch: recomputing counters outside a loop failed")
 
     async def _recompute(self, changes: ChangeSet) -> int:
-        """One coalesced recount: the counters', then the aggregates' (each loader reads only
-        its own names from `changes`). Returns the broadcasts made."""
-        sent = await self.counters.recompute(changes)
-        if self.registry.aggregates:
-            sent += await self.aggregates.recompute(changes)
-        return sent
+        """One coalesced recount of the counters and the aggregates, in one read: one version
+        and one membership query per audience for both. Returns the broadcasts made."""
+        return await self.counters.recompute(changes, also=(self.aggregates,))
 
     def _broadcast_rows(self, changes: ChangeSet) -> None:
         for name, keys in changes.rows.items():

@@ -58,7 +58,8 @@ def make_shop(broken: bool = False) -> Shop:
         price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
         sku: Mapped[str] = mapped_column(String(20), default="")
         note: Mapped[str] = mapped_column(String(50), default="")
-        __counters__ = [counter("completed_sales", where=done, owner=lambda: Sale.user_id)]
+        __counters__ = [counter("completed_sales", where=done, owner=lambda: Sale.user_id),
+                        counter("admin_sales", where=done, audience="admin")]
         __aggregates__ = [
             aggregate("spent", "sum", of=lambda: Sale.amount_cents, scale=2, where=done,
                       owner=lambda: Sale.user_id, invalidates=["sales"]),
@@ -213,6 +214,7 @@ async def test_commit_broadcasts_each_kind_grouped_per_owner_and_per_audience(
     assert dispatch_broadcasts.aggregate_values(admin, "spent") == []
     # Counters keep their own event, untouched by the aggregates.
     await dispatch_broadcasts.assert_counter_broadcast(alice, "completed_sales", 2)
+    await dispatch_broadcasts.assert_counter_broadcast(admin, "admin_sales", 3)
 
 
 @both_databases
@@ -348,7 +350,14 @@ async def test_one_grouped_query_per_aggregate_for_all_the_owners_a_commit_touch
     # action) and the completed_sales counter: one GROUP BY each, whatever the number of owners.
     assert len(grouped) == 6, "\n".join(grouped)
     unowned = [q for q in statements if sales in q and "GROUP BY" not in q]
-    assert len(unowned) == 3, "\n".join(unowned)  # revenue, avg_sale, smallest
+    assert len(unowned) == 4, "\n".join(unowned)  # revenue, avg_sale, smallest, admin_sales
+    # Counters and aggregates are recounted in one read: one membership query per audience
+    # (the admins, for the admin counter and the admin aggregates alike; every user, for
+    # "smallest"), and (PostgreSQL) one read of the clock.
+    members = [q for q in statements if shop.User.__tablename__ in q and sales not in q]
+    assert len(members) == len(set(members)) == 2, "\n".join(members)
+    clock = [q for q in statements if "statement_timestamp" in q]
+    assert len(clock) == (1 if shop_engine.dialect.name == "postgresql" else 0), clock
     for u in users:
         assert len(dispatch_broadcasts.aggregate_values(u, "spent")) == 1
 
