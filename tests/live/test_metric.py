@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy import ForeignKey, String, insert
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from liveui import Dispatch, DispatchSettings, LiveMetric, Node, SpecError, aggregate
@@ -28,6 +28,13 @@ class Shop:
     sessions: async_sessionmaker[Any]
     dispatch: Dispatch
     harness: LiveHarness
+    engine: AsyncEngine
+
+    async def add_unseen_sale(self, user_id: int, cents: int) -> None:
+        """A completed sale inserted behind the dispatch's back: its broadcast is "lost"."""
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(self.Sale.__table__).values(
+                user_id=user_id, amount_cents=cents, status="completed"))
 
     async def add_user(self) -> int:
         async with self.sessions() as s:
@@ -86,7 +93,7 @@ async def shop(tmp_path: Any) -> AsyncIterator[Shop]:
     dispatch.install(sessions)
     try:
         async with live_harness(dispatch=dispatch, node=node) as harness:
-            yield Shop(Sale, User, sessions, dispatch, harness)
+            yield Shop(Sale, User, sessions, dispatch, harness, engine)
     finally:
         await engine.dispose()
 
@@ -174,3 +181,39 @@ def test_a_spec_with_a_format_the_tile_cannot_show_is_refused() -> None:
         component_from_spec({"c": "metric", "p": {"aggregate": "spent", "currency": "$"}})
     with pytest.raises(SpecError, match="wrong type"):
         component_from_spec({"c": "metric", "p": {"aggregate": "spent", "places": "2"}})
+
+
+async def test_anti_entropy_repairs_a_tile_that_missed_a_recount(shop: Shop) -> None:
+    alice = await shop.add_user()
+    tile = LiveMetric("spent", format="money")
+    tab = await shop.harness.open(alice, tile)
+    assert (await tab.next_patch()).text(tile.id) == "$0.00"
+    await shop.add_unseen_sale(alice, 4250)
+    registry = shop.harness.live.registry
+    assert await registry.verify([tab.session]) == 1
+    assert (await tab.next_patch()).text(tile.id) == "$42.50"
+    assert await registry.verify([tab.session]) == 0  # converged: nothing more to repair
+
+
+async def test_a_pubsub_resync_sends_the_tile_what_it_missed(shop: Shop) -> None:
+    alice = await shop.add_user()
+    tile = LiveMetric("spent", format="money")
+    tab = await shop.harness.open(alice, tile)
+    await tab.next_patch()
+    await shop.add_unseen_sale(alice, 100)
+    assert tab.pending() == 0  # nobody told the session
+    await shop.harness.node.hub.resync()
+    patch = await tab.next_patch()
+    assert patch.ids == [tile.id]
+    assert patch.text(tile.id) == "$1.00"
+
+
+async def test_a_page_connecting_late_misses_nothing_committed_in_between(shop: Shop) -> None:
+    alice = await shop.add_user()
+    rendered = LiveMetric("spent", format="money")
+    await rendered.mount(shop.harness.live.context(alice))  # what the page showed: $0.00
+    await shop.add_sale(alice, 999)  # committed before the page's connection exists
+    await shop.dispatch.wait_idle()
+    tab = await shop.harness.open(alice, LiveMetric("spent", format="money"),
+                                  etags={rendered.id: rendered.etag()})
+    assert (await tab.next_patch()).text(rendered.id) == "$9.99"
