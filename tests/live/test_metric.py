@@ -3,21 +3,33 @@ commits in other sessions, never backwards, and never a 0 invented by a failed r
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import jinja2
 import pytest
 import pytest_asyncio
 from sqlalchemy import ForeignKey, String, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from liveui import Dispatch, DispatchSettings, LiveMetric, Node, SpecError, aggregate
+from liveui import (
+    ConfigurationError,
+    Dispatch,
+    DispatchSettings,
+    LiveMetric,
+    LiveUI,
+    Node,
+    SpecError,
+    aggregate,
+)
 from liveui.dispatch.aggregate_declaration import AggregateValue
 from liveui.live.component import component_from_spec
+from liveui.live.page import LivePage
 from liveui.testing import LiveHarness, live_harness
 
 
@@ -217,3 +229,30 @@ async def test_a_page_connecting_late_misses_nothing_committed_in_between(shop: 
     tab = await shop.harness.open(alice, LiveMetric("spent", format="money"),
                                   etags={rendered.id: rendered.etag()})
     assert (await tab.next_patch()).text(rendered.id) == "$9.99"
+
+
+def render_tag(live: LiveUI, source: str, page: LivePage) -> str:
+    env = jinja2.Environment(loader=jinja2.DictLoader({"page.html": source}), autoescape=True)
+    live.install_templates(env)
+    return env.get_template("page.html").render(liveui_page=page)
+
+
+def test_the_tag_renders_the_loaded_value_and_names_an_undeclared_aggregate(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = LivePage(user_id=1, session_id="s", token="t",
+                    aggregates={"spent": AggregateValue(Decimal("1234.5"), 3)})
+    html = render_tag(shop.harness.live, '{{ live_metric("spent", format="money") }}'
+                      '{{ live_metric("spent", format="compact") }}', page)
+    assert 'data-metric="spent"' in html and ">$1,234.50</span>" in html
+    assert 'id="liveui-metric-spent-2"' in html and ">1.2K</span>" in html  # ids stay unique
+    with caplog.at_level(logging.WARNING, logger="liveui.live"):
+        render_tag(shop.harness.live, '{{ live_metric("spnt") }}', page)
+    assert any("live_metric('spnt')" in r.getMessage() and "spent" in r.getMessage()
+               for r in caplog.records)
+    strict = LiveUI(node=Node(), dispatch=shop.dispatch, secret_key="k",
+                    get_user_id=lambda r: None, debug=True)
+    with pytest.raises(ConfigurationError, match=r"spnt'.*declared aggregates: average, spent"):
+        render_tag(strict, '{{ live_metric("spnt") }}', page)
+    anonymous = render_tag(shop.harness.live, '{{ live_metric("spent") }}', LivePage(None))
+    assert anonymous == ""
