@@ -44,6 +44,7 @@ class LiveContext:
         self._notifications: list[dict[str, Any]] | None = None
         self._aggregates: Mapping[str, AggregateValueLike] | None = None
         self._lock = asyncio.Lock()
+        self._aggregates_lock = asyncio.Lock()  # its own: loads beside the counters, not after
 
     def _require_dispatch(self) -> UserDataSource:
         if self.dispatch is None:
@@ -71,7 +72,7 @@ class LiveContext:
     async def aggregates(self) -> Mapping[str, AggregateValueLike]:
         """The user's aggregate values (audience-filtered), loaded once per context; empty when
         the data source declares none."""
-        async with self._lock:
+        async with self._aggregates_lock:
             if self._aggregates is None:
                 source = getattr(self._require_dispatch(), "aggregates", None)
                 names = getattr(self.dispatch, "aggregate_names", None)
