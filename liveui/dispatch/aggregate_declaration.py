@@ -150,6 +150,17 @@ class Aggregate(Counter):
         return None
 
 
+def _numeric(of: ColumnElement[Any]) -> bool:
+    """Whether `of` holds numbers (an expression of unknown type is given the benefit)."""
+    try:
+        pytype = of.type.python_type
+    except NotImplementedError:
+        return True
+    if pytype is object:  # a SQL function SQLAlchemy cannot type
+        return True
+    return issubclass(pytype, (int, float, Decimal)) and not issubclass(pytype, bool)
+
+
 def to_decimal(raw: Any) -> Decimal:
     """An aggregate's raw value as a Decimal. Integers and Decimals are exact; a float (a REAL
     column) is taken by its shortest repr, never computed with."""
@@ -166,7 +177,7 @@ def to_decimal(raw: Any) -> Decimal:
 
 def bind_aggregate(spec: AggregateSpec, model: type[Any]) -> Aggregate:
     """Resolve a declaration against its (configured) model; errors name the aggregate."""
-    base = bind(spec.rows, model)
+    base = bind(spec.rows, model, what="aggregate")
     try:
         of = resolve_lazy(spec.of)
     except Exception as exc:
@@ -175,6 +186,11 @@ def bind_aggregate(spec: AggregateSpec, model: type[Any]) -> Aggregate:
         of = of.__clause_element__()
     if not isinstance(of, ColumnElement):
         raise ConfigurationError(f"aggregate {spec.name!r}: `of` must be a column or expression")
+    if spec.kind != "count_distinct" and not _numeric(of):
+        raise ConfigurationError(
+            f"aggregate {spec.name!r}: {spec.kind} needs a number, and `of` is of type "
+            f"{of.type}; count_distinct counts values of any type"
+        )
     mapper: Mapper[Any] = inspect(model)
     watched = base.watched
     if watched is not None:

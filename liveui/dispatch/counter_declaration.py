@@ -144,29 +144,30 @@ class Counter:
         return 0
 
 
-def bind(spec: CounterSpec, model: type[Any]) -> Counter:
-    """Resolve a declaration against its (configured) model; errors name the counter."""
+def bind(spec: CounterSpec, model: type[Any], *, what: str = "counter") -> Counter:
+    """Resolve a declaration against its (configured) model; errors name the counter (or
+    `what` it is: "aggregate")."""
     try:
         mapper: Mapper[Any] = inspect(model)
     except Exception as exc:
-        raise ConfigurationError(f"counter {spec.name!r}: {model!r} is not a mapped class") from exc
+        raise ConfigurationError(f"{what} {spec.name!r}: {model!r} is not a mapped class") from exc
     try:
         where = resolve_lazy(spec.where)
         owner = resolve_lazy(spec.owner)
     except Exception as exc:
-        raise ConfigurationError(f"counter {spec.name!r}: its where/owner failed: {exc}") from exc
+        raise ConfigurationError(f"{what} {spec.name!r}: its where/owner failed: {exc}") from exc
     if owner is not None and hasattr(owner, "__clause_element__"):
         owner = owner.__clause_element__()
     if where is not None and hasattr(where, "__clause_element__"):
         where = where.__clause_element__()
     if where is not None and not isinstance(where, ColumnElement):
-        raise ConfigurationError(f"counter {spec.name!r}: `where` must be a SQL expression")
+        raise ConfigurationError(f"{what} {spec.name!r}: `where` must be a SQL expression")
     if owner is not None and not isinstance(owner, ColumnElement):
-        raise ConfigurationError(f"counter {spec.name!r}: `owner` must be a column")
+        raise ConfigurationError(f"{what} {spec.name!r}: `owner` must be a column")
     owner_key = attribute_key(mapper, owner) if owner is not None else None
     if owner is not None and owner_key is None:
         raise ConfigurationError(
-            f"counter {spec.name!r}: owner must be a column of {model.__name__}"
+            f"{what} {spec.name!r}: owner must be a column of {model.__name__}"
         )
     watched = _watched(mapper, where)
     if watched is not None and owner_key is not None:

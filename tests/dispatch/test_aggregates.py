@@ -171,6 +171,17 @@ def test_an_aggregate_named_like_a_counter_is_refused() -> None:
         dispatch.install(async_sessionmaker())
 
 
+def test_a_sum_of_text_is_refused_at_install_naming_the_aggregate() -> None:
+    shop = make_shop()
+    shop.Sale.__aggregates__ = [aggregate("skus_total", "sum", of=lambda: shop.Sale.sku)]
+    with pytest.raises(ConfigurationError, match=r"aggregate 'skus_total': sum needs a number"):
+        Dispatch(settings_for(shop)).install(async_sessionmaker())
+    shop.Sale.__aggregates__ = [aggregate("x", "max", of=lambda: shop.Sale.id,
+                                          owner=lambda: shop.Sale.id * 2)]
+    with pytest.raises(ConfigurationError, match=r"aggregate 'x': owner must be a column"):
+        Dispatch(settings_for(shop)).install(async_sessionmaker())
+
+
 def test_an_unknown_audience_is_refused_at_install() -> None:
     shop = make_shop()
     shop.Sale.__aggregates__ = [aggregate("x", "sum", of=lambda: shop.Sale.id,
