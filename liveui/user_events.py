@@ -28,6 +28,7 @@ made it. Every reader keeps the value with the highest version.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -141,6 +142,9 @@ def read_counter_update(payload: Any) -> CounterUpdate | None:
     return CounterUpdate(name, value, version)
 
 
+_PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?\Z")
+
+
 def aggregate_wire_value(value: Decimal | None) -> str | None:
     """An aggregate's value on the wire: a plain decimal string, exact, or None."""
     if value is None:
@@ -183,13 +187,11 @@ def read_aggregate_update(payload: Any) -> AggregateUpdate | None:
         return None
     if raw is None:
         return AggregateUpdate(name, None, version)
-    if not isinstance(raw, str) or len(raw) > 64:
-        return None
+    if not isinstance(raw, str) or len(raw) > 64 or not _PLAIN_DECIMAL.match(raw):
+        return None  # the SDK's isDecimalString accepts exactly the same strings
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        return None
-    if not value.is_finite() or "e" in raw.lower():
         return None
     return AggregateUpdate(name, value, version)
 

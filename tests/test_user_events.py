@@ -58,6 +58,11 @@ def test_a_built_payload_reads_back_and_matches_the_shape_table() -> None:
         {"aggregate": "revenue", "value": "Infinity", "version": 1},
         {"aggregate": "revenue", "value": "twelve", "version": 1},
         {"aggregate": "revenue", "value": "9" * 100, "version": 1},
+        {"aggregate": "revenue", "value": " 1.00", "version": 1},
+        {"aggregate": "revenue", "value": "1_000", "version": 1},
+        {"aggregate": "revenue", "value": "+1", "version": 1},
+        {"aggregate": "revenue", "value": "1.", "version": 1},
+        {"aggregate": "revenue", "value": "1.00\n", "version": 1},
     ],
 )
 def test_malformed_payloads_are_refused(payload: Any) -> None:
