@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ForeignKey, String, Text, inspect, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from liveui import collection, counter, notification_model
+from liveui import aggregate, collection, counter, notification_model
 
 __all__ = [
     "Activity",
@@ -89,6 +89,24 @@ class Order(Base):
             where=lambda: Order.status == "pending",
             audience="admin",
             invalidates=["orders", "admin"],
+        ),
+    ]
+    # Money in integer cents, shown in dollars: scale=2 divides exactly, in Decimal.
+    __aggregates__ = [
+        aggregate(
+            "my_spent", "sum", of=lambda: Order.amount_cents, scale=2,
+            where=lambda: Order.status == "completed", owner=lambda: Order.user_id,
+            invalidates=["orders"],
+        ),
+        aggregate(
+            "revenue", "sum", of=lambda: Order.amount_cents, scale=2,
+            where=lambda: Order.status == "completed", audience="admin",
+            invalidates=["admin"],
+        ),
+        aggregate(
+            "avg_order", "avg", of=lambda: Order.amount_cents, scale=2,
+            where=lambda: Order.status == "completed", audience="admin",
+            invalidates=["admin"],
         ),
     ]
     __collections__ = [

@@ -24,6 +24,7 @@ from .channels.user_channel import UserChannel
 from .close_codes import CloseCode
 from .codegen.notification_shape import NotificationField, notification_fields
 from .devpanel.page import dev_panel_routes
+from .dispatch.aggregate_declaration import aggregate
 from .dispatch.broadcaster import ash_counter_broadcast
 from .dispatch.collection_declaration import collection
 from .dispatch.counter_declaration import counter
@@ -53,6 +54,7 @@ from .live.collection import LiveCollection
 from .live.component import LiveComponent
 from .live.context import LiveContext
 from .live.dropdown import NotificationDropdown
+from .live.metric import LiveMetric
 from .live.paths import static_dir, templates_dir
 from .live.settings import LiveSettings
 from .live.tags import install_templates
@@ -99,6 +101,7 @@ __all__ = [
     "LiveComponent",
     "LiveContext",
     "LiveError",
+    "LiveMetric",
     "LiveSettings",
     "LiveUI",
     "LiveuiError",
@@ -129,6 +132,7 @@ __all__ = [
     "UvicornWebSocketProtocol",
     "ViewParam",
     "__version__",
+    "aggregate",
     "ash_counter_broadcast",
     "async_url",
     "backend_from_url",

@@ -10,11 +10,17 @@ Server → client events on `user:<id>`:
 |--------------------------|-----------------------------------------------------------------------|
 | `counter_updated`        | `{"counter", "value", "version", "metadata": {"invalidateQueries"}}`  |
 | `counters_updated`       | `{"counters", "versions", "metadata": {"invalidateQueries"}}` (many)  |
+| `aggregate_updated`      | `{"aggregate", "value", "version", "metadata": {"invalidateQueries"}}`|
 | `new_notification`       | the serialized notification (`id`, `title`, `read`, `insertedAt`...)  |
 | `notification_read`      | `{"id"}`                                                              |
 | `notification_deleted`   | `{"id"}` (deleted by its owner; pruning sends nothing)                |
 | `all_notifications_read` | `{"markedCount", "ids", "readBefore"}` (ids marked; else a cut-off)   |
-| `initial_state`          | `{"counters", "versions", "notifications"}` (from `UserChannel`)      |
+| `initial_state`          | `{"counters", "versions", "notifications", "aggregates"}`             |
+
+An aggregate's `value` is a decimal *string* in plain notation (`"1234.50"`, exact: money never
+goes through a float, in Python or in JavaScript) or null (the average, minimum or maximum of
+nothing). `initial_state.aggregates` maps each of the user's aggregates to `{"value",
+"version"}`; it is present only when the app declares aggregates.
 
 Versions order *reads*, not broadcasts: a counter's version is taken before the query that read
 its value, so a stale read can never carry a newer version than a fresher one, whichever node
@@ -27,15 +33,18 @@ made it. Every reader keeps the value with the highest version.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .row_events import CollectionsSource
 
 __all__ = [
+    "AGGREGATE_UPDATED",
     "ALL_NOTIFICATIONS_READ",
     "CLIENT_REQUESTS",
     "COUNTERS_UPDATED",
@@ -51,6 +60,9 @@ __all__ = [
     "RENAMED_FIELDS",
     "SERVER_EVENTS",
     "TOPIC_PREFIX",
+    "AggregateUpdate",
+    "AggregateValueLike",
+    "AggregatesSource",
     "CounterUpdate",
     "CounterValueLike",
     "CountersSource",
@@ -58,13 +70,18 @@ __all__ = [
     "NotificationsSource",
     "RenamedField",
     "UserDataSource",
+    "aggregate_state",
+    "aggregate_updated",
+    "aggregate_wire_value",
     "all_notifications_read",
+    "counter_state",
     "counter_updated",
     "counters_updated",
     "initial_state",
     "inserted_at",
     "notification_cursor",
     "notification_read",
+    "read_aggregate_update",
     "read_all_notifications_read",
     "read_before_covers",
     "read_counter_update",
@@ -80,13 +97,14 @@ TOPIC_PREFIX = "user:"
 
 COUNTER_UPDATED = "counter_updated"
 COUNTERS_UPDATED = "counters_updated"
+AGGREGATE_UPDATED = "aggregate_updated"
 NEW_NOTIFICATION = "new_notification"
 NOTIFICATION_READ = "notification_read"
 NOTIFICATION_DELETED = "notification_deleted"
 ALL_NOTIFICATIONS_READ = "all_notifications_read"
 INITIAL_STATE = "initial_state"
-SERVER_EVENTS = (INITIAL_STATE, COUNTER_UPDATED, COUNTERS_UPDATED, NEW_NOTIFICATION,
-                 NOTIFICATION_READ, NOTIFICATION_DELETED, ALL_NOTIFICATIONS_READ)
+SERVER_EVENTS = (INITIAL_STATE, COUNTER_UPDATED, COUNTERS_UPDATED, AGGREGATE_UPDATED,
+                 NEW_NOTIFICATION, NOTIFICATION_READ, NOTIFICATION_DELETED, ALL_NOTIFICATIONS_READ)
 
 REFRESH_COUNTERS = "refresh_counters"
 MARK_NOTIFICATION_READ = "mark_notification_read"
@@ -178,6 +196,67 @@ def read_counter_updates(event: str, payload: Any) -> list[CounterUpdate]:
             found.append(update)
     return found
 
+_PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?\Z")
+
+
+def aggregate_wire_value(value: Decimal | None) -> str | None:
+    """An aggregate's value on the wire: a plain decimal string, exact, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise TypeError(f"an aggregate's value is a finite Decimal or None, not {value!r}")
+    return format(value, "f")
+
+
+def aggregate_updated(
+    name: str,
+    value: Decimal | None,
+    version: int,
+    invalidates: Sequence[str] = (),
+) -> dict[str, Any]:
+    return {
+        "aggregate": name,
+        "value": aggregate_wire_value(value),
+        "metadata": {"invalidateQueries": list(invalidates)},
+        "version": version,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateUpdate:
+    aggregate: str
+    value: Decimal | None
+    version: int
+
+
+def read_aggregate_update(payload: Any) -> AggregateUpdate | None:
+    """An `aggregate_updated` payload, checked; None when it is malformed (a value that is no
+    plain decimal string, a missing name or version)."""
+    if not isinstance(payload, Mapping):
+        return None
+    name, raw, version = payload.get("aggregate"), payload.get("value"), payload.get("version")
+    if not isinstance(name, str) or not name:
+        return None
+    if isinstance(version, bool) or not isinstance(version, int):
+        return None
+    if raw is None:
+        return AggregateUpdate(name, None, version)
+    if not isinstance(raw, str) or len(raw) > 64 or not _PLAIN_DECIMAL.match(raw):
+        return None  # the SDK's isDecimalString accepts exactly the same strings
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None
+    return AggregateUpdate(name, value, version)
+
+
+def aggregate_state(values: Mapping[str, AggregateValueLike]) -> dict[str, Any]:
+    """`initial_state.aggregates`: name -> `{"value", "version"}`."""
+    return {
+        name: {"value": aggregate_wire_value(v.value), "version": v.version}
+        for name, v in values.items()
+    }
+
 
 def notification_read(notification_id: str) -> dict[str, Any]:
     return {"id": notification_id}
@@ -262,12 +341,24 @@ def _time(value: Any) -> datetime | None:
 
 
 def initial_state(
-    counters: Mapping[str, CounterValueLike], notifications: list[Any]
+    counters: Mapping[str, CounterValueLike],
+    notifications: list[Any],
+    aggregates: Mapping[str, AggregateValueLike] | None = None,
 ) -> dict[str, Any]:
+    """The `initial_state` payload; `aggregates` only when the app declares any."""
+    state: dict[str, Any] = counter_state(counters)
+    state["notifications"] = notifications
+    if aggregates is not None:
+        state["aggregates"] = aggregate_state(aggregates)
+    return state
+
+
+def counter_state(counters: Mapping[str, CounterValueLike]) -> dict[str, Any]:
+    """`{"counters": {name: value}, "versions": {name: version}}`: `initial_state`'s counters
+    and the `refresh_counters` reply."""
     return {
         "counters": {name: v.value for name, v in counters.items()},
         "versions": {name: v.version for name, v in counters.items()},
-        "notifications": notifications,
     }
 
 
@@ -351,6 +442,13 @@ PAYLOAD_SHAPES: dict[str, tuple[Field, ...]] = {
         Field("readBefore", "string | null", "ISO time of the cut-off."),
     ),
     MARK_ALL_NOTIFICATIONS_READ: (Field("markedCount", "number"),),
+    AGGREGATE_UPDATED: (
+        Field("aggregate", "AggregateName"),
+        Field("value", "DecimalString | null",
+              "Exact decimal (\"1234.50\"); null: the average, minimum or maximum of nothing."),
+        Field("metadata", "{ invalidateQueries: QueryKey[] }", "Query keys to refetch."),
+        Field("version", "number", "Orders the reads behind values: keep the highest."),
+    ),
 }
 """Every object payload of `user:<id>` (events, and the `mark_all_notifications_read` reply),
 field by field, camelCase on the wire; the TypeScript SDK's interfaces are generated from it."""
@@ -362,6 +460,17 @@ class CounterValueLike(Protocol):
     def value(self) -> int: ...
     @property
     def version(self) -> int: ...
+
+
+class AggregateValueLike(Protocol):
+    @property
+    def value(self) -> Decimal | None: ...
+    @property
+    def version(self) -> int: ...
+
+
+class AggregatesSource(Protocol):
+    async def load_aggregate_values(self, user_id: Any) -> Mapping[str, AggregateValueLike]: ...
 
 
 class CountersSource(Protocol):
@@ -387,6 +496,14 @@ class UserDataSource(Protocol):
     @property
     def counter_names(self) -> frozenset[str]:
         """Every declared counter (a tag naming another is a mistake to report)."""
+        ...
+    @property
+    def aggregate_names(self) -> frozenset[str]:
+        """Every declared aggregate."""
+        ...
+    @property
+    def aggregates(self) -> AggregatesSource:
+        """Where declared aggregates load their values."""
         ...
     @property
     def collections(self) -> CollectionsSource:

@@ -90,3 +90,11 @@ def test_soak(postgres_url: str) -> None:
     out = bench("bench.soak", "--minutes", "2", "--minute-s", "2", "--tabs", "10",
                 "--sockets", "3", "--database-url", postgres_url)
     assert "minute=2 " in out and "rss_max_deviation_pct=" in out
+
+
+def test_aggregates_beside_counters() -> None:
+    out = bench("bench.aggregates", "--users", "6", "--orders", "12", "--commits", "2",
+                "--recounts", "1")
+    for kind in ("naive", "counters", "aggregates"):
+        assert f"\n{kind} " in out or out.startswith(f"{kind} "), out
+    assert out.count("recount_ms=") == 3, out

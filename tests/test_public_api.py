@@ -21,13 +21,13 @@ EXPECTED = {
     "SocketInfo", "Stop", "UserChannel", "channel", "error", "ok", "reply", "stop", "Presence",
     # dispatch
     "Dispatch", "DispatchSettings", "ash_counter_broadcast", "async_url", "collection",
-    "counter", "default_serializer",
+    "counter", "default_serializer", "aggregate",
     "notification_model", "NotificationField", "notification_fields",
     # the user:<id> wire contract
     "user_topic",
     # live UI and templates
     "LiveBadge", "LiveChart", "LiveCollection", "LiveComponent", "LiveContext", "LiveSettings",
-    "LiveUI",
+    "LiveUI", "LiveMetric",
     "NotificationDropdown", "install_templates", "static_dir", "templates_dir",
     # view params: what a person may change of a component's view (docs/view-params.md)
     "ViewParam", "choice", "pages", "search", "sort",

@@ -29,6 +29,7 @@ from ..user_events import (
     MARK_NOTIFICATION_READ,
     REFRESH_COUNTERS,
     UserDataSource,
+    counter_state,
     user_id_of,
 )
 from .channel import Channel, HandlerResult
@@ -108,10 +109,7 @@ class UserChannel(Channel):
         if payload is not None and not isinstance(payload, Mapping):
             return error({"reason": "invalid"})
         values = await self.dispatch.counters.load_counter_values(self.user_id(socket))
-        return ok({
-            "counters": {name: v.value for name, v in values.items()},
-            "versions": {name: v.version for name, v in values.items()},
-        })
+        return ok(counter_state(values))
 
     async def mark_notification_read(self, payload: Any, socket: ChannelSocket) -> HandlerResult:
         if not isinstance(payload, Mapping) or not isinstance(payload.get("id"), str):

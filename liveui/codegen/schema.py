@@ -8,12 +8,20 @@ from ..dispatch.dispatch import Dispatch
 from ..dispatch.registry import UNREAD_NOTIFICATIONS
 from .notification_shape import NotificationField, shape_of
 
-__all__ = ["CounterSchema", "SdkSchema", "schema_from_dispatch"]
+__all__ = ["AggregateSchema", "CounterSchema", "SdkSchema", "schema_from_dispatch"]
 
 
 @dataclass(frozen=True, slots=True)
 class CounterSchema:
     name: str
+    audience: str
+    invalidates: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateSchema:
+    name: str
+    kind: str
     audience: str
     invalidates: tuple[str, ...]
 
@@ -27,10 +35,14 @@ class SdkSchema:
     notification: tuple[NotificationField, ...]
     unread_counter: str | None
     """The counter holding the unread notification count, when notifications are configured."""
+    aggregates: tuple[AggregateSchema, ...] = ()
+    """Sorted by name."""
 
     @property
     def query_keys(self) -> tuple[str, ...]:
-        return tuple(sorted({key for c in self.counters for key in c.invalidates}))
+        keys = {key for c in self.counters for key in c.invalidates}
+        keys.update(key for a in self.aggregates for key in a.invalidates)
+        return tuple(sorted(keys))
 
 
 def schema_from_dispatch(dispatch: Dispatch) -> SdkSchema:
@@ -39,7 +51,12 @@ def schema_from_dispatch(dispatch: Dispatch) -> SdkSchema:
         for c in sorted(dispatch.registry.counters.values(), key=lambda c: c.name)
     )
     names = {c.name for c in counters}
+    aggregates = tuple(
+        AggregateSchema(a.name, a.kind, a.audience, tuple(a.invalidates))
+        for a in sorted(dispatch.registry.aggregates.values(), key=lambda a: a.name)
+    )
     return SdkSchema(
+        aggregates=aggregates,
         counters=counters,
         audiences=tuple(sorted({"user", *dispatch.settings.audiences})),
         notification=shape_of(dispatch.notifications.serializer),

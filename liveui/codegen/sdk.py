@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from .aggregates_ts import render_aggregates
 from .counters_ts import render_counters
 from .react_ts import render_react
 from .schema import SdkSchema
@@ -18,6 +19,7 @@ SDK_FILES: Mapping[str, Callable[[SdkSchema], str]] = {
     "types.ts": render_types,
     "store.ts": render_store,
     "react.ts": render_react,
+    "aggregates.ts": render_aggregates,
 }
 
 

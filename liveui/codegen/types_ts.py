@@ -14,6 +14,7 @@ from .wire_names import fill_wire_names
 __all__ = ["render_types"]
 
 _HEAD = """\
+import type { AggregateName, Aggregates, DecimalString } from "./aggregates.js";
 import type { CounterName, QueryKey } from "./counters.js";
 
 /** Any value JSON can carry. */
@@ -51,6 +52,8 @@ export interface InitialStatePayload {
   versions: CounterVersions;
   /** Newest first. */
   notifications: Notification[];
+  /** The user's aggregates; present when the server declares any. */
+  aggregates?: Aggregates;
 }
 
 /** `@COUNTER_UPDATED@`: one counter's new value. */
@@ -59,6 +62,9 @@ export interface InitialStatePayload {
 /** `@COUNTERS_UPDATED@`: several counters' new values in one message (a hand-made
  * `broadcast_counters`). */
 %%SHAPE @COUNTERS_UPDATED@ CountersUpdatedPayload%%
+
+/** `@AGGREGATE_UPDATED@`: one aggregate's new value (an exact decimal string, or null). */
+%%SHAPE @AGGREGATE_UPDATED@ AggregateUpdatedPayload%%
 
 /** `@NEW_NOTIFICATION@`. */
 export type NewNotificationPayload = Notification;
@@ -83,6 +89,7 @@ export interface UserChannelEvents {
   @NOTIFICATION_READ@: NotificationReadPayload;
   @NOTIFICATION_DELETED@: NotificationDeletedPayload;
   @ALL_NOTIFICATIONS_READ@: AllNotificationsReadPayload;
+  @AGGREGATE_UPDATED@: AggregateUpdatedPayload;
 }
 
 // Requests a client pushes, and their replies ----------------------------------------------

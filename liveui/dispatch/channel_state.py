@@ -7,7 +7,10 @@ import asyncio
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..user_events import initial_state
+
 if TYPE_CHECKING:
+    from .aggregate_loader import AggregateLoader
     from .counter_declaration import CounterValue
     from .counter_loader import CounterLoader
     from .notification_loader import NotificationLoader
@@ -17,9 +20,15 @@ __all__ = ["ChannelState", "models_or_domains"]
 
 
 class ChannelState:
-    def __init__(self, counters: CounterLoader, notifications: NotificationLoader) -> None:
+    def __init__(
+        self,
+        counters: CounterLoader,
+        notifications: NotificationLoader,
+        aggregates: AggregateLoader | None = None,
+    ) -> None:
         self.counters = counters
         self.notifications = notifications
+        self.aggregates = aggregates
 
     async def build(
         self,
@@ -52,11 +61,11 @@ class ChannelState:
         else:  # AshDispatch's debugging switch: one after the other
             values = await load_counters()
             notifications = await load_recent()
-        return {
-            "counters": {name: v.value for name, v in values.items()},
-            "versions": {name: v.version for name, v in values.items()},
-            "notifications": notifications,
-        }
+        aggregates = self.aggregates
+        aggregate_values = None
+        if aggregates is not None and aggregates.registry.aggregates:
+            aggregate_values = await aggregates.load_aggregate_values(user_id, counter_models)
+        return initial_state(values, notifications, aggregate_values)
 
 
 def models_or_domains(

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
@@ -173,30 +173,46 @@ class Counter:
     def metadata(self) -> dict[str, Any]:
         return {"invalidateQueries": list(self.invalidates)}
 
+    # What the grouped recount asks of a declaration (aggregates override these three, so the
+    # same loader recounts counters and aggregates alike).
+    def measure(self) -> tuple[ColumnElement[Any], ...]:
+        """The SQL aggregate columns one read selects (per owner when grouped)."""
+        return (func.count(),)
 
-def bind(spec: CounterSpec, model: type[Any]) -> Counter:
-    """Resolve a declaration against its (configured) model; errors name the counter."""
+    def read(self, row: Any) -> Any:
+        """The value from the columns `measure` selected, in order."""
+        return int(row[0])
+
+    @property
+    def empty(self) -> Any:
+        """The value of an owner with no matching row (the grouped query returns none)."""
+        return 0
+
+
+def bind(spec: CounterSpec, model: type[Any], *, what: str = "counter") -> Counter:
+    """Resolve a declaration against its (configured) model; errors name the counter (or
+    `what` it is: "aggregate")."""
     try:
         mapper: Mapper[Any] = inspect(model)
     except Exception as exc:
-        raise ConfigurationError(f"counter {spec.name!r}: {model!r} is not a mapped class") from exc
+        raise ConfigurationError(f"{what} {spec.name!r}: {model!r} is not a mapped class") from exc
     try:
         where = resolve_lazy(spec.where)
         owner = resolve_lazy(spec.owner)
     except Exception as exc:
-        raise ConfigurationError(f"counter {spec.name!r}: its where/owner failed: {exc}") from exc
+        raise ConfigurationError(f"{what} {spec.name!r}: its where/owner failed: {exc}") from exc
     if owner is not None and hasattr(owner, "__clause_element__"):
         owner = owner.__clause_element__()
     if where is not None and hasattr(where, "__clause_element__"):
         where = where.__clause_element__()
     if where is not None and not isinstance(where, ColumnElement):
-        raise ConfigurationError(f"counter {spec.name!r}: `where` must be a SQL expression")
+        raise ConfigurationError(f"{what} {spec.name!r}: `where` must be a SQL expression")
     if owner is not None and not isinstance(owner, ColumnElement):
-        raise ConfigurationError(f"counter {spec.name!r}: `owner` must be a column")
+        raise ConfigurationError(f"{what} {spec.name!r}: `owner` must be a column")
     owner_key = attribute_key(mapper, owner) if owner is not None else None
     if owner is not None and owner_key is None:
         raise ConfigurationError(
-            f"counter {spec.name!r}: owner must be a column of {model.__name__}"
+            f"{what} {spec.name!r}: owner must be a column of {model.__name__}"
         )
     watched = _watched(mapper, where)
     if watched is not None and owner_key is not None:

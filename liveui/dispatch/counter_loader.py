@@ -8,18 +8,25 @@ join) goes through a `LoadBatcher`: the loads of all the users that arrive toget
 batch, one `GROUP BY owner` query per owner counter, one query per global counter, one query
 per audience the counters need, and the clock.
 
+Counters and aggregates moved by the same commits are recounted in one read (`recompute(...,
+also=[aggregates])`): one clock read and one membership query per audience for both.
+
 Every recount is broadcast with the version of its read (see `values`): no node keeps a "last
 value broadcast" to decide what is news, because another node may have broadcast in between.
+
+The loader asks each declaration what to select (`Counter.measure`) and how to read it
+(`Counter.read`, `Counter.empty`); `AggregateLoader` reuses all of it for sums, averages, minima,
+maxima and distinct counts by overriding the few hooks marked below.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -63,7 +70,9 @@ def coerce_id(column: ColumnElement[Any], value: Any) -> Any:
 class _Count:
     counter: Counter
     started: int
-    values: dict[Any, int]
+    values: dict[Any, Any]
+    loader: CounterLoader
+    """Who broadcasts it (counters and aggregates send different events)."""
 
 
 class CounterLoader:
@@ -77,7 +86,28 @@ class CounterLoader:
         self.database = database
         self.broadcast = broadcast
         self.clock = ReadClock(database.dialect)
-        self.batcher: LoadBatcher[dict[str, CounterValue]] = LoadBatcher(self._load_batch)
+        self.batcher: LoadBatcher[dict[str, Any]] = LoadBatcher(self._load_batch)
+
+    # what a subclass loading another kind of declaration overrides -----------------------------
+    def _declared(self) -> Mapping[str, Counter]:
+        """The declarations this loader reads, by name."""
+        return self.registry.counters
+
+    def _wrap(self, value: Any, version: int) -> Any:
+        """A value read and its version, as callers get them."""
+        return CounterValue(int(value), version)
+
+    def _send(self, topic: str, c: Counter, value: Any, version: int) -> None:
+        """Broadcast one recount."""
+        self.broadcast(topic, COUNTER_UPDATED, counter_updated(c.name, value, version,
+                                                               c.invalidates))
+
+    def _select(self, models: Iterable[type[Any]] | None) -> list[Counter]:
+        declared = list(self._declared().values())
+        if models is None:
+            return declared
+        wanted = set(models)
+        return [c for c in declared if c.model in wanted]
 
     # loading ---------------------------------------------------------------------------------
     async def audiences_of(self, user_id: Any) -> set[str]:
@@ -94,7 +124,12 @@ class CounterLoader:
     ) -> dict[str, CounterValue]:
         """This user's counters (audience-filtered) with their versions, loaded in one batch with
         the other users' loads that arrive at the same time."""
-        counters = self.registry.for_models(models)
+        return await self._load_values(user_id, models)
+
+    async def _load_values(
+        self, user_id: Any, models: Iterable[type[Any]] | None
+    ) -> dict[str, Any]:
+        counters = self._select(models)
         if not counters:
             return {}
         if user_id is None:  # no owner to group by: the anonymous load stays on its own
@@ -110,26 +145,27 @@ class CounterLoader:
         self, names: Hashable, user_ids: Sequence[Hashable]
     ) -> dict[Hashable, dict[str, CounterValue]]:
         assert isinstance(names, tuple)
-        counters = [self.registry.counters[name] for name in names]
+        declared = self._declared()
+        counters = [declared[name] for name in names]
         return await self.database.read(lambda conn: self._load_many(conn, counters, user_ids))
 
     def _load_many(
         self, conn: Connection, counters: Sequence[Counter], user_ids: Sequence[Any]
-    ) -> dict[Any, dict[str, CounterValue]]:
+    ) -> dict[Any, dict[str, Any]]:
         """The counters of many users: one grouped query per counter, whatever their number."""
         needed = {c.audience for c in counters} - {"user"}
         members = {name: self._members(conn, name, user_ids) for name in sorted(needed)}
         started = self.clock.read(conn)  # before every query below: a valid version for all
-        loaded: dict[Any, dict[str, CounterValue]] = {u: {} for u in user_ids}
+        loaded: dict[Any, dict[str, Any]] = {u: {} for u in user_ids}
         for c in counters:
             viewers = [u for u in user_ids if c.audience == "user" or u in members[c.audience]]
             if not viewers:
                 continue
             try:
                 if c.owner is None:
-                    n = int(conn.execute(self._global_count(c)).scalar_one())
+                    n = c.read(conn.execute(self._global_count(c)).one())
                     for u in viewers:
-                        loaded[u][c.name] = CounterValue(n, started)
+                        loaded[u][c.name] = self._wrap(n, started)
                     continue
                 owners = {u: coerce_id(c.owner, u) for u in viewers}
                 counts = self._count_owners(conn, c, set(owners.values()))
@@ -140,7 +176,7 @@ class CounterLoader:
                 log.exception("liveui.dispatch: loading counter %r failed", c.name)
                 continue
             for u, owner in owners.items():
-                loaded[u][c.name] = CounterValue(counts.get(owner, 0), started)
+                loaded[u][c.name] = self._wrap(counts.get(owner, c.empty), started)
         return loaded
 
     def _members(self, conn: Connection, audience: str, user_ids: Sequence[Any]) -> set[Any]:
@@ -160,21 +196,22 @@ class CounterLoader:
                 found.update(by_id.get(member, ()))
         return found
 
-    def _count_owners(self, conn: Connection, c: Counter, owners: Iterable[Any]) -> dict[Any, int]:
-        """`{owner: count}` over `owners` (absent: 0), one `GROUP BY` per chunk of owners."""
+    def _count_owners(self, conn: Connection, c: Counter, owners: Iterable[Any]) -> dict[Any, Any]:
+        """`{owner: value}` over `owners` (absent: none matched), one `GROUP BY` per chunk of
+        owners."""
         assert c.owner is not None
-        counts: dict[Any, int] = {}
+        counts: dict[Any, Any] = {}
         ordered = list(owners)
         for i in range(0, len(ordered), OWNER_CHUNK):
             query = (
-                select(c.owner, func.count())
+                select(c.owner, *c.measure())
                 .select_from(c.model)
                 .where(one_of(conn, c.owner, ordered[i : i + OWNER_CHUNK]))
                 .group_by(c.owner)
             )
             if c.where is not None:
                 query = query.where(c.where)
-            counts.update((owner, int(n)) for owner, n in conn.execute(query))
+            counts.update((row[0], c.read(row[1:])) for row in conn.execute(query))
         return counts
 
     async def load_counters_for_user(
@@ -186,7 +223,7 @@ class CounterLoader:
     async def load_audience_counters(self, audience: str) -> dict[str, int]:
         """The global counters of one audience (owner counters need a user: see above)."""
         visible = [
-            c for c in self.registry.counters.values() if c.audience == audience and c.is_global
+            c for c in self._declared().values() if c.audience == audience and c.is_global
         ]
         values = await self.database.read(lambda conn: self._load(conn, visible, None))
         return {name: v.value for name, v in values.items()}
@@ -209,75 +246,95 @@ class CounterLoader:
 
     def _load(
         self, conn: Connection, counters: Sequence[Counter], user_id: Any
-    ) -> dict[str, CounterValue]:
+    ) -> dict[str, Any]:
         if not counters:
             return {}
         clock = self.clock.column
+        # One scalar subquery per measured column (an average reads two: sum and count).
         counts = [self._count(c, user_id) for c in counters]
+        flat = [column for columns in counts for column in columns]
+        counted: dict[str, Any] = {}
         try:
             if clock is None:
                 started = self.clock.read(conn)
-                row: Sequence[Any] = conn.execute(select(*counts)).one()
+                row: Sequence[Any] = conn.execute(select(*flat)).one()
             else:  # the version in the same statement: no extra round trip
-                started, *row = conn.execute(select(clock, *counts)).one()
-            counted = dict(zip((c.name for c in counters), row, strict=True))
+                started, *row = conn.execute(select(clock, *flat)).one()
+            at = 0
+            for c, columns in zip(counters, counts, strict=True):
+                counted[c.name] = c.read(row[at : at + len(columns)])
+                at += len(columns)
         except Exception:
             # Find the culprit(s) one by one, so one broken counter does not hide the others.
             conn.rollback()
             started = self.clock.read(conn)
             counted = {}
-            for c, count in zip(counters, counts, strict=True):
+            for c, columns in zip(counters, counts, strict=True):
                 try:
-                    counted[c.name] = conn.execute(select(count)).scalar_one()
+                    counted[c.name] = c.read(conn.execute(select(*columns)).one())
                 except Exception:
                     conn.rollback()
                     log.exception("liveui.dispatch: loading counter %r failed", c.name)
         # A counter that failed is left out: a reader keeps what it shows, nothing is invented.
-        return {name: CounterValue(int(n), int(started)) for name, n in counted.items()}
+        return {name: self._wrap(n, int(started)) for name, n in counted.items()}
 
-    def _count(self, c: Counter, user_id: Any) -> Any:
-        query: Select[Any] = select(func.count()).select_from(c.model)
-        if c.where is not None:
-            query = query.where(c.where)
-        if c.owner is not None:
-            query = query.where(c.owner == coerce_id(c.owner, user_id))
-        return query.scalar_subquery()
+    def _count(self, c: Counter, user_id: Any) -> list[Any]:
+        out = []
+        for measured in c.measure():
+            query: Select[Any] = select(measured).select_from(c.model)
+            if c.where is not None:
+                query = query.where(c.where)
+            if c.owner is not None:
+                query = query.where(c.owner == coerce_id(c.owner, user_id))
+            out.append(query.scalar_subquery())
+        return out
 
     # recomputing after commits ---------------------------------------------------------------
-    async def recompute(self, changes: ChangeSet) -> int:
+    def moves(self, changes: ChangeSet) -> bool:
+        """Whether `changes` touched any declaration this loader reads."""
+        declared = self._declared()
+        return any(name in declared for name in (*changes.owners, *changes.globals))
+
+    async def recompute(self, changes: ChangeSet, *, also: Sequence[CounterLoader] = ()) -> int:
         """Recount what `changes` touched and broadcast every value read; returns how many
-        broadcasts were made."""
-        counts, members = await self.database.read(lambda conn: self._recount(conn, changes))
+        broadcasts were made. `also`: other loaders (the aggregates') recounted in the same
+        read, sharing its version and its audience membership queries."""
+        loaders = [loader for loader in (self, *also) if loader.moves(changes)]
+        if not loaders:
+            return 0  # nothing declared moved: not even the clock is read
+
+        def read(conn: Connection) -> tuple[list[_Count], dict[str, list[Any]]]:
+            # One version for the whole recount, read before any of its queries.
+            started = self.clock.read(conn)
+            counts = [n for loader in loaders for n in loader._recount(conn, changes, started)]
+            audiences = {n.counter.audience for n in counts if n.counter.is_global}
+            return counts, self._audience_members(conn, audiences)
+
+        counts, members = await self.database.read(read)
         sent = 0
         for count in counts:
-            c = count.counter
+            c, send = count.counter, count.loader._send
             if c.is_global:
                 if c.audience not in members:
                     continue  # could not tell who should hear it: readers keep what they show
-                payload = counter_updated(c.name, count.values[None], count.started, c.invalidates)
                 for member in members.get(c.audience, ()):
-                    self.broadcast(user_topic(member), COUNTER_UPDATED, payload)
+                    send(user_topic(member), c, count.values[None], count.started)
                     sent += 1
                 continue
             for owner, n in count.values.items():
-                payload = counter_updated(c.name, n, count.started, c.invalidates)
-                self.broadcast(user_topic(owner), COUNTER_UPDATED, payload)
+                send(user_topic(owner), c, n, count.started)
                 sent += 1
         return sent
 
-    def _recount(
-        self, conn: Connection, changes: ChangeSet
-    ) -> tuple[list[_Count], dict[str, list[Any]]]:
-        counters = self.registry.counters
+    def _recount(self, conn: Connection, changes: ChangeSet, started: int) -> list[_Count]:
+        counters = self._declared()
         counts: list[_Count] = []
-        # One version for the whole recount, read before any of its queries.
-        started = self.clock.read(conn)
         for name, owners in changes.owners.items():
             c = counters.get(name)
             if c is None or c.owner is None or not owners:
                 continue
             try:
-                values = dict.fromkeys(owners, 0)
+                values = dict.fromkeys(owners, c.empty)
                 values.update(self._count_owners(conn, c, owners))
                 if c.audience != "user":
                     values = self._members_only(conn, c.audience, values)
@@ -288,24 +345,25 @@ class CounterLoader:
                     name,
                 )
                 continue
-            counts.append(_Count(c, started, values))
-        audiences: set[str] = set()
+            counts.append(_Count(c, started, values, self))
         for name in changes.globals:
             c = counters.get(name)
             if c is None:
                 continue
             try:
-                n = conn.execute(self._global_count(c)).scalar_one()
+                n = c.read(conn.execute(self._global_count(c)).one())
             except Exception:
                 conn.rollback()
                 log.exception(
                     "liveui.dispatch: recounting counter %r failed; keeping its last value", name
                 )
                 continue
-            counts.append(_Count(c, started, {None: int(n)}))
-            audiences.add(c.audience)
+            counts.append(_Count(c, started, {None: n}, self))
+        return counts
+
+    def _audience_members(self, conn: Connection, audiences: Iterable[str]) -> dict[str, list[Any]]:
         members: dict[str, list[Any]] = {}
-        for audience in audiences:
+        for audience in sorted(audiences):
             try:
                 query = select(self.registry.user_id_column).where(
                     self.registry.audience_filter(audience)
@@ -315,11 +373,11 @@ class CounterLoader:
                 conn.rollback()
                 log.exception("liveui.dispatch: loading the members of audience %r failed",
                               audience)
-        return counts, members
+        return members
 
     def _members_only(
-        self, conn: Connection, audience: str, values: dict[Any, int]
-    ) -> dict[Any, int]:
+        self, conn: Connection, audience: str, values: dict[Any, Any]
+    ) -> dict[Any, Any]:
         """An owner counter with an audience goes to the owners in that audience only, the
         same rule `load_counters_for_user` applies: the recount must not tell the others."""
         column = self.registry.user_id_column
@@ -335,7 +393,7 @@ class CounterLoader:
 
     @staticmethod
     def _global_count(c: Counter) -> Select[Any]:
-        query: Select[Any] = select(func.count()).select_from(c.model)
+        query: Select[Any] = select(*c.measure()).select_from(c.model)
         if c.where is not None:
             query = query.where(c.where)
         return query

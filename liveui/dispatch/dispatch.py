@@ -12,7 +12,8 @@ collection may have gained, changed or lost (`rows_changed` on `collection:<name
 the nodes showing the collection re-read them); its counters go to the `Coalescer` (at once
 after a quiet period, else merged with the others of the window), then
 `CounterLoader.recompute` recounts them with one grouped query each and broadcasts every value
-it read (changed or not: another node may have broadcast in between, see `values`).
+it read (changed or not: another node may have broadcast in between, see `values`); declared
+aggregates (sums, averages...) ride the same path through `AggregateLoader`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ..user_events import (
     user_topic,
     with_ash_field_names,
 )
+from .aggregate_loader import AggregateLoader
 from .broadcaster import Broadcaster
 from .changes import ChangeSet
 from .channel_state import ChannelState
@@ -80,6 +82,7 @@ class Dispatch:
         )
         self.counters = CounterLoader(self.registry, self.database, self.broadcaster)
         self.collections = CollectionLoader(self.registry, self.database)
+        self.aggregates = AggregateLoader(self.registry, self.database, self.broadcaster)
         user_id_attr = "id"
         if self.settings.user_id_column is not None:
             user_id_attr = getattr(self.settings.user_id_column, "key", "id")
@@ -90,9 +93,9 @@ class Dispatch:
             self.settings.notification_serializer,
             user_id_attr,
         )
-        self.state = ChannelState(self.counters, self.notifications)
+        self.state = ChannelState(self.counters, self.notifications, self.aggregates)
         self.hooks = SessionHooks(self.registry, self._committed)
-        self.coalescer = Coalescer(self.settings.coalesce_window, self.counters.recompute)
+        self.coalescer = Coalescer(self.settings.coalesce_window, self._recompute)
         self._warned_unwatched = False
         self.hand_made = HandMadeBroadcasts(
             self.broadcaster, self.database, self.counters.clock, self.node
@@ -107,6 +110,7 @@ class Dispatch:
         start-up with its name rather than later inside a commit.
         """
         self.registry.counters  # noqa: B018 (resolve and validate now)
+        self.registry.aggregates  # noqa: B018
         self.registry.collections  # noqa: B018
         self.hooks.install(target)
         self.node.adopt_loop()
@@ -115,6 +119,7 @@ class Dispatch:
         """Called by the node's lifespan."""
         self.node.adopt_loop()
         self.registry.counters  # noqa: B018
+        self.registry.aggregates  # noqa: B018
         if self.registry.counters and not self.hooks.installed:
             log.warning(
                 "liveui.dispatch: dispatch.install(sessions) was never called, so no commit "
@@ -135,6 +140,11 @@ class Dispatch:
         """Every declared counter's name (with `unread_notifications` when notifications are
         configured)."""
         return frozenset(self.registry.counters)
+
+    @property
+    def aggregate_names(self) -> frozenset[str]:
+        """Every declared aggregate's name."""
+        return frozenset(self.registry.aggregates)
 
     # notifications -----------------------------------------------------------------------------
     async def notify(
@@ -232,7 +242,7 @@ class Dispatch:
         sync = session.sync_session if isinstance(session, AsyncSession) else session
         self.hooks.hook_session(sync)
         changes = self.hooks.pending(sync)
-        for c in self.registry.for_class(type(instance)):
+        for c in self.registry.measured_for_class(type(instance)):
             if name not in c.on:
                 continue
             if c.owner_key is None:
@@ -247,10 +257,10 @@ class Dispatch:
         *,
         session: Session | AsyncSession | None = None,
     ) -> None:
-        """Recompute a counter for these owners (all of its audience if global): after the
-        session commits, or now without a session. For bulk UPDATE/DELETE statements, which
-        bypass the flush the hooks watch."""
-        c = self.registry.get(name)  # by its wire name or its declared one
+        """Recompute a counter (or an aggregate) for these owners (all of its audience if
+        global): after the session commits, or now without a session. For bulk UPDATE/DELETE
+        statements, which bypass the flush the hooks watch."""
+        c = self.registry.aggregates.get(name) or self.registry.get(name)  # or its wire name
         changes = ChangeSet()
         if c.is_global:
             changes.touch(c.name, is_global=True)
@@ -389,9 +399,14 @@ class Dispatch:
         self._broadcast_rows(changes)
         if changes.has_counters:
             try:
-                asyncio.run(self.counters.recompute(changes))
+                asyncio.run(self._recompute(changes))
             except Exception:
                 log.exception("liveui.dispatch: recomputing counters outside a loop failed")
+
+    async def _recompute(self, changes: ChangeSet) -> int:
+        """One coalesced recount of the counters and the aggregates, in one read: one version
+        and one membership query per audience for both. Returns the broadcasts made."""
+        return await self.counters.recompute(changes, also=(self.aggregates,))
 
     def _broadcast_rows(self, changes: ChangeSet) -> None:
         for name, keys in changes.rows.items():

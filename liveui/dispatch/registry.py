@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from .._utils import did_you_mean
 from ..errors import ConfigurationError
+from .aggregate_declaration import Aggregate, AggregateSpec, bind_aggregate
 from .collection_declaration import Collection, CollectionSpec, bind_collection
 from .counter_declaration import Counter, CounterSpec, bind, counter
 from .settings import DispatchSettings, import_string
@@ -39,6 +40,8 @@ class CounterRegistry:
         self._audiences: dict[str, ColumnElement[bool]] | None = None
         self._collections: dict[str, Collection] | None = None
         self._collections_by_model: dict[type[Any], list[Collection]] = {}
+        self._aggregates: dict[str, Aggregate] | None = None
+        self._watching: dict[type[Any], list[Counter]] = {}
 
     # counters --------------------------------------------------------------------------------
     @property
@@ -75,6 +78,60 @@ class CounterRegistry:
             return list(self.counters.values())
         wanted = set(models)
         return [c for c in self.counters.values() if c.model in wanted]
+
+    # aggregates (counters with another measure: see aggregate_declaration) ------------------
+    @property
+    def aggregates(self) -> dict[str, Aggregate]:
+        found = self._aggregates
+        if found is None:
+            counters = self.counters  # first: the names must not clash
+            with self._lock:
+                found = self._aggregates
+                if found is None:
+                    found = self._aggregates = self._discover_aggregates(counters)
+        return found
+
+    def aggregate(self, name: str) -> Aggregate:
+        try:
+            return self.aggregates[name]
+        except KeyError:
+            raise ConfigurationError(f"no aggregate named {name!r} is declared") from None
+
+    def measured_for_class(self, cls: type[Any]) -> list[Counter]:
+        """Counters and aggregates of `cls` (and its mapped bases): what a row change of it may
+        move, for the session hooks (cached per class)."""
+        cached = self._watching.get(cls)
+        if cached is None:
+            models = set(cls.__mro__)
+            aggregates = [a for a in self.aggregates.values() if a.model in models]
+            cached = [*self.for_class(cls), *aggregates]
+            self._watching[cls] = cached
+        return cached
+
+    def _discover_aggregates(self, counters: dict[str, Counter]) -> dict[str, Aggregate]:
+        configure_mappers()
+        found: dict[str, Aggregate] = {}
+        for model in self.models():
+            for spec in model.__dict__.get("__aggregates__", ()):
+                if not isinstance(spec, AggregateSpec):
+                    raise ConfigurationError(
+                        f"{model.__name__}.__aggregates__ holds {spec!r}; declare aggregates "
+                        "with aggregate(...)"
+                    )
+                if spec.name in found or spec.name in counters:
+                    other = (found.get(spec.name) or counters[spec.name]).model.__name__
+                    raise ConfigurationError(
+                        f"aggregate {spec.name!r}: the name is already declared on {other} "
+                        "(counters and aggregates share one namespace on the wire)"
+                    )
+                found[spec.name] = bind_aggregate(spec, model)
+        for a in found.values() if self._check_audiences else ():
+            if a.audience != "user" and a.audience not in self.settings.audiences:
+                raise ConfigurationError(
+                    f"aggregate {a.name!r} uses audience {a.audience!r}, which is not in "
+                    f"DispatchSettings.audiences (known: {sorted(self.settings.audiences)})"
+                )
+        return found
 
     # collections -----------------------------------------------------------------------------
     @property
@@ -237,7 +294,8 @@ def _expand(entry: Any) -> Sequence[type[Any]]:
         return [
             obj for obj in vars(entry).values()
             if pyinspect.isclass(obj)
-            and ("__counters__" in obj.__dict__ or "__collections__" in obj.__dict__)
+            and any(key in obj.__dict__
+                    for key in ("__counters__", "__collections__", "__aggregates__"))
         ]
     if pyinspect.isclass(entry):
         return [entry]

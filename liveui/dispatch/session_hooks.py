@@ -88,7 +88,7 @@ class SessionHooks:
         # the old owner can no longer be read.
         try:
             for obj in (*session.deleted, *session.dirty):
-                for c in self.registry.for_class(type(obj)):
+                for c in self.registry.measured_for_class(type(obj)):
                     if c.owner_key is not None and c.owner_key not in inspect(obj).dict:
                         getattr(obj, c.owner_key)
         except Exception:
@@ -108,7 +108,7 @@ class SessionHooks:
         )
         for kind, objects in kinds:
             for obj in objects:
-                counters = self.registry.for_class(type(obj))
+                counters = self.registry.measured_for_class(type(obj))
                 collections = self.registry.collections_for_class(type(obj))
                 if not counters and not collections:
                     continue

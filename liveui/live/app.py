@@ -252,6 +252,19 @@ class LiveUI:
             self._warned_names.add(key)
             log.warning("liveui: %s; the tag renders an empty placeholder", message)
 
+    def check_aggregate_name(self, name: str, tag: str) -> bool:
+        """Whether `name` is a declared aggregate (True when there is no dispatch to ask); an
+        undeclared one is a template mistake like a misspelled counter: see `misnamed`."""
+        known = self.dispatch.aggregate_names if self.dispatch is not None else None
+        if known is None or name in known:
+            return True
+        self.misnamed(
+            f"{tag}({name!r}) names no declared aggregate{did_you_mean(name, known)}; declared "
+            f"aggregates: {', '.join(sorted(known)) or '(none)'}",
+            key=f"aggregate:{name}",
+        )
+        return False
+
     # data ------------------------------------------------------------------------------------
     def context(self, user_id: Any, *, session: LiveSession | None = None) -> LiveContext:
         return LiveContext(
@@ -292,7 +305,10 @@ class LiveUI:
             ctx = self.context(user_id)
             ctx.notification_limit = limit
             if self.dispatch is not None:
-                await asyncio.gather(ctx.counters(), ctx.notifications(limit))
+                loads = [ctx.counters(), ctx.notifications(limit)]
+                if self.dispatch.aggregate_names:
+                    loads.append(ctx.aggregates())
+                await asyncio.gather(*loads)
             for component in components:
                 if not await authorized(component, ctx):
                     raise Forbidden(f"the component {component.name!r} is not allowed for "
@@ -306,6 +322,7 @@ class LiveUI:
                 notifications=ctx.loaded_notifications,
                 notification_limit=limit,
                 components={c.id: c for c in components},
+                aggregates=ctx.loaded_aggregates,
             )
         request.state.liveui_page = page
         return page

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..row_events import CollectionsSource
-from ..user_events import CounterValueLike, UserDataSource
+from ..user_events import AggregateValueLike, CounterValueLike, UserDataSource
 
 if TYPE_CHECKING:
     from ..node import Node
@@ -42,7 +42,9 @@ class LiveContext:
         self.notification_limit = notification_limit
         self._counters: Mapping[str, CounterValueLike] | None = None
         self._notifications: list[dict[str, Any]] | None = None
+        self._aggregates: Mapping[str, AggregateValueLike] | None = None
         self._lock = asyncio.Lock()
+        self._aggregates_lock = asyncio.Lock()  # its own: loads beside the counters, not after
 
     def _require_dispatch(self) -> UserDataSource:
         if self.dispatch is None:
@@ -62,6 +64,20 @@ class LiveContext:
                 self._counters = await dispatch.counters.load_counter_values(self.user_id)
             return self._counters
 
+    async def aggregates(self) -> Mapping[str, AggregateValueLike]:
+        """The user's aggregate values (audience-filtered), loaded once per context; empty when
+        the data source declares none."""
+        async with self._aggregates_lock:
+            if self._aggregates is None:
+                dispatch = self._require_dispatch()
+                if not dispatch.aggregate_names:
+                    self._aggregates = {}
+                else:
+                    self._aggregates = await dispatch.aggregates.load_aggregate_values(
+                        self.user_id
+                    )
+            return self._aggregates
+
     async def notifications(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The user's most recent notifications, newest first, loaded once per context."""
         wanted = max(limit or 0, self.notification_limit)
@@ -80,6 +96,10 @@ class LiveContext:
     @property
     def loaded_counters(self) -> Mapping[str, CounterValueLike]:
         return self._counters or {}
+
+    @property
+    def loaded_aggregates(self) -> Mapping[str, AggregateValueLike]:
+        return self._aggregates or {}
 
     @property
     def loaded_notifications(self) -> list[dict[str, Any]]:

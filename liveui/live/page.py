@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..user_events import CounterValueLike
+from ..user_events import AggregateValueLike, CounterValueLike
 from .component import LiveComponent
 
 __all__ = ["LivePage"]
@@ -26,6 +26,8 @@ class LivePage:
     notifications: list[dict[str, Any]] = field(default_factory=list)
     notification_limit: int = 0
     components: dict[str, LiveComponent] = field(default_factory=dict)
+    aggregates: Mapping[str, AggregateValueLike] = field(default_factory=dict)
+    """The user's aggregate values, for `live_metric` tiles."""
     rendered_ids: set[str] = field(default_factory=set)
     """Element ids the tags already rendered, so a repeated badge gets an id of its own."""
 

@@ -8,6 +8,7 @@ adds these globals (each reads the page that `await live.prepare(request)` loade
 
     {{ liveui_head() }}                      scripts, stylesheet, connection URL and token
     {{ live_badge(name, label=None, hide_zero=False) }}
+    {{ live_metric(name, format="money", currency="USD", locale=None, places=None, empty="—") }}
     {{ notification_dropdown(limit=10) }}
     {{ live_component(name, **params) }}     your own component, mounted by prepare()
     {% set v = live_view(name, **params) %}  its view (docs/view-params.md), for the controls:
@@ -29,6 +30,7 @@ from ..errors import SpecError
 from .badge import LiveBadge
 from .component import component_type
 from .dropdown import NotificationDropdown
+from .metric import LiveMetric
 from .page import LivePage
 
 if TYPE_CHECKING:
@@ -71,6 +73,7 @@ class TagHost(Protocol):
     def url(self, name: str) -> str: ...
     def use_environment(self, env: jinja2.Environment) -> None: ...
     def check_counter_name(self, name: str, tag: str) -> bool: ...
+    def check_aggregate_name(self, name: str, tag: str) -> bool: ...
     def misnamed(self, message: str, *, key: str) -> None: ...
 
 
@@ -85,6 +88,7 @@ def install_templates(templates: Any, live: TagHost) -> jinja2.Environment:
     env.globals.update(
         liveui_head=tags.head,
         live_badge=tags.badge,
+        live_metric=tags.metric,
         notification_dropdown=tags.dropdown,
         live_component=tags.component,
         live_view=tags.view,
@@ -141,6 +145,7 @@ class _Tags:
         self.live = live
         self.head = _with_context(self._head)
         self.badge = _with_context(self._badge)
+        self.metric = _with_context(self._metric)
         self.dropdown = _with_context(self._dropdown)
         self.component = _with_context(self._component)
         view = self._view
@@ -190,6 +195,32 @@ class _Tags:
             badge = LiveBadge(name, label=label, hide_zero=hide_zero, id=unique)
         badge.set_from(page.counters)
         return Markup(badge.render(self.live.renderer))
+
+    def _metric(
+        self,
+        context: Any,
+        name: str,
+        format: str = "decimal",
+        currency: str = "USD",
+        locale: str | None = None,
+        places: int | None = None,
+        empty: str | int = "—",
+        label: str | None = None,
+        id: str | None = None,
+    ) -> Markup:
+        page = _page(context)
+        if page.anonymous:
+            return Markup("")
+        if not self.live.check_aggregate_name(name, "live_metric"):
+            return _placeholder("aggregate", name)
+        options: dict[str, Any] = {"format": format, "currency": currency, "locale": locale,
+                                   "places": places, "empty": empty, "label": label}
+        metric = LiveMetric(name, id=id, **options)
+        unique = page.unique_id(metric.id)
+        if unique != metric.id:  # the same aggregate twice on the page: patch both elements
+            metric = LiveMetric(name, id=unique, **options)
+        metric.set_from(page.aggregates)
+        return Markup(metric.render(self.live.renderer))
 
     def _dropdown(self, context: Any, limit: int = 10, id: str | None = None) -> Markup:
         page = _page(context)

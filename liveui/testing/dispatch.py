@@ -83,6 +83,31 @@ class BroadcastRecorder:
             if u["counter"] == counter
         ]
 
+    def aggregate_values(self, user_id: Any, aggregate: str) -> list[str | None]:
+        """Every value (wire form: a decimal string or None) of `aggregate` broadcast to
+        `user_id`, in order."""
+        return [
+            b.payload["value"] for b in self.events(user_id, "aggregate_updated")
+            if b.payload.get("aggregate") == aggregate
+        ]
+
+    async def assert_aggregate_broadcast(
+        self, user_id: Any, aggregate: str, value: str | None = None, *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> dict[str, Any]:
+        """Wait for `aggregate_updated` of `aggregate` (with the wire `value` "12.50", if
+        given) on `user:<user_id>`."""
+        topic = f"user:{user_id}"
+        found = await self.wait_for(
+            lambda b: b.topic == topic and b.event == "aggregate_updated"
+            and b.payload.get("aggregate") == aggregate
+            and (value is None or b.payload.get("value") == value),
+            f"aggregate_updated {aggregate}={value if value is not None else '*'} on {topic}",
+            timeout,
+        )
+        payload: dict[str, Any] = found.payload
+        return payload
+
     # assertions --------------------------------------------------------------------------------
     async def wait_for(
         self,

@@ -3,8 +3,9 @@
     liveui gen ts --app tests.codegen.app:app --out tests/codegen/golden
 
 Counters: an owned one with query keys, an admin one, one without keys, and the built-in
-`unread_notifications`. The `/test/*` routes let a test outside the process make things happen:
-insert an order (a real commit through the dispatch hooks), notify, or broadcast any frame.
+`unread_notifications`; aggregates: an admin distinct count and an owned maximum. The
+`/test/*` routes let a test outside the process make things happen: insert an order (a real
+commit through the dispatch hooks), notify, or broadcast any frame.
 
 Not tests/support/dispatch_schema.py's `make_schema`, on purpose: the models are module-level
 with fixed table names, since `liveui gen ts --app` imports this module by name, and the golden
@@ -39,6 +40,7 @@ from liveui import (
     SocketInfo,
     TokenError,
     UserChannel,
+    aggregate,
     async_url,
     channel,
     counter,
@@ -72,6 +74,12 @@ class Order(Base):
                 owner=lambda: Order.user_id, invalidates=["orders"]),
         counter("admin_pending_orders", where=lambda: Order.status == "pending",
                 audience="admin", invalidates=["orders", "admin"]),
+    ]
+    __aggregates__ = [
+        aggregate("pending_customers", "count_distinct", of=lambda: Order.user_id,
+                  where=lambda: Order.status == "pending", audience="admin",
+                  invalidates=["admin"]),
+        aggregate("last_order_id", "max", of=lambda: Order.id, owner=lambda: Order.user_id),
     ]
 
 

@@ -16,7 +16,8 @@ from .golden_files import GOLDEN, ROOT_DIR
 def test_generates_then_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "sdk"
     assert main(["gen", "ts", "--app", "tests.codegen.app:app", "--out", str(out)]) == 0
-    assert "wrote counters.ts, types.ts, store.ts, react.ts" in capsys.readouterr().out
+    wrote = "wrote counters.ts, types.ts, store.ts, react.ts, aggregates.ts"
+    assert wrote in capsys.readouterr().out
     first = {p.name: p.read_bytes() for p in out.iterdir()}
     assert main(["gen", "ts", "--app", "tests.codegen.app:app", "--out", str(out)]) == 0
     assert "is up to date" in capsys.readouterr().out

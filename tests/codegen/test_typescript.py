@@ -47,7 +47,7 @@ def test_sdks_type_check_and_export_no_any(tmp_path: Path, node_path: str) -> No
     out = tmp_path / "declarations"
     compile_ts(node_path, tmp_path, sdks, out_dir=out, declarations=True)
     declarations = list(out.rglob("*.d.ts"))
-    assert len(declarations) == 12, declarations
+    assert len(declarations) == 15, declarations
     for path in declarations:
         code = re.sub(r"/\*.*?\*/|//[^\n]*", "", path.read_text(), flags=re.S)
         assert not re.search(r"\bany\b", code), f"{path} exports `any`:\n{code}"

@@ -141,6 +141,7 @@ after(async () => {
 // the tests (in order: they share the server and alice's data) ---------------------------------
 let alice = null;
 const invalidated = [];
+let firstAggregate = null;
 
 test("initial_state fills counters and notifications on join", async () => {
   alice = await storeFor(1, { onInvalidate: (keys, counters) => invalidated.push({ keys, counters }) });
@@ -156,6 +157,9 @@ test("initial_state fills counters and notifications on join", async () => {
   assert.equal(typeof state.notifications[0].insertedAt, "string");
   assert.equal(typeof state.versions.pending_orders, "number");
   assert.deepEqual(invalidated, [], "the first sync invalidates nothing");
+  firstAggregate = state.aggregates.last_order_id;
+  assert.match(firstAggregate.value, /^\d+$/, "initial_state carries the aggregates");
+  assert.equal(state.aggregates.pending_customers, undefined, "an admin aggregate");
 });
 
 test("a counter update from a commit moves the counter and invalidates its keys", async () => {
@@ -205,6 +209,26 @@ test("counters_updated (broadcast_counters) moves several counters in one messag
   assert.equal(state.counters.pending_orders, counters.pending_orders);
   assert.equal(state.versions.open_tickets, version);
   assert.deepEqual(invalidated.at(-1), { keys: ["orders", "tickets"], counters: ["open_tickets"] });
+});
+
+test("aggregates arrive as exact decimal strings, and an older read is dropped", async () => {
+  // The order the counter test committed was recounted for the aggregate too.
+  const first = firstAggregate;
+  const moved = await waitFor(alice,
+    (s) => s.aggregates.last_order_id.version > first.version, "last_order_id recounted");
+  const held = moved.aggregates.last_order_id;
+  assert.ok(Number(held.value) > Number(first.value), `${held.value} > ${first.value}`);
+  const send = (value, version) => post("/test/broadcast", {
+    topic: "user:1", event: "aggregate_updated",
+    payload: { aggregate: "last_order_id", value, version, metadata: { invalidateQueries: [] } },
+  });
+  await send("1", Math.floor(held.version / 2)); // an older read
+  await send(12.5, Date.now() * 1000); // a float: not a decimal string, refused
+  const marker = Date.now() * 1000 + 1;
+  await send("12345.50", marker); // the marker: a read made now
+  const state = await waitFor(alice, (s) => s.aggregates.last_order_id.value === "12345.50",
+    "the marker update");
+  assert.equal(state.aggregates.last_order_id.version, marker);
 });
 
 test("markAsRead marks the notification; the server's counter brings the unread count", async () => {

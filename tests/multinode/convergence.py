@@ -1,10 +1,11 @@
 """The pieces of the convergence test: what the database says, what a tab shows, the actions.
 
-- `read_truth`: every counter of every user and their notifications, counted with SQL straight
-  from the tables, after the counter declarations in demo/models.py (never asked of a node),
-  and every order, for the order tables a tab shows in the view its URL names.
-- `Tab`: one browser tab of a user on a node; `snapshot()` reads its badges, its notification
-  list and its connection state from the DOM; `disagreements()` compares that with the truth.
+- `read_truth`: every counter and aggregate of every user and their notifications, computed
+  with SQL straight from the tables, after the declarations in demo/models.py (never asked of a
+  node), and every order, for the order tables a tab shows in the view its URL names.
+- `Tab`: one browser tab of a user on a node; `snapshot()` reads its badges, its KPI tiles, its
+  notification list and its connection state from the DOM; `disagreements()` compares that
+  with the truth.
 - `plan` and `Workload`: a seeded random list of demo actions, run over HTTP from a few threads
   through `ShopUser` clients of both nodes, so the recounts of the two nodes interleave.
 """
@@ -17,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,6 +27,7 @@ from playwright.sync_api import Page
 from .cluster import ShopUser, SqlReader
 
 __all__ = [
+    "AGGREGATES",
     "COUNTERS",
     "NOTIFICATION_LIMIT",
     "Action",
@@ -62,6 +65,36 @@ NAV_COUNTERS = ("pending_orders", "cart_items", "active_tickets", "unread_notifi
 NOTIFICATION_LIMIT = 10
 """base.html: `notification_dropdown(limit=10)`, newest first."""
 
+AGGREGATES: dict[str, str] = {
+    # Order.__aggregates__ (amount_cents, scale=2): my_spent (owner), revenue and avg_order
+    # (audience "admin"); SQL's own SUM and AVG, in cents
+    "my_spent": (
+        "SELECT COALESCE(SUM(amount_cents), 0) FROM orders"
+        " WHERE user_id = u.id AND status = 'completed'"
+    ),
+    "revenue": "SELECT COALESCE(SUM(amount_cents), 0) FROM orders WHERE status = 'completed'",
+    "avg_order": "SELECT AVG(amount_cents) FROM orders WHERE status = 'completed'",
+}
+"""Each aggregate as SQL over a user row `u`, written from its declaration in demo/models.py."""
+ADMIN_AGGREGATES = frozenset({"revenue", "avg_order"})
+PAGE_METRICS: dict[str, tuple[str, ...]] = {
+    "/orders": ("my_spent",), "/admin": ("revenue", "avg_order"),
+}
+"""The KPI tiles each demo page shows (orders.html, admin.html)."""
+
+
+def dollars(cents: Any) -> str | None:
+    """An aggregate in cents as the tile's exact `data-value`: dollars, two places, half-even
+    (the rounding `aggregate(..., places=2)` declares); None for the average of nothing."""
+    if cents is None:
+        return None
+    return str((Decimal(cents) / 100).quantize(Decimal("0.01"), ROUND_HALF_EVEN))
+
+
+def shown_dollars(value: str | None) -> str:
+    """The tile's text for a `data-value`: `$1,234.50`; the demo's empty format is `$0.00`."""
+    return f"${Decimal(value or 0):,.2f}"
+
 
 ORDER_TABLES = {"/orders": 20, "/admin/orders": 50}
 """The pages showing one live order table (filtered by their URL), with its page size."""
@@ -86,6 +119,8 @@ class Truth:
     recent: dict[str, list[str]]
     """username -> the ids the dropdown lists: the newest `NOTIFICATION_LIMIT`"""
     orders: list[OrderRow] = field(default_factory=list)
+    aggregates: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    """username -> aggregate -> exact value in dollars ("1234.50"; None: nothing averaged)"""
 
     def order_table(self, user: str, path: str) -> list[int] | None:
         """The order ids the table of `path` (its view in the query: status, q, sort) lists
@@ -105,6 +140,12 @@ class Truth:
         rows.sort(key=lambda o: (getattr(o, column), o.id), reverse=sort.startswith("-"))
         return [o.id for o in rows[:limit]]
 
+    def expected_aggregates(self, user: str) -> dict[str, str | None]:
+        values = self.aggregates.get(user, {})
+        if user in self.admins:
+            return dict(values)
+        return {name: v for name, v in values.items() if name not in ADMIN_AGGREGATES}
+
     def expected(self, user: str) -> dict[str, int]:
         """The counters a page of `user` has badges for, with their values."""
         values = self.counters[user]
@@ -114,9 +155,14 @@ class Truth:
 
 
 def read_truth(sql: SqlReader) -> Truth:
-    columns = ", ".join(f'({query}) AS "{name}"' for name, query in COUNTERS.items())
+    columns = ", ".join(
+        f'({query}) AS "{name}"' for name, query in (*COUNTERS.items(), *AGGREGATES.items())
+    )
     rows = sql.fetch(f"SELECT u.username, u.is_admin, {columns} FROM users u")
     counters = {row["username"]: {name: int(row[name]) for name in COUNTERS} for row in rows}
+    aggregates = {
+        row["username"]: {name: dollars(row[name]) for name in AGGREGATES} for row in rows
+    }
     admins = frozenset(row["username"] for row in rows if row["is_admin"])
     read: dict[str, dict[str, bool]] = {row["username"]: {} for row in rows}
     recent: dict[str, list[str]] = {row["username"]: [] for row in rows}
@@ -133,7 +179,7 @@ def read_truth(sql: SqlReader) -> Truth:
                        r["status"]) for r in sql.fetch(
         "SELECT o.id, u.username, o.item, o.amount_cents, o.status FROM orders o"
         " JOIN users u ON u.id = o.user_id")]
-    return Truth(counters, admins, read, recent, orders)
+    return Truth(counters, admins, read, recent, orders, aggregates)
 
 
 # The tabs ---------------------------------------------------------------------------------------
@@ -146,6 +192,9 @@ SNAPSHOT = """() => {
     connected: !!conn && conn.readyState === 1,
     badges: Array.from(document.querySelectorAll('[data-counter]'),
                        e => [e.id, e.getAttribute('data-counter'), e.textContent.trim()]),
+    metrics: Array.from(document.querySelectorAll('[data-metric]'),
+                        e => [e.getAttribute('data-metric'), e.getAttribute('data-value'),
+                              e.textContent.trim()]),
     notifications: Array.from(list, e => [e.getAttribute('data-notification-id'),
                                           e.hasAttribute('data-unread')]),
     orders: Array.from(document.querySelectorAll('tr[data-order-id]'),
@@ -202,6 +251,7 @@ class Tab:
                 )
         wanted = {*NAV_COUNTERS, *(ADMIN_COUNTERS if self.user in truth.admins else ())}
         out.extend(f"counter {name}: no badge on the page" for name in sorted(wanted - seen))
+        out.extend(self._metric_disagreements(truth, shown["metrics"]))
         read = truth.read[self.user]
         listed = [nid for nid, _ in shown["notifications"]]
         for nid, unread in shown["notifications"]:
@@ -226,6 +276,24 @@ class Tab:
                 f"notification list: {len(listed)} listed, the newest {len(recent)} in the"
                 f" database; missing {missing or '-'}, not among the newest {extra or '-'}"
             )
+        return out
+
+
+    def _metric_disagreements(self, truth: Truth, metrics: list[list[str]]) -> list[str]:
+        expected = truth.expected_aggregates(self.user)
+        out: list[str] = []
+        seen: set[str] = set()
+        for name, value, text in metrics:
+            seen.add(name)
+            if name not in AGGREGATES:
+                out.append(f"tile {name}: no SQL truth for this aggregate")
+            elif name not in expected:
+                out.append(f"tile {name}: shown {text}, not in this audience")
+            elif (value or None) != expected[name] or text != shown_dollars(expected[name]):
+                out.append(f"tile {name}: shown {text} ({value!r}), database "
+                           f"{shown_dollars(expected[name])} ({expected[name]!r})")
+        wanted = set(PAGE_METRICS.get(self.path, ()))
+        out.extend(f"aggregate {name}: no tile on the page" for name in sorted(wanted - seen))
         return out
 
 

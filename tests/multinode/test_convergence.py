@@ -7,9 +7,11 @@ During the run node A restarts (its tabs reconnect by themselves, no reload) and
 backend has an outage (redis-server stopped; or the nodes' LISTEN/NOTIFY role locked out and its
 connections terminated). Once both nodes have recovered, a last batch of actions; within 5 s of
 the last one every badge of every tab equals the database's count (SQL straight from the tables,
-see `convergence.COUNTERS`), and every notification dropdown agrees with the database: the bell,
-the listed notifications and each one's read state; and every order table lists exactly the
-rows of the view its URL names (a filter, a search, a sort per tab: see `TABS`).
+see `convergence.COUNTERS`), every KPI tile its aggregate (`convergence.AGGREGATES`: bob's
+`my_spent` on /orders, the admin's `revenue` and `avg_order` on /admin, to the cent), every
+notification dropdown agrees with the database: the bell, the listed notifications and each
+one's read state; and every order table lists exactly the rows of the view its URL names (a
+filter, a search, a sort per tab: see `TABS`).
 
 The seed is printed; `LIVEUI_CONVERGENCE_SEED=<n>` replays the same plan (the threads'
 interleaving still varies: that is the race this test is after).

@@ -6,6 +6,7 @@
 import { createContext, createElement, useContext, useSyncExternalStore } from "react";
 import type { ReactElement, ReactNode } from "react";
 
+import type { AggregateName, AggregateValue } from "./aggregates.js";
 import { UNREAD_COUNTER, type CounterName, type Counters } from "./counters.js";
 import type { ConnectionState, LiveState, LiveStore } from "./store.js";
 import type { Notification } from "./types.js";
@@ -48,6 +49,12 @@ export function useCounters(): Counters {
 
 export function useCounter(name: CounterName): number {
   return useSelected((state) => state.counters[name]);
+}
+
+/** An aggregate's newest value and version; undefined until loaded, or outside the user's
+ * audience. `value` is an exact decimal string (null: the average of nothing). */
+export function useAggregate(name: AggregateName): AggregateValue | undefined {
+  return useSelected((state) => state.aggregates[name]);
 }
 
 export function useConnectionState(): ConnectionState {

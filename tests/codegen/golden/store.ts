@@ -3,9 +3,19 @@
 
 // A framework-free store: one phoenix Socket, one `user:<id>` channel, the user's counters and
 // notifications. The counters are the single source of truth for every count (the unread count
-// included); the notification list never recounts it.
+// included); the notification list never recounts it. Aggregates (sums, averages...) are kept
+// the same way: the highest version wins, and their exact decimal strings are never parsed.
 import { Socket } from "phoenix";
 import type { Channel, SocketConnectOption } from "phoenix";
+
+import {
+  AGGREGATE_INVALIDATES,
+  isAggregateName,
+  isDecimalString,
+  type AggregateName,
+  type Aggregates,
+  type AggregateValue,
+} from "./aggregates.js";
 
 import {
   COUNTER_DEFAULTS,
@@ -31,6 +41,8 @@ export interface LiveState {
   readonly versions: CounterVersions;
   /** Newest first. */
   readonly notifications: readonly Notification[];
+  /** The user's aggregates with their versions (empty until the first initial_state). */
+  readonly aggregates: Aggregates;
   readonly connection: ConnectionState;
   /** True once an initial_state was applied. */
   readonly synced: boolean;
@@ -98,7 +110,19 @@ interface Moved {
   counters: CounterName[];
 }
 
+interface AggregateUpdate {
+  readonly name: AggregateName;
+  readonly value: AggregateValue;
+  readonly keys: readonly string[];
+}
+
 type JsonObject = { readonly [key: string]: unknown };
+
+// Keyed by string for the same reason as Numbers.
+type AggregateMap = { [name: string]: AggregateValue };
+
+const AGGREGATE_KEYS: { readonly [name: string]: readonly string[] | undefined } =
+  AGGREGATE_INVALIDATES;
 
 // Working copies are keyed by string: with no counters declared, CounterName is `never`.
 type Numbers = { [name: string]: number };
@@ -168,6 +192,25 @@ function parseUpdates(payload: unknown): CounterUpdate[] {
   return updates;
 }
 
+function parseAggregateValue(value: unknown, version: unknown): AggregateValue | null {
+  if (!isCount(version) || (value !== null && !isDecimalString(value))) return null;
+  return { value, version };
+}
+
+function parseAggregateUpdate(payload: unknown): AggregateUpdate | null {
+  if (!isObject(payload)) return null;
+  const name = payload["aggregate"];
+  if (!isAggregateName(name)) return null;
+  const value = parseAggregateValue(payload["value"], payload["version"]);
+  if (value === null) return null;
+  const metadata = payload["metadata"];
+  const listed = isObject(metadata) ? metadata["invalidateQueries"] : undefined;
+  const keys = Array.isArray(listed)
+    ? listed.filter((key): key is string => typeof key === "string")
+    : AGGREGATE_KEYS[name] ?? [];
+  return { name, value, keys };
+}
+
 function report(error: unknown): void {
   console.error("liveui store: a handler failed", error);
 }
@@ -184,6 +227,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     counters: COUNTER_DEFAULTS,
     versions: {},
     notifications: [],
+    aggregates: {},
     connection: "connecting",
     synced: false,
   };
@@ -192,6 +236,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
   // Between a (re)join and its initial_state, updates wait here: the snapshot may be older.
   let awaitingInitial = true;
   const early = new Map<CounterName, CounterUpdate>();
+  const earlyAggregates = new Map<AggregateName, AggregateUpdate>();
   // Notification events from several servers arrive in any order: "read" is final, a read for
   // a notification not received yet is remembered, and a mark-all cut-off covers late arrivals.
   const readIds = new Set<string>();
@@ -246,6 +291,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
       }
     }
     early.clear();
+    const aggregates = mergeAggregates(payload["aggregates"], keys);
     awaitingInitial = false;
     const list = payload["notifications"];
     const notifications = Array.isArray(list) ? list.filter(isNotification).slice(0, limit) : [];
@@ -259,6 +305,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
       counters: counters as Counters,
       versions: versions as CounterVersions,
       notifications,
+      aggregates: aggregates as Aggregates,
       connection: "connected",
       synced: true,
     });
@@ -285,6 +332,46 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
       batch.keys.push(...update.keys);
       batch.counters.push(update.name);
     }
+  }
+
+  /** A snapshot's aggregates, a value held from a newer read kept, early updates applied. */
+  function mergeAggregates(loaded: unknown, keys: string[]): AggregateMap {
+    const held: AggregateMap = { ...state.aggregates };
+    const merged: AggregateMap = {};
+    for (const [name, entry] of Object.entries(isObject(loaded) ? loaded : {})) {
+      if (!isAggregateName(name) || !isObject(entry)) continue;
+      const value = parseAggregateValue(entry["value"], entry["version"]);
+      if (value !== null) merged[name] = value;
+    }
+    for (const [name, value] of Object.entries(held)) {
+      const fresh = merged[name];
+      if (fresh !== undefined && value.version > fresh.version) merged[name] = value;
+    }
+    for (const update of earlyAggregates.values()) {
+      const current = merged[update.name];
+      if (current === undefined || update.value.version >= current.version) {
+        merged[update.name] = update.value;
+        keys.push(...update.keys);
+      }
+    }
+    earlyAggregates.clear();
+    return merged;
+  }
+
+  function applyAggregateUpdate(payload: unknown): void {
+    const update = parseAggregateUpdate(payload);
+    if (update === null) return;
+    if (awaitingInitial) {
+      const waiting = earlyAggregates.get(update.name);
+      if (waiting === undefined || update.value.version >= waiting.value.version) {
+        earlyAggregates.set(update.name, update);
+      }
+      return;
+    }
+    const held = (state.aggregates as AggregateMap)[update.name];
+    if (held !== undefined && update.value.version < held.version) return; // an older read
+    setState({ aggregates: { ...state.aggregates, [update.name]: update.value } });
+    invalidate(update.keys, []);
   }
 
   function addNotification(payload: unknown): void {
@@ -337,6 +424,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     if (socket === null || state.connection === "unauthorized") return;
     awaitingInitial = true;
     early.clear();
+    earlyAggregates.clear();
     if (state.connection !== "disconnected") setState({ connection: "disconnected" });
   }
 
@@ -367,6 +455,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
     channel = joined;
     awaitingInitial = true;
     early.clear();
+    earlyAggregates.clear();
     if (state.connection !== "connecting") setState({ connection: "connecting" });
     opened.onError(() => lost());
     opened.onClose(() => lost());
@@ -379,6 +468,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
       for (const update of parseUpdates(payload)) applyUpdate(update, moved);
       invalidate(moved.keys, moved.counters);
     });
+    joined.on("aggregate_updated", applyAggregateUpdate);
     joined.on("new_notification", addNotification);
     joined.on("notification_read", (payload: unknown) => {
       if (isObject(payload) && typeof payload["id"] === "string") markRead(payload["id"]);
@@ -401,6 +491,7 @@ export function createLiveStore(options: LiveStoreOptions): LiveStore {
       .receive("ok", () => {
         awaitingInitial = true;
         early.clear();
+        earlyAggregates.clear();
       })
       .receive("error", (response: unknown) => {
         if (reasonOf(response) !== "unauthorized") return;
