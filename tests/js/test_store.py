@@ -43,4 +43,4 @@ def test_store_against_a_real_server(tmp_path: Path, node_path: str) -> None:
     )
     report = f"{result.stdout}\n{result.stderr}"
     assert result.returncode == 0, report
-    assert "# fail 0" in report and "# pass 10" in report, report
+    assert "# fail 0" in report and "# pass 11" in report, report
