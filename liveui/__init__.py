@@ -50,9 +50,11 @@ from .live.collection import LiveCollection
 from .live.component import LiveComponent
 from .live.context import LiveContext
 from .live.dropdown import NotificationDropdown
+from .live.form import FieldErrors, FileField, Form, TextField, Validation
 from .live.paths import static_dir, templates_dir
 from .live.settings import LiveSettings
 from .live.tags import install_templates
+from .live.uploads import UploadedFile, receive_form
 from .metrics.prometheus import metrics_app, node_collector
 from .metrics.readings import Reading, read_node
 from .middleware import RequestSizeLimit
@@ -85,7 +87,10 @@ __all__ = [
     "DispatchSettings",
     "Endpoint",
     "EventRejected",
+    "FieldErrors",
+    "FileField",
     "Forbidden",
+    "Form",
     "LiveBadge",
     "LiveChart",
     "LiveCollection",
@@ -112,14 +117,17 @@ __all__ = [
     "SpecError",
     "SqlRevocationStore",
     "Stop",
+    "TextField",
     "TokenError",
     "TokenExpired",
     "TokenInvalid",
     "TokenMissing",
     "TokenRevoked",
+    "UploadedFile",
     "UserChannel",
     "UvicornHttpProtocol",
     "UvicornWebSocketProtocol",
+    "Validation",
     "__version__",
     "ash_counter_broadcast",
     "async_url",
@@ -138,6 +146,7 @@ __all__ = [
     "notification_model",
     "ok",
     "read_node",
+    "receive_form",
     "reply",
     "sign_token",
     "static_dir",

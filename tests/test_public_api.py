@@ -29,6 +29,8 @@ EXPECTED = {
     "LiveBadge", "LiveChart", "LiveCollection", "LiveComponent", "LiveContext", "LiveSettings",
     "LiveUI",
     "NotificationDropdown", "install_templates", "static_dir", "templates_dir",
+    # live forms and uploads (docs/forms.md)
+    "Form", "TextField", "FileField", "FieldErrors", "Validation", "UploadedFile", "receive_form",
     # logins, revocation and serving safely
     "AuthClaims", "Revocation", "Revocations", "RevocationStore", "MemoryRevocationStore",
     "SqlRevocationStore", "TokenRevoked", "uvicorn_options", "RequestSizeLimit", "check_secret",

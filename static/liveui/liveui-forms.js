@@ -91,11 +91,12 @@
       else if (b.hasAttribute('data-liveui-label')) { b.textContent = b.getAttribute('data-liveui-label'); b.removeAttribute('data-liveui-label'); }
     });
     form.querySelectorAll('progress[data-liveui-progress]').forEach(function (p) {
-      p.hidden = !on; p.value = 0; p.max = 100;
+      p.hidden = !on;
+      if (on) { p.value = 0; p.max = 100; }  // after: it keeps showing how far the last one got
     });
   }
   function isSubmit(e) {
-    var elt = e.detail && e.detail.elt;
+    var elt = (e.detail && e.detail.elt) || e.target;  // htmx:xhr:* events carry no elt
     return elt && elt.matches && elt.matches('form[data-liveui-form]') ? elt : null;
   }
   document.addEventListener('htmx:beforeRequest', function (e) {
