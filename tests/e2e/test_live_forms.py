@@ -150,7 +150,8 @@ def test_the_form_without_javascript_posts_and_shows_the_errors(
         page.locator("input[name=attachment]").set_input_files(pdf)
         page.get_by_role("button", name="Open ticket").click()
         expect(page.get_by_role("status")).to_contain_text("Attached real.pdf")
-        expect(page.locator("[data-ticket-id]").filter(has_text="Invoice attached")).to_have_count(1)
+        opened = page.locator("[data-ticket-id]").filter(has_text="Invoice attached")
+        expect(opened).to_have_count(1)
         assert tickets_with_subject(demo, "Invoice attached") == 1
     finally:
         context.close()
