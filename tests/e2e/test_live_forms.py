@@ -155,3 +155,20 @@ def test_the_form_without_javascript_posts_and_shows_the_errors(
         assert tickets_with_subject(demo, "Invoice attached") == 1
     finally:
         context.close()
+
+
+def test_the_copy_button_of_a_ticket_hears_back_from_the_server(
+    alice: BrowserContext, demo: DemoServer
+) -> None:
+    """The demo's client hook: Copy tells the list's component, whose answer (push_event)
+    reaches that button's hook, in this tab."""
+    page = tickets(alice)
+    page.locator("input[name=subject]").fill("Copy me")
+    page.locator("input[name=subject]").press("Enter")
+    row = page.locator("[data-ticket-id]").filter(has_text="Copy me")
+    expect(row).to_have_count(1, timeout=LIVE)
+    copy = row.get_by_role("button", name="Copy")
+    copy.click()
+    expect(row.get_by_role("button", name="Copied")).to_have_attribute(
+        "title", re.compile(r"Copied ticket #\d+"), timeout=LIVE)
+    page.close()
