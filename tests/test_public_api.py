@@ -46,6 +46,8 @@ EXPECTED_TESTING = {
     "JoinRefused", "LiveHarness", "LiveServer", "LiveTab", "Patch", "PatchElement",
     "ReceivedFrame", "RecordedBroadcast", "SocketClient", "chromium_executable", "connect",
     "free_port", "live_harness", "serve", "ServerProcess",
+    # driving components and live forms as a page would
+    "ClientEvent", "EventResult", "FormResult", "FormSender",
 }
 
 

@@ -7,6 +7,12 @@
         patch = await tab.next_patch()
         assert patch.text("liveui-badge-pending_orders") == "3"
 
+Drive it as the page would: `await tab.click(dropdown, "mark_read", id="5")` (a button's
+event), `await tab.push_hook_event(component, "copied", {"id": 5})` (a client hook's
+pushEvent), `await tab.submit("open_ticket", {...}, files=...)` and `await tab.validate(...)`
+(a live form, see `liveui.testing.forms`); then read the patches, and the server's events to the
+tab's hooks with `patch.events` or `await tab.next_event()`.
+
 It runs the real `LiveSession` (hub subscription, diffing, outbox) that the SSE and WebSocket
 transports drain; only the network is left out.
 """
@@ -15,19 +21,54 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
+import json
+import re
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, NamedTuple
 
+from ..live.actions import run_event
 from ..live.app import LiveUI
 from ..live.component import LiveComponent
 from ..live.connection import LiveConnection, Outgoing
 from ..node import Node
 from ..user_events import UserDataSource
+from .forms import FileUpload, FormResult, FormSender
 
-__all__ = ["LiveHarness", "LiveTab", "Patch", "PatchElement", "live_harness"]
+__all__ = [
+    "ClientEvent",
+    "EventResult",
+    "LiveHarness",
+    "LiveTab",
+    "Patch",
+    "PatchElement",
+    "live_harness",
+]
+
+
+class EventResult(NamedTuple):
+    """How the server answered an event: 204 and "" when it ran, else the status and reason a
+    page would get."""
+
+    status: int
+    reason: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 204
+
+
+class ClientEvent(NamedTuple):
+    """An event the server pushed to a tab's client hooks (`ctx.push_event`)."""
+
+    event: str
+    payload: Any
+
+
+_EVENT = re.compile(r'data-liveui-event="([^"]*)" data-liveui-payload="([^"]*)"')
 
 
 @dataclass
@@ -132,13 +173,24 @@ class Patch:
     def inserts(self) -> list[PatchElement]:
         return [e for e in self.elements if ":" in e.oob]
 
+    @property
+    def events(self) -> list[ClientEvent]:
+        """The events for the tab's client hooks this patch carries, in order."""
+        found = []
+        for match in _EVENT.finditer(self.html):
+            found.append(ClientEvent(html.unescape(match[1]), json.loads(html.unescape(match[2]))))
+        return found
+
 
 class LiveTab:
     """A browser tab without the browser: a real session and connection on the harness."""
 
-    def __init__(self, connection: LiveConnection) -> None:
+    def __init__(self, connection: LiveConnection, live: LiveUI | None = None) -> None:
         self.connection = connection
         self.session = connection.session
+        self.live = live
+        self._forms: FormSender | None = None
+        self._events: deque[ClientEvent] = deque()
         # A transport write takes every pending item at once; patches not yet read wait here.
         self._unread: deque[Outgoing] = deque()
 
@@ -179,6 +231,69 @@ class LiveTab:
     def close(self) -> None:
         self.session.detach(self.connection)
 
+    # driving it as the page would ------------------------------------------------------------
+    def _live(self) -> LiveUI:
+        if self.live is None:
+            raise RuntimeError("liveui.testing: open the tab with LiveHarness.open to drive it")
+        return self.live
+
+    async def click(
+        self, component: LiveComponent, event: str, **fields: Any
+    ) -> EventResult:
+        """Send `event` to this tab's `component`, as a button with `event_vals(event, **fields)`
+        does (the same checks and handler as a POST to the event endpoint)."""
+        data = {"event": event, "spec": json.dumps(component.spec()),
+                **{k: str(v) for k, v in fields.items()}}
+        session = self.session
+        status, reason = await run_event(
+            self._live().registry, session.user_id, session.session_id, data
+        )
+        return EventResult(status, reason)
+
+    async def push_hook_event(
+        self, component: LiveComponent, event: str, payload: Any = None
+    ) -> EventResult:
+        """What a client hook's `this.pushEvent(event, payload)` sends to its component."""
+        return await self.click(component, event, payload=json.dumps(payload))
+
+    async def next_event(self, timeout: float = 5.0) -> ClientEvent:
+        """The next event the server pushed to this tab's hooks (patches in between skipped)."""
+        async with asyncio.timeout(timeout):
+            while not self._events:
+                self._events.extend((await self.next_patch(timeout)).events)
+        return self._events.popleft()
+
+    def _sender(self) -> FormSender:
+        if self._forms is None:
+            self._forms = FormSender(self._live(), self.session.user_id, self.session.session_id)
+        return self._forms
+
+    async def submit(
+        self,
+        form: str,
+        fields: Mapping[str, str],
+        *,
+        files: Mapping[str, FileUpload | list[FileUpload]] | None = None,
+    ) -> FormResult:
+        """Submit the live form `form` from this tab (`FormSender.submit`)."""
+        return await self._sender().submit(form, fields, files=files)
+
+    async def validate(
+        self,
+        form: str,
+        fields: Mapping[str, str],
+        *,
+        touched: Iterable[str] | None = None,
+        files: Mapping[str, Iterable[tuple[str, int, str]]] | None = None,
+    ) -> FormResult:
+        """A change check of the live form `form` (`FormSender.validate`)."""
+        return await self._sender().validate(form, fields, touched=touched, files=files)
+
+    async def aclose(self) -> None:
+        self.close()
+        if self._forms is not None:
+            await self._forms.close()
+
 
 class LiveHarness:
     def __init__(self, live: LiveUI) -> None:
@@ -207,7 +322,27 @@ class LiveHarness:
         sid = session_id or secrets.token_hex(6)
         specs = [(c, (etags or {}).get(c.id)) for c in components]
         connection = await self.live.registry.connect(user_id, sid, specs, last_event_id)
-        return LiveTab(connection)
+        return LiveTab(connection, self.live)
+
+    async def send_event(
+        self,
+        user_id: Any,
+        event: str,
+        component: LiveComponent | None = None,
+        *,
+        spec: str | None = None,
+        session_id: str = "",
+        **fields: Any,
+    ) -> EventResult:
+        """An event from a page that has no tab here (or a forged one): `component` or a raw
+        `spec` names its target, exactly as a POST would; checks and answers as for any page."""
+        data: dict[str, Any] = {"event": event, **{k: str(v) for k, v in fields.items()}}
+        if component is not None:
+            data["spec"] = json.dumps(component.spec())
+        if spec is not None:
+            data["spec"] = spec
+        status, reason = await run_event(self.live.registry, user_id, session_id, data)
+        return EventResult(status, reason)
 
 
 @contextlib.asynccontextmanager
