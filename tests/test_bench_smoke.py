@@ -86,3 +86,8 @@ def test_soak(postgres_url: str) -> None:
     out = bench("bench.soak", "--minutes", "2", "--minute-s", "2", "--tabs", "10",
                 "--sockets", "3", "--database-url", postgres_url)
     assert "minute=2 " in out and "rss_max_deviation_pct=" in out
+
+
+def test_uploads() -> None:
+    out = bench("bench.uploads", "--size-mb", "2")
+    assert "liveui-refused" in out and "naive-body" in out and "peak growth MB" in out
