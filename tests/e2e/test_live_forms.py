@@ -96,6 +96,31 @@ def test_a_valid_subject_submits_live_with_enter_and_with_the_button(
     page.close()
 
 
+def test_a_double_submit_opens_one_ticket_and_the_form_shows_it_is_busy(
+    alice: BrowserContext, demo: DemoServer
+) -> None:
+    page = tickets(alice)
+    # Record the form's states as they happen (a submit on loopback is too quick to look at).
+    page.evaluate("""() => {
+      const form = document.querySelector('form[data-liveui-form]');
+      const button = form.querySelector('button[type=submit]');
+      window.__states = [];
+      new MutationObserver(() => window.__states.push([
+        form.classList.contains('liveui-submitting'), button.disabled, button.textContent
+      ])).observe(form, {attributes: true, subtree: true, childList: true});
+    }""")
+    page.locator("input[name=subject]").fill("Pressed twice")
+    page.get_by_role("button", name="Open ticket").dblclick()
+    expect(page.locator("[data-ticket-id]").filter(has_text="Pressed twice")).to_have_count(
+        1, timeout=LIVE)
+    expect(page.get_by_role("button", name="Open ticket")).to_be_enabled()
+    states = page.evaluate("window.__states")
+    assert [True, True, "Opening\u2026"] in states  # busy: class, disabled, its busy label
+    assert states[-1][:2] == [False, False]
+    assert tickets_with_subject(demo, "Pressed twice") == 1
+    page.close()
+
+
 def test_a_refused_attachment_is_explained_and_opens_no_ticket(
     alice: BrowserContext, demo: DemoServer
 ) -> None:
