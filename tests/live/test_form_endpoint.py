@@ -164,6 +164,12 @@ async def test_a_hook_event_is_answered_to_that_tab(world: World) -> None:
     assert result.ok
     event = await world.tab.next_event()
     assert (event.event, event.payload) == ("copied", {"echo": {"id": 5}})
+    # A payload with markup and quotes arrives as it was sent (escaped on the way, not altered).
+    tricky = {"text": '<img src=x onerror="alert(1)"> & \'quotes\''}
+    assert (await world.tab.push_hook_event(Desk(), "copied", tricky)).ok
+    patch = await world.tab.next_patch()
+    assert "<img" not in patch.html
+    assert patch.events == [("copied", {"echo": tricky})]
     refused = await world.tab.push_hook_event(Desk(), "other")
     assert (refused.status, refused.ok) == (400, False)
 
