@@ -54,6 +54,7 @@ from .render import Renderer, live_environment
 from .session import LiveSession
 from .session_token import LiveToken, SessionTokens
 from .settings import LiveSettings, TransportName
+from .uploads import sweep_stale_uploads
 
 __all__ = ["LiveUI"]
 
@@ -179,6 +180,8 @@ class LiveUI:
             if form.name in self.forms:
                 raise ValueError(f"liveui: a live form named {form.name!r} is already registered")
             folder = Path(upload_dir) if upload_dir is not None else None
+            if folder is not None and folder.is_dir():
+                sweep_stale_uploads(folder)  # left by a process that died mid-upload
             self.forms[form.name] = RegisteredForm(form, handler, folder)
             return handler
 

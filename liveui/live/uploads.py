@@ -18,6 +18,7 @@ the handler did not keep with `move_to` — so nothing half-written is ever left
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -36,10 +37,37 @@ from .sniff import SNIFF_BYTES, sniff_type
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["TEMP_PREFIX", "BodyTooLarge", "Received", "UploadedFile", "receive_form"]
+__all__ = [
+    "TEMP_PREFIX",
+    "BodyTooLarge",
+    "Received",
+    "UploadedFile",
+    "drain_limit_of",
+    "receive_form",
+    "sweep_stale_uploads",
+]
 
 TEMP_PREFIX = ".liveui-upload-"
 """Temporary upload files are named `<TEMP_PREFIX><random>.part` inside the upload folder."""
+
+
+MAX_HEADER = 4096
+
+
+def sweep_stale_uploads(folder: str | os.PathLike[str], max_age: float = 3600.0) -> int:
+    """Delete temporary upload files older than `max_age` seconds in `folder` (those a process
+    that died mid-upload could not delete); returns how many. `LiveUI.form` runs it for its
+    `upload_dir` when a form is registered."""
+    import time
+
+    deadline = time.time() - max_age
+    removed = 0
+    for path in Path(folder).glob(f"{TEMP_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < deadline:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 class BodyTooLarge(Exception):
@@ -62,8 +90,9 @@ class UploadedFile:
     content_type: str = ""
     refused: str | None = None
     kept: bool = False
-    _fd: int | None = None
-    _head: bytes = b""
+    # (`dataclasses.field` by its full name: this class has a `field` of its own.)
+    _fd: int | None = dataclasses.field(default=None, repr=False)
+    _head: bytes = dataclasses.field(default=b"", repr=False)
 
     def read_bytes(self) -> bytes:
         return self.path.read_bytes()
@@ -166,11 +195,14 @@ class _Reader:
         self._file_field = None
         self._dropping = False
 
+    # A part's headers are short; anything longer is cut (never held in memory whole).
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self._header_field += data[start:end]
+        if len(self._header_field) < MAX_HEADER:
+            self._header_field += data[start:end]
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self._header_value += data[start:end]
+        if len(self._header_value) < MAX_HEADER:
+            self._header_value += data[start:end]
 
     def on_header_end(self) -> None:
         if len(self._headers) < 8:

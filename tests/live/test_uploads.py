@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from liveui import FileField, Form, TextField, receive_form
-from liveui.live.uploads import TEMP_PREFIX, BodyTooLarge
+from liveui.live.uploads import TEMP_PREFIX, BodyTooLarge, sweep_stale_uploads
 from liveui.testing import LiveServer, serve
 from tests.support.waiting import block_until
 
@@ -235,3 +235,13 @@ def test_memory_stays_flat_while_a_50_mb_upload_is_refused(
     growth = peak[0] - start
     assert growth < 20 * 1024 * 1024, f"memory grew {growth / 1e6:.1f} MB for a 50 MB upload"
     assert folders.leftovers() == []
+
+
+def test_stale_temporary_files_of_a_dead_process_are_swept(tmp_path: Path) -> None:
+    old, fresh, other = (tmp_path / f"{TEMP_PREFIX}old.part", tmp_path / f"{TEMP_PREFIX}new.part",
+                         tmp_path / "kept.png")
+    for path in (old, fresh, other):
+        path.write_bytes(b"x")
+    os.utime(old, (1_000_000, 1_000_000))
+    assert sweep_stale_uploads(tmp_path, max_age=3600) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, other.name])
