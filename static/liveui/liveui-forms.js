@@ -13,7 +13,7 @@
   function formOf(el) { return el && el.closest ? el.closest('form[data-liveui-form]') : null; }
   function stateOf(form) {
     var s = state.get(form);
-    if (!s) { s = { touched: {}, seq: 0, timer: null }; state.set(form, s); }
+    if (!s) { s = { touched: {}, quiet: {}, seq: 0, timer: null }; state.set(form, s); }
     return s;
   }
   function endpoint(form, phase) {
@@ -65,17 +65,20 @@
     if (now) { validate(form); } else { s.timer = setTimeout(function () { validate(form); }, DEBOUNCE); }
   }
   document.addEventListener('input', function (e) {
+    var form = formOf(e.target);
+    if (form) { delete stateOf(form).quiet[e.target.name]; }
     if (e.target.type !== 'file') { touch(e.target, false); }
   });
   document.addEventListener('change', function (e) {
     if (e.target.type === 'file') { touch(e.target, true); }
   });
-  // Leaving a field checks it at once — unless it was never filled (tabbing through a form
-  // should not paint it red).
+  // Leaving a field checks it at once (an empty required field says so) — except a field the
+  // form just emptied after a success, until the person types in it again.
   document.addEventListener('focusout', function (e) {
     var el = e.target, form = formOf(el);
-    if (!form || !el.name) { return; }
-    if (stateOf(form).touched[el.name] || (el.value && el.type !== 'file')) { touch(el, true); }
+    if (!form || !el.name || el.type === 'file') { return; }
+    if (!el.value && stateOf(form).quiet[el.name]) { return; }
+    touch(el, true);
   });
 
   /* Loading state: the form carries liveui-submitting and its submit buttons are disabled (with
@@ -128,6 +131,7 @@
       s.touched = {};
       s.seq++;
       form.reset();
+      form.querySelectorAll('[name]').forEach(function (input) { s.quiet[input.name] = true; });
       form.dispatchEvent(new CustomEvent('liveui:form-ok', { bubbles: true }));
     }
     markInvalid(form);

@@ -62,6 +62,13 @@ def test_a_short_subject_is_explained_while_typing_and_when_leaving(
     subject.blur()
     expect(error).to_have_text(NON_EMPTY, timeout=CHECKED)
     page.close()
+    # An empty subject is shorter than 3 too: leaving the field says it is required.
+    page = tickets(alice)
+    page.locator("input[name=subject]").focus()
+    page.locator("input[name=subject]").blur()
+    expect(page.locator('[data-error-for="subject"]')).to_have_text(
+        "Subject is required.", timeout=CHECKED)
+    page.close()
 
 
 def test_a_valid_subject_submits_live_with_enter_and_with_the_button(
@@ -74,6 +81,14 @@ def test_a_valid_subject_submits_live_with_enter_and_with_the_button(
     row = page.locator("[data-ticket-id]").filter(has_text="Printer is out of toner")
     expect(row).to_have_count(1, timeout=LIVE)
     expect(subject).to_have_value("")
+    # The form emptied itself after the success: leaving it then asks nothing (no "required").
+    checks: list[str] = []
+    page.on("request", lambda r: checks.append(r.url) if "phase=validate" in r.url else None)
+    subject.blur()
+    with page.expect_response(lambda r: "phase=validate" in r.url):
+        subject.fill("Next one")  # typing does ask: one check, after the pause
+    assert len(checks) == 1, checks
+    expect(page.locator('[data-error-for="subject"]')).to_be_hidden()
     expect(page.locator(".flash")).to_contain_text("opened: Printer is out of toner")
     subject.fill("Screen flickers")
     page.locator("input[name=attachment]").set_input_files(
