@@ -212,3 +212,30 @@ def test_the_copy_button_of_a_ticket_hears_back_from_the_server(
     expect(row.get_by_role("button", name="Copied")).to_have_attribute(
         "title", re.compile(r"Copied ticket #\d+"), timeout=LIVE)
     page.close()
+
+
+def test_forms_and_hooks_work_under_the_demos_strict_csp(
+    browser: Browser, demo: DemoServer
+) -> None:
+    """No bypass here: the page's Content-Security-Policy (no inline script, no eval) is
+    enforced, and checking, submitting and the Copy hook still work, with no violation."""
+    context = browser.new_context(base_url=demo.url)
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    try:
+        log_in_through_the_form(page, demo.url, "carol")
+        page.goto("/tickets")
+        expect(page.locator("html.liveui-connected")).to_have_count(1)
+        subject = page.locator("input[name=subject]")
+        subject.fill("ab")
+        expect(page.locator('[data-error-for="subject"]')).to_have_text(NON_EMPTY, timeout=CHECKED)
+        subject.fill("Under a strict policy")
+        subject.press("Enter")
+        row = page.locator("[data-ticket-id]").filter(has_text="Under a strict policy")
+        expect(row).to_have_count(1, timeout=LIVE)
+        row.get_by_role("button", name="Copy").click()
+        expect(row.get_by_role("button", name="Copied")).to_be_visible(timeout=LIVE)
+        assert refused == []
+    finally:
+        context.close()
