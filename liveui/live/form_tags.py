@@ -15,7 +15,6 @@ its own `action` (the app reads it with `receive_form` and the same `Form`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 
 from markupsafe import Markup, escape
@@ -42,11 +41,10 @@ def form_globals(
         form = registered(name).form
         url = f"{form_url}?form={name}&phase=submit"
         enctype = ' enctype="multipart/form-data"' if form.file_fields else ""
-        limits = {f.name: {"size": f.max_size, "count": f.max_files} for f in form.file_fields}
         return Markup(
             f'data-liveui-form="{escape(name)}" hx-post="{escape(url)}"'
             ' hx-encoding="multipart/form-data" hx-swap="none" hx-sync="this:drop"'
-            f'{enctype} data-liveui-limits="{escape(json.dumps(limits))}"'
+            f"{enctype}"
         )
 
     def live_field_error(
