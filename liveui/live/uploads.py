@@ -270,8 +270,10 @@ class _Reader:
         elif self._text is not None:
             if len(self._text) + len(chunk) > self.form.field_limit:
                 declared_text = self.form.fields.get(self._name)
-                title = declared_text.title if declared_text is not None else self._name
-                self._error(self._name or "", f"{title} is too long.")
+                if declared_text is not None:
+                    self._error(self._name, f"{declared_text.title} is too long.")
+                else:  # not a field the page shows a message for: the whole form's
+                    self._error("", "The form sent a field that is too long.")
                 self._text = None
                 self._dropping = True
                 return

@@ -132,6 +132,15 @@ def test_too_many_files_and_undeclared_ones_are_refused(
     assert folders.leftovers() == []
 
 
+def test_a_text_field_over_its_limit_is_refused(server: LiveServer, folders: Folders) -> None:
+    long = "x" * (UPLOAD.field_limit + 1)
+    answer = post(server, [("doc", ("a.png", PNG, "image/png"))], {"note": long, "other": "y"})
+    assert answer["errors"] == {"note": "Note is too long."}
+    answer = post(server, [("doc", ("a.png", PNG, "image/png"))], {"extra": long})
+    assert answer["errors"] == {"": "The form sent a field that is too long."}
+    assert folders.leftovers() == []
+
+
 def test_an_empty_file_input_sends_no_file(server: LiveServer, folders: Folders) -> None:
     # What a browser sends for a file input with nothing chosen: an empty part, no filename.
     body = (b'--XyZ\r\nContent-Disposition: form-data; name="note"\r\n\r\nx\r\n'
