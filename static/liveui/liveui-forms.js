@@ -93,6 +93,7 @@
       if (on) { b.setAttribute('data-liveui-label', b.textContent); b.textContent = label; }
       else if (b.hasAttribute('data-liveui-label')) { b.textContent = b.getAttribute('data-liveui-label'); b.removeAttribute('data-liveui-label'); }
     });
+    form.querySelectorAll('[data-liveui-cancel]').forEach(function (b) { b.hidden = !on; });
     form.querySelectorAll('progress[data-liveui-progress]').forEach(function (p) {
       p.hidden = !on;
       if (on) { p.value = 0; p.max = 100; }  // after: it keeps showing how far the last one got
@@ -135,6 +136,15 @@
       form.dispatchEvent(new CustomEvent('liveui:form-ok', { bubbles: true }));
     }
     markInvalid(form);
+  });
+  /* A [data-liveui-cancel] button (shown only while a submit runs) aborts it: the server
+     deletes what it had received of the upload, and the form keeps what was typed. */
+  document.addEventListener('click', function (e) {
+    var button = e.target.closest && e.target.closest('[data-liveui-cancel]');
+    var form = formOf(button);
+    if (!button || !form) { return; }
+    e.preventDefault();
+    htmx.trigger(form, 'htmx:abort');
   });
   liveui.forms = { validate: validate };
 })();

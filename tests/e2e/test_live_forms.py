@@ -136,6 +136,32 @@ def test_a_double_submit_opens_one_ticket_and_the_form_shows_it_is_busy(
     page.close()
 
 
+def test_a_running_upload_can_be_cancelled_and_the_form_keeps_its_values(
+    alice: BrowserContext, demo: DemoServer
+) -> None:
+    page = tickets(alice)
+    held = []
+    # Hold the submit in the browser's network layer, so it is still running when we cancel.
+    page.route("**/form?form=open_ticket&phase=submit", lambda route: held.append(route))
+    page.locator("input[name=subject]").fill("Cancelled on the way")
+    page.locator("input[name=attachment]").set_input_files(
+        files=[{"name": "slow.png", "mimeType": "image/png", "buffer": PNG}])
+    cancel = page.get_by_role("button", name="Cancel upload")
+    expect(cancel).to_be_hidden()
+    page.get_by_role("button", name="Open ticket").click()
+    expect(cancel).to_be_visible()
+    expect(page.locator("form.liveui-submitting")).to_have_count(1)
+    cancel.click()
+    expect(page.locator("form.liveui-submitting")).to_have_count(0)
+    expect(cancel).to_be_hidden()
+    expect(page.get_by_role("button", name="Open ticket")).to_be_enabled()
+    expect(page.locator("input[name=subject]")).to_have_value("Cancelled on the way")
+    assert len(held) == 1
+    page.unroute("**/form?form=open_ticket&phase=submit")
+    assert tickets_with_subject(demo, "Cancelled on the way") == 0
+    page.close()
+
+
 def test_a_refused_attachment_is_explained_and_opens_no_ticket(
     alice: BrowserContext, demo: DemoServer
 ) -> None:
