@@ -35,7 +35,7 @@ from liveui import (
     static_dir,
 )
 
-from . import pages
+from . import pages, ticket_form
 from .auth import LoginThrottle
 from .components import OnlineInChat
 from .config import DemoConfig
@@ -88,6 +88,7 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
     )
     live.install_templates(templates)
     pages.install_live_actions(live)
+    ticket_form.install_ticket_form(live, config.data_dir)
     presence = Presence(node)  # "who is online" in the chat rooms, across nodes
     OnlineInChat.presence = presence
     channels = default_channels(DemoUserChannel, presence=presence, dispatch=dispatch)
@@ -108,6 +109,7 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
 
     routes: list[Any] = [
         *pages.routes(),
+        *ticket_form.routes(),
         *live.routes(static=False),
         endpoint.mount("/socket", socket),
         Route("/metrics", metrics_app(node, authorize=may_read_metrics)),
@@ -124,7 +126,9 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(SecurityHeaders, https=config.https),
-            Middleware(RequestSizeLimit, max_body=MAX_BODY),  # before any body is parsed
+            # before any body is parsed; the ticket form's paths may carry an attachment
+            Middleware(RequestSizeLimit, max_body=MAX_BODY,
+                       limits=ticket_form.upload_limits(live.settings.prefix)),
             Middleware(
                 SessionMiddleware,
                 secret_key=config.secret_key,

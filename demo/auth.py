@@ -31,6 +31,7 @@ __all__ = [
     "LoginThrottle",
     "TooManyAttempts",
     "check_csrf",
+    "csrf_matches",
     "csrf_token",
     "current_login",
     "current_user_id",
@@ -76,6 +77,14 @@ def csrf_token(request: Request) -> str:
     if not token:
         token = request.session["csrf"] = secrets.token_urlsafe(24)
     return str(token)
+
+
+def csrf_matches(request: Request, sent: Any) -> bool:
+    """Whether `sent` is this session's CSRF token (for forms read another way, with files)."""
+    expected = request.session.get("csrf")
+    return bool(expected) and isinstance(sent, str) and secrets.compare_digest(
+        sent.encode(), str(expected).encode()
+    )
 
 
 async def check_csrf(request: Request) -> dict[str, Any]:

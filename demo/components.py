@@ -3,10 +3,13 @@ on a model (demo/models.py); liveui keeps them true to the database in every tab
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from liveui import (
     Broadcast,
+    EventRejected,
     LiveChart,
     LiveCollection,
     LiveComponent,
@@ -95,6 +98,20 @@ class MyTickets(LiveCollection):
     rows_class = "list"
     limit = 20
     empty_text = "No tickets. Nice."
+
+    async def handle_event(self, event: str, data: Mapping[str, Any], ctx: LiveContext) -> None:
+        """"copied": a row's Copy button (the CopyText hook, demo/static/hooks.js) copied a
+        ticket; answer that tab's hooks, only for a ticket this list shows (its user's own)."""
+        if event != "copied":
+            await super().handle_event(event, data, ctx)
+            return
+        try:
+            ticket = json.loads(str(data.get("payload", "")))["ticket"]
+        except (ValueError, KeyError, TypeError):
+            raise EventRejected(400, "copied: the payload names no ticket") from None
+        if not any(row.key == ticket for row in self.rows):
+            raise EventRejected(404, "No such ticket.")
+        ctx.push_event("copied", {"ticket": ticket, "message": f"Copied ticket #{ticket}"})
 
 
 class PendingResellerRequests(LiveCollection):

@@ -46,6 +46,7 @@ from .components import (
 )
 from .models import ResellerRequest, User
 from .sockets import ROOM_MEMBERS, socket_token
+from .ticket_form import ERRORS_KEY
 
 MAX_ID_DIGITS = 18
 """Path ids are database integers: a longer number is no id of ours (404, not an overflow)."""
@@ -197,7 +198,14 @@ async def admin_orders_page(request: Request) -> Response:
 
 
 cart_page = own_rows_page("cart.html", MyCart)
-tickets_page = own_rows_page("tickets.html", MyTickets)
+_tickets_rows = own_rows_page("tickets.html", MyTickets)
+
+
+async def tickets_page(request: Request) -> Response:
+    """The tickets, with what the plain POST of the ticket form left when it was refused."""
+    request.state.form_errors = request.session.pop(ERRORS_KEY, None) or {}
+    response: Response = await _tickets_rows(request)
+    return response
 
 
 async def reseller_page(request: Request) -> Response:
@@ -289,12 +297,6 @@ async def _remove_item(request: Request, user: User, form: dict[str, Any]) -> st
     return "Item removed."
 
 
-async def _open_ticket(request: Request, user: User, form: dict[str, Any]) -> str:
-    async with request.app.state.sessions() as session:
-        ticket = await services.open_ticket(session, user)
-    return f"Ticket #{ticket.id} opened: {ticket.subject}."
-
-
 async def _close_ticket(request: Request, user: User, form: dict[str, Any]) -> str:
     async with request.app.state.sessions() as session:
         ticket = await services.close_ticket(session, _id(request, form), user)
@@ -357,7 +359,6 @@ LIVE_ACTIONS: dict[str, Handler] = {
     "complete_order": _complete_order,
     "add_item": _add_item,
     "remove_item": _remove_item,
-    "open_ticket": _open_ticket,
     "close_ticket": _close_ticket,
     "approve_reseller": _approve_reseller,
 }
@@ -426,7 +427,6 @@ def routes() -> list[Route]:
         action("/admin/orders/{id}/cancel", "/admin", _cancel_order),
         action("/cart/add", "/cart", _add_item),
         action("/cart/{id}/remove", "/cart", _remove_item),
-        action("/tickets/open", "/tickets", _open_ticket),
         action("/tickets/{id}/close", "/tickets", _close_ticket),
         action("/reseller/request", "/reseller", _request_reseller),
         action("/admin/reseller/{id}/approve", "/admin", _approve_reseller),

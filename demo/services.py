@@ -141,8 +141,8 @@ async def remove_cart_item(session: AsyncSession, item_id: int, actor: User) -> 
     await session.commit()
 
 
-async def open_ticket(session: AsyncSession, user: User) -> Ticket:
-    ticket = Ticket(user_id=user.id, subject=random.choice(SUBJECTS))
+async def open_ticket(session: AsyncSession, user: User, subject: str | None = None) -> Ticket:
+    ticket = Ticket(user_id=user.id, subject=subject or random.choice(SUBJECTS))
     session.add(ticket)
     await session.flush()
     _log(session, user.id, f"{user.display_name} opened ticket #{ticket.id}")

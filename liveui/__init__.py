@@ -54,10 +54,12 @@ from .live.collection import LiveCollection
 from .live.component import LiveComponent
 from .live.context import LiveContext
 from .live.dropdown import NotificationDropdown
+from .live.form import FieldErrors, FileField, Form, TextField, Validation
 from .live.metric import LiveMetric
 from .live.paths import static_dir, templates_dir
 from .live.settings import LiveSettings
 from .live.tags import install_templates
+from .live.uploads import UploadedFile, receive_form
 from .live.view_params import ViewParam, choice, pages, search, sort
 from .metrics.prometheus import metrics_app, node_collector
 from .metrics.readings import Reading, read_node
@@ -93,7 +95,10 @@ __all__ = [
     "DispatchSettings",
     "Endpoint",
     "EventRejected",
+    "FieldErrors",
+    "FileField",
     "Forbidden",
+    "Form",
     "HttpLimits",
     "LiveBadge",
     "LiveChart",
@@ -122,14 +127,17 @@ __all__ = [
     "SpecError",
     "SqlRevocationStore",
     "Stop",
+    "TextField",
     "TokenError",
     "TokenExpired",
     "TokenInvalid",
     "TokenMissing",
     "TokenRevoked",
+    "UploadedFile",
     "UserChannel",
     "UvicornHttpProtocol",
     "UvicornWebSocketProtocol",
+    "Validation",
     "ViewParam",
     "__version__",
     "aggregate",
@@ -152,6 +160,7 @@ __all__ = [
     "ok",
     "pages",
     "read_node",
+    "receive_form",
     "reply",
     "search",
     "sign_token",

@@ -98,3 +98,8 @@ def test_aggregates_beside_counters() -> None:
     for kind in ("naive", "counters", "aggregates"):
         assert f"\n{kind} " in out or out.startswith(f"{kind} "), out
     assert out.count("recount_ms=") == 3, out
+
+
+def test_uploads() -> None:
+    out = bench("bench.uploads", "--size-mb", "2")
+    assert "liveui-refused" in out and "naive-body" in out and "peak growth MB" in out

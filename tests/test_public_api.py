@@ -31,6 +31,8 @@ EXPECTED = {
     "NotificationDropdown", "install_templates", "static_dir", "templates_dir",
     # view params: what a person may change of a component's view (docs/view-params.md)
     "ViewParam", "choice", "pages", "search", "sort",
+    # live forms and uploads (docs/forms.md)
+    "Form", "TextField", "FileField", "FieldErrors", "Validation", "UploadedFile", "receive_form",
     # logins, revocation and serving safely
     "AuthClaims", "Revocation", "Revocations", "RevocationStore", "MemoryRevocationStore",
     "SqlRevocationStore", "TokenRevoked", "uvicorn_options", "RequestSizeLimit", "check_secret",
@@ -46,6 +48,8 @@ EXPECTED_TESTING = {
     "JoinRefused", "LiveHarness", "LiveServer", "LiveTab", "Patch", "PatchElement",
     "ReceivedFrame", "RecordedBroadcast", "SocketClient", "chromium_executable", "connect",
     "free_port", "live_harness", "serve", "ServerProcess",
+    # driving components and live forms as a page would
+    "ClientEvent", "EventResult", "FormResult", "FormSender",
 }
 
 

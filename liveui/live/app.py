@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -42,6 +44,9 @@ from .app_actions import ActionHandler, action_attrs, flash_html
 from .collection_feed import CollectionFeed
 from .component import LiveComponent, authorized
 from .context import LiveContext
+from .form import Form
+from .form_endpoint import FormHandler, RegisteredForm
+from .form_tags import form_globals
 from .gate import Gate
 from .page import LivePage
 from .paths import check_assets, static_dir
@@ -50,6 +55,7 @@ from .render import Renderer, live_environment
 from .session import LiveSession
 from .session_token import LiveToken, SessionTokens
 from .settings import LiveSettings, TransportName
+from .uploads import sweep_stale_uploads
 
 __all__ = ["LiveUI"]
 
@@ -126,6 +132,7 @@ class LiveUI:
         self._templates_installed = templates is not None
         self.renderer = Renderer(live_environment(None), cache_size=settings.render_cache_size)
         self.actions: dict[str, ActionHandler] = {}
+        self.forms: dict[str, RegisteredForm] = {}
         self.feed = CollectionFeed(
             node.hub, lambda: self.dispatch.collections if self.dispatch is not None else None
         )
@@ -169,6 +176,7 @@ class LiveUI:
 
         env.globals["live_action"] = live_action
         env.globals["live_flash"] = live_flash
+        env.globals.update(form_globals(self.forms, self.url("form"), lambda: self.renderer))
 
     # actions ---------------------------------------------------------------------------------
     def action(self, name: str) -> Callable[[ActionHandler], ActionHandler]:
@@ -182,6 +190,29 @@ class LiveUI:
             if name in self.actions:
                 raise ValueError(f"liveui: a live action named {name!r} is already registered")
             self.actions[name] = handler
+            return handler
+
+        return register
+
+    def form(
+        self, form: Form, *, upload_dir: str | os.PathLike[str] | None = None
+    ) -> Callable[[FormHandler], FormHandler]:
+        """Register a live form and the handler its valid submits run (docs/forms.md):
+
+            @live.form(Form("open_ticket", TextField("subject", min_length=3)))
+            async def open_ticket(request, user_id, values): ...   # -> the flash message
+
+        Uploads are streamed into `upload_dir` (default: the system's temporary folder, which
+        should be on the same file system as where the handler keeps files, for atomic moves).
+        """
+
+        def register(handler: FormHandler) -> FormHandler:
+            if form.name in self.forms:
+                raise ValueError(f"liveui: a live form named {form.name!r} is already registered")
+            folder = Path(upload_dir) if upload_dir is not None else None
+            if folder is not None and folder.is_dir():
+                sweep_stale_uploads(folder)  # left by a process that died mid-upload
+            self.forms[form.name] = RegisteredForm(form, handler, folder)
             return handler
 
         return register
@@ -352,6 +383,7 @@ class LiveUI:
         when the app serves `static_dir()` itself) the static files at `static_url`."""
         from .actions import event_endpoint
         from .connection_status import status_endpoint
+        from .form_endpoint import form_endpoint
         from .sse import SSEApp
         from .visibility import visibility_endpoint
         from .websocket import websocket_endpoint
@@ -367,6 +399,9 @@ class LiveUI:
             learn(websocket.scope)
             await websocket_endpoint(websocket, gate)
 
+        async def form(request: Request) -> Any:
+            return await form_endpoint(request, gate, self.forms, self.renderer)
+
         async def status(request: Request) -> Any:
             return await status_endpoint(request, gate)
 
@@ -381,6 +416,7 @@ class LiveUI:
                   name="liveui-sse"),
             WebSocketRoute(self.url("ws"), ws, name="liveui-ws"),
             Route(self.url("event"), event, methods=["POST"], name="liveui-event"),
+            Route(self.url("form"), form, methods=["POST"], name="liveui-form"),
             Route(self.url("status"), status, methods=["GET"], name="liveui-status"),
             Route(self.url("pause"), pause, methods=["POST"], name="liveui-pause"),
             Route(self.url("resume"), resume, methods=["POST"], name="liveui-resume"),

@@ -46,6 +46,12 @@ class LiveContext:
         self._lock = asyncio.Lock()
         self._aggregates_lock = asyncio.Lock()  # its own: loads beside the counters, not after
 
+    def push_event(self, event: str, payload: Any = None) -> None:
+        """Send `event` with a JSON payload to the client hooks of the tab this action came
+        from (docs/hooks.md); nothing when there is no such tab (a forged or expired page)."""
+        if self.session is not None:
+            self.session.push_event(event, payload)
+
     def _require_dispatch(self) -> UserDataSource:
         if self.dispatch is None:
             raise RuntimeError("liveui: this component needs LiveUI(dispatch=...) to load its data")

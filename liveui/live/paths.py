@@ -36,7 +36,13 @@ VENDOR_FILES: dict[str, str] = {
 }
 """`static/liveui/vendor/<name>` → the file in `node_modules/` it is copied from."""
 
-ASSETS: tuple[str, ...] = ("liveui.js", "liveui.css", *(f"vendor/{n}" for n in VENDOR_FILES))
+ASSETS: tuple[str, ...] = (
+    "liveui.js",
+    "liveui-forms.js",
+    "liveui-hooks.js",
+    "liveui.css",
+    *(f"vendor/{n}" for n in VENDOR_FILES),
+)
 """Every browser file under `static_dir()` that liveui's tags (or the channel client) load."""
 
 FIX = (

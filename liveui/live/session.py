@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..close_codes import CloseCode
 from ..pubsub.broadcast import Broadcast
+from .client_events import client_event_html
 from .component import LiveComponent
 from .connection import LiveConnection
 from .fragment import Fragment, Op, render_ops
@@ -399,6 +400,14 @@ class LiveSession:
         top = [op for op in inserts if op.fragment.position == "afterbegin"]
         bottom = [op for op in inserts if op.fragment.position != "afterbegin"]
         self._emit([*moves, *reversed(top), *bottom, *ops], component.id, started)
+
+    def push_event(self, event: str, payload: Any = None) -> None:
+        """Send `event` with a JSON `payload` to this tab's client hooks (`client_events`)."""
+        if self.closed:
+            return
+        self.outbox.append(client_event_html(event, payload))
+        for connection in list(self.connections):
+            connection.wake()
 
     def _push_full(self, component: LiveComponent) -> None:
         if self.paused:

@@ -31,5 +31,7 @@ class SessionView(Protocol):
     def push(self, component: Any) -> None:
         """Render `component` now and queue what changed (a component whose state changed
         outside a broadcast, e.g. a chart whose read arrived)."""
+    def push_event(self, event: str, payload: Any = None) -> None:
+        """Send `event` with a JSON payload to this tab's client hooks."""
     def detach(self, connection: Any) -> None:
         """`connection` ended; the session waits for another one (grace period)."""

@@ -8,6 +8,12 @@
         assert patch.text("liveui-badge-pending_orders") == "3"
         await tab.change_view("live-my_orders", status="pending")   # as the page's controls
 
+Drive it as the page would: `await tab.click(dropdown, "mark_read", id="5")` (a button's
+event), `await tab.push_hook_event(component, "copied", {"id": 5})` (a client hook's
+pushEvent), `await tab.submit("open_ticket", {...}, files=...)` and `await tab.validate(...)`
+(a live form, see `liveui.testing.forms`); then read the patches, and the server's events to the
+tab's hooks with `patch.events` or `await tab.next_event()`.
+
 It runs the real `LiveSession` (hub subscription, diffing, outbox) that the SSE and WebSocket
 transports drain; only the network is left out.
 """
@@ -18,133 +24,51 @@ import asyncio
 import contextlib
 import json
 from collections import deque
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
+from ..live.actions import run_event
 from ..live.app import LiveUI
 from ..live.component import LiveComponent
 from ..live.connection import LiveConnection, Outgoing
-from ..live.registry import SessionRegistry
 from ..live.view_change import change_view
 from ..node import Node
 from ..user_events import UserDataSource
+from .forms import FileUpload, FormResult, FormSender
+from .patches import ClientEvent, Patch, PatchElement
 
-__all__ = ["LiveHarness", "LiveTab", "Patch", "PatchElement", "live_harness"]
-
-
-@dataclass
-class PatchElement:
-    """One top-level element of a patch: its id, its hx-swap-oob value, its HTML and text."""
-
-    id: str
-    oob: str
-    tag: str
-    attrs: dict[str, str | None]
-    html: str = ""
-    text: str = ""
+__all__ = [
+    "ClientEvent",
+    "EventResult",
+    "LiveHarness",
+    "LiveTab",
+    "Patch",
+    "PatchElement",
+    "live_harness",
+]
 
 
-class _Parser(HTMLParser):
-    _VOID = frozenset(
-        ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "wbr")
-    )
+class EventResult(NamedTuple):
+    """How the server answered an event: 204 and "" when it ran, else the status and reason a
+    page would get."""
 
-    def __init__(self, source: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.source = source
-        self.elements: list[PatchElement] = []
-        self._depth = 0
-        self._templates = 0
-        self._start = 0
-        self._text: list[str] = []
-        self._lines = [0]
-        for line in source.splitlines(keepends=True):
-            self._lines.append(self._lines[-1] + len(line))
-
-    def _offset(self) -> int:
-        line, col = self.getpos()
-        return self._lines[line - 1] + col
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "template" and self._depth == 0:
-            self._templates += 1  # a wrapper for table parts: its children are the patch's
-            return
-        if self._depth == 0:
-            values = dict(attrs)
-            self.elements.append(
-                PatchElement(values.get("id") or "", values.get("hx-swap-oob") or "", tag, values)
-            )
-            self._start = self._offset()
-            self._text = []
-        if tag not in self._VOID:
-            self._depth += 1
-        elif self._depth == 0:
-            self._finish(self._offset() + len(self.get_starttag_text() or ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._VOID:
-            return
-        if tag == "template" and self._depth == 0 and self._templates:
-            self._templates -= 1
-            return
-        self._depth -= 1
-        if self._depth == 0 and self.elements:
-            end = self.source.find(">", self._offset()) + 1
-            self._finish(end)
-
-    def handle_data(self, data: str) -> None:
-        if self._depth > 0:
-            self._text.append(data)
-
-    def _finish(self, end: int) -> None:
-        element = self.elements[-1]
-        element.html = self.source[self._start : end]
-        element.text = " ".join("".join(self._text).split())
-
-
-@dataclass
-class Patch:
-    """One patch as a tab receives it (the text of an SSE `patch` event or a WS frame)."""
-
-    event_id: str
-    html: str
-    elements: list[PatchElement] = field(default_factory=list)
-
-    @classmethod
-    def parse(cls, event_id: str, html: str) -> Patch:
-        parser = _Parser(html)
-        parser.feed(html)
-        parser.close()
-        return cls(event_id, html, parser.elements)
+    status: int
+    reason: str
 
     @property
-    def ids(self) -> list[str]:
-        """Ids of replaced or deleted elements; inserts are listed by their wrapper's target."""
-        return [e.id or e.oob for e in self.elements]
-
-    def element(self, element_id: str) -> PatchElement:
-        for e in self.elements:
-            if e.id == element_id:
-                return e
-        raise AssertionError(f"the patch has no element #{element_id}: {self.ids}")
-
-    def text(self, element_id: str) -> str:
-        return self.element(element_id).text
-
-    def inserts(self) -> list[PatchElement]:
-        return [e for e in self.elements if ":" in e.oob]
+    def ok(self) -> bool:
+        return self.status == 204
 
 
 class LiveTab:
     """A browser tab without the browser: a real session and connection on the harness."""
 
-    def __init__(self, connection: LiveConnection, registry: SessionRegistry | None = None
-                 ) -> None:
+    def __init__(self, connection: LiveConnection, live: LiveUI | None = None) -> None:
         self.connection = connection
         self.session = connection.session
-        self._registry = registry
+        self.live = live
+        self._forms: FormSender | None = None
+        self._events: deque[ClientEvent] = deque()
         # A transport write takes every pending item at once; patches not yet read wait here.
         self._unread: deque[Outgoing] = deque()
 
@@ -152,9 +76,9 @@ class LiveTab:
         """Change a component's view as the page's controls would (docs/view-params.md): the
         server cleans it, swaps the component in and patches this tab. Returns the answer
         (`{"view": ..., "query": ...}`); AssertionError with the reason when refused."""
-        if self._registry is None:
+        if self.live is None:
             raise RuntimeError("change_view needs a tab opened by LiveHarness.open")
-        answer = await change_view(self._registry, self.session.user_id,
+        answer = await change_view(self.live.registry, self.session.user_id,
                                    self.session.session_id,
                                    {"component": component_id, "view": json.dumps(view)})
         body = bytes(answer.body)
@@ -200,6 +124,69 @@ class LiveTab:
     def close(self) -> None:
         self.session.detach(self.connection)
 
+    # driving it as the page would ------------------------------------------------------------
+    def _live(self) -> LiveUI:
+        if self.live is None:
+            raise RuntimeError("liveui.testing: open the tab with LiveHarness.open to drive it")
+        return self.live
+
+    async def click(
+        self, component: LiveComponent, event: str, **fields: Any
+    ) -> EventResult:
+        """Send `event` to this tab's `component`, as a button with `event_vals(event, **fields)`
+        does (the same checks and handler as a POST to the event endpoint)."""
+        data = {"event": event, "spec": json.dumps(component.spec()),
+                **{k: str(v) for k, v in fields.items()}}
+        session = self.session
+        status, reason = await run_event(
+            self._live().registry, session.user_id, session.session_id, data
+        )
+        return EventResult(status, reason)
+
+    async def push_hook_event(
+        self, component: LiveComponent, event: str, payload: Any = None
+    ) -> EventResult:
+        """What a client hook's `this.pushEvent(event, payload)` sends to its component."""
+        return await self.click(component, event, payload=json.dumps(payload))
+
+    async def next_event(self, timeout: float = 5.0) -> ClientEvent:
+        """The next event the server pushed to this tab's hooks (patches in between skipped)."""
+        async with asyncio.timeout(timeout):
+            while not self._events:
+                self._events.extend((await self.next_patch(timeout)).events)
+        return self._events.popleft()
+
+    def _sender(self) -> FormSender:
+        if self._forms is None:
+            self._forms = FormSender(self._live(), self.session.user_id, self.session.session_id)
+        return self._forms
+
+    async def submit(
+        self,
+        form: str,
+        fields: Mapping[str, str],
+        *,
+        files: Mapping[str, FileUpload | list[FileUpload]] | None = None,
+    ) -> FormResult:
+        """Submit the live form `form` from this tab (`FormSender.submit`)."""
+        return await self._sender().submit(form, fields, files=files)
+
+    async def validate(
+        self,
+        form: str,
+        fields: Mapping[str, str],
+        *,
+        touched: Iterable[str] | None = None,
+        files: Mapping[str, Iterable[tuple[str, int, str]]] | None = None,
+    ) -> FormResult:
+        """A change check of the live form `form` (`FormSender.validate`)."""
+        return await self._sender().validate(form, fields, touched=touched, files=files)
+
+    async def aclose(self) -> None:
+        self.close()
+        if self._forms is not None:
+            await self._forms.close()
+
 
 class LiveHarness:
     def __init__(self, live: LiveUI) -> None:
@@ -228,7 +215,27 @@ class LiveHarness:
         sid = session_id or secrets.token_hex(6)
         specs = [(c, (etags or {}).get(c.id)) for c in components]
         connection = await self.live.registry.connect(user_id, sid, specs, last_event_id)
-        return LiveTab(connection, self.live.registry)
+        return LiveTab(connection, self.live)
+
+    async def send_event(
+        self,
+        user_id: Any,
+        event: str,
+        component: LiveComponent | None = None,
+        *,
+        spec: str | None = None,
+        session_id: str = "",
+        **fields: Any,
+    ) -> EventResult:
+        """An event from a page that has no tab here (or a forged one): `component` or a raw
+        `spec` names its target, exactly as a POST would; checks and answers as for any page."""
+        data: dict[str, Any] = {"event": event, **{k: str(v) for k, v in fields.items()}}
+        if component is not None:
+            data["spec"] = json.dumps(component.spec())
+        if spec is not None:
+            data["spec"] = spec
+        status, reason = await run_event(self.live.registry, user_id, session_id, data)
+        return EventResult(status, reason)
 
 
 @contextlib.asynccontextmanager

@@ -112,6 +112,7 @@ def test_cart_and_tickets_follow_between_two_tabs(alice: BrowserContext) -> None
     expect(cart_a.locator(f'li[data-cart-item-id="{item_id}"]')).to_have_count(0, timeout=LIVE)
 
     tickets_a, tickets_b = open_live(alice, "/tickets"), open_live(alice, "/tickets")
+    tickets_a.locator("input[name=subject]").fill("Printer on fire")
     tickets_a.get_by_role("button", name="Open ticket").click()
     ticket_id = flashed_id(tickets_a, r"Ticket #(\d+) opened")
     row = tickets_b.locator(f'li[data-ticket-id="{ticket_id}"]')

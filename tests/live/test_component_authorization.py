@@ -12,7 +12,6 @@ import jinja2
 import pytest
 
 from liveui import Forbidden, LiveComponent, SpecError
-from liveui.live.actions import run_event
 from liveui.live.component import component_from_spec
 from liveui.testing import LiveHarness, live_harness
 
@@ -78,11 +77,10 @@ async def test_authorize_decides_who_may_subscribe_to_a_shop_topic() -> None:
 
 async def test_a_forged_spec_in_an_action_is_refused() -> None:
     async with harness_with_templates() as harness:
-        registry = harness.live.registry
-        forged = {"event": "x", "spec": '{"c": "authz_shop_total", "p": {"shop": "secret"}}'}
-        assert await run_event(registry, "1", "s", forged) == (
+        forged = '{"c": "authz_shop_total", "p": {"shop": "secret"}}'
+        assert await harness.send_event("1", "x", spec=forged, session_id="s") == (
             403, "the component 'authz_shop_total' is not allowed for this user")
-        status, reason = await run_event(registry, "2", "s", forged)
+        status, reason = await harness.send_event("2", "x", spec=forged, session_id="s")
         assert status == 400 and "does not handle" in reason  # allowed; it just has no events
 
 

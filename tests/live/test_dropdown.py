@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
 from liveui import NotificationDropdown
-from liveui.live.actions import run_event
 from tests.live.world import World
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -46,10 +43,7 @@ async def test_mark_read_patches_only_that_item(world: World) -> None:
     dropdown = NotificationDropdown()
     tab = await world.harness.open(alice, dropdown)
     await tab.next_patch()
-    data = {"event": "mark_read", "id": first, "spec": json.dumps(dropdown.spec())}
-    registry = world.harness.live.registry
-    status, reason = await run_event(registry, alice, tab.session.session_id, data)
-    assert (status, reason) == (204, "")
+    assert await tab.click(dropdown, "mark_read", id=first) == (204, "")
     item_id = f"liveui-notifications-n-{first}"
     patch = await tab.patches_until(lambda p: item_id in p.ids)
     assert patch.ids == [item_id]
@@ -61,17 +55,12 @@ async def test_an_action_on_another_users_notification_is_forbidden(world: World
     alice = await world.add_user("alice")
     mallory = await world.add_user("mallory")
     nid = await world.notify(alice, title="private")
-    spec = json.dumps(NotificationDropdown().spec())
-    status, _ = await run_event(
-        world.harness.live.registry, mallory, "sid", {"event": "mark_read", "id": nid, "spec": spec}
-    )
-    assert status == 403
-    status, _ = await run_event(
-        world.harness.live.registry, mallory, "sid",
-        {"event": "mark_read", "id": "nope", "spec": spec},
-    )
-    assert status == 404
-    status, reason = await run_event(world.harness.live.registry, mallory, "sid", {"event": "x"})
+    harness, dropdown = world.harness, NotificationDropdown()
+    result = await harness.send_event(mallory, "mark_read", dropdown, session_id="sid", id=nid)
+    assert result.status == 403 and not result.ok
+    result = await harness.send_event(mallory, "mark_read", dropdown, session_id="sid", id="nope")
+    assert result.status == 404
+    status, reason = await harness.send_event(mallory, "x", session_id="sid")
     assert status == 400 and "spec" in reason
 
 
@@ -82,10 +71,8 @@ async def test_mark_all_read_reaches_every_tab(world: World) -> None:
     tabs = [await world.harness.open(alice, NotificationDropdown()) for _ in range(2)]
     for tab in tabs:
         await tab.next_patch()
-    data = {"event": "mark_all_read", "spec": json.dumps(NotificationDropdown().spec())}
-    registry = world.harness.live.registry
-    status, _ = await run_event(registry, alice, tabs[0].session.session_id, data)
-    assert status == 204
+    result = await tabs[0].click(NotificationDropdown(), "mark_all_read")
+    assert result.ok
     for tab in tabs:
         patch = await tab.patches_until(lambda p: len(p.elements) >= 2)
         assert all("data-unread" not in e.html for e in patch.elements)
@@ -112,10 +99,8 @@ async def test_load_more_appends_older_pages_until_there_are_none(world: World) 
     await tab.drain()
     assert [n["title"] for n in dropdown.state["items"]] == ["n4", "n3"]
     assert dropdown.state["more"] is True
-    registry = world.harness.live.registry
-    data = {"event": "load_more", "spec": json.dumps(dropdown.spec())}
     for expected in (["n4", "n3", "n2", "n1"], ["n4", "n3", "n2", "n1", "n0"]):
-        assert await run_event(registry, alice, tab.session.session_id, data) == (204, "")
+        assert await tab.click(dropdown, "load_more") == (204, "")
         patch = await tab.next_patch()
         assert [n["title"] for n in dropdown.state["items"]] == expected
         assert patch.inserts()  # the older items, inserted after the last one shown

@@ -160,8 +160,8 @@ class ShopUser:
                 self._csrf = csrf_token(self.http, "/orders")
             return self._csrf
 
-    def post(self, path: str) -> None:
-        response = self.http.post(path, data={"csrf_token": self.csrf()})
+    def post(self, path: str, **fields: str) -> None:
+        response = self.http.post(path, data={"csrf_token": self.csrf(), **fields})
         assert response.status_code == 303, f"POST {path}: {response.status_code}"
 
     def place_order(self) -> None:
@@ -183,7 +183,7 @@ class ShopUser:
         self.post(f"/cart/{item_id}/remove")
 
     def open_ticket(self) -> None:
-        self.post("/tickets/open")
+        self.post("/tickets/open", subject="A ticket from the convergence run")
 
     def close_ticket(self, ticket_id: int) -> None:
         self.post(f"/tickets/{ticket_id}/close")

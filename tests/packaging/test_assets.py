@@ -142,5 +142,6 @@ def test_vendor_without_node_modules_installs_the_locked_packages_with_npm(
         unavailable("npm is not installed (make setup needs it too)")
     root = project_without_node_modules(tmp_path)
     va.vendor(root)
-    assert va.absent(root) == ["liveui.js", "liveui.css"]  # committed files, not copied
+    # The committed files, not copied:
+    assert va.absent(root) == ["liveui.js", "liveui-forms.js", "liveui-hooks.js", "liveui.css"]
     assert not (root / "node_modules").exists()  # a temporary folder, not the project's
