@@ -34,6 +34,7 @@ __all__ = [
     "OrdersPerMinute",
     "PendingOrders",
     "PendingResellerRequests",
+    "RevenueOverTime",
 ]
 
 # The demo's live tables and lists: one class each, naming the collection declared on the model
@@ -155,6 +156,21 @@ class OrdersPerMinute(LiveChart):
     ranges = CHART_RANGES
     range_labels = {"30m": "last 30 minutes, per minute", "24h": "last 24 hours, per hour",
                     "7d": "last 7 days, per day"}
+
+
+class RevenueOverTime(LiveChart):
+    """The admin's revenue chart: completed orders' amounts summed per bucket of the chosen
+    range (integer cents on the server, dollars on the page), by the time each was placed."""
+
+    name = "revenue_over_time"
+    collection = "completed_orders"
+    title = "Revenue, completed orders by the time they were placed"
+    sum_of = "amount_cents"
+    value_format = "money"
+    value_scale = 100
+    kind = "line"
+    ranges = CHART_RANGES
+    range_labels = OrdersPerMinute.range_labels
 
 
 class MyOrdersPerMinute(LiveChart):

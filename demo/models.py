@@ -121,6 +121,9 @@ class Order(Base):
                    filters={"status": lambda: Order.status},
                    search=lambda: [Order.item, _username_of(Order.user_id)],
                    sorts={"amount": lambda: Order.amount_cents, "inserted": lambda: Order.id}),
+        # Only to chart revenue: completed orders' amounts summed per hour (docs/aggregates.md).
+        collection("completed_orders", where=lambda: Order.status == "completed",
+                   audience="admin", order_by=lambda: [Order.id.desc()]),
         collection(
             "pending_orders",
             where=lambda: Order.status == "pending",

@@ -43,6 +43,7 @@ from .components import (
     OrdersPerMinute,
     PendingOrders,
     PendingResellerRequests,
+    RevenueOverTime,
 )
 from .models import ResellerRequest, User
 from .sockets import ROOM_MEMBERS, socket_token
@@ -194,7 +195,8 @@ async def admin_orders_page(request: Request) -> Response:
     if not user.is_admin:
         raise HTTPException(403, "The admin area is for administrators.")
     table = AllOrders(view=request.query_params)
-    return await render(request, "admin_orders.html", {"user": user}, 200, table)
+    revenue = RevenueOverTime(view=request.query_params)
+    return await render(request, "admin_orders.html", {"user": user}, 200, table, revenue)
 
 
 cart_page = own_rows_page("cart.html", MyCart)

@@ -208,9 +208,10 @@ class CollectionsSource(Protocol):
 
     async def load_series(
         self, name: str, user_id: Any, *, time: str, start: int, step: int, buckets: int,
-        view: View = DEFAULT_VIEW, group_by: str | None = None,
+        view: View = DEFAULT_VIEW, group_by: str | None = None, sum_of: str | None = None,
     ) -> Series:
         """The rows `user_id` may see in `view` counted per `step` seconds of the column
         `time`, from `start` (seconds since the epoch, a multiple of `step`) for `buckets`
-        buckets; with `group_by`, counted per value of that column too."""
+        buckets; with `group_by`, counted per value of that column too; with `sum_of` (an
+        integer column), that column summed instead of the rows counted."""
         ...

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, cast, exists, func, select
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, cast, exists, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -122,7 +122,7 @@ class CollectionLoader:
     # counts per time bucket (charts) ----------------------------------------------------------
     async def load_series(
         self, name: str, user_id: Any, *, time: str, start: int, step: int, buckets: int,
-        view: View = DEFAULT_VIEW, group_by: str | None = None,
+        view: View = DEFAULT_VIEW, group_by: str | None = None, sum_of: str | None = None,
     ) -> Series:
         c = self._bound(name, view)
         column = getattr(c.model, time, None)
@@ -133,6 +133,14 @@ class CollectionLoader:
         if group_by is not None and (group is None or group_by not in c.column_keys):
             raise ConfigurationError(f"collection {name!r}: {c.model.__name__} has no column "
                                      f"{group_by!r} to group a chart by")
+        measure: ColumnElement[Any] = func.count()
+        if sum_of is not None:  # an aggregate per bucket: integers only (money in cents)
+            summed = getattr(c.model, sum_of, None)
+            python_type = _python_type(summed)
+            if summed is None or sum_of not in c.column_keys or python_type is not int:
+                raise ConfigurationError(f"collection {name!r}: {c.model.__name__} has no "
+                                         f"integer column {sum_of!r} to sum in a chart")
+            measure = func.coalesce(func.sum(summed), 0)
         step = max(1, int(step))
         buckets = max(1, min(int(buckets), 1000))
         dialect = self.database.dialect
@@ -149,7 +157,7 @@ class CollectionLoader:
             index = cast(func.floor(bucket), BigInteger) if dialect == "postgresql" else \
                 cast(bucket, Integer)
             columns = [index] if group is None else [index, group]
-            query = select(*columns, func.count()).select_from(c.model).where(column >= since)
+            query = select(*columns, measure).select_from(c.model).where(column >= since)
             if c.where is not None:
                 query = query.where(c.where)
             if c.owner is not None:
@@ -203,3 +211,12 @@ def _epoch(column: Any, dialect: str | None) -> Any:
     if dialect in ("mysql", "mariadb"):
         return func.unix_timestamp(column)
     return cast(func.strftime("%s", column), Integer)  # SQLite
+
+
+def _python_type(column: Any) -> type | None:
+    """The Python type a mapped column holds (None when it cannot say)."""
+    try:
+        found: type = column.type.python_type
+    except (AttributeError, NotImplementedError):
+        return None
+    return found

@@ -34,6 +34,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup
@@ -44,6 +45,7 @@ from .chart_layout import layout
 from .component import LiveComponent
 from .context import LiveContext
 from .fragment import Fragment
+from .number_format import format_number
 from .render import Renderer
 from .view_params import range_choice, view_of
 
@@ -74,6 +76,16 @@ class LiveChart(LiveComponent):
     """How the caption names each range ("last 24 hours, per hour"), after the title."""
     unit: ClassVar[str] = ""
     """What is counted ("orders"), for the titles and the table."""
+    sum_of: ClassVar[str | None] = None
+    """An integer column of the collection: each bar or point is that column summed over its
+    bucket (revenue per hour, in cents) instead of the rows counted. Money stays in integers
+    on the server and is shown with `value_format`."""
+    value_format: ClassVar[str] = "number"
+    """How values read in titles, ticks and the table: "number", or "money" (the value divided
+    by `value_scale`, as `live_metric`'s money format: `$1,234.50`)."""
+    value_scale: ClassVar[int] = 1
+    """What a value is divided by to be shown (100: cents shown as dollars)."""
+    currency: ClassVar[str] = "USD"
     empty_text: ClassVar[str] = "Nothing in this range yet."
     template = "liveui/chart.html"
     svg_template: ClassVar[str] = "liveui/chart_svg.html"
@@ -89,6 +101,9 @@ class LiveChart(LiveComponent):
             cls.view_params = (range_choice("range", cls.ranges),)
         if cls.kind not in ("bar", "line"):
             raise TypeError(f"{cls.__name__}.kind must be 'bar' or 'line'")
+        if cls.value_format not in ("number", "money") or cls.value_scale < 1:
+            raise TypeError(f"{cls.__name__}: value_format is 'number' or 'money', and "
+                            "value_scale a positive integer")
 
     def __init__(self, id: str | None = None, view: Mapping[str, Any] | None = None) -> None:
         params: dict[str, Any] = {}
@@ -144,7 +159,8 @@ class LiveChart(LiveComponent):
         start, buckets = self._bounds()
         return self._source.load_series(self.collection, self._user, time=self.time_column,
                                         start=start, step=self.step_seconds, buckets=buckets,
-                                        view=self.view_key, group_by=self.group_by)
+                                        view=self.view_key, group_by=self.group_by,
+                                        sum_of=self.sum_of)
 
     def _set(self, series: Series) -> bool:
         if series.version <= self.version:
@@ -173,7 +189,7 @@ class LiveChart(LiveComponent):
         # session is not held up meanwhile (its badges and tables go on), the chart follows
         # when the reading arrives.
         key = ("liveui.chart", self.collection, self.time_column, self.window_seconds,
-               self.step_seconds, self.view_key, self.group_by, self._scope)
+               self.step_seconds, self.view_key, self.group_by, self.sum_of, self._scope)
         shared: asyncio.Future[Series] = message.frame(
             key, lambda _: asyncio.ensure_future(self._query())
         )
@@ -198,7 +214,16 @@ class LiveChart(LiveComponent):
 
     def _layout(self) -> dict[str, Any]:
         return layout(self.state, kind=self.kind, width=self.width, height=self.height,
-                      unit=self.unit)
+                      unit=self.unit, show=self.show_value)
+
+    def show_value(self, value: int) -> str:
+        """A value as titles, ticks and the table read it."""
+        if self.value_format == "money":
+            return format_number(Decimal(value) / self.value_scale, "money",
+                                 currency=self.currency)
+        if self.value_scale != 1:
+            return format_number(Decimal(value) / self.value_scale, "decimal")
+        return str(value)
 
     def _svg(self, renderer: Renderer, drawn: dict[str, Any]) -> Fragment:
         html = renderer.render(

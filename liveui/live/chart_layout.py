@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 __all__ = ["MARGIN", "MAX_X_LABELS", "bucket_label", "layout", "nice_scale"]
@@ -53,7 +53,9 @@ def _series(state: Mapping[str, Any]) -> list[tuple[str, Sequence[int]]]:
 
 
 def layout(state: Mapping[str, Any], *, kind: str, width: int, height: int,
-           unit: str = "") -> dict[str, Any]:
+           unit: str = "", show: Callable[[int], str] = str) -> dict[str, Any]:
+    """Where every mark, label and tick of a chart goes; `show` writes a value for people
+    (titles, y ticks, the table)."""
     counts: Sequence[int] = state.get("counts") or []
     start, step = int(state.get("start", 0)), max(1, int(state.get("step", 60)))
     series = _series(state)
@@ -84,7 +86,7 @@ def layout(state: Mapping[str, Any], *, kind: str, width: int, height: int,
             for i, value in enumerate(values):
                 points.append({"x": round(left + (i + 0.5) * slot, 1), "y": y(value), "n": value,
                                "series": name, "color": index,
-                               "title": f"{whens[i]}{label}: {value}{suffix}"})
+                               "title": f"{whens[i]}{label}: {show(value)}{suffix}"})
             lines.append({"series": name, "color": index, "points": points,
                           "path": " ".join(f"{p['x']},{p['y']}" for p in points)})
             continue
@@ -95,17 +97,17 @@ def layout(state: Mapping[str, Any], *, kind: str, width: int, height: int,
                 "x": round(left + i * slot + slot * 0.1, 1), "y": top_y,
                 "w": round(max(slot * 0.8, 1), 1), "h": round(base_y - top_y, 1),
                 "n": value, "series": name, "color": index,
-                "title": f"{whens[i]}{label}: {value}{suffix}",
+                "title": f"{whens[i]}{label}: {show(value)}{suffix}",
             })
     every = max(1, math.ceil(n / MAX_X_LABELS))
     x_labels = [{"x": round(left + (i + 0.5) * slot, 1),
                  "text": bucket_label(start + i * step, step)}
                 for i in range(n) if (n - 1 - i) % every == 0]
-    y_ticks = [{"y": y(t), "text": str(t)} for t in ticks]
+    y_ticks = [{"y": y(t), "text": show(t)} for t in ticks]
     legend = [{"series": name, "color": i, "x": left + i * 90} for i, (name, _) in
               enumerate(series)] if grouped else []
-    rows = [{"when": whens[i], "cells": [values[i] for _, values in series],
-             "total": counts[i]} for i in range(n)]
+    rows = [{"when": whens[i], "cells": [show(values[i]) for _, values in series],
+             "total": show(counts[i])} for i in range(n)]
     total = sum(counts)
     return {
         "marks": marks, "lines": lines, "x_labels": x_labels, "y_ticks": y_ticks,

@@ -1,6 +1,8 @@
 """The demo's KPI tiles in Chromium over both transports: `my_spent` on /orders, `revenue` and
 `avg_order` on /admin move within two seconds of a commit made in another window, and always
-show what SQL computes from the orders table.
+show what SQL computes from the orders table. /admin/orders also charts revenue over time: the
+completed orders' amounts summed per minute, equal to SQL's sum over the chart's window, every
+point titled in dollars.
 
 The markup contract: KPI values carry `data-metric="<name>"` and their text contains the number
 in dollars and cents (`$1,234.50`). (The average of no completed order, `$0.00`, is covered by
@@ -10,7 +12,9 @@ tests/live/test_metric.py: the demo's seed always has a completed order.)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
@@ -63,6 +67,25 @@ def sql_tiles(demo: DemoServer) -> dict[str, str]:
             "avg_order": dollars(average)}
 
 
+def revenue_in_chart_window(demo: DemoServer) -> int:
+    """Cents of completed orders placed in the revenue chart's window (30 one-minute buckets,
+    the newest holding now), as SQL sums them."""
+    start = (int(time.time()) // 60 - 29) * 60
+    since = datetime.fromtimestamp(start, UTC).replace(tzinfo=None).isoformat(sep=" ")
+    [(cents,)] = demo.query(
+        "SELECT COALESCE(SUM(amount_cents), 0) FROM orders WHERE status = 'completed' "
+        "AND inserted_at >= ?", since)
+    return int(cents)
+
+
+def until(condition: Callable[[], bool], timeout_ms: int, what: str) -> None:
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout_ms} ms for {what}")
+        time.sleep(0.05)
+
+
 def place_order(demo: DemoServer, page: Page) -> int:
     """Place an order in `page`; its id once the page says it was placed (the flash of the
     previous order may still be showing, so the id is known first)."""
@@ -101,6 +124,13 @@ def test_tiles_follow_completed_and_cancelled_orders(
             expect(page.locator('[data-metric="avg_order"]')).to_have_text(moved["avg_order"],
                                                                            timeout=LIVE)
         expected = moved
+
+    # The revenue chart (a sum per bucket, not a count) follows the completions too.
+    chart = watcher.locator('[data-chart="revenue_over_time"] svg')
+    until(lambda: chart.get_attribute("data-total") == str(revenue_in_chart_window(demo)),
+          LIVE, "the revenue chart to equal SQL's sum")
+    titles = chart.locator("title").all_text_contents()
+    assert titles and all(re.search(r": \$[\d,]+\.\d\d$", t) for t in titles), titles
 
     # A cancelled order is not revenue: the tiles keep SQL's values, and the cancel's recount
     # (it was a commit on a watched row) does not disturb them.

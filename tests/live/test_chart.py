@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from liveui import Forbidden, LiveChart, choice
+from liveui import ConfigurationError, Forbidden, LiveChart, choice
 from liveui.live.view_params import range_choice
 from liveui.testing import Patch
 
@@ -101,3 +101,41 @@ async def test_a_chart_follows_its_filter_and_range_params_and_groups_series(
         step=60, buckets=10, group_by="status")
     assert {k: sum(v) for k, v in series.groups.items()} == {"closed": 1, "open": 2}
     assert sum(series.counts) == 3
+
+
+class RankPerMinute(LiveChart):
+    """A chart of an aggregate: `rank` (integer cents, say) summed per bucket, as money."""
+
+    name = "test_rank_per_minute"
+    collection = "viewed_items"
+    window = 10 * 60
+    group_by = "status"
+    sum_of = "rank"
+    value_format = "money"
+    value_scale = 100
+
+
+async def test_a_chart_sums_an_integer_column_per_bucket_and_shows_it_as_money(
+    world: World,
+) -> None:
+    alice, bob = await world.add_user("alice"), await world.add_user("bob")
+    await world.add_item(alice, status="open", rank=1250)
+    await world.add_item(alice, status="open", rank=1)
+    await world.add_item(alice, status="closed", rank=99)
+    await world.add_item(bob, status="open", rank=100_000)  # another owner's: never summed
+    start = int(time.time()) // 60 * 60 - 540
+    series = await world.dispatch.collections.load_series(
+        "viewed_items", alice, time="inserted_at", start=start, step=60, buckets=10,
+        group_by="status", sum_of="rank")
+    assert sum(series.counts) == 1350
+    assert {k: sum(v) for k, v in series.groups.items()} == {"closed": 99, "open": 1251}
+    html = await world.harness.render(RankPerMinute(), user_id=alice)
+    assert total(html) == 1350
+    titles = re.findall(r"<title>([^<]*)</title>", html)
+    assert any(t.endswith("open: $12.51") for t in titles), titles
+    assert any(t.endswith("closed: $0.99") for t in titles), titles
+    assert "<td>$13.50</td>" in html  # the accessible table's total, exact to the cent
+    with pytest.raises(ConfigurationError, match="integer column 'title'"):
+        await world.dispatch.collections.load_series(
+            "viewed_items", alice, time="inserted_at", start=start, step=60, buckets=10,
+            sum_of="title")

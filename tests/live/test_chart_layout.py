@@ -44,7 +44,7 @@ def test_stacked_series_add_up_and_have_a_legend() -> None:
     assert sum(m["h"] for m in first) == pytest.approx(drawn["bottom"] - min(m["y"] for m in first),
                                                        abs=0.2)
     assert drawn["marks"][0]["title"] == "Jan 01 00:00 UTC · cancelled: 1 orders"
-    assert drawn["rows"][0] == {"when": "Jan 01 00:00 UTC", "cells": [1, 2], "total": 3}
+    assert drawn["rows"][0] == {"when": "Jan 01 00:00 UTC", "cells": ["1", "2"], "total": "3"}
 
 
 def test_lines_and_the_empty_state() -> None:
