@@ -14,11 +14,11 @@ from .auth.claims import AuthClaims
 from .auth.revocations import Revocation, Revocations
 from .auth.store import MemoryRevocationStore, RevocationStore, SqlRevocationStore
 from .channels.channel import Channel
+from .channels.channel_settings import ChannelSettings
 from .channels.channel_socket import ChannelSocket
 from .channels.endpoint import Endpoint
 from .channels.message import Reply, Stop, error, ok, reply, stop
 from .channels.presence import Presence
-from .channels.settings import ChannelSettings
 from .channels.socket import ConnectInfo, Socket, SocketInfo, channel
 from .channels.user_channel import UserChannel
 from .close_codes import CloseCode
@@ -29,8 +29,8 @@ from .dispatch.broadcaster import ash_counter_broadcast
 from .dispatch.collection_declaration import collection
 from .dispatch.counter_declaration import counter
 from .dispatch.dispatch import Dispatch
+from .dispatch.dispatch_settings import DispatchSettings
 from .dispatch.notification_table import default_serializer, notification_model
-from .dispatch.settings import DispatchSettings
 from .dispatch.urls import async_url
 from .errors import (
     ConfigurationError,
@@ -55,9 +55,9 @@ from .live.component import LiveComponent
 from .live.context import LiveContext
 from .live.dropdown import NotificationDropdown
 from .live.form import FieldErrors, FileField, Form, TextField, Validation
+from .live.live_settings import LiveSettings
 from .live.metric import LiveMetric
 from .live.paths import static_dir, templates_dir
-from .live.settings import LiveSettings
 from .live.tags import install_templates
 from .live.uploads import UploadedFile, receive_form
 from .live.view_params import ViewParam, choice, pages, search, sort

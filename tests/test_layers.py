@@ -2,7 +2,7 @@
 module imports a layer it may not, and inside every package imports run one way.
 
     base       errors, tokens, ticker, close_codes, user_events, row_events, origin, ratelimit,
-               middleware, ws_frames, stats, worker_processes, log_limit, http_limits,
+               middleware, ws_frames, histogram, worker_processes, log_limit, http_limits,
                trusted_proxies, _utils
     _server    reliance on uvicorn's, websockets' and asyncio's insides (base only)
     pubsub     hub, outbox, backoff, broadcast, backends/
@@ -33,7 +33,7 @@ ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
 
 BASE = (
     "errors", "tokens", "ticker", "close_codes", "user_events", "row_events", "_utils", "origin",
-    "ratelimit", "middleware", "ws_frames", "stats", "worker_processes", "log_limit",
+    "ratelimit", "middleware", "ws_frames", "histogram", "worker_processes", "log_limit",
     "http_limits", "trusted_proxies",
 )
 PLACES: dict[str, str] = {

@@ -32,10 +32,10 @@ from ..auth.revocations import Revocation
 from ..close_codes import CloseCode
 from ..node import Node, Stage
 from ..ratelimit import TokenBucket
-from .connection import Connection
+from .channel_settings import ChannelSettings
 from .process import INFO_EVENT, RESYNC
-from .settings import ChannelSettings
 from .socket import ConnectInfo, Socket, SocketInfo
+from .socket_connection import Connection
 from .transports.mount import SocketApp
 
 __all__ = ["Endpoint"]

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from ..node import Node
     from ..ratelimit import TokenBucket
+    from .channel_settings import ChannelSettings
     from .message import Frame
     from .serializers import Serializer
-    from .settings import ChannelSettings
 
 __all__ = ["ChannelConnection", "ConnectionEndpoint", "JoinedChannel", "Transport"]
 

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ..dispatch.dispatch import Dispatch
-from ..dispatch.settings import import_string
+from ..dispatch.dispatch_settings import import_string
 from ..errors import ConfigurationError
 
 __all__ = ["load_dispatch"]

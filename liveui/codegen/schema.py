@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..dispatch.counter_registry import UNREAD_NOTIFICATIONS
 from ..dispatch.dispatch import Dispatch
-from ..dispatch.registry import UNREAD_NOTIFICATIONS
 from .notification_shape import NotificationField, shape_of
 
 __all__ = ["AggregateSchema", "CounterSchema", "SdkSchema", "schema_from_dispatch"]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ..user_events import read_counter_updates, user_id_of, with_ash_field_names
-from .settings import BroadcastFn, import_string
+from .dispatch_settings import BroadcastFn, import_string
 
 if TYPE_CHECKING:
     from ..node import Node

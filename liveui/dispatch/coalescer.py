@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from ..stats import Histogram
+from ..histogram import Histogram
 from .changes import ChangeSet
 
 __all__ = ["Coalescer"]

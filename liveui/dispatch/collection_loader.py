@@ -22,9 +22,9 @@ from ..errors import ConfigurationError
 from ..row_events import DEFAULT_VIEW, CollectionInfo, RowsPage, RowsRead, RowState, Series, View
 from .collection_declaration import Collection
 from .counter_loader import coerce_id
+from .counter_registry import CounterRegistry
 from .database import Database
 from .one_of import one_of
-from .registry import CounterRegistry
 from .values import ReadClock
 
 __all__ = ["CollectionLoader"]

@@ -34,10 +34,10 @@ from ..user_events import COUNTER_UPDATED, counter_updated, user_topic
 from .broadcaster import Broadcaster
 from .changes import ChangeSet
 from .counter_declaration import Counter, CounterValue
+from .counter_registry import CounterRegistry
 from .database import Database
 from .load_batcher import LoadBatcher
 from .one_of import one_of
-from .registry import CounterRegistry
 from .values import ReadClock
 
 __all__ = ["CounterLoader", "coerce_id"]

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.schema import Column
 
 from .counter_declaration import Counter
-from .registry import CounterRegistry
-from .settings import DispatchSettings
+from .counter_registry import CounterRegistry
+from .dispatch_settings import DispatchSettings
 
 if TYPE_CHECKING:
     from .dispatch import Dispatch

@@ -47,13 +47,13 @@ from .channel_state import ChannelState
 from .coalescer import Coalescer
 from .collection_loader import CollectionLoader
 from .counter_loader import CounterLoader
+from .counter_registry import UNREAD_NOTIFICATIONS, CounterRegistry
 from .database import Database
+from .dispatch_settings import BroadcastFn, DispatchSettings
 from .hand_made import HandMadeBroadcasts
 from .notification_loader import NotificationLoader
 from .notification_table import NotificationSerializer
-from .registry import UNREAD_NOTIFICATIONS, CounterRegistry
 from .session_hooks import SessionHooks
-from .settings import BroadcastFn, DispatchSettings
 
 __all__ = ["Dispatch"]
 

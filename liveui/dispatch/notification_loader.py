@@ -28,6 +28,7 @@ from ..user_events import (
 )
 from .changes import ChangeSet
 from .counter_loader import OWNER_CHUNK, coerce_id
+from .counter_registry import UNREAD_NOTIFICATIONS
 from .database import Database
 from .load_batcher import LoadBatcher
 from .notification_table import (
@@ -38,7 +39,6 @@ from .notification_table import (
     utcnow,
 )
 from .one_of import one_of
-from .registry import UNREAD_NOTIFICATIONS
 
 __all__ = ["NotificationLoader", "parse_cursor"]
 

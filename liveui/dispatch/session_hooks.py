@@ -19,7 +19,7 @@ from sqlalchemy.orm import InstanceState, Session, SessionTransaction, sessionma
 
 from .changes import ChangeSet
 from .counter_declaration import Counter
-from .registry import CounterRegistry
+from .counter_registry import CounterRegistry
 
 __all__ = ["SessionHooks"]
 

@@ -32,7 +32,7 @@ from .view_change import VIEW_EVENT, change_view
 
 if TYPE_CHECKING:
     from .gate import Gate
-    from .registry import SessionRegistry
+    from .session_registry import SessionRegistry
 
 __all__ = ["event_endpoint", "run_event"]
 

@@ -48,13 +48,13 @@ from .form import Form
 from .form_endpoint import FormHandler, RegisteredForm
 from .form_tags import form_globals
 from .gate import Gate
+from .live_settings import LiveSettings, TransportName
 from .page import LivePage
 from .paths import check_assets, static_dir
-from .registry import SessionRegistry
 from .render import Renderer, live_environment
 from .session import LiveSession
+from .session_registry import SessionRegistry
 from .session_token import LiveToken, SessionTokens
-from .settings import LiveSettings, TransportName
 from .uploads import sweep_stale_uploads
 
 __all__ = ["LiveUI"]

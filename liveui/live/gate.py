@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
     from ..auth.revocations import Revocations
     from .app_actions import ActionHandler
-    from .registry import SessionRegistry
+    from .live_settings import LiveSettings
+    from .session_registry import SessionRegistry
     from .session_token import LiveToken, SessionTokens
-    from .settings import LiveSettings
 
 __all__ = ["TOKEN_HEADER", "Gate"]
 

@@ -32,17 +32,17 @@ from ..close_codes import CloseCode
 from ..pubsub.broadcast import Broadcast
 from .client_events import client_event_html
 from .component import LiveComponent
-from .connection import LiveConnection
 from .fragment import Fragment, Op, render_ops
+from .live_connection import LiveConnection
+from .live_stats import LiveStats
 from .outbox import Outbox
-from .stats import LiveStats
 
 if TYPE_CHECKING:
     from ..auth.claims import AuthClaims
     from ..pubsub.hub import Hub
     from .context import LiveContext
+    from .live_settings import LiveSettings
     from .render import Renderer
-    from .settings import LiveSettings
 
 __all__ = ["LiveSession"]
 

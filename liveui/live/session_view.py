@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from .live_stats import LiveStats
     from .outbox import Outbox
-    from .stats import LiveStats
 
 __all__ = ["SessionView"]
 

@@ -32,8 +32,8 @@ from starlette.types import Receive, Scope, Send
 from .._server.uvicorn_exit import uvicorn_exiting
 from .._utils import start_eagerly
 from ..errors import Forbidden, SpecError, TokenError
-from .connection import LiveConnection, Outgoing
 from .disconnect_watch import DisconnectWatch
+from .live_connection import LiveConnection, Outgoing
 from .specs import decode_specs
 
 if TYPE_CHECKING:

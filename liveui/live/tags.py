@@ -34,8 +34,8 @@ from .metric import LiveMetric
 from .page import LivePage
 
 if TYPE_CHECKING:
+    from .live_settings import LiveSettings
     from .render import Renderer
-    from .settings import LiveSettings
 
 __all__ = ["TagHost", "ViewControls", "install_templates", "page_head"]
 

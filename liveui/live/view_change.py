@@ -29,7 +29,7 @@ from .specs import parse_json
 from .view_params import view_query
 
 if TYPE_CHECKING:
-    from .registry import SessionRegistry
+    from .session_registry import SessionRegistry
 
 __all__ = ["VIEW_EVENT", "change_view"]
 

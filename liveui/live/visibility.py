@@ -17,7 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 
 if TYPE_CHECKING:
     from .gate import Gate
-    from .registry import SessionRegistry
+    from .session_registry import SessionRegistry
 
 __all__ = ["VISIBILITY_MESSAGES", "set_paused", "visibility_endpoint"]
 

@@ -25,7 +25,7 @@ from ..close_codes import CloseCode
 from ..errors import Forbidden, SpecError, TokenError
 from ..origin import origin_allowed
 from .actions import run_event
-from .connection import LiveConnection, Outgoing
+from .live_connection import LiveConnection, Outgoing
 from .specs import decode_specs, parse_json
 from .visibility import VISIBILITY_MESSAGES, set_paused
 

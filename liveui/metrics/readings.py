@@ -1,6 +1,6 @@
 """`read_node`: every figure a node keeps about itself, as metric families.
 
-No metrics library here: the parts count with plain ints (see `liveui.stats`), and this module
+No metrics library here: the parts count with plain ints (see `liveui.histogram`), and this module
 turns a look at them into `Reading`s — named, typed, labelled values in Prometheus' data model.
 `liveui.metrics.prometheus` serves them as `/metrics`; the dev panel shows them. Gauges (open
 connections, queue depths) are computed at read time by walking the node's connections, so
@@ -19,8 +19,8 @@ from ..channels.presence import Presence
 from ..channels.transports.longpoll import LongPollSession
 from ..channels.transports.websocket import WebSocketTransport
 from ..dispatch.dispatch import Dispatch
+from ..histogram import Histogram
 from ..live.app import LiveUI
-from ..stats import Histogram
 
 if TYPE_CHECKING:
     from ..node import Node

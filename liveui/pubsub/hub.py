@@ -28,8 +28,8 @@ from .._utils import stop_task
 from .backends.base import Backend
 from .backends.memory import MemoryBackend
 from .backoff import Backoff, OutageLog
+from .bounded_queue import BoundedQueue, Overflow
 from .broadcast import Broadcast, Subscriber
-from .outbox import BoundedQueue, Overflow
 
 __all__ = ["CHANNEL_PREFIX", "CONTROL_CHANNEL", "BroadcastObserver", "Hub", "ResyncListener"]
 

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._utils import maybe_await
-from ..channels.connection import Connection
 from ..channels.endpoint import Endpoint
 from ..channels.message import Frame
 from ..channels.serializers import serializer_for_vsn
 from ..channels.socket import ConnectInfo, Socket, SocketInfo
+from ..channels.socket_connection import Connection
 from ..pubsub.broadcast import Broadcast
 
 __all__ = [

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 from ..live.actions import run_event
 from ..live.app import LiveUI
 from ..live.component import LiveComponent
-from ..live.connection import LiveConnection, Outgoing
+from ..live.live_connection import LiveConnection, Outgoing
 from ..live.view_change import change_view
 from ..node import Node
 from ..user_events import UserDataSource

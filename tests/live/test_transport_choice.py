@@ -11,8 +11,8 @@ import pytest
 
 from liveui import LiveSettings, LiveUI, Node
 from liveui.live.app import SSE_TAB_LIMIT
+from liveui.live.live_settings import TransportName
 from liveui.live.page import LivePage
-from liveui.live.settings import TransportName
 
 
 def started_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:

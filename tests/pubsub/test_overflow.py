@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from liveui.pubsub.outbox import BoundedQueue, Overflow
+from liveui.pubsub.bounded_queue import BoundedQueue, Overflow
 
 
 def test_drop_oldest_keeps_the_newest_items_and_counts_drops() -> None:

@@ -35,11 +35,11 @@ from starlette.types import Receive, Scope, Send
 
 from ...close_codes import CloseCode
 from ...origin import origin_allowed
-from ..connection import Connection
 from ..message import Frame
 from ..params import parse_params
 from ..serializers import serializer_for_vsn
 from ..socket import ConnectInfo, Socket
+from ..socket_connection import Connection
 
 if TYPE_CHECKING:
     from ..roles import ConnectionEndpoint as Endpoint

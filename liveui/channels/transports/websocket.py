@@ -25,12 +25,12 @@ from ..._utils import start_eagerly
 from ...close_codes import CloseCode
 from ...origin import origin_allowed
 from ...ws_frames import RAW_FRAMES, encode_frame
-from ..connection import Connection
 from ..headers import AsgiHeaders
 from ..message import Frame
 from ..params import parse_params
 from ..serializers import serializer_for_vsn
 from ..socket import ConnectInfo, Socket
+from ..socket_connection import Connection
 
 if TYPE_CHECKING:
     from ..roles import ConnectionEndpoint as Endpoint

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..._utils import stop_task
 from ..backoff import Backoff, OutageLog
-from ..outbox import BoundedQueue, Overflow
+from ..bounded_queue import BoundedQueue, Overflow
 from ._driver import import_driver, redact
 from .base import Backend, BackendUnavailable
 

@@ -24,8 +24,8 @@ from .serializers import DecodeError, Serializer
 
 if TYPE_CHECKING:
     from ..pubsub.broadcast import Broadcast
+    from .channel_settings import ChannelSettings
     from .roles import ConnectionEndpoint
-    from .settings import ChannelSettings
     from .socket import Socket
 
 __all__ = ["Connection", "Transport"]

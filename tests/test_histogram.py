@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from liveui.stats import Histogram
+from liveui.histogram import Histogram
 
 
 def test_observations_fall_in_the_first_bucket_that_holds_them() -> None:

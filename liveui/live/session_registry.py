@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 from ..close_codes import CloseCode
 from ..errors import Forbidden
 from .component import LiveComponent, authorized
-from .connection import LiveConnection
 from .context import LiveContext
+from .live_connection import LiveConnection
+from .live_settings import LiveSettings
+from .live_stats import LiveStats
 from .session import LiveSession
-from .settings import LiveSettings
-from .stats import LiveStats
 
 if TYPE_CHECKING:
     from ..auth.claims import AuthClaims

@@ -23,7 +23,7 @@ from ..errors import ConfigurationError
 from .aggregate_declaration import Aggregate, AggregateSpec, bind_aggregate
 from .collection_declaration import Collection, CollectionSpec, bind_collection
 from .counter_declaration import Counter, CounterSpec, bind, counter
-from .settings import DispatchSettings, import_string
+from .dispatch_settings import DispatchSettings, import_string
 
 __all__ = ["UNREAD_NOTIFICATIONS", "CounterRegistry"]
 
