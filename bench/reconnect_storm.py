@@ -227,7 +227,8 @@ async def run(args: argparse.Namespace) -> None:
         naive = loads_counters + stats["notification_loads"]
         batches = stats["counter_batches"]
         counter_selects = stats["selects"] - stats["notification_batches"]
-        print(f"server gc.set_threshold: {stats['gc_threshold']}")
+        print(f"server gc.set_threshold: {stats['gc_threshold']}, start-up heap frozen: "
+              f"{stats['gc_frozen']} objects")
         print(f"server_boot_s={ready - spawned:.2f} users={users} tabs={args.tabs} "
               f"sockets={args.sockets} tabs_whose_url_etags_were_stale={stale} "
               f"server_cpu_s={server_cpu:.1f} client_cpu_s={client_cpu:.1f} (boot to resynced; "
@@ -270,9 +271,14 @@ def main(argv: list[str] | None = None) -> None:
                         help="the server's gc.set_threshold (default: Python's 700,10,10); "
                              "docs/deployment.md recommends 700,10,100 for a node holding "
                              "thousands of connections")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="the server without liveui's gc.freeze() of its start-up heap "
+                             "(Node(freeze_startup_heap=False)), for comparison")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.no_freeze:
+        os.environ["LIVEUI_BENCH_NO_FREEZE"] = "1"  # read by the server process it starts
     if args.serve:
         from bench.storm_app import serve
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -89,7 +90,8 @@ def build_app(database_url: str, prefix: str) -> Any:
         if statement.lstrip()[:6].upper() == "SELECT":
             selects[0] += 1
 
-    node = Node()
+    # `--no-freeze` (bench.reconnect_storm): the server without liveui's start-up heap freeze.
+    node = Node(freeze_startup_heap=os.environ.get("LIVEUI_BENCH_NO_FREEZE") != "1")
     dispatch = Dispatch(
         DispatchSettings(models=[models.Order], user_model=models.User,
                          notification_model=models.Notification),
@@ -122,6 +124,7 @@ def build_app(database_url: str, prefix: str) -> Any:
             "recomputes": dispatch.coalescer.recomputes, "ready_at": ready_at[0],
             "gc_seconds": gc_clock.seconds, "gc_runs": gc_clock.runs,
             "verified": live.registry.verified, "gc_threshold": gc.get_threshold(),
+            "gc_frozen": gc.get_freeze_count(),
         })
 
     async def commit(request: Request) -> Response:

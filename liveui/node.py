@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -61,6 +62,7 @@ class Node:
         hub: Hub | None = None,
         tick_interval: float = 1.0,
         revocations: Revocations | None = None,
+        freeze_startup_heap: bool = True,
     ) -> None:
         if hub is None:
             hub = Hub(backend if backend is not None else backend_from_url(pubsub_url))
@@ -77,6 +79,11 @@ class Node:
         self._loop_thread: int | None = None
         self._parts: list[tuple[Stage, NodePart]] = []
         self.started = False
+        self.freeze_startup_heap = freeze_startup_heap
+        """Once the first node of the process has started, move every object alive then (the
+        app, its modules, the declarations) out of the garbage collector's reach
+        (`gc.freeze()`): full collections, which a reconnect storm of thousands of clients
+        triggers, then walk only what came after. Once per process; see docs/deployment.md."""
 
     # parts -----------------------------------------------------------------------------------
     def attach(self, part: NodePart, stage: Stage) -> None:
@@ -153,6 +160,8 @@ class Node:
             await self.hub.stop()
             raise
         self.started = True
+        if self.freeze_startup_heap:
+            _freeze_startup_heap()
 
     def _check_workers(self) -> None:
         """Several worker processes with a pub/sub that reaches only one: say so, loudly."""
@@ -185,3 +194,20 @@ class Node:
             yield
         finally:
             await self.stop()
+
+
+_heap_frozen = False
+
+
+def _freeze_startup_heap() -> None:
+    """`gc.freeze()` once per process, after the first node started: the objects of start-up
+    live as long as the process, so the collector need not walk them again. What is frozen is
+    never collected: doing it once bounds that to the start-up heap (a test process that
+    starts many nodes freezes only what existed at the first)."""
+    global _heap_frozen
+    if _heap_frozen:
+        return
+    _heap_frozen = True
+    gc.collect()  # what start-up left as garbage is freed first, not frozen
+    gc.freeze()
+    log.debug("liveui: start-up heap frozen (%d objects)", gc.get_freeze_count())

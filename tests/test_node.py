@@ -4,6 +4,8 @@ hand-off of broadcasts from any thread to the event loop."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -115,3 +117,36 @@ def test_hub_and_backend_are_exclusive() -> None:
     node = Node()
     with pytest.raises(TypeError):
         Node(hub=node.hub, pubsub_url="memory://")
+
+
+FREEZE_PROBE = """
+import asyncio, gc, sys
+from liveui import Node
+
+async def main(freeze):
+    first = Node(freeze_startup_heap=freeze)
+    async with first.lifespan():
+        after_first = gc.get_freeze_count()
+    garbage = [[] for _ in range(10_000)]  # made after the first start: never frozen
+    async with Node(freeze_startup_heap=freeze).lifespan():
+        after_second = gc.get_freeze_count()
+    print(after_first, after_second, len(garbage))
+
+asyncio.run(main(sys.argv[1] == "freeze"))
+"""
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_the_start_up_heap_is_frozen_once_per_process(freeze: bool) -> None:
+    """A fresh interpreter each: the first node start freezes what exists then, a later one
+    freezes nothing more (objects made since stay collectable); switched off, nothing is."""
+    done = subprocess.run(
+        [sys.executable, "-c", FREEZE_PROBE, "freeze" if freeze else "no"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    after_first, after_second, _ = (int(n) for n in done.stdout.split())
+    if freeze:
+        # Frozen objects freed by reference counting leave the count; none was added.
+        assert after_first > 1000 and after_first - 100 < after_second <= after_first
+    else:
+        assert after_first == after_second == 0
