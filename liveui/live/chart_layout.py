@@ -61,15 +61,18 @@ def layout(state: Mapping[str, Any], *, kind: str, width: int, height: int,
     series = _series(state)
     grouped = len(series) > 1 or bool(series and series[0][0])
     top_margin = MARGIN["top"] + (LEGEND_HEIGHT if grouped else 0)
-    left, bottom = MARGIN["left"], height - MARGIN["bottom"]
-    plot_w = width - left - MARGIN["right"]
-    plot_h = bottom - top_margin
     n = len(counts)
     if kind == "line":
         top = max((max(values, default=0) for _, values in series), default=0)
     else:
         top = max(counts, default=0)
     ceiling, ticks = nice_scale(top)
+    tick_texts = [show(t) for t in ticks]
+    # Room for the longest tick label ("$1,500.00" needs more than "4"): ~6 px a character.
+    left = max(MARGIN["left"], 6 * max(map(len, tick_texts), default=0) + 10)
+    bottom = height - MARGIN["bottom"]
+    plot_w = width - left - MARGIN["right"]
+    plot_h = bottom - top_margin
 
     def y(value: float) -> float:
         return round(bottom - plot_h * value / ceiling, 1)
@@ -103,7 +106,7 @@ def layout(state: Mapping[str, Any], *, kind: str, width: int, height: int,
     x_labels = [{"x": round(left + (i + 0.5) * slot, 1),
                  "text": bucket_label(start + i * step, step)}
                 for i in range(n) if (n - 1 - i) % every == 0]
-    y_ticks = [{"y": y(t), "text": show(t)} for t in ticks]
+    y_ticks = [{"y": y(t), "text": text} for t, text in zip(ticks, tick_texts, strict=True)]
     legend = [{"series": name, "color": i, "x": left + i * 90} for i, (name, _) in
               enumerate(series)] if grouped else []
     rows = [{"when": whens[i], "cells": [show(values[i]) for _, values in series],

@@ -77,3 +77,14 @@ def test_a_charts_range_is_a_view_param_and_its_svg_titles_every_bar() -> None:
     titles = re.findall(r"<rect [^>]*data-count=\"(\d+)\"[^>]*><title>([^<]*)</title>", html)
     assert len(titles) == 24 and all(count in title for count, title in titles)
     assert html.count("<tr>") == 25  # the table: a header and one row per bucket
+
+
+def test_long_tick_labels_get_room_on_the_left() -> None:
+    state = {"start": 0, "step": 60, "counts": [150_000, 20_000]}
+    plain = layout(state, kind="bar", width=400, height=120)
+    money = layout(state, kind="bar", width=400, height=120,
+                   show=lambda cents: f"${cents / 100:,.2f}")
+    longest = max(len(t["text"]) for t in money["y_ticks"])
+    assert money["y_ticks"][-1]["text"] == "$1,500.00" and longest == len("$1,500.00")
+    assert money["left"] >= 6 * longest and money["left"] > plain["left"]
+    assert all(m["x"] >= money["left"] for m in money["marks"])
