@@ -85,7 +85,8 @@ def _counters(args: argparse.Namespace) -> int:
     for info in infos:
         owner = f"owner {info.owner}" if info.owner else f"global, audience {info.audience}"
         print(f"{info.name}  ({info.model}, {owner})")
-        print(f"  counts   SELECT count(*) FROM {info.table} WHERE {info.where}")
+        verb = "counts  " if info.kind == "count" else "computes"
+        print(f"  {verb} SELECT {info.measure} FROM {info.table} WHERE {info.where}")
         print(
             f"  on       {', '.join(info.triggers)}"
             + ("" if info.watched is None else f" (updates of {', '.join(info.watched)})")

@@ -29,6 +29,10 @@ def test_counters_lists_filter_triggers_and_index(tmp_path: Path) -> None:
     assert "admin_pending_orders  (Order, global, audience admin)" in out
     assert "unread_notifications" in out
     assert "CREATE INDEX" in out
+    # Aggregates are listed with what they compute.
+    assert "revenue  (Order, global, audience admin)" in out
+    assert "computes SELECT sum(orders.amount_cents) FROM orders WHERE orders.status = " in out
+    assert "my_spent  (Order, owner orders.user_id)" in out
 
 
 def test_counters_with_a_bad_app_reference_exits_2(tmp_path: Path) -> None:

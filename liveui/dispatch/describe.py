@@ -9,6 +9,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.schema import Column
 
+from .aggregate_declaration import Aggregate
 from .counter_declaration import Counter
 from .counter_registry import CounterRegistry
 from .dispatch_settings import DispatchSettings
@@ -40,6 +41,10 @@ class CounterInfo:
     """An index the model already declares on those columns (then nothing is to be added)."""
     declared: str = ""
     """The declaration's name when `counter_name` gave it another on the wire (`name`)."""
+    kind: str = "count"
+    """"count" for a counter, else the aggregate's kind ("sum", "avg", ...)."""
+    measure: str = "count(*)"
+    """What one read selects per owner, as SQL."""
 
     @property
     def index_name(self) -> str:
@@ -59,18 +64,19 @@ def describe_counters(
     *,
     dialect: Dialect | None = None,
 ) -> list[CounterInfo]:
-    """The counters declared on a model (a class with `__counters__`), or across a dispatch's
-    (or settings') configured models, sorted by name."""
+    """The counters and aggregates declared on a model (a class with `__counters__` /
+    `__aggregates__`), or across a dispatch's (or settings') configured models, sorted by
+    name."""
     if isinstance(source, DispatchSettings):
-        counters = CounterRegistry(source).counters.values()
+        registry = CounterRegistry(source)
     elif isinstance(source, type):
-        settings = DispatchSettings(models=[source])
-        counters = CounterRegistry(settings, check_audiences=False).counters.values()
+        registry = CounterRegistry(DispatchSettings(models=[source]), check_audiences=False)
     else:
-        counters = source.registry.counters.values()
+        registry = source.registry
         if dialect is None and source.engine is not None:
             dialect = source.engine.dialect
-    return [_info(c, dialect) for c in sorted(counters, key=lambda c: c.name)]
+    declared = [*registry.counters.values(), *registry.aggregates.values()]
+    return [_info(c, dialect) for c in sorted(declared, key=lambda c: c.name)]
 
 
 def _sql(expression: Any, dialect: Dialect | None) -> str:
@@ -133,4 +139,6 @@ def _info(c: Counter, dialect: Dialect | None) -> CounterInfo:
         index_columns=columns,
         indexed_by=indexed_by,
         declared=c.declared,
+        kind=c.kind if isinstance(c, Aggregate) else "count",
+        measure=", ".join(_sql(column, dialect) for column in c.measure()),
     )
