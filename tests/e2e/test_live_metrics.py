@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.e2e.live_pages import open_live
 from tests.e2e.login_form import BOTH_TRANSPORTS, logged_in_context
 from tests.e2e.walkthrough_server import DemoServer
 
@@ -41,13 +42,6 @@ def admin(browser: Browser, demo: DemoServer) -> Iterator[BrowserContext]:
     yield context
     context.close()
 
-
-def open_live(context: BrowserContext, path: str) -> Page:
-    page = context.new_page()
-    page.goto(path)
-    page.wait_for_function("window.liveui && window.liveui.lastEventId() !== null")
-    page.evaluate("window.__notReloaded = true")
-    return page
 
 
 def dollars(cents: Decimal) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.e2e.live_pages import not_reloaded, open_live
 from tests.e2e.login_form import BOTH_TRANSPORTS, logged_in_context
 from tests.e2e.walkthrough_server import DemoServer
 
@@ -39,17 +40,6 @@ def admin(browser: Browser, demo: DemoServer) -> Iterator[BrowserContext]:
     context.close()
 
 
-def open_live(context: BrowserContext, path: str) -> Page:
-    """A page whose live connection delivered its first patch, marked to detect reloads."""
-    page = context.new_page()
-    page.goto(path)
-    page.wait_for_function("window.liveui && window.liveui.lastEventId() !== null")
-    page.evaluate("window.__notReloaded = true")
-    return page
-
-
-def not_reloaded(*pages: Page) -> bool:
-    return all(page.evaluate("window.__notReloaded === true") for page in pages)
 
 
 def flashed_id(page: Page, pattern: str) -> int:

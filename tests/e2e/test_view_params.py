@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.e2e.live_pages import not_reloaded, open_live
 from tests.e2e.login_form import BOTH_TRANSPORTS, log_in_through_the_form, logged_in_context
 from tests.e2e.walkthrough_server import DemoServer
 from tests.support.waiting import block_until
@@ -72,17 +73,6 @@ def bob(browser: Browser, seeded: DemoServer) -> Iterator[BrowserContext]:
     context.close()
 
 
-def open_live(context: BrowserContext, path: str) -> Page:
-    """A page whose live connection delivered its first patch, marked to detect reloads."""
-    page = context.new_page()
-    page.goto(path)
-    page.wait_for_function("window.liveui && window.liveui.lastEventId() !== null")
-    page.evaluate("window.__notReloaded = true")
-    return page
-
-
-def not_reloaded(*pages: Page) -> bool:
-    return all(page.evaluate("window.__notReloaded === true") for page in pages)
 
 
 def view_of(page: Page) -> dict[str, str]:
