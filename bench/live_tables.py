@@ -82,6 +82,9 @@ class NaiveRecentOrders(LiveCollection):
     rows_tag = "tbody"
     limit = 50
 
+    def awaits_read(self, message: Broadcast) -> bool:
+        return False  # it reads for itself: no shared read to wait for
+
     def handle_info(self, message: Broadcast) -> Any:
         if message.event != ROWS_CHANGED:
             return False
@@ -101,6 +104,8 @@ async def settle(harness: LiveHarness, dispatch: Dispatch, sessions: list[Any]) 
     await harness.live.feed.idle()
     while any(s._busy for s in sessions):  # the naive sessions' own reloads
         await asyncio.sleep(0.001)
+    for session in sessions:
+        session.flush()  # what the last loop turn queued (else written at the end of the next)
 
 
 async def measure(kind: str, sessions: int, commits: int, db: Path) -> dict[str, float]:

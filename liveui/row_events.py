@@ -128,6 +128,8 @@ class RowState:
     sort: tuple[Any, ...]
     cursor: tuple[Any, ...]
     values: dict[str, Any]
+    version: int = 0
+    """The version of the read that saw the row so: a session holds it until a newer read."""
     rendered: dict[Any, Any] = field(default_factory=dict)
 
 

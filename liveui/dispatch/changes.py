@@ -37,10 +37,10 @@ class ChangeSet:
         for name, keys in other.rows.items():
             self.rows.setdefault(name, set()).update(keys)
 
-    def take_counters(self) -> ChangeSet:
-        """Move the counter part out (events stay): what one coalesced recompute handles."""
-        out = ChangeSet(self.owners, self.globals)
-        self.owners, self.globals = {}, set()
+    def take(self) -> ChangeSet:
+        """Move everything out: what one coalesced recompute handles and then broadcasts."""
+        out = ChangeSet(self.owners, self.globals, self.events, self.rows)
+        self.owners, self.globals, self.events, self.rows = {}, set(), [], {}
         return out
 
     @property

@@ -49,7 +49,7 @@ class Coalescer:
         loop = asyncio.get_running_loop()
         if self.window > 0:
             self._window = loop.call_later(self.window, self._window_closed)
-        self._task = loop.create_task(self._execute(self._pending.take_counters()))
+        self._task = loop.create_task(self._execute(self._pending.take()))
 
     def _window_closed(self) -> None:
         self._window = None

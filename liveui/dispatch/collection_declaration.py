@@ -176,8 +176,9 @@ class Collection:
     def key_of(self, instance: Any) -> Any:
         return getattr(instance, self.primary_key_attr)
 
-    def state(self, instance: Any) -> RowState:
-        """A loaded instance as the row every session compares and renders."""
+    def state(self, instance: Any, version: int = 0) -> RowState:
+        """A loaded instance, read at `version`, as the row every session compares and
+        renders."""
         raw = tuple(getattr(instance, o.key) for o in self.order)
         sort = tuple(Descending(v) if o.descending else v
                      for o, v in zip(self.order, raw, strict=True))
@@ -186,7 +187,7 @@ class Collection:
         else:
             values = {key: getattr(instance, key) for key in self.column_keys}
         owner = getattr(instance, self.owner_key) if self.owner_key is not None else None
-        return RowState(self.key_of(instance), owner, sort, raw, values)
+        return RowState(self.key_of(instance), owner, sort, raw, values, version)
 
     def after(self, cursor: Sequence[Any]) -> ColumnElement[bool]:
         """Rows strictly after `cursor` (a row's raw order values) in the collection's order:

@@ -95,7 +95,7 @@ class CollectionLoader:
                     return RowsPage(version, [], False)
             if after is not None:
                 query = query.where(c.after(after))
-            rows = self._states(conn, c, query)
+            rows = self._states(conn, c, query, version)
             return RowsPage(version, rows[:limit], len(rows) > limit)
 
         return await self.database.read(load)
@@ -113,7 +113,7 @@ class CollectionLoader:
             for i in range(0, len(wanted), KEY_CHUNK):
                 chunk = wanted[i : i + KEY_CHUNK]
                 query = self._base(c).where(one_of(conn, c.primary_key, chunk))
-                for row in self._states(conn, c, query):
+                for row in self._states(conn, c, query, version):
                     found[row.key] = row
             return RowsRead(name, version, found, view)
 
@@ -189,12 +189,14 @@ class CollectionLoader:
             query = query.where(c.where)
         return query
 
-    def _states(self, conn: Connection, c: Collection, query: Select[Any]) -> list[RowState]:
+    def _states(
+        self, conn: Connection, c: Collection, query: Select[Any], version: int
+    ) -> list[RowState]:
         self.queries += 1
         # A session on the caller's connection: `row` functions may follow relationships.
         with Session(bind=conn) as session:
             instances = session.scalars(query).unique().all()
-            return [c.state(instance) for instance in instances]
+            return [c.state(instance, version) for instance in instances]
 
 
 def _coerce_key(c: Collection, key: Any) -> Any:

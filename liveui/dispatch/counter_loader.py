@@ -22,7 +22,7 @@ maxima and distinct counts by overriding the few hooks marked below.
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -295,10 +295,18 @@ class CounterLoader:
         declared = self._declared()
         return any(name in declared for name in (*changes.owners, *changes.globals))
 
-    async def recompute(self, changes: ChangeSet, *, also: Sequence[CounterLoader] = ()) -> int:
+    async def recompute(
+        self,
+        changes: ChangeSet,
+        *,
+        also: Sequence[CounterLoader] = (),
+        first: Callable[[], None] | None = None,
+    ) -> int:
         """Recount what `changes` touched and broadcast every value read; returns how many
         broadcasts were made. `also`: other loaders (the aggregates') recounted in the same
-        read, sharing its version and its audience membership queries."""
+        read, sharing its version and its audience membership queries. `first`: called once
+        the read is done, just before the values are broadcast (the commit's other broadcasts,
+        so they leave together)."""
         loaders = [loader for loader in (self, *also) if loader.moves(changes)]
         if not loaders:
             return 0  # nothing declared moved: not even the clock is read
@@ -311,6 +319,8 @@ class CounterLoader:
             return counts, self._audience_members(conn, audiences)
 
         counts, members = await self.database.read(read)
+        if first is not None:
+            first()
         sent = 0
         for count in counts:
             c, send = count.counter, count.loader._send

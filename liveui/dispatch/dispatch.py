@@ -386,27 +386,47 @@ class Dispatch:
             self._accept_blocking(changes)
 
     def _accept(self, changes: ChangeSet) -> None:
+        if changes.has_counters:
+            # Its events and row changes leave with its counters, once they are recounted: a
+            # page then receives one commit as one patch (its badges, rows and notifications
+            # together), and a badge never runs ahead of the table it counts.
+            self.coalescer.add(changes)
+        else:
+            self._send(changes)
+
+    def _send(self, changes: ChangeSet) -> None:
+        """Broadcast a commit's events and row changes (its counters are the recount's)."""
         for topic, event, payload in changes.events:
             self.broadcaster(topic, event, payload)
         self._broadcast_rows(changes)
-        if changes.has_counters:
-            self.coalescer.add(changes.take_counters())
 
     def _accept_blocking(self, changes: ChangeSet) -> None:
         # No event loop anywhere (a script with sync sessions): recount right here.
-        for topic, event, payload in changes.events:
-            self.broadcaster(topic, event, payload)
-        self._broadcast_rows(changes)
-        if changes.has_counters:
-            try:
-                asyncio.run(self._recompute(changes))
-            except Exception:
-                log.exception("liveui.dispatch: recomputing counters outside a loop failed")
+        if not changes.has_counters:
+            self._send(changes)
+            return
+        try:
+            asyncio.run(self._recompute(changes))
+        except Exception:
+            log.exception("liveui.dispatch: recomputing counters outside a loop failed")
 
     async def _recompute(self, changes: ChangeSet) -> int:
         """One coalesced recount of the counters and the aggregates, in one read: one version
-        and one membership query per audience for both. Returns the broadcasts made."""
-        return await self.counters.recompute(changes, also=(self.aggregates,))
+        and one membership query per audience for both; the commits' events and row changes are
+        broadcast just before the values, or without them if the recount fails. Returns the
+        counter broadcasts made."""
+        sent = False
+
+        def send() -> None:
+            nonlocal sent
+            if not sent:
+                sent = True
+                self._send(changes)
+
+        try:
+            return await self.counters.recompute(changes, also=(self.aggregates,), first=send)
+        finally:
+            send()
 
     def _broadcast_rows(self, changes: ChangeSet) -> None:
         for name, keys in changes.rows.items():

@@ -40,6 +40,7 @@ from markupsafe import Markup, escape
 from ..errors import EventRejected
 from ..pubsub.broadcast import Broadcast
 from ..row_events import (
+    ROWS_CHANGED,
     ROWS_READ,
     CollectionInfo,
     CollectionsSource,
@@ -51,7 +52,7 @@ from ..row_events import (
 )
 from .component import LiveComponent
 from .context import LiveContext
-from .fragment import Fragment
+from .fragment import Fragment, Op
 from .render import Renderer
 from .row_root import check_row_root
 from .view_params import ViewParam, view_of, view_query
@@ -87,6 +88,7 @@ class LiveCollection(LiveComponent):
     more_text: ClassVar[str] = "Load more"
     params_schema = {"id": str, "view": dict}
     reload_on_resume = True  # a paused tab skips row reads and refills; resume re-reads
+    tracks_changes = True  # a read names the rows it touched: no diff of every row shown
     _extras: ClassVar[dict[tuple[int, str, str, bool, str], Fragment]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -110,12 +112,18 @@ class LiveCollection(LiveComponent):
         self.window = self.limit * self._pages()
         self.version = 0
         """The version of the last full load: reads of rows not shown must be newer."""
-        self._versions: dict[Any, int] = {}
+        self._shown: dict[Any, RowState] = {}
+        """The rows in `rows`, by key (each carries the version of the read that saw it)."""
         self._gone: OrderedDict[Any, int] = OrderedDict()
+        # Since the page was last sent this collection: key -> [the row the page shows (None:
+        # none), the row it should show]. Made when first needed, dropped once sent.
+        self._touched: dict[Any, list[RowState | None]] | None = None
+        self._extras_shown: tuple[str, str] | None = None  # the empty state and "load more"
         self._user: str | None = None
         self._info: CollectionInfo | None = None
         self._audience_ok = False
         self._source: CollectionsSource | None = None
+        self._fed = False
 
     # identity ------------------------------------------------------------------------------
     @classmethod
@@ -162,6 +170,7 @@ class LiveCollection(LiveComponent):
         self._user = str(ctx.user_id)
         if ctx.feed is not None:
             ctx.feed.watch(name, self.view_key, self)
+            self._fed = True
         page = await source.load_page(name, ctx.user_id, limit=self.window, view=self.view_key)
         # An empty page of a collection with an audience may mean "not in it": then no read of
         # it is shown either (checked again here, the audience may have changed).
@@ -169,12 +178,26 @@ class LiveCollection(LiveComponent):
         self._set(page)
 
     def _set(self, page: RowsPage) -> None:
+        for row in self.rows:
+            self._touch(row.key, row, None)
         self.rows = list(page.rows)
         self.has_more = page.has_more
         self.version = page.version
-        self._versions = {row.key: page.version for row in self.rows}
+        self._shown = {row.key: row for row in self.rows}
+        for row in self.rows:
+            self._touch(row.key, None, row)
         self._gone.clear()
 
+    def _touch(self, key: Any, before: RowState | None, after: RowState | None) -> None:
+        """Record that row `key` went from `before` to `after` (None: not shown)."""
+        touched = self._touched
+        if touched is None:
+            touched = self._touched = {}
+        change = touched.get(key)
+        if change is None:
+            touched[key] = [before, after]
+        else:
+            change[1] = after  # the page still shows the first `before`
     def _admits(self, row: RowState) -> bool:
         info = self._info
         if info is None or not self._audience_ok:
@@ -182,19 +205,25 @@ class LiveCollection(LiveComponent):
         return not info.owned or str(row.owner) == self._user
 
     def _held_version(self, key: Any) -> int:
-        found = self._versions.get(key)
-        if found is None:
-            found = self._gone.get(key, self.version)
-        return found
+        row = self._shown.get(key)
+        if row is not None:
+            return row.version
+        return self._gone.get(key, self.version)
+
+    def _index(self, row: RowState) -> int:
+        """Where `row` (one of `rows`) is: rows are kept in order, so a bisection."""
+        return bisect.bisect_left(self.rows, row.sort, key=_sort)
 
     def _forget(self, key: Any, version: int) -> None:
-        self._versions.pop(key, None)
         self._gone[key] = version
         self._gone.move_to_end(key)
         while len(self._gone) > _REMEMBERED_GONE:
             self._gone.popitem(last=False)
 
     # changes -------------------------------------------------------------------------------
+    def awaits_read(self, message: Broadcast) -> bool:
+        return self._fed and message.event == ROWS_CHANGED
+
     def handle_info(self, message: Broadcast) -> bool | Awaitable[bool]:
         if message.event != ROWS_READ:
             return False  # `rows_changed` is the feed's: it reads once for every session
@@ -209,24 +238,29 @@ class LiveCollection(LiveComponent):
         return changed
 
     def apply(self, read: RowsRead) -> bool:
-        """Merge a shared read into what this session shows; True if anything changed."""
+        """Merge a shared read into what this session shows; True if anything changed. The cost
+        is that of the rows read, not of the rows shown (bisections into the ordered rows)."""
         changed = False
         had_more = self.has_more
         rows = self.rows
+        shown = self._shown
         for key, row in read.rows.items():
             if read.version <= self._held_version(key):
                 continue  # what we hold is as new or newer
-            held = key in self._versions
-            old: RowState | None = None
+            old = shown.pop(key, None)
             index = -1
-            if held:
-                index = next(i for i, r in enumerate(rows) if r.key == key)
-                old = rows.pop(index)
+            if old is not None:
+                index = self._index(old)
+                del rows[index]
             if row is None or not self._admits(row):
-                if held:
+                if old is not None:
                     self._forget(key, read.version)
+                    self._touch(key, old, None)
                     changed = True
                 continue
+            if row.version != read.version:  # a read's rows carry its version
+                row = RowState(row.key, row.owner, row.sort, row.cursor, row.values,
+                               read.version, row.rendered)
             same_place = old is not None and old.sort == row.sort  # the common update
             position = index if same_place else bisect.bisect_left(rows, row.sort, key=_sort)
             if not same_place and position == len(rows) and (
@@ -234,17 +268,20 @@ class LiveCollection(LiveComponent):
             ):
                 # Past the last row shown: it waits behind "load more".
                 self.has_more = True
-                if held:
+                if old is not None:
                     self._forget(key, read.version)
+                    self._touch(key, old, None)
                     changed = True
                 continue
             rows.insert(position, row)
-            self._versions[key] = read.version
+            shown[key] = row
             self._gone.pop(key, None)
+            self._touch(key, old, row)
             changed = changed or old is None or old.values != row.values or position != index
         while len(rows) > self.window:
             dropped = rows.pop()
-            self._versions.pop(dropped.key, None)
+            del shown[dropped.key]
+            self._touch(dropped.key, dropped, None)
             self.has_more = True
             changed = True
         return changed or had_more != self.has_more
@@ -277,10 +314,11 @@ class LiveCollection(LiveComponent):
     def _extend(self, page: RowsPage) -> bool:
         changed = False
         for row in page.rows:
-            if row.key in self._versions or page.version <= self._gone.get(row.key, 0):
+            if row.key in self._shown or page.version <= self._gone.get(row.key, 0):
                 continue
             self.rows.insert(bisect.bisect_left(self.rows, row.sort, key=_sort), row)
-            self._versions[row.key] = page.version
+            self._shown[row.key] = row
+            self._touch(row.key, None, row)
             changed = True
         if self.has_more != page.has_more:
             self.has_more = page.has_more
@@ -389,6 +427,50 @@ class LiveCollection(LiveComponent):
 
     def full_fragments(self, renderer: Renderer) -> list[Fragment]:
         return [self._rows(renderer), self._empty(renderer), self._more(renderer)]
+
+    def changed_ops(self, renderer: Renderer) -> list[Op] | None:
+        """The operations that bring the page from what it was last sent to now, worked out
+        from the rows touched since (`_touch`): a commit that changes one row costs each session
+        the same whether it shows 20 rows or 500. None before the page was first sent."""
+        extras = self._extras_shown
+        if extras is None:
+            return None
+        touched, self._touched = self._touched, None
+        deletes: list[Op] = []
+        inserts: list[tuple[int, RowState]] = []
+        replaces: list[Op] = []
+        for key, (before, after) in (touched or {}).items():
+            if after is None:
+                if before is not None:
+                    deletes.append(Op("delete", Fragment(self.row_id(key), "")))
+                continue
+            if before is not None and before.sort != after.sort:
+                # Its place changed: take it out, put it back after its new predecessor.
+                deletes.append(Op("delete", Fragment(self.row_id(key), "")))
+                before = None
+            if before is None:
+                inserts.append((self._index(after), after))
+            elif before is not after and before.values != after.values:
+                replaces.append(Op("replace", self._row_fragment(renderer, after, None)))
+        ops = deletes
+        # Top to bottom, each after its predecessor, which is on the page by then.
+        inserts.sort(key=lambda found: found[0])
+        rows = self.rows
+        for index, row in inserts:
+            previous = self.row_id(rows[index - 1].key) if index else None
+            ops.append(Op("insert", self._row_fragment(renderer, row, previous)))
+        ops.extend(replaces)
+        empty, more = self._empty(renderer), self._more(renderer)
+        if empty.html != extras[0]:
+            ops.append(Op("replace", empty))
+        if more.html != extras[1]:
+            ops.append(Op("replace", more))
+        self._extras_shown = (empty.html, more.html)
+        return ops
+
+    def mark_shown(self, renderer: Renderer) -> None:
+        self._touched = None
+        self._extras_shown = (self._empty(renderer).html, self._more(renderer).html)
 
     def render(self, renderer: Renderer) -> str:
         context = self.context()

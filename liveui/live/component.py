@@ -51,7 +51,7 @@ from .._utils import did_you_mean, maybe_await
 from ..errors import ConfigurationError, EventRejected, SpecError
 from ..pubsub.broadcast import Broadcast
 from ..user_events import user_topic
-from .fragment import Fragment
+from .fragment import Fragment, Op
 from .render import Uncacheable, cache_key
 from .view_params import ViewParam, clean_view, full_view
 
@@ -210,6 +210,12 @@ class LiveComponent:
         """React to a broadcast; return True if the state changed (then it is re-rendered)."""
         return False
 
+    def awaits_read(self, message: Broadcast) -> bool:
+        """Whether `message` announces a read this component will receive next (a collection's
+        `rows_changed`, read once by the node's feed): the tab's patches of the same commit then
+        wait for it, so they leave as one write (`liveui.live.patch_flusher`)."""
+        return False
+
     async def handle_event(self, event: str, data: Mapping[str, Any], ctx: LiveContext) -> None:
         """React to a user action. Raise `EventRejected` to answer with an error status."""
         raise EventRejected(400, f"{self.name} does not handle the event {event!r}")
@@ -252,6 +258,20 @@ class LiveComponent:
     def full_fragments(self, renderer: Renderer) -> list[Fragment]:
         """What to send when the page's copy is unknown (reconnect without replay)."""
         return self.fragments(renderer)
+
+    tracks_changes: ClassVar[bool] = False
+    """True for a component that knows what changed since the page was last sent (a collection
+    knows which rows a read touched): the session asks it (`changed_ops`) instead of comparing
+    each of its `fragments` with what it sent, and keeps no copy of what it sent."""
+
+    def changed_ops(self, renderer: Renderer) -> list[Op] | None:
+        """With `tracks_changes`: the operations from what the page was last sent to now (None:
+        compare the fragments after all)."""
+        return None
+
+    def mark_shown(self, renderer: Renderer) -> None:
+        """The page now shows this component exactly as it renders (a component that tracks its
+        own changes starts again from here)."""
 
 
 class _EventVals:

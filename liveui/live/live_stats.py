@@ -19,7 +19,7 @@ __all__ = ["LiveStats", "PatchObserver"]
 
 class LiveStats:
     __slots__ = ("attaches", "closes", "connections", "observer", "patch_bytes", "patches",
-                 "slow_client_drops")
+                 "slow_client_drops", "writes")
 
     def __init__(self) -> None:
         self.connections: Counter[str] = Counter()
@@ -32,6 +32,9 @@ class LiveStats:
         self.slow_client_drops = 0
         """Connections closed because too many patches were pending for them."""
         self.patches = 0
+        """Component patches rendered (each component's changes, one per re-render)."""
         self.patch_bytes = 0
+        self.writes = 0
+        """Patches written to tabs: a loop turn's component patches of one tab go as one."""
         self.observer: PatchObserver | None = None
         """Sees every patch (the dev panel's recorder); None costs nothing."""

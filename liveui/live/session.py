@@ -30,12 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..close_codes import CloseCode
 from ..pubsub.broadcast import Broadcast
+from ..row_events import ROWS_CHANGED, ROWS_READ
 from .client_events import client_event_html
 from .component import LiveComponent
 from .fragment import Fragment, Op, render_ops
 from .live_connection import LiveConnection
 from .live_stats import LiveStats
 from .outbox import Outbox
+from .patch_flusher import PatchFlusher
 
 if TYPE_CHECKING:
     from ..auth.claims import AuthClaims
@@ -72,6 +74,7 @@ class LiveSession:
         make_context: Callable[[Any, LiveSession | None], LiveContext],
         auth: AuthClaims | None = None,
         stats: LiveStats | None = None,
+        flusher: PatchFlusher | None = None,
     ) -> None:
         self.user_id = user_id
         self.session_id = session_id
@@ -101,6 +104,11 @@ class LiveSession:
         self.paused = False
         """The tab is hidden: nothing is rendered, what changed is remembered (`resume`)."""
         self._stale: dict[str, Stale] | None = None  # while paused: component id -> what it owes
+        self.flusher = flusher if flusher is not None else PatchFlusher()
+        # This loop turn's patches, written as one by the flusher (`flush`); None: nothing queued.
+        self._queued: list[tuple[str, str | None]] | None = None
+        self._awaiting_rows = False
+        """A commit changed rows this tab shows: its patches wait for the read of them."""
 
     # lifecycle -------------------------------------------------------------------------------
     async def start(self, etags: Mapping[str, str | None] | None = None) -> None:
@@ -236,6 +244,7 @@ class LiveSession:
         if self.closed:
             return
         self.closed = True
+        self._queued = None
         for topic in self._listeners:
             self.hub.unsubscribe(topic, self)
         self._listeners.clear()
@@ -305,7 +314,16 @@ class LiveSession:
 
     def _apply(self, message: Broadcast) -> None:
         paused = self.paused
-        for component in self._listeners.get(message.topic, ()):
+        listeners = self._listeners.get(message.topic, ())
+        event = message.event
+        if event == ROWS_CHANGED:
+            if not paused and any(c.awaits_read(message) for c in listeners):
+                self._awaiting_rows = True  # the read follows: this commit's patches wait for it
+        elif event == ROWS_READ and self._awaiting_rows:
+            self._awaiting_rows = False
+            if self._queued is not None:
+                self.flusher.mark(self)
+        for component in listeners:
             if paused and component.reload_on_resume:
                 self._owe(component.id, Stale.RELOAD)  # its state is reloaded on resume
                 continue
@@ -360,6 +378,11 @@ class LiveSession:
             return
         started = 0.0 if self.stats.observer is None else time.perf_counter()
         renderer = self.renderer
+        if component.tracks_changes:  # it knows what changed (a collection's rows): no diff
+            tracked = component.changed_ops(renderer)
+            if tracked is not None:
+                self._emit(tracked, component.id, started)
+                return
         fragments = component.fragments(renderer)
         sent = self._sent
         if len(fragments) == 1:  # a badge: one element, shown before, replaced in place
@@ -405,9 +428,7 @@ class LiveSession:
         """Send `event` with a JSON `payload` to this tab's client hooks (`client_events`)."""
         if self.closed:
             return
-        self.outbox.append(client_event_html(event, payload))
-        for connection in list(self.connections):
-            connection.wake()
+        self._queue(client_event_html(event, payload), None)
 
     def _push_full(self, component: LiveComponent) -> None:
         if self.paused:
@@ -426,6 +447,9 @@ class LiveSession:
 
     def _seed(self, component: LiveComponent) -> None:
         """Record that the page shows `component` exactly as it renders now."""
+        if component.tracks_changes:
+            component.mark_shown(self.renderer)  # it tracks its own changes from here
+            return
         ids: list[str] = []
         for fragment in component.fragments(self.renderer):
             self._sent[fragment.id] = hash(fragment.html)
@@ -439,14 +463,51 @@ class LiveSession:
             return
         single = ops[0].fragment.id if len(ops) == 1 and ops[0].kind == "replace" else None
         text = render_ops(ops)
-        self.outbox.append(text, coalesce_key=single)
         stats = self.stats
         stats.patches += 1
         stats.patch_bytes += len(text)
         if stats.observer is not None:
             stats.observer(self, component_id, len(text), time.perf_counter() - started)
+        self._queue(text, single)
+
+    def _queue(self, text: str, coalesce_key: str | None) -> None:
+        """Queue `text` for this loop turn's patch (`flush`). A newer value of an element
+        already queued alone (`coalesce_key`) takes the place of the older one."""
+        queued = self._queued
+        if queued is None:
+            self._queued = [(text, coalesce_key)]
+            self.flusher.mark(self)
+            return
+        if coalesce_key is not None:
+            for i, (_, key) in enumerate(queued):
+                if key == coalesce_key:
+                    del queued[i]
+                    break
+        queued.append((text, coalesce_key))
+
+    def flush(self) -> bool:
+        """Write what this loop turn queued as one patch and wake the connections; False (and
+        nothing written) while a row read this tab waits for is still coming."""
+        queued = self._queued
+        if queued is None or self.closed:
+            return True
+        if self._awaiting_rows:
+            return False
+        self._queued = None
+        if len(queued) == 1:
+            # One element replaced: a newer value of it supersedes this one in the outbox.
+            self.outbox.append(*queued[0])
+        else:
+            self.outbox.append("\n".join(text for text, _ in queued))
+        self.stats.writes += 1
         for connection in list(self.connections):
             connection.wake()
+        return True
+
+    def release(self) -> None:
+        """Stop waiting for a row read (it is late or failed) and write what is queued."""
+        self._awaiting_rows = False
+        self.flush()
 
     def __repr__(self) -> str:
         return f"LiveSession(user={self.user_id!r}, id={self.session_id!r})"

@@ -22,6 +22,7 @@ from .context import LiveContext
 from .live_connection import LiveConnection
 from .live_settings import LiveSettings
 from .live_stats import LiveStats
+from .patch_flusher import PatchFlusher
 from .session import LiveSession
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class SessionRegistry:
         """Sessions anti-entropy found drifted and repaired."""
         self._verifier: asyncio.Task[int] | None = None
         self.stats = LiveStats()
+        self.flusher = PatchFlusher()
+        """Writes each session's patches of a loop turn as one (shared by the node's sessions)."""
 
     def __len__(self) -> int:
         return len(self.sessions)
@@ -104,6 +107,7 @@ class SessionRegistry:
             connection = session.attach(session.outbox.seq)
             await session.resume()
             await session.resync()
+            session.flush()  # the connection's first write: no reason to wait for the loop turn
             return connection
         await self.authorize(user_id, [c for c, _ in components])
         session = LiveSession(
@@ -116,6 +120,7 @@ class SessionRegistry:
             make_context=self.make_context,
             auth=auth,
             stats=self.stats,
+            flusher=self.flusher,
         )
         self.stats.attaches["new"] += 1
         self._admit(session)
@@ -126,6 +131,7 @@ class SessionRegistry:
         except BaseException:
             self.discard(session, "mount failed")
             raise
+        session.flush()  # the connection's first write: no reason to wait for the loop turn
         return connection
 
     def refuse_if_not_running(self) -> str | None:

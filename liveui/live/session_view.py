@@ -31,6 +31,8 @@ class SessionView(Protocol):
     def push(self, component: Any) -> None:
         """Render `component` now and queue what changed (a component whose state changed
         outside a broadcast, e.g. a chart whose read arrived)."""
+    def flush(self) -> bool:
+        """Write what this loop turn queued now (`liveui.live.patch_flusher`)."""
     def push_event(self, event: str, payload: Any = None) -> None:
         """Send `event` with a JSON payload to this tab's client hooks."""
     def detach(self, connection: Any) -> None:

@@ -92,6 +92,7 @@ class LiveTab:
         async with asyncio.timeout(timeout):
             while True:
                 if not self._unread:
+                    self.session.flush()  # what this loop turn queued is written first
                     self._unread.extend(await self.connection.next())
                 item = self._unread.popleft()
                 if item.kind == "patch":
@@ -117,7 +118,9 @@ class LiveTab:
         return patches
 
     def pending(self) -> int:
-        """Patches written to this tab and not read yet."""
+        """Patches written to this tab and not read yet (those queued in this loop turn are
+        written first)."""
+        self.session.flush()
         unread = sum(1 for item in self._unread if item.kind == "patch")
         return unread + len(self.session.outbox.after(self.connection.cursor))
 
@@ -204,6 +207,11 @@ class LiveHarness:
         """Mount `component` for `user_id` and return its first-paint HTML."""
         await component.mount(self.live.context(user_id))
         return component.render(self.live.renderer)
+
+    def flush(self) -> None:
+        """Write what every tab queued in this loop turn now (the end of the turn would write
+        it as one patch per tab): broadcasts before and after it make separate patches."""
+        self.live.registry.flusher.flush_now()
 
     async def open(
         self, user_id: Any, *components: LiveComponent, session_id: str | None = None,

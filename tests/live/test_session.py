@@ -85,11 +85,13 @@ async def test_replay_buffer_is_bounded() -> None:
     settings = LiveSettings(replay_buffer=3)
     async with live_harness(settings=settings) as harness:
         _live_env(harness)
-        tabs = [Ticker(feed="x", id=f"t{i}") for i in range(5)]
+        tabs = [Ticker(feed=f"x{i}", id=f"t{i}") for i in range(5)]
         tab = await harness.open(1, *tabs, session_id="s3", etags={t.id: t.etag() for t in tabs})
         marker = tab.connection.marker().event_id
         tab.close()
-        harness.broadcast("ticks:x", "tick", {"n": 9})  # 5 patches, 3 kept
+        for i in range(5):  # 5 patches (one per loop turn), 3 kept
+            harness.broadcast(f"ticks:x{i}", "tick", {"n": 9})
+            harness.flush()
         assert len(tab.session.outbox) == 3
         assert tab.session.outbox.parse(marker) is None  # too old: resync instead of replay
 
@@ -98,9 +100,11 @@ async def test_slow_client_is_disconnected_with_a_reason() -> None:
     settings = LiveSettings(max_pending=2)
     async with live_harness(settings=settings) as harness:
         _live_env(harness)
-        tickers = [Ticker(feed="y", id=f"k{i}") for i in range(4)]
+        tickers = [Ticker(feed=f"y{i}", id=f"k{i}") for i in range(4)]
         tab = await harness.open(1, *tickers, etags={t.id: t.etag() for t in tickers})
-        harness.broadcast("ticks:y", "tick", {"n": 1})
+        for i in range(3):  # three patches (loop turns) waiting: one more than allowed
+            harness.broadcast(f"ticks:y{i}", "tick", {"n": 1})
+            harness.flush()
         assert tab.connection.closing == "slow client: too many patches pending"
 
 

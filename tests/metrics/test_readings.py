@@ -101,8 +101,9 @@ async def test_a_live_slow_client_is_counted_once_with_its_close_code(
         _templates(harness)
         tickers = [Ticker(id=f"k{i}") for i in range(4)]
         tab = await harness.open(1, *tickers, etags={t.id: t.etag() for t in tickers})
-        harness.broadcast("ticks:main", "tick", {"n": 1})
-        harness.broadcast("ticks:main", "tick", {"n": 2})  # still over the limit: not twice
+        for n in range(1, 5):  # a patch per loop turn; over the limit at the third, not twice
+            harness.broadcast("ticks:main", "tick", {"n": n})
+            harness.flush()
         assert tab.connection.closing == "slow client: too many patches pending"
         assert value(harness.node, "liveui_slow_client_drops_total", side="live") == 1
         assert value(harness.node, "liveui_live_closes_total", code="1013") == 1
