@@ -20,7 +20,7 @@ from typing import Literal
 
 from markupsafe import escape
 
-__all__ = ["Fragment", "Op", "render_ops"]
+__all__ = ["Fragment", "Op", "joined", "render_ops"]
 
 _FIRST_TAG = re.compile(r"^\s*<([a-zA-Z][\w-]*)")
 _TABLE_WRAPPERS = {
@@ -72,7 +72,10 @@ def _replacement(html: str) -> str:
     return f"<template>{wrapped}</template>" if _TABLE_WRAPPERS.get(_tag(html)) else wrapped
 
 
+@functools.lru_cache(maxsize=4096)
 def render_op(op: Op) -> str:
+    """One operation as an OOB swap. Memoized: the sessions that send the same operation (a
+    new row to every tab showing it) share one string, in their outboxes too."""
     fragment = op.fragment
     if op.kind == "delete":
         return f'<div id="{escape(fragment.id)}" hx-swap-oob="delete"></div>'
@@ -87,4 +90,13 @@ def render_op(op: Op) -> str:
 
 
 def render_ops(ops: list[Op]) -> str:
-    return "\n".join(render_op(op) for op in ops)
+    if len(ops) == 1:
+        return render_op(ops[0])
+    return joined(tuple(render_op(op) for op in ops))
+
+
+@functools.lru_cache(maxsize=1024)
+def joined(parts: tuple[str, ...]) -> str:
+    """Patches written as one. Memoized like `render_op`: tabs that get the same patches (one
+    user's tabs, a table everyone sees) share the joined string."""
+    return "\n".join(parts)

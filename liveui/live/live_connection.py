@@ -65,7 +65,12 @@ class LiveConnection:
         return self._closing
 
     def wake(self) -> None:
-        if self.session.outbox.pending(self.cursor, self.max_pending) > self.max_pending:
+        outbox = self.session.outbox
+        # Newer seqs than the cursor bound what is pending (coalescing only removes): counted
+        # only when that bound is over the limit.
+        if outbox.seq - self.cursor > self.max_pending and (
+            outbox.pending(self.cursor, self.max_pending) > self.max_pending
+        ):
             # Overflow policy "disconnect": the client reconnects and resyncs from the database.
             if self._closing is None:
                 session = self.session

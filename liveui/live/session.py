@@ -33,7 +33,7 @@ from ..pubsub.broadcast import Broadcast
 from ..row_events import ROWS_CHANGED, ROWS_READ
 from .client_events import client_event_html
 from .component import LiveComponent
-from .fragment import Fragment, Op, render_ops
+from .fragment import Fragment, Op, joined, render_ops
 from .live_connection import LiveConnection
 from .live_stats import LiveStats
 from .outbox import Outbox
@@ -498,7 +498,7 @@ class LiveSession:
             # One element replaced: a newer value of it supersedes this one in the outbox.
             self.outbox.append(*queued[0])
         else:
-            self.outbox.append("\n".join(text for text, _ in queued))
+            self.outbox.append(joined(tuple(text for text, _ in queued)))
         self.stats.writes += 1
         for connection in list(self.connections):
             connection.wake()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import weakref
 from collections.abc import Awaitable
@@ -121,10 +122,15 @@ def encode_patch(event_id: str, text: str) -> bytes:
     (any field may hold anything) and costs several times more per patch; ids are ours
     (`<epoch>-<seq>`, no line breaks), and every line of the text gets its `data:` field.
     Lines end in CRLF, as sse-starlette writes them (readers that split on it keep working)."""
+    return b"".join((b"event: patch\r\nid: ", event_id.encode(), b"\r\ndata: ", _data(text)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _data(text: str) -> bytes:
+    # The same patch goes to many tabs (one user's, or everyone's table): encoded once.
     if "\r" in text:  # an SSE line ends at CR, LF or CRLF: make them all LF first
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    data = text.replace("\n", "\r\ndata: ")
-    return f"event: patch\r\nid: {event_id}\r\ndata: {data}\r\n\r\n".encode()
+    return (text.replace("\n", "\r\ndata: ") + "\r\n\r\n").encode()
 
 
 class EventStream:
