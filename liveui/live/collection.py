@@ -68,6 +68,14 @@ def _sort(row: RowState) -> tuple[Any, ...]:
     return row.sort
 
 
+def _at(row: RowState, version: int) -> RowState:
+    """`row` as read at `version`: the loader's rows already carry their read's version (and
+    stay shared between sessions); a row made by hand gets a copy that does."""
+    if row.version == version:
+        return row
+    return RowState(row.key, row.owner, row.sort, row.cursor, row.values, version, row.rendered)
+
+
 class LiveCollection(LiveComponent):
     collection: ClassVar[str] = ""
     """The declared collection (`collection(...)` on the model); default: the component name."""
@@ -180,7 +188,7 @@ class LiveCollection(LiveComponent):
     def _set(self, page: RowsPage) -> None:
         for row in self.rows:
             self._touch(row.key, row, None)
-        self.rows = list(page.rows)
+        self.rows = [_at(row, page.version) for row in page.rows]
         self.has_more = page.has_more
         self.version = page.version
         self._shown = {row.key: row for row in self.rows}
@@ -211,8 +219,13 @@ class LiveCollection(LiveComponent):
         return self._gone.get(key, self.version)
 
     def _index(self, row: RowState) -> int:
-        """Where `row` (one of `rows`) is: rows are kept in order, so a bisection."""
-        return bisect.bisect_left(self.rows, row.sort, key=_sort)
+        """Where `row` (one of `rows`) is: rows are kept in order, so a bisection (a scan if
+        rows given by hand were not in order)."""
+        rows = self.rows
+        index = bisect.bisect_left(rows, row.sort, key=_sort)
+        if index < len(rows) and rows[index] is row:
+            return index
+        return next(i for i, shown in enumerate(rows) if shown is row)
 
     def _forget(self, key: Any, version: int) -> None:
         self._gone[key] = version
@@ -258,9 +271,7 @@ class LiveCollection(LiveComponent):
                     self._touch(key, old, None)
                     changed = True
                 continue
-            if row.version != read.version:  # a read's rows carry its version
-                row = RowState(row.key, row.owner, row.sort, row.cursor, row.values,
-                               read.version, row.rendered)
+            row = _at(row, read.version)
             same_place = old is not None and old.sort == row.sort  # the common update
             position = index if same_place else bisect.bisect_left(rows, row.sort, key=_sort)
             if not same_place and position == len(rows) and (
@@ -316,6 +327,7 @@ class LiveCollection(LiveComponent):
         for row in page.rows:
             if row.key in self._shown or page.version <= self._gone.get(row.key, 0):
                 continue
+            row = _at(row, page.version)
             self.rows.insert(bisect.bisect_left(self.rows, row.sort, key=_sort), row)
             self._shown[row.key] = row
             self._touch(row.key, None, row)

@@ -175,3 +175,84 @@ def test_a_session_patch_moves_a_reordered_row() -> None:
     view.apply(read(11, (1, row(1, rank=9))))
     after = [f.id for f in view.fragments(renderer)]
     assert _moved(tuple(before), after) == {view.row_id(1)}
+
+
+def _page_after(page: list[str], ops: list[Op], rows_id: str) -> list[str]:
+    """What a page's list of row ids becomes under `ops`, applied in order as htmx would
+    (a replace or delete of a missing element, or an insert after one, would be lost: fail)."""
+    page = list(page)
+    for op in ops:
+        fragment = op.fragment
+        if op.kind == "delete":
+            if fragment.id.endswith(("-empty", "-more")):
+                continue
+            assert fragment.id in page, f"deleting {fragment.id}, not on the page"
+            page.remove(fragment.id)
+        elif op.kind == "replace":
+            if not fragment.id.endswith(("-empty", "-more")):
+                assert fragment.id in page, f"replacing {fragment.id}, not on the page"
+        else:
+            assert fragment.id not in page, f"inserting {fragment.id} twice"
+            if fragment.container == rows_id:
+                page.insert(0, fragment.id)
+            else:
+                assert fragment.container in page, f"inserting after {fragment.container}"
+                page.insert(page.index(fragment.container) + 1, fragment.id)
+    return page
+
+
+def test_the_collections_own_operations_bring_the_page_to_its_rows() -> None:
+    import random
+
+    env = jinja2.Environment(loader=jinja2.DictLoader(
+        {"row.html": '<li id="{{ row_id }}">{{ row.rank }} {{ row.get("title", "") }}</li>'}))
+    renderer = Renderer(live_environment(env))
+    chance = random.Random(29)
+    for _ in range(200):
+        view = shown(sorted((row(k, rank=chance.randrange(20)) for k in range(3)),
+                            key=lambda r: r.sort))  # a page comes in the collection's order
+        view.mark_shown(renderer)
+        page = [view.row_id(r.key) for r in view.rows]
+        version = 10
+        for _ in range(6):
+            version += 1
+            changes = []
+            for key in chance.sample(range(8), chance.randrange(1, 4)):
+                roll = chance.random()
+                if roll < 0.2:
+                    changes.append((key, None))  # deleted
+                else:
+                    changes.append((key, row(key, rank=chance.randrange(20),
+                                             title=f"v{version}")))
+            view.apply(read(version, *changes))
+            ops = view.changed_ops(renderer)
+            assert ops is not None
+            page = _page_after(page, ops, view.rows_id)
+            assert page == [view.row_id(r.key) for r in view.rows]
+            assert view.changed_ops(renderer) == []  # sent: nothing more to send
+
+
+def test_one_changed_row_costs_the_same_in_a_table_of_500() -> None:
+    looked_at = []
+
+    class Big(Ranked):
+        name = "diff_big"
+        limit = 500
+
+        def _row_fragment(self, renderer: Renderer, row: RowState, previous: str | None
+                          ) -> Fragment:
+            looked_at.append(row.key)
+            return super()._row_fragment(renderer, row, previous)
+
+    env = jinja2.Environment(loader=jinja2.DictLoader(
+        {"row.html": '<li id="{{ row_id }}">{{ row.get("title", "") }}</li>'}))
+    renderer = Renderer(live_environment(env))
+    view = Big()
+    view._info = CollectionInfo("diff_ranked", "user", True)
+    view._audience_ok, view._user = True, "1"
+    view._set(RowsPage(10, [row(k) for k in range(500)], False))
+    view.mark_shown(renderer)
+    view.apply(read(11, (250, row(250, title="changed"))))
+    ops = view.changed_ops(renderer)
+    assert ops is not None and [op.kind for op in ops] == ["replace"]
+    assert looked_at == [250]  # one row rendered or looked up, not 500

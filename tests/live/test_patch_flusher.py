@@ -1,0 +1,231 @@
+"""One write per tab per commit: a commit that moves a counter, adds a row and creates a
+notification reaches each tab as one patch (real SQLite, real Dispatch, the node's feed); a loop
+turn's patches of a tab go as one; a tab waiting for a row read that never comes is not held
+longer than `max_hold`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+import pytest_asyncio
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from liveui import (
+    Dispatch,
+    DispatchSettings,
+    LiveBadge,
+    LiveCollection,
+    Node,
+    NotificationDropdown,
+    collection,
+    counter,
+    notification_model,
+)
+from liveui.live.patch_flusher import PatchFlusher
+from liveui.testing import LiveHarness, live_harness
+
+ROW = '<li id="{{ row_id }}" data-task-id="{{ row.id }}">{{ row.title }}</li>'
+
+
+class MyTasks(LiveCollection):
+    name = "flusher_my_tasks"
+    collection = "flusher_my_tasks"
+    row_template = "task_row.html"
+    limit = 5
+
+
+@dataclass
+class Page:
+    Task: Any
+    sessions: async_sessionmaker[Any]
+    dispatch: Dispatch
+    harness: LiveHarness
+    user: int
+
+    async def add_task(self, title: str, *, notify: bool = False) -> int:
+        async with self.sessions() as s:
+            task = self.Task(user_id=self.user, title=title)
+            s.add(task)
+            await s.flush()
+            if notify:
+                await self.dispatch.notify(s, self.user, title=f"Task {title} added")
+            await s.commit()
+            return int(task.id)
+
+    async def settle(self) -> None:
+        await self.dispatch.wait_idle()
+        await self.harness.live.feed.idle()
+
+
+def _models() -> tuple[Any, Any, Any, Any]:
+    prefix = "f" + uuid.uuid4().hex[:10]
+
+    class Base(DeclarativeBase):
+        pass
+
+    class User(Base):
+        __tablename__ = f"{prefix}_users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    class Task(Base):
+        __tablename__ = f"{prefix}_tasks"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        user_id: Mapped[int] = mapped_column(ForeignKey(f"{prefix}_users.id"), index=True)
+        title: Mapped[str] = mapped_column(String(50), default="")
+        __counters__ = [counter("open_tasks", owner=lambda: Task.user_id)]
+        __collections__ = [
+            collection("flusher_my_tasks", owner=lambda: Task.user_id,
+                       order_by=lambda: [Task.id.desc()]),
+        ]
+
+    notification = notification_model(Base, tablename=f"{prefix}_notifications",
+                                      user_fk=f"{prefix}_users.id")
+    return Base, User, Task, notification
+
+
+@pytest_asyncio.fixture
+async def page(tmp_path: Any) -> AsyncIterator[Page]:
+    Base, User, Task, notification = _models()
+    engine: AsyncEngine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as s:
+        s.add(User(id=1))
+        await s.commit()
+    node = Node()
+    dispatch = Dispatch(
+        DispatchSettings(models=[Task], user_model=User, notification_model=notification),
+        node=node, engine=engine,
+    )
+    dispatch.install(sessions)
+    try:
+        async with live_harness(dispatch=dispatch, node=node) as harness:
+            harness.live.use_environment(
+                jinja2.Environment(loader=jinja2.DictLoader({"task_row.html": ROW})))
+            yield Page(Task, sessions, dispatch, harness, 1)
+    finally:
+        await engine.dispose()
+
+
+def _components() -> list[Any]:
+    return [LiveBadge("open_tasks"), LiveBadge("open_tasks", id="nav-open-tasks"),
+            LiveBadge("unread_notifications"), NotificationDropdown(), MyTasks()]
+
+
+async def test_a_commit_reaches_each_tab_as_one_write(page: Page) -> None:
+    tabs = [await page.harness.open(page.user, *_components()) for _ in range(3)]
+    for tab in tabs:
+        assert len(await tab.drain()) == 1  # the first full render, one write
+    writes = page.harness.live.registry.stats.writes
+
+    task = await page.add_task("write docs", notify=True)
+    await page.settle()
+
+    for tab in tabs:
+        [patch] = await tab.drain()  # badges, the new row, the bell and the notification
+        assert patch.text("liveui-badge-open_tasks") == "1"
+        assert patch.text("nav-open-tasks") == "1"
+        assert patch.text("liveui-badge-unread_notifications") == "1"
+        [row] = [e for e in patch.inserts() if f'data-task-id="{task}"' in e.html]
+        assert row.oob == f"afterbegin:#{MyTasks().rows_id}"
+        assert "Task write docs added" in patch.html
+    assert page.harness.live.registry.stats.writes - writes == len(tabs)
+
+
+async def test_a_commit_without_rows_is_written_without_waiting_for_a_read(page: Page) -> None:
+    tab = await page.harness.open(page.user, LiveBadge("unread_notifications"), MyTasks())
+    await tab.drain()
+    await page.dispatch.notify(None, page.user, title="hello")
+    await page.settle()
+    [patch] = await tab.drain()
+    assert patch.text("liveui-badge-unread_notifications") == "1"
+    assert page.harness.live.registry.flusher.holding == 0
+
+
+async def test_a_tab_waits_for_a_row_read_no_longer_than_max_hold(page: Page) -> None:
+    registry = page.harness.live.registry
+    registry.flusher.max_hold = 0.05
+    tab = await page.harness.open(page.user, LiveBadge("open_tasks"), MyTasks())
+    await tab.drain()
+    await page.harness.live.feed.stop()  # the read the commit announces never comes
+    started = time.monotonic()
+    await page.add_task("lost read")
+    patch = await tab.next_patch(timeout=2)
+    waited = time.monotonic() - started
+    assert patch.text("liveui-badge-open_tasks") == "1"  # the badge was not held forever
+    assert 0.05 <= waited < 1.5
+    assert registry.flusher.holding == 0
+
+
+async def test_newer_values_of_one_element_in_a_loop_turn_replace_older_ones(
+    page: Page,
+) -> None:
+    badge = LiveBadge("open_tasks")
+    tab = await page.harness.open(page.user, badge)
+    await tab.drain()
+    newer = time.time_ns() // 1000  # versions are wall-clock microseconds: newer than mounted
+    for value in (1, 2, 3):
+        page.harness.broadcast("user:1", "counter_updated",
+                               {"counter": "open_tasks", "value": value, "version": newer + value})
+    patch = await tab.next_patch()
+    assert patch.ids == [badge.id] and patch.text(badge.id) == "3"
+    assert tab.pending() == 0
+
+
+def test_a_flusher_without_a_running_loop_writes_at_once() -> None:
+    written: list[str] = []
+
+    class Session:
+        def flush(self) -> bool:
+            written.append("now")
+            return True
+
+        def release(self) -> None:  # pragma: no cover - never held here
+            raise AssertionError
+
+    PatchFlusher().mark(Session())
+    assert written == ["now"]
+
+
+async def test_one_loop_turn_schedules_one_flush_for_every_session() -> None:
+    flushed: list[int] = []
+
+    class Session:
+        def __init__(self, n: int) -> None:
+            self.n = n
+
+        def flush(self) -> bool:
+            flushed.append(self.n)
+            return True
+
+        def release(self) -> None:  # pragma: no cover - never held here
+            raise AssertionError
+
+    flusher = PatchFlusher()
+    loop = asyncio.get_running_loop()
+    scheduled = 0
+    original = loop.call_soon
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal scheduled
+        scheduled += 1
+        return original(*args, **kwargs)
+
+    loop.call_soon = counting  # type: ignore[method-assign]
+    try:
+        for n in range(100):
+            flusher.mark(Session(n))
+    finally:
+        loop.call_soon = original  # type: ignore[method-assign]
+    assert scheduled == 1 and flushed == []
+    await asyncio.sleep(0)
+    assert flushed == list(range(100))
