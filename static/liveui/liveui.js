@@ -344,6 +344,17 @@
     clearTimeout(liveui._toastTimer);
     liveui._toastTimer = setTimeout(function () { region.classList.remove('liveui-toast-visible'); }, 4000);
   }
+  /* Inserts are idempotent: an element the page already has (a patch that reached it twice, a
+     replay racing the live stream) is taken out first, so the insert moves it to where the
+     server puts it instead of showing it twice. Replaces are idempotent by nature. */
+  document.addEventListener('htmx:oobBeforeSwap', function (e) {
+    var d = e.detail, fragment = d && d.fragment, kids = fragment && fragment.children;
+    if (!kids) { return; }
+    for (var i = 0; i < kids.length; i++) {
+      var old = kids[i].id && document.getElementById(kids[i].id);
+      if (old && old !== d.target && !old.contains(d.target)) { old.remove(); }
+    }
+  });
   document.addEventListener('htmx:oobAfterSwap', function (e) {
     refreshTimes();
     var fragment = e.detail && e.detail.fragment;

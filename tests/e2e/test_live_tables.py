@@ -139,6 +139,31 @@ def test_a_reseller_request_reaches_admin_and_approving_removes_it(
     admin_page.close()
 
 
+def test_a_row_insert_that_reaches_the_page_twice_shows_the_row_once(
+    alice: BrowserContext,
+) -> None:
+    """Inserts are idempotent in liveui.js (a replay racing the live stream must not show a row
+    twice): the same insert patch applied twice, as the transports apply patches."""
+    page = open_live(alice, "/orders")
+    first = page.locator("tr[data-order-id]").first
+    order_id = first.get_attribute("data-order-id")
+    rows = page.locator(f'tr[data-order-id="{order_id}"]')
+    expect(rows).to_have_count(1)
+    page.evaluate("""(id) => {
+      const row = document.querySelector(`tr[data-order-id="${id}"]`);
+      const rowsId = row.parentElement.id;
+      const patch = `<template><tbody hx-swap-oob="afterbegin:#${rowsId}">` +
+                    row.outerHTML.replace('data-status=', 'data-again="1" data-status=') +
+                    `</tbody></template>`;
+      const sink = document.getElementById('liveui-connection');
+      for (const _ of [1, 2]) htmx.swap(sink, patch, {swapStyle: 'none'}, {contextElement: sink});
+    }""", order_id)
+    expect(rows).to_have_count(1)
+    expect(rows).to_have_attribute("data-again", "1")  # the inserted copy, not the old one
+    assert not_reloaded(page)
+    page.close()
+
+
 def test_open_tables_catch_up_after_a_server_restart(
     demo: DemoServer, alice: BrowserContext, admin: BrowserContext
 ) -> None:
