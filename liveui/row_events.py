@@ -113,7 +113,7 @@ class View:
 DEFAULT_VIEW = View()
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False, slots=True, weakref_slot=True)
 class RowState:
     """One row as read from the database.
 
@@ -129,7 +129,8 @@ class RowState:
     cursor: tuple[Any, ...]
     values: dict[str, Any]
     version: int = 0
-    """The version of the read that saw the row so: a session holds it until a newer read."""
+    """The version of the read that saw the row so (a page's rows may be older than the page:
+    rows equal to ones already read are shared, see `CollectionLoader.load_page`)."""
     rendered: dict[Any, Any] = field(default_factory=dict)
 
 

@@ -10,6 +10,7 @@ its start (see `values`).
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +43,11 @@ class CollectionLoader:
         self.clock = ReadClock(database.dialect)
         self.queries = 0
         """Queries run so far (page loads and re-reads), for benchmarks and tests."""
+        # The newest state of each row read, held while a session shows it: a page load that
+        # finds a row unchanged hands out that very object (one copy of its values and one
+        # render for every tab showing it, not one per tab).
+        self._known: weakref.WeakValueDictionary[tuple[str, View, Any], RowState] = (
+            weakref.WeakValueDictionary())
 
     def info(self, name: str) -> CollectionInfo:
         return self.registry.collection(name).info
@@ -98,7 +104,21 @@ class CollectionLoader:
             rows = self._states(conn, c, query, version)
             return RowsPage(version, rows[:limit], len(rows) > limit)
 
-        return await self.database.read(load)
+        page = await self.database.read(load)
+        shared = [self._share(name, view, row) for row in page.rows]
+        return RowsPage(page.version, shared, page.has_more)
+
+    def _share(self, name: str, view: View, row: RowState) -> RowState:
+        """`row`, or the known state of it when equal (older than the page, then: sessions hold
+        a page's rows at the page's version at least)."""
+        key = (name, view, row.key)
+        known = self._known.get(key)
+        if known is not None and (
+            known.values == row.values and known.sort == row.sort and known.owner == row.owner
+        ):
+            return known
+        self._known[key] = row
+        return row
 
     # the shared re-read after commits ---------------------------------------------------------
     async def load_keys(
@@ -117,7 +137,12 @@ class CollectionLoader:
                     found[row.key] = row
             return RowsRead(name, version, found, view)
 
-        return await self.database.read(load)
+        read = await self.database.read(load)
+        known = self._known
+        for key, row in read.rows.items():
+            if row is not None:
+                known[(name, view, key)] = row  # the newest state: what pages will share
+        return read
 
     # counts per time bucket (charts) ----------------------------------------------------------
     async def load_series(

@@ -69,8 +69,8 @@ def _sort(row: RowState) -> tuple[Any, ...]:
 
 
 def _at(row: RowState, version: int) -> RowState:
-    """`row` as read at `version`: the loader's rows already carry their read's version (and
-    stay shared between sessions); a row made by hand gets a copy that does."""
+    """`row` as read at `version`: the loader's reads already carry their version (and their
+    rows stay shared between sessions); a read made by hand gets copies that do."""
     if row.version == version:
         return row
     return RowState(row.key, row.owner, row.sort, row.cursor, row.values, version, row.rendered)
@@ -188,7 +188,7 @@ class LiveCollection(LiveComponent):
     def _set(self, page: RowsPage) -> None:
         for row in self.rows:
             self._touch(row.key, row, None)
-        self.rows = [_at(row, page.version) for row in page.rows]
+        self.rows = list(page.rows)
         self.has_more = page.has_more
         self.version = page.version
         self._shown = {row.key: row for row in self.rows}
@@ -215,7 +215,8 @@ class LiveCollection(LiveComponent):
     def _held_version(self, key: Any) -> int:
         row = self._shown.get(key)
         if row is not None:
-            return row.version
+            # A page's rows are held at the page's version even when shared older states.
+            return row.version if row.version > self.version else self.version
         return self._gone.get(key, self.version)
 
     def _index(self, row: RowState) -> int:
@@ -327,7 +328,6 @@ class LiveCollection(LiveComponent):
         for row in page.rows:
             if row.key in self._shown or page.version <= self._gone.get(row.key, 0):
                 continue
-            row = _at(row, page.version)
             self.rows.insert(bisect.bisect_left(self.rows, row.sort, key=_sort), row)
             self._shown[row.key] = row
             self._touch(row.key, None, row)

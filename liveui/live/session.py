@@ -62,6 +62,14 @@ class Stale(enum.IntFlag):
 
 
 class LiveSession:
+    # Thousands per node: no instance dict.
+    __slots__ = (
+        "__weakref__", "_awaiting_rows", "_busy", "_inbox", "_listeners", "_lock",
+        "_make_context", "_owned", "_queued", "_sent", "_stale", "_tasks", "auth", "closed",
+        "components", "connections", "detached_at", "flusher", "hub", "outbox", "paused",
+        "renderer", "session_id", "settings", "stats", "user_id", "verified_at",
+    )
+
     def __init__(
         self,
         user_id: Any,
