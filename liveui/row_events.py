@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_VIEW",
     "ROWS_CHANGED",
     "ROWS_READ",
+    "ROWS_UNREAD",
     "TOPIC_PREFIX",
     "CollectionInfo",
     "CollectionsSource",
@@ -45,6 +46,9 @@ __all__ = [
 TOPIC_PREFIX = "collection:"
 ROWS_CHANGED = "rows_changed"
 ROWS_READ = "rows_read"
+ROWS_UNREAD = "rows_unread"
+"""Node-local, from the feed: the read a `rows_changed` announced failed (the sessions keep what
+they show; anti-entropy repairs them): tabs waiting for it write what they have."""
 MAX_KEYS = 10_000
 """Keys one `rows_changed` may carry; a bigger payload is refused by its readers."""
 

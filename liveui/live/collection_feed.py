@@ -29,6 +29,7 @@ from ..row_events import (
     DEFAULT_VIEW,
     ROWS_CHANGED,
     ROWS_READ,
+    ROWS_UNREAD,
     CollectionsSource,
     RowsRead,
     View,
@@ -114,6 +115,7 @@ class CollectionFeed:
                         # The sessions keep what they show; anti-entropy repairs them later.
                         log.error("liveui: re-reading %d row(s) of %r in %r failed", len(keys),
                                   name, view, exc_info=read)
+                        self.hub.deliver_local(Broadcast(topic, ROWS_UNREAD, view))
                         continue
                     self.reads += 1
                     self.hub.deliver_local(Broadcast(topic, ROWS_READ, read))

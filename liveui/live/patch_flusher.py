@@ -8,9 +8,11 @@ callback for all of them, not one per session): one SSE event or one WebSocket f
 per commit, and nothing waits for a timer.
 
 A session that was told rows it shows changed (`rows_changed`) also waits for the read of them
-that follows (`rows_read`, from the node's collection feed, usually a millisecond or two), so the
-badge and the row of one commit still leave together. It waits at most `max_hold` seconds: a
-read that is slow or failed never holds the rest back longer than that.
+that follows (`rows_read`, from the node's collection feed, usually a millisecond or two after
+the node is done with the commit's other broadcasts), so the badge and the row of one commit
+still leave together. A failed read says so (`rows_unread`) and the session writes what it has.
+`max_hold` (1 s) is the safety net for a read that never comes (the feed stopped): it is not a
+latency budget — a busy node delivering a commit to thousands of tabs takes longer than a read.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from typing import Protocol
 
 __all__ = ["MAX_HOLD", "PatchFlusher"]
 
-MAX_HOLD = 0.1
-"""Seconds a session's patches may wait for the row read its commit announced."""
+MAX_HOLD = 1.0
+"""Seconds a session's patches may wait for the row read its commit announced, at most."""
 
 
 class Flushable(Protocol):

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..close_codes import CloseCode
 from ..pubsub.broadcast import Broadcast
-from ..row_events import ROWS_CHANGED, ROWS_READ
+from ..row_events import ROWS_CHANGED, ROWS_READ, ROWS_UNREAD
 from .client_events import client_event_html
 from .component import LiveComponent
 from .fragment import Fragment, Op, joined, render_ops
@@ -327,7 +327,7 @@ class LiveSession:
         if event == ROWS_CHANGED:
             if not paused and any(c.awaits_read(message) for c in listeners):
                 self._awaiting_rows = True  # the read follows: this commit's patches wait for it
-        elif event == ROWS_READ and self._awaiting_rows:
+        elif event in (ROWS_READ, ROWS_UNREAD) and self._awaiting_rows:
             self._awaiting_rows = False
             if self._queued is not None:
                 self.flusher.mark(self)

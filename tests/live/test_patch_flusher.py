@@ -153,7 +153,7 @@ async def test_a_commit_without_rows_is_written_without_waiting_for_a_read(page:
 
 async def test_a_tab_waits_for_a_row_read_no_longer_than_max_hold(page: Page) -> None:
     registry = page.harness.live.registry
-    registry.flusher.max_hold = 0.05
+    registry.flusher.max_hold = 0.05  # the read that never comes: a stopped feed
     tab = await page.harness.open(page.user, LiveBadge("open_tasks"), MyTasks())
     await tab.drain()
     await page.harness.live.feed.stop()  # the read the commit announces never comes
@@ -229,3 +229,20 @@ async def test_one_loop_turn_schedules_one_flush_for_every_session() -> None:
     assert scheduled == 1 and flushed == []
     await asyncio.sleep(0)
     assert flushed == list(range(100))
+
+
+async def test_a_failed_row_read_releases_the_tabs_waiting_for_it(page: Page) -> None:
+    registry = page.harness.live.registry
+    registry.flusher.max_hold = 30.0  # far beyond the test's timeout: only the failure releases
+    tab = await page.harness.open(page.user, LiveBadge("open_tasks"), MyTasks())
+    await tab.drain()
+    collections = page.dispatch.collections
+
+    async def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the database is away")
+
+    collections.load_keys = failing  # type: ignore[method-assign]
+    await page.add_task("unread")
+    patch = await tab.next_patch(timeout=2)
+    assert patch.text("liveui-badge-open_tasks") == "1"  # written without the row
+    assert registry.flusher.holding == 1  # the safety net was not what let it go
