@@ -59,6 +59,8 @@ class DevPanel(LiveComponent):
 
     async def mount(self, ctx: LiveContext) -> None:
         recorder = self._recorder = Recorder.of(ctx.node)
+        if recorder is not None:
+            recorder.watch()
         self.state = _look(recorder) if recorder is not None else {}
 
     def handle_info(self, message: Broadcast) -> bool:

@@ -1,7 +1,8 @@
 """`Recorder`: the recent broadcasts and patches of one node, for the dev panel.
 
-It watches the hub and the live sessions through their observer hooks (which cost nothing while
-no recorder is attached), keeps the last `size` of each in ring buffers, and once per tick of
+It watches the hub and, while a panel is open, the live sessions through their observer hooks
+(which cost nothing while unset: a patch is recorded per tab, so that hook is only set while a
+panel shows it), keeps the last `size` of each in ring buffers, and once per tick of
 the node's ticker, if anything new was recorded, tells the open panels to refresh — with a local
 delivery, which neither reaches other nodes nor is recorded itself.
 """
@@ -86,9 +87,21 @@ class Recorder:
         _recorders[node] = self
         self._panel_ids.add(panel_id)
         node.hub.observer = self._on_broadcast
-        for live in node.parts(LiveUI):
-            live.registry.stats.observer = self._on_patch
         node.ticker.add(self._tick)
+
+    def watch(self) -> None:
+        """A panel is open: record patches too. They cost something per tab (every patch of
+        every session), so only while a panel shows them; the shared tick stops recording them
+        once no panel is open."""
+        for live in self.node.parts(LiveUI):
+            live.registry.stats.observer = self._on_patch
+
+    def _watched(self) -> bool:
+        if self.node.hub.subscriber_count(PANEL_TOPIC) > 0:
+            return True
+        for live in self.node.parts(LiveUI):
+            live.registry.stats.observer = None
+        return False
 
     # recording (hot path while attached) -----------------------------------------------------
     def _on_broadcast(self, message: Broadcast, sent_here: bool, seconds: float) -> None:
@@ -112,6 +125,8 @@ class Recorder:
         self._changed = True
 
     def _tick(self, now: float) -> None:
+        if not self._watched():
+            return
         # Pages and sockets that come and go broadcast nothing: a cheap look at the counts
         # catches them too.
         shape = self._shape()

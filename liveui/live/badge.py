@@ -9,11 +9,17 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 from ..pubsub.broadcast import Broadcast
-from ..user_events import CounterValueLike, read_counter_updates
+from ..user_events import CounterUpdate, CounterValueLike, read_counter_updates
 from .component import LiveComponent
 from .context import LiveContext
 
 __all__ = ["LiveBadge"]
+
+_COUNTER_UPDATES = "liveui.counter_updates"
+
+
+def _counter_updates(message: Broadcast) -> dict[str, CounterUpdate]:
+    return {u.counter: u for u in read_counter_updates(message.event, message.payload)}
 
 
 class LiveBadge(LiveComponent):
@@ -58,11 +64,12 @@ class LiveBadge(LiveComponent):
 
     def handle_info(self, message: Broadcast) -> bool:
         # `counter_updated` or `counters_updated` (several counters in one message), read with
-        # the wire contract's checked reader: a malformed entry is ignored.
-        for update in read_counter_updates(message.event, message.payload):
-            if update.counter == self.counter:
-                return self._apply({"value": update.value, "version": update.version})
-        return False
+        # the wire contract's checked reader (a malformed entry is ignored) once per broadcast,
+        # however many badges of however many tabs look at it.
+        update = message.frame(_COUNTER_UPDATES, _counter_updates).get(self.counter)
+        if update is None:
+            return False
+        return self._apply({"value": update.value, "version": update.version})
 
     def _apply(self, update: Mapping[str, int]) -> bool:
         """`update`: a checked value and version (`user_events.read_counter_update`)."""

@@ -132,6 +132,7 @@ class LiveCollection(LiveComponent):
         self._audience_ok = False
         self._source: CollectionsSource | None = None
         self._fed = False
+        self._more_link: str | None = None
 
     # identity ------------------------------------------------------------------------------
     @classmethod
@@ -388,7 +389,14 @@ class LiveCollection(LiveComponent):
 
     def more_link(self) -> str:
         """With a `pages` view param: the URL query of this view one page longer ("load more"
-        as a link the server owns, kept in the address bar); else ""."""
+        as a link the server owns, kept in the address bar); else "". Made once: a
+        component's params (its view) never change."""
+        link = self._more_link
+        if link is None:
+            link = self._more_link = self._make_more_link()
+        return link
+
+    def _make_more_link(self) -> str:
         param = self._pages_param()
         if param is None:
             return ""

@@ -16,6 +16,7 @@ from ..errors import SpecError
 from ..pubsub.broadcast import Broadcast
 from ..user_events import (
     AGGREGATE_UPDATED,
+    AggregateUpdate,
     AggregateValueLike,
     aggregate_wire_value,
     read_aggregate_update,
@@ -25,6 +26,12 @@ from .context import LiveContext
 from .number_format import check_format, format_number
 
 __all__ = ["LiveMetric"]
+
+_AGGREGATE_UPDATE = "liveui.aggregate_update"
+
+
+def _aggregate_update(message: Broadcast) -> AggregateUpdate | None:
+    return read_aggregate_update(message.payload)
 
 
 class LiveMetric(LiveComponent):
@@ -88,7 +95,7 @@ class LiveMetric(LiveComponent):
     def handle_info(self, message: Broadcast) -> bool:
         if message.event != AGGREGATE_UPDATED:
             return False
-        update = read_aggregate_update(message.payload)
+        update = message.frame(_AGGREGATE_UPDATE, _aggregate_update)  # read once per broadcast
         if update is None or update.aggregate != self.aggregate:
             return False
         if update.version <= self.state["version"]:
