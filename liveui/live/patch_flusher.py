@@ -18,6 +18,7 @@ latency budget — a busy node delivering a commit to thousands of tabs takes lo
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Protocol
 
 __all__ = ["MAX_HOLD", "PatchFlusher"]
@@ -29,6 +30,9 @@ MAX_HOLD = 1.0
 class Flushable(Protocol):
     def flush(self) -> bool:
         """Write what is queued as one patch; False when it must wait for a row read."""
+
+    def held_since(self) -> float:
+        """When it began waiting for a row read (`time.monotonic()`); 0.0: it is not."""
 
     def release(self) -> None:
         """Stop waiting for the row read and write what is queued."""
@@ -70,12 +74,27 @@ class PatchFlusher:
             self._timer = asyncio.get_running_loop().call_later(self.max_hold, self._release)
 
     def _release(self) -> None:
+        """Release the sessions that have waited `max_hold` for their read; the others (they
+        began waiting later, for a later commit) wait on."""
         self._timer = None
-        held, self._held = self._held, []
-        for session in held:
-            session.release()
+        now = time.monotonic()
+        waiting: list[Flushable] = []
+        earliest = now
+        for session in self._held:
+            since = session.held_since()
+            if not since:
+                continue  # its read came
+            if now - since >= self.max_hold:
+                session.release()
+            else:
+                waiting.append(session)
+                earliest = min(earliest, since)
+        self._held = waiting
+        if waiting:
+            delay = earliest + self.max_hold - now
+            self._timer = asyncio.get_running_loop().call_later(delay, self._release)
 
     @property
     def holding(self) -> int:
         """Sessions whose patches wait for a row read now."""
-        return len(self._held)
+        return len({id(s) for s in self._held if s.held_since()})

@@ -115,8 +115,9 @@ class LiveSession:
         self.flusher = flusher if flusher is not None else PatchFlusher()
         # This loop turn's patches, written as one by the flusher (`flush`); None: nothing queued.
         self._queued: list[tuple[str, str | None]] | None = None
-        self._awaiting_rows = False
-        """A commit changed rows this tab shows: its patches wait for the read of them."""
+        self._awaiting_rows = 0.0
+        """Since when a commit's changed rows this tab shows are awaited (0.0: none): its
+        patches wait for the read of them."""
 
     # lifecycle -------------------------------------------------------------------------------
     async def start(self, etags: Mapping[str, str | None] | None = None) -> None:
@@ -325,10 +326,12 @@ class LiveSession:
         listeners = self._listeners.get(message.topic, ())
         event = message.event
         if event == ROWS_CHANGED:
-            if not paused and any(c.awaits_read(message) for c in listeners):
-                self._awaiting_rows = True  # the read follows: this commit's patches wait for it
+            if not self._awaiting_rows and not paused and any(
+                c.awaits_read(message) for c in listeners
+            ):
+                self._awaiting_rows = time.monotonic()  # this commit's patches wait for its read
         elif event in (ROWS_READ, ROWS_UNREAD) and self._awaiting_rows:
-            self._awaiting_rows = False
+            self._awaiting_rows = 0.0
             if self._queued is not None:
                 self.flusher.mark(self)
         for component in listeners:
@@ -512,9 +515,12 @@ class LiveSession:
             connection.wake()
         return True
 
+    def held_since(self) -> float:
+        return self._awaiting_rows
+
     def release(self) -> None:
-        """Stop waiting for a row read (it is late or failed) and write what is queued."""
-        self._awaiting_rows = False
+        """Stop waiting for a row read (it is late) and write what is queued."""
+        self._awaiting_rows = 0.0
         self.flush()
 
     def __repr__(self) -> str:

@@ -189,6 +189,9 @@ def test_a_flusher_without_a_running_loop_writes_at_once() -> None:
             written.append("now")
             return True
 
+        def held_since(self) -> float:  # pragma: no cover - never held here
+            raise AssertionError
+
         def release(self) -> None:  # pragma: no cover - never held here
             raise AssertionError
 
@@ -206,6 +209,9 @@ async def test_one_loop_turn_schedules_one_flush_for_every_session() -> None:
         def flush(self) -> bool:
             flushed.append(self.n)
             return True
+
+        def held_since(self) -> float:  # pragma: no cover - never held here
+            raise AssertionError
 
         def release(self) -> None:  # pragma: no cover - never held here
             raise AssertionError
@@ -244,5 +250,39 @@ async def test_a_failed_row_read_releases_the_tabs_waiting_for_it(page: Page) ->
     collections.load_keys = failing  # type: ignore[method-assign]
     await page.add_task("unread")
     patch = await tab.next_patch(timeout=2)
-    assert patch.text("liveui-badge-open_tasks") == "1"  # written without the row
-    assert registry.flusher.holding == 1  # the safety net was not what let it go
+    assert patch.text("liveui-badge-open_tasks") == "1"  # written without the row, long
+    assert registry.flusher.holding == 0  # before the 30 s safety net could have let it go
+
+
+async def test_the_safety_net_releases_only_the_tabs_that_waited_long_enough() -> None:
+    now = time.monotonic()
+    released: list[str] = []
+
+    class Session:
+        def __init__(self, name: str, since: float) -> None:
+            self.name, self.since = name, since
+
+        def flush(self) -> bool:
+            return False  # waiting for its read
+
+        def held_since(self) -> float:
+            return self.since
+
+        def release(self) -> None:
+            released.append(self.name)
+            self.since = 0.0
+
+    flusher = PatchFlusher(max_hold=0.05)
+    old, new = Session("old", now - 1.0), Session("new", now + 0.2)  # new: a later commit's
+    flusher.mark(old)
+    flusher.mark(new)
+    await asyncio.sleep(0)  # the end of the loop turn: both held
+    assert flusher.holding == 2
+    async with asyncio.timeout(5):
+        while not released:
+            await asyncio.sleep(0.01)
+    assert released == ["old"] and flusher.holding == 1
+    async with asyncio.timeout(5):
+        while len(released) < 2:
+            await asyncio.sleep(0.01)
+    assert released == ["old", "new"] and flusher.holding == 0
