@@ -22,6 +22,22 @@ def _counter_updates(message: Broadcast) -> dict[str, CounterUpdate]:
     return {u.counter: u for u in read_counter_updates(message.event, message.payload)}
 
 
+_STATES: dict[tuple[int, int], dict[str, int]] = {}
+_STATES_KEPT = 1024
+
+
+def _state(value: int, version: int) -> dict[str, int]:
+    """A badge's state, one dict for every badge at that value and version (the tabs of one
+    user hold the same): states are replaced, never changed in place."""
+    key = (value, version)
+    state = _STATES.get(key)
+    if state is None:
+        if len(_STATES) >= _STATES_KEPT:
+            del _STATES[next(iter(_STATES))]
+        state = _STATES[key] = {"value": value, "version": version}
+    return state
+
+
 class LiveBadge(LiveComponent):
     name = "badge"
     template = "liveui/badge.html"
@@ -43,7 +59,7 @@ class LiveBadge(LiveComponent):
         self.counter = counter
         """The counter's name (asked of every broadcast on the user's topic: kept, not looked
         up)."""
-        self.state = {"value": 0, "version": 0}
+        self.state = _state(0, 0)
 
     def dom_id(self) -> str:
         explicit = self.params.get("id")
@@ -55,9 +71,9 @@ class LiveBadge(LiveComponent):
             # Not in the user's audience, not declared, or its query failed this time: a badge
             # that showed a value keeps it (never a 0 invented by a failing database).
             if not self.state.get("version"):
-                self.state = {"value": 0, "version": 0}
+                self.state = _state(0, 0)
         else:
-            self.state = {"value": int(found.value), "version": int(found.version)}
+            self.state = _state(int(found.value), int(found.version))
 
     async def mount(self, ctx: LiveContext) -> None:
         self.set_from(await ctx.counters())
@@ -77,7 +93,7 @@ class LiveBadge(LiveComponent):
         if version and version <= self.state["version"]:
             return False  # late or duplicate: what we hold is as new or newer
         changed: bool = value != self.state["value"]
-        self.state = {"value": value, "version": version}
+        self.state = _state(value, version)
         return changed
 
     def etag(self) -> str:

@@ -114,8 +114,9 @@ class LiveComponent:
             params_json = json.dumps(params, sort_keys=True, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
             raise SpecError(f"{self.name}: params must be JSON-serializable ({exc})") from None
-        self.params: dict[str, Any] = params
-        self._params_json = sys.intern(params_json)
+        self._params_json = params_json = sys.intern(params_json)
+        # Equal params are one dict for every session (thousands of tabs showing one badge).
+        self.params: dict[str, Any] = _shared_params(params_json, params)
         self._spec_json: str | None = None
         self.state: dict[str, Any] = {}
         self.id = self.dom_id()
@@ -272,6 +273,21 @@ class LiveComponent:
     def mark_shown(self, renderer: Renderer) -> None:
         """The page now shows this component exactly as it renders (a component that tracks its
         own changes starts again from here)."""
+
+
+_PARAMS: dict[str, dict[str, Any]] = {}
+_PARAMS_KEPT = 4096
+
+
+def _shared_params(params_json: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The params dict already made for `params_json`, else `params` (kept for the next)."""
+    known = _PARAMS.get(params_json)
+    if known is not None:
+        return known
+    if len(_PARAMS) >= _PARAMS_KEPT:  # bounded however many distinct params pages send
+        del _PARAMS[next(iter(_PARAMS))]
+    _PARAMS[params_json] = params
+    return params
 
 
 class _EventVals:

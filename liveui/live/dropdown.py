@@ -62,6 +62,28 @@ def safe_url(url: Any) -> str | None:
     return url.strip() if scheme in ("", "http", "https") else None
 
 
+_KNOWN: dict[Any, dict[str, Any]] = {}
+_KNOWN_KEPT = 4096
+
+
+def _shared(notification: Mapping[str, Any]) -> dict[str, Any]:
+    """One dict for every dropdown showing this notification as it is (the tabs of one user
+    show the same ones). Items are replaced, never changed in place: a shared dict stays as
+    it was made."""
+    key = notification.get("id")
+    known = _KNOWN.get(key)
+    if known is not None and known == notification:
+        return known
+    if len(_KNOWN) >= _KNOWN_KEPT:
+        del _KNOWN[next(iter(_KNOWN))]
+    made = _KNOWN[key] = dict(notification)
+    return made
+
+
+def _read(notification: Mapping[str, Any]) -> dict[str, Any]:
+    return _shared({**notification, "read": True})
+
+
 class NotificationDropdown(LiveComponent):
     name = "notifications"
     template = "liveui/notification_dropdown.html"
@@ -96,7 +118,7 @@ class NotificationDropdown(LiveComponent):
 
     # state -----------------------------------------------------------------------------------
     def set_from(self, notifications: list[dict[str, Any]]) -> None:
-        items = [dict(n) for n in notifications[: self.limit]]
+        items = [_shared(n) for n in notifications[: self.limit]]
         # A full page may have older ones behind it (and a cursor is needed to fetch them).
         more = len(items) >= self.limit and notification_cursor(items[-1]) is not None
         self.state = {"items": items, "more": more}
@@ -124,6 +146,7 @@ class NotificationDropdown(LiveComponent):
             added = dict(payload)
             if notification_id in self._read_ids or read_before_covers(self._read_before, added):
                 added["read"] = True
+            added = _shared(added)
             merged = sorted([added, *items], key=_newest_first, reverse=True)[: self.shown]
             if not any(n is added for n in merged):
                 return False  # older than everything shown: it falls off at once
@@ -144,11 +167,11 @@ class NotificationDropdown(LiveComponent):
             notification_id = read_notification_id(payload)
             if notification_id is None:
                 return False
-            for n in items:
+            for i, n in enumerate(items):
                 if n.get("id") == notification_id:
                     if n.get("read"):
                         return False
-                    n["read"] = True
+                    self._replace_items([*items[:i], _read(n), *items[i + 1:]])
                     return True
             self._remember(self._read_ids, notification_id)  # its new_notification is on its way
             return False
@@ -162,8 +185,9 @@ class NotificationDropdown(LiveComponent):
                     if nid not in shown:
                         self._remember(self._read_ids, nid)
                 changed = [n for n in items if not n.get("read") and n.get("id") in marked]
-                for n in changed:
-                    n["read"] = True
+                if changed:
+                    self._replace_items(
+                        [_read(n) if n.get("id") in marked else n for n in items])
                 return bool(changed)
             cutoff = read_all_notifications_read(payload)
             newer = not read_before_covers(self._read_before, {"insertedAt": cutoff})
@@ -173,10 +197,14 @@ class NotificationDropdown(LiveComponent):
                 n for n in items
                 if not n.get("read") and (cutoff is None or read_before_covers(cutoff, n))
             ]
-            for n in unread:
-                n["read"] = True
+            if unread:
+                now_read = {id(n) for n in unread}
+                self._replace_items([_read(n) if id(n) in now_read else n for n in items])
             return bool(unread)
         return False
+
+    def _replace_items(self, items: list[dict[str, Any]]) -> None:
+        self.state = {"items": items, "more": self.state["more"]}
 
     @staticmethod
     def _remember(ids: dict[str, None], notification_id: str) -> None:
@@ -194,7 +222,7 @@ class NotificationDropdown(LiveComponent):
             ctx.user_id, limit=self.limit, before=cursor
         )
         known = {n.get("id") for n in items}
-        added = [dict(n) for n in older if n.get("id") not in known]
+        added = [_shared(n) for n in older if n.get("id") not in known]
         self.state = {"items": [*items, *added], "more": len(older) >= self.limit}
 
     async def handle_event(self, event: str, data: Mapping[str, Any], ctx: LiveContext) -> None:
