@@ -293,6 +293,15 @@ def bench_routes(health: Callable[[], dict[str, Any]], profile: str | None) -> l
 
 def build_liveui(data_dir: Path, transport: str, cap: int, profile: str | None) -> Any:
     """The demo app, its live sessions per user capped at `cap` instead of the default."""
+    import os as _os, gc as _gc, time as _time
+    if _os.environ.get("BENCH_GC"):
+        _gc.set_threshold(*map(int, _os.environ["BENCH_GC"].split(",")))
+    _gc_t = [0.0, 0.0]
+    def _cb(phase, info):
+        if phase == "start": _gc_t[1] = _time.perf_counter()
+        else: _gc_t[0] += _time.perf_counter() - _gc_t[1]
+    _gc.callbacks.append(_cb)
+    import builtins; builtins._gc_t = _gc_t
     import demo.app as demo_app
     from demo.config import DemoConfig
     from liveui import LiveSettings
@@ -321,7 +330,7 @@ def build_liveui(data_dir: Path, transport: str, cap: int, profile: str | None) 
         return {
             "tabs": len(registry),
             "connections": sum(len(s.connections) for s in registry.sessions.values()),
-            "simulator": app.state.simulator.running,
+            "simulator": app.state.simulator.running, "gc_s": __import__("builtins")._gc_t[0],
             "slow_client_drops": stats.slow_client_drops,
             "closes": dict(stats.closes),
             "cap": live.settings.max_sessions_per_user,
@@ -1096,9 +1105,11 @@ class Side:
             cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
             for number in range(1, args.commits + 1):
                 posts += await self.wave(users, number, measured=True)
+                rec = sample_tab.recording or []
+                print("WAVE", number, len(rec), [r[:300] for r in rec] if len(rec) > 1 else "")
                 if number == 1:
-                    sample = sample_tab.recording or []
-                    sample_tab.recording = None
+                    sample = rec
+                sample_tab.recording = []
             elapsed, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
             if self.profile == "cpu":
                 profile = await control.post("/bench/profile", params={"on": "0"})
@@ -1107,6 +1118,7 @@ class Side:
             health = (await control.get("/bench/health")).json()
             if "verified" in health:  # liveui's anti-entropy checks that ran during the waves
                 health["verified_in_waves"] = health["verified"] - before["verified"]
+                health["gc_in_waves"] = round(health["gc_s"] - before["gc_s"], 3)
             if self.errors:
                 raise Failure(f"{self.name}: {self.errors[0]}")
             writes = [(t.events - e) / args.commits for t, (e, _, _) in zip(tabs, counts,

@@ -5,6 +5,7 @@ Markup contract: the element carries `data-counter="<name>"` and its text is the
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -56,7 +57,7 @@ class LiveBadge(LiveComponent):
         if id is not None:
             params["id"] = id
         super().__init__(**params)
-        self.counter = counter
+        self.counter = sys.intern(counter)
         """The counter's name (asked of every broadcast on the user's topic: kept, not looked
         up)."""
         self.state = _state(0, 0)

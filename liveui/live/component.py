@@ -119,7 +119,7 @@ class LiveComponent:
         self.params: dict[str, Any] = _shared_params(params_json, params)
         self._spec_json: str | None = None
         self.state: dict[str, Any] = {}
-        self.id = self.dom_id()
+        self.id = sys.intern(self.dom_id())  # one string for every tab showing it
         if not _ID.match(self.id):
             raise SpecError(f"{self.name}: {self.id!r} is not a valid element id")
 

@@ -14,6 +14,7 @@ list.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -114,7 +115,7 @@ class NotificationDropdown(LiveComponent):
         return explicit if isinstance(explicit, str) else "liveui-notifications"
 
     def item_id(self, notification: Mapping[str, Any]) -> str:
-        return f"{self.id}-n-{_UNSAFE_ID.sub('-', str(notification.get('id')))}"
+        return sys.intern(f"{self.id}-n-{_UNSAFE_ID.sub('-', str(notification.get('id')))}")
 
     # state -----------------------------------------------------------------------------------
     def set_from(self, notifications: list[dict[str, Any]]) -> None:

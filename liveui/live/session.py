@@ -99,7 +99,9 @@ class LiveSession:
         self.detached_at: float | None = time.monotonic()
         self.verified_at = time.monotonic()
         self.closed = False
-        self._sent: dict[str, int] = {}
+        # Per fragment id, the HTML the page shows: the render cache's shared string (a reference,
+        # not a copy or a digest object per tab; equal strings compare by identity first).
+        self._sent: dict[str, str] = {}
         # Per component, the fragment ids it showed last (tuples: a set costs ~4x the memory).
         self._owned: dict[str, tuple[str, ...]] = {}
         self._listeners: dict[str, list[LiveComponent]] = {}
@@ -399,7 +401,7 @@ class LiveSession:
         if len(fragments) == 1:  # a badge: one element, shown before, replaced in place
             only = fragments[0]
             if only.container is None and self._owned.get(component.id) == (only.id,):
-                digest = hash(only.html)
+                digest = only.html
                 if sent.get(only.id) != digest:
                     sent[only.id] = digest
                     self._emit([Op("replace", only)], component.id, started)
@@ -411,7 +413,7 @@ class LiveSession:
         owned = self._owned.get(component.id, ())
         moved = _moved(owned, ids) if len(ids) > 1 and len(owned) > 1 else ()
         for fragment in fragments:
-            digest = hash(fragment.html)
+            digest = fragment.html
             previous = sent.get(fragment.id)
             if fragment.id in moved and fragment.container is not None:
                 # Its place changed (a row re-ordered): take it out, put it back where it goes.
@@ -463,7 +465,7 @@ class LiveSession:
             return
         ids: list[str] = []
         for fragment in component.fragments(self.renderer):
-            self._sent[fragment.id] = hash(fragment.html)
+            self._sent[fragment.id] = fragment.html
             ids.append(fragment.id)
         for gone in _gone(self._owned.get(component.id, ()), ids):
             self._sent.pop(gone, None)
