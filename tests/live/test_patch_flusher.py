@@ -43,7 +43,7 @@ class MyTasks(LiveCollection):
 
 
 @dataclass
-class Page:
+class Board:
     Task: Any
     sessions: async_sessionmaker[Any]
     dispatch: Dispatch
@@ -92,7 +92,7 @@ def _models() -> tuple[Any, Any, Any, Any]:
 
 
 @pytest_asyncio.fixture
-async def page(tmp_path: Any) -> AsyncIterator[Page]:
+async def board(tmp_path: Any) -> AsyncIterator[Board]:
     Base, User, Task, notification = _models()
     engine: AsyncEngine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
     async with engine.begin() as conn:
@@ -111,7 +111,7 @@ async def page(tmp_path: Any) -> AsyncIterator[Page]:
         async with live_harness(dispatch=dispatch, node=node) as harness:
             harness.live.use_environment(
                 jinja2.Environment(loader=jinja2.DictLoader({"task_row.html": ROW})))
-            yield Page(Task, sessions, dispatch, harness, 1)
+            yield Board(Task, sessions, dispatch, harness, 1)
     finally:
         await engine.dispose()
 
@@ -121,14 +121,14 @@ def _components() -> list[Any]:
             LiveBadge("unread_notifications"), NotificationDropdown(), MyTasks()]
 
 
-async def test_a_commit_reaches_each_tab_as_one_write(page: Page) -> None:
-    tabs = [await page.harness.open(page.user, *_components()) for _ in range(3)]
+async def test_a_commit_reaches_each_tab_as_one_write(board: Board) -> None:
+    tabs = [await board.harness.open(board.user, *_components()) for _ in range(3)]
     for tab in tabs:
         assert len(await tab.drain()) == 1  # the first full render, one write
-    writes = page.harness.live.registry.stats.writes
+    writes = board.harness.live.registry.stats.writes
 
-    task = await page.add_task("write docs", notify=True)
-    await page.settle()
+    task = await board.add_task("write docs", notify=True)
+    await board.settle()
 
     for tab in tabs:
         [patch] = await tab.drain()  # badges, the new row, the bell and the notification
@@ -138,27 +138,27 @@ async def test_a_commit_reaches_each_tab_as_one_write(page: Page) -> None:
         [row] = [e for e in patch.inserts() if f'data-task-id="{task}"' in e.html]
         assert row.oob == f"afterbegin:#{MyTasks().rows_id}"
         assert "Task write docs added" in patch.html
-    assert page.harness.live.registry.stats.writes - writes == len(tabs)
+    assert board.harness.live.registry.stats.writes - writes == len(tabs)
 
 
-async def test_a_commit_without_rows_is_written_without_waiting_for_a_read(page: Page) -> None:
-    tab = await page.harness.open(page.user, LiveBadge("unread_notifications"), MyTasks())
+async def test_a_commit_without_rows_is_written_without_waiting_for_a_read(board: Board) -> None:
+    tab = await board.harness.open(board.user, LiveBadge("unread_notifications"), MyTasks())
     await tab.drain()
-    await page.dispatch.notify(None, page.user, title="hello")
-    await page.settle()
+    await board.dispatch.notify(None, board.user, title="hello")
+    await board.settle()
     [patch] = await tab.drain()
     assert patch.text("liveui-badge-unread_notifications") == "1"
-    assert page.harness.live.registry.flusher.holding == 0
+    assert board.harness.live.registry.flusher.holding == 0
 
 
-async def test_a_tab_waits_for_a_row_read_no_longer_than_max_hold(page: Page) -> None:
-    registry = page.harness.live.registry
+async def test_a_tab_waits_for_a_row_read_no_longer_than_max_hold(board: Board) -> None:
+    registry = board.harness.live.registry
     registry.flusher.max_hold = 0.05  # the read that never comes: a stopped feed
-    tab = await page.harness.open(page.user, LiveBadge("open_tasks"), MyTasks())
+    tab = await board.harness.open(board.user, LiveBadge("open_tasks"), MyTasks())
     await tab.drain()
-    await page.harness.live.feed.stop()  # the read the commit announces never comes
+    await board.harness.live.feed.stop()  # the read the commit announces never comes
     started = time.monotonic()
-    await page.add_task("lost read")
+    await board.add_task("lost read")
     patch = await tab.next_patch(timeout=2)
     waited = time.monotonic() - started
     assert patch.text("liveui-badge-open_tasks") == "1"  # the badge was not held forever
@@ -167,14 +167,14 @@ async def test_a_tab_waits_for_a_row_read_no_longer_than_max_hold(page: Page) ->
 
 
 async def test_newer_values_of_one_element_in_a_loop_turn_replace_older_ones(
-    page: Page,
+    board: Board,
 ) -> None:
     badge = LiveBadge("open_tasks")
-    tab = await page.harness.open(page.user, badge)
+    tab = await board.harness.open(board.user, badge)
     await tab.drain()
     newer = time.time_ns() // 1000  # versions are wall-clock microseconds: newer than mounted
     for value in (1, 2, 3):
-        page.harness.broadcast("user:1", "counter_updated",
+        board.harness.broadcast("user:1", "counter_updated",
                                {"counter": "open_tasks", "value": value, "version": newer + value})
     patch = await tab.next_patch()
     assert patch.ids == [badge.id] and patch.text(badge.id) == "3"
@@ -237,18 +237,18 @@ async def test_one_loop_turn_schedules_one_flush_for_every_session() -> None:
     assert flushed == list(range(100))
 
 
-async def test_a_failed_row_read_releases_the_tabs_waiting_for_it(page: Page) -> None:
-    registry = page.harness.live.registry
+async def test_a_failed_row_read_releases_the_tabs_waiting_for_it(board: Board) -> None:
+    registry = board.harness.live.registry
     registry.flusher.max_hold = 30.0  # far beyond the test's timeout: only the failure releases
-    tab = await page.harness.open(page.user, LiveBadge("open_tasks"), MyTasks())
+    tab = await board.harness.open(board.user, LiveBadge("open_tasks"), MyTasks())
     await tab.drain()
-    collections = page.dispatch.collections
+    collections = board.dispatch.collections
 
     async def failing(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the database is away")
 
     collections.load_keys = failing  # type: ignore[method-assign]
-    await page.add_task("unread")
+    await board.add_task("unread")
     patch = await tab.next_patch(timeout=2)
     assert patch.text("liveui-badge-open_tasks") == "1"  # written without the row, long
     assert registry.flusher.holding == 0  # before the 30 s safety net could have let it go
