@@ -45,9 +45,11 @@ CSRF token. Per tab, with at most 32 tabs opening at once: GET /orders with the 
 then, parsed from that HTML exactly as liveui.js reads it, the live connection: the URL and
 token of `<meta name="liveui">` and `c=` the base64url JSON of every `[data-live]` element's
 (type, params, etag), deduplicated by id; SSE through a raw asyncio protocol (chunked transfer
-decoding, events parsed as a browser does), WebSocket through the `websockets` library, both
-sending the cookie, the WebSocket an Origin. A tab is open at its first event (liveui's id
-marker; the baseline's ready event, sent once its queue is registered). N tabs are spread
+decoding, events parsed as a browser does), WebSocket through the `websockets` library's sans-I/O
+client protocol on a bare asyncio protocol (its asyncio client, a task and a queue per
+connection, made the clients' core the bottleneck at 3,000 tabs), both sending the cookie, the
+WebSocket an Origin. A tab is open at its first event (liveui's id marker; the baseline's ready
+event, sent once its queue is registered). N tabs are spread
 evenly over the U users; 10 warm-up tabs of alice open first (and stay open; alice commits
 nothing).
 
@@ -596,7 +598,6 @@ class Tab:
     expect: tuple[int, int, float] | None = None
     recording: list[str] | None = None
     conn: Any = None
-    reader: asyncio.Task[None] | None = None
 
     def event(self, text: str, at: float, side: Side) -> None:
         self.events += 1
@@ -726,6 +727,72 @@ class SSETab(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.side.closing:
             self.side.error(f"tab {self.tab.index}: stream lost: {exc}")
+
+
+class WSTab(asyncio.Protocol):
+    """One tab's WebSocket: the `websockets` library's sans-I/O client protocol (the handshake
+    with Origin and Cookie as a browser sends them, frames, pongs, the closing handshake) on a
+    bare asyncio protocol. Its asyncio client (a task, a queue and futures per connection) cost
+    the clients' one core so much at 3,000 tabs that the server waited for them two thirds of
+    the waves."""
+
+    def __init__(self, tab: Tab, side: Side, uri: str, origin: str, cookie: str) -> None:
+        from websockets.client import ClientProtocol
+        from websockets.typing import Origin
+        from websockets.uri import parse_uri
+
+        self.tab, self.side = tab, side
+        self.protocol = ClientProtocol(parse_uri(uri), origin=Origin(origin), max_size=None)
+        request = self.protocol.connect()
+        request.headers["Cookie"] = cookie
+        self.protocol.send_request(request)
+        self.transport: Any = None
+        self.parts: list[bytes] = []
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.flush()
+
+    def flush(self) -> None:
+        for data in self.protocol.data_to_send():
+            if data:
+                self.transport.write(data)
+            elif self.transport.can_write_eof():
+                self.transport.write_eof()
+
+    def data_received(self, data: bytes) -> None:
+        from websockets.frames import Frame, Opcode
+
+        protocol, tab = self.protocol, self.tab
+        protocol.receive_data(data)
+        at = time.monotonic()
+        for event in protocol.events_received():
+            if not isinstance(event, Frame):  # the handshake's response
+                if protocol.handshake_exc is not None:
+                    self.side.error(f"tab {tab.index}: websocket refused: "
+                                    f"{protocol.handshake_exc!r}")
+                continue
+            opcode = event.opcode
+            if opcode is Opcode.TEXT or opcode is Opcode.BINARY or opcode is Opcode.CONT:
+                tab.chunks += 1
+                tab.bytes += len(event.data)
+                self.parts.append(bytes(event.data))
+                if not event.fin:
+                    continue
+                text = b"".join(self.parts).decode()
+                self.parts = []
+                if text == WS_PING:
+                    tab.pings += 1
+                else:
+                    tab.event(text, at, self.side)
+            elif opcode is Opcode.CLOSE and not self.side.closing:
+                self.side.error(f"tab {tab.index}: websocket closed by the server: "
+                                f"{protocol.close_code} {protocol.close_reason}")
+        self.flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.side.closing:
+            self.side.error(f"tab {self.tab.index}: websocket lost: {exc}")
 
 
 @dataclass(eq=False)
@@ -905,34 +972,12 @@ class Side:
         return f"{base}{joiner}token={quote(attrs['data-token'], safe='')}&c={encoded}"
 
     async def open_ws(self, tab: Tab, path: str, cookie: str) -> None:
-        from websockets.asyncio.client import connect
-
-        ws = await connect(f"ws://127.0.0.1:{self.port}{path}", compression=None,
-                           max_queue=None, max_size=None, open_timeout=TAB_TIMEOUT,
-                           ping_interval=None, close_timeout=1,
-                           origin=f"http://127.0.0.1:{self.port}",  # type: ignore[arg-type]
-                           additional_headers={"Cookie": cookie})
-        tab.conn = ws
-
-        async def read() -> None:
-            try:
-                async for frame in ws:
-                    text = frame if isinstance(frame, str) else frame.decode()
-                    tab.bytes += len(text.encode())
-                    tab.chunks += 1
-                    if text == WS_PING:
-                        tab.pings += 1
-                        continue
-                    tab.event(text, time.monotonic(), self)
-            except Exception as exc:
-                if not self.closing:
-                    self.error(f"tab {tab.index}: websocket failed: {exc!r}")
-                return
-            if not self.closing:
-                self.error(f"tab {tab.index}: websocket closed: {ws.close_code} "
-                           f"{ws.close_reason}")
-
-        tab.reader = asyncio.get_running_loop().create_task(read())
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_connection(
+            lambda: WSTab(tab, self, f"ws://127.0.0.1:{self.port}{path}",
+                          f"http://127.0.0.1:{self.port}", cookie),
+            "127.0.0.1", self.port)
+        tab.conn = transport
 
     async def open_tabs(self, tabs: list[Tab]) -> None:
         gate = asyncio.Semaphore(OPEN_CONCURRENCY)
@@ -1076,6 +1121,8 @@ class Side:
             if health["tabs"] != expected_tabs:
                 raise Failure(f"{self.name}: the server holds {health['tabs']} tabs, not "
                               f"{expected_tabs}: {health}")
+            if health.get("simulator"):
+                raise Failure("liveui: the demo's activity simulator is running")
             if self.profile == "mem":
                 memory = await control.post("/bench/memory", params={"tabs": str(args.tabs)})
                 print(f"{self.name}: tracemalloc over the tab-opening phase, per tab "
@@ -1137,14 +1184,9 @@ class Side:
         finally:
             self.closing = True
             for tab in self.tabs + warm.tabs:
-                if tab.reader is not None:
-                    tab.reader.cancel()
                 if tab.conn is not None:
                     with contextlib.suppress(Exception):
-                        if isinstance(tab.conn, asyncio.BaseTransport):
-                            tab.conn.abort()  # type: ignore[attr-defined]
-                        else:
-                            tab.conn.transport.abort()
+                        tab.conn.abort()
             for user in [warm, *users]:
                 if user.client is not None:
                     with contextlib.suppress(Exception):
@@ -1184,7 +1226,7 @@ def detail(name: str, args: argparse.Namespace, run: int, r: Result) -> str:
             f"elapsed_s={r.elapsed_s:.2f} writes_per_tab_commit={r.writes_per_tab_commit:.2f} "
             f"(per tab {r.writes_min:.2f}-{r.writes_max:.2f}) "
             f"bytes_per_tab_commit={r.bytes_per_tab_commit:.0f} "
-            f"{'http_chunks' if args.transport == 'sse' else 'ws_messages'}_per_tab_commit="
+            f"{'http_chunks' if args.transport == 'sse' else 'ws_frames'}_per_tab_commit="
             f"{r.chunks_per_tab_commit:.2f} pings={r.pings} "
             f"p50_ms={r.p50_ms:.1f} p99_ms={r.p99_ms:.1f} post_ms_p50={r.post_ms_p50:.1f} "
             f"open_s={r.open_s:.1f} open_server_cpu_ms_per_tab={r.open_cpu_ms_per_tab:.2f} "
