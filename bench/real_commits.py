@@ -93,6 +93,11 @@ mem` runs tracemalloc in the liveui server over the tab-opening phase and prints
 tab by file and by line (its RSS figures are then meaningless). A profiled run measures one
 side: liveui, or the baseline with `--profile-side baseline`.
 
+The CPU the rest of the machine used during the measured waves is read from /proc/stat (user
+and system time of all CPUs less the server's and this process's): another bench on the same
+cores makes a run's figures meaningless, and such a run is flagged (a WARNING line,
+`others_cpu_s` in its detail line, `disturbed_runs=` in the summary).
+
 Prints, last lines:
     lifted: ...
     liveui: tabs=N users=U transport=T kb_per_tab=a-b updates_per_cpu_s=c-d
@@ -111,6 +116,7 @@ import functools
 import html
 import json
 import math
+import os
 import re
 import resource
 import shutil
@@ -127,6 +133,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.measure import (
+    CLK_TCK,
     CONTROL_LIMITS,
     cpu_seconds,
     percentile,
@@ -151,6 +158,9 @@ QUEUE_SIZE = 256
 SEND_TIMEOUT = 30.0
 """The baseline's SSE send timeout: liveui's stream has the same."""
 BACKLOG = 8192
+DISTURBED = 0.05
+"""CPU seconds per second of the measured waves that other processes may use before the run
+is flagged as disturbed."""
 QUIET_CPU = 0.05
 """Server CPU seconds in half a second below which it counts as quiet."""
 ORDER_RE = re.compile(r'data-order-id="(\d+)"')
@@ -223,6 +233,39 @@ def copy_database(source: Path, target: Path) -> None:
     with contextlib.closing(sqlite3.connect(source)) as src, \
             contextlib.closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(user + system, steal) CPU seconds of the whole machine, all CPUs (/proc/stat; interrupt
+    time, the loopback traffic's included, is left out: no process is charged for it)."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    user, nice, system, steal = fields[0], fields[1], fields[2], fields[7]
+    return (user + nice + system) / CLK_TCK, steal / CLK_TCK
+
+
+class Disturbance:
+    """CPU the machine spent on anything but this bench's server and clients over a window:
+    another bench on the same cores makes that window's figures meaningless."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.start = self.read()
+
+    def read(self) -> tuple[float, float]:
+        busy, steal = machine_cpu()
+        return busy - cpu_seconds(self.pid) - cpu_seconds(os.getpid()), steal
+
+    def seconds(self) -> tuple[float, float]:
+        """(CPU seconds of other processes, steal seconds) since the start."""
+        others, steal = self.read()
+        return max(0.0, others - self.start[0]), steal - self.start[1]
+
+
+def disturbed(others: float, elapsed: float) -> bool:
+    """Whether other processes used more than `DISTURBED` of a window (beyond the clock-tick
+    error of the four /proc readings)."""
+    return others > DISTURBED * elapsed + 0.05
 
 
 def raise_nofile() -> None:
@@ -823,6 +866,8 @@ class Result:
     open_cpu_ms_per_tab: float
     post_ms_p50: float
     health: dict[str, Any]
+    others_cpu_s: float
+    steal_s: float
     sample: list[str]
 
 
@@ -1141,12 +1186,18 @@ class Side:
             if self.profile == "cpu":
                 await control.post("/bench/profile", params={"on": "1"})
             cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
+            disturbance = Disturbance(server.pid)
             for number in range(1, args.commits + 1):
                 posts += await self.wave(users, number, measured=True)
                 if number == 1:
                     sample = sample_tab.recording or []
                     sample_tab.recording = None
             elapsed, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
+            others, steal = disturbance.seconds()
+            if disturbed(others, elapsed):
+                print(f"{self.name}: WARNING: other processes used {others:.2f} CPU-s during "
+                      f"the {elapsed:.2f} s of measured waves (another bench on these cores?): "
+                      "this run's figures are disturbed", flush=True)
             if self.profile == "cpu":
                 profile = await control.post("/bench/profile", params={"on": "0"})
                 print(f"{self.name}: cProfile over the measured waves:\n{profile.text}",
@@ -1180,6 +1231,8 @@ class Side:
                 post_ms_p50=percentile(posts, 0.5) * 1000,
                 health=health,
                 sample=sample,
+                others_cpu_s=others,
+                steal_s=steal,
             )
         finally:
             self.closing = True
@@ -1211,13 +1264,15 @@ def span(values: Iterable[float], digits: int = 0) -> str:
 
 
 def summary(name: str, args: argparse.Namespace, results: list[Result]) -> str:
+    flagged = sum(disturbed(r.others_cpu_s, r.elapsed_s) for r in results)
     return (f"{name}: tabs={args.tabs} users={args.users} transport={args.transport} "
             f"kb_per_tab={span((r.kb_per_tab for r in results), 1)} "
             f"updates_per_cpu_s={span(r.updates_per_cpu_s for r in results)} "
             f"writes_per_tab_commit={span((r.writes_per_tab_commit for r in results), 2)} "
             f"bytes_per_tab_commit={span(r.bytes_per_tab_commit for r in results)} "
             f"p50_ms={span((r.p50_ms for r in results), 1)} "
-            f"p99_ms={span((r.p99_ms for r in results), 1)}")
+            f"p99_ms={span((r.p99_ms for r in results), 1)}"
+            + (f" disturbed_runs={flagged}" if flagged else ""))
 
 
 def detail(name: str, args: argparse.Namespace, run: int, r: Result) -> str:
@@ -1230,6 +1285,7 @@ def detail(name: str, args: argparse.Namespace, run: int, r: Result) -> str:
             f"{r.chunks_per_tab_commit:.2f} pings={r.pings} "
             f"p50_ms={r.p50_ms:.1f} p99_ms={r.p99_ms:.1f} post_ms_p50={r.post_ms_p50:.1f} "
             f"open_s={r.open_s:.1f} open_server_cpu_ms_per_tab={r.open_cpu_ms_per_tab:.2f} "
+            f"others_cpu_s={r.others_cpu_s:.2f} steal_s={r.steal_s:.2f} "
             f"server={json.dumps(r.health, separators=(',', ':'))}")
 
 
