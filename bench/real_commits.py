@@ -45,9 +45,11 @@ CSRF token. Per tab, with at most 32 tabs opening at once: GET /orders with the 
 then, parsed from that HTML exactly as liveui.js reads it, the live connection: the URL and
 token of `<meta name="liveui">` and `c=` the base64url JSON of every `[data-live]` element's
 (type, params, etag), deduplicated by id; SSE through a raw asyncio protocol (chunked transfer
-decoding, events parsed as a browser does), WebSocket through the `websockets` library, both
-sending the cookie, the WebSocket an Origin. A tab is open at its first event (liveui's id
-marker; the baseline's ready event, sent once its queue is registered). N tabs are spread
+decoding, events parsed as a browser does), WebSocket through the `websockets` library's sans-I/O
+client protocol on a bare asyncio protocol (its asyncio client, a task and a queue per
+connection, made the clients' core the bottleneck at 3,000 tabs), both sending the cookie, the
+WebSocket an Origin. A tab is open at its first event (liveui's id marker; the baseline's ready
+event, sent once its queue is registered). N tabs are spread
 evenly over the U users; 10 warm-up tabs of alice open first (and stay open; alice commits
 nothing).
 
@@ -91,6 +93,11 @@ mem` runs tracemalloc in the liveui server over the tab-opening phase and prints
 tab by file and by line (its RSS figures are then meaningless). A profiled run measures one
 side: liveui, or the baseline with `--profile-side baseline`.
 
+The CPU the rest of the machine used during the measured waves is read from /proc/stat (user
+and system time of all CPUs less the server's and this process's): another bench on the same
+cores makes a run's figures meaningless, and such a run is flagged (a WARNING line,
+`others_cpu_s` in its detail line, `disturbed_runs=` in the summary).
+
 Prints, last lines:
     lifted: ...
     liveui: tabs=N users=U transport=T kb_per_tab=a-b updates_per_cpu_s=c-d
@@ -109,6 +116,7 @@ import functools
 import html
 import json
 import math
+import os
 import re
 import resource
 import shutil
@@ -125,6 +133,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.measure import (
+    CLK_TCK,
     CONTROL_LIMITS,
     cpu_seconds,
     percentile,
@@ -149,6 +158,9 @@ QUEUE_SIZE = 256
 SEND_TIMEOUT = 30.0
 """The baseline's SSE send timeout: liveui's stream has the same."""
 BACKLOG = 8192
+DISTURBED = 0.05
+"""CPU seconds per second of the measured waves that other processes may use before the run
+is flagged as disturbed."""
 QUIET_CPU = 0.05
 """Server CPU seconds in half a second below which it counts as quiet."""
 ORDER_RE = re.compile(r'data-order-id="(\d+)"')
@@ -223,6 +235,39 @@ def copy_database(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(user + system, steal) CPU seconds of the whole machine, all CPUs (/proc/stat; interrupt
+    time, the loopback traffic's included, is left out: no process is charged for it)."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    user, nice, system, steal = fields[0], fields[1], fields[2], fields[7]
+    return (user + nice + system) / CLK_TCK, steal / CLK_TCK
+
+
+class Disturbance:
+    """CPU the machine spent on anything but this bench's server and clients over a window:
+    another bench on the same cores makes that window's figures meaningless."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.start = self.read()
+
+    def read(self) -> tuple[float, float]:
+        busy, steal = machine_cpu()
+        return busy - cpu_seconds(self.pid) - cpu_seconds(os.getpid()), steal
+
+    def seconds(self) -> tuple[float, float]:
+        """(CPU seconds of other processes, steal seconds) since the start."""
+        others, steal = self.read()
+        return max(0.0, others - self.start[0]), steal - self.start[1]
+
+
+def disturbed(others: float, elapsed: float) -> bool:
+    """Whether other processes used more than `DISTURBED` of a window (beyond the clock-tick
+    error of the four /proc readings)."""
+    return others > DISTURBED * elapsed + 0.05
+
+
 def raise_nofile() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or soft < hard:
@@ -293,15 +338,6 @@ def bench_routes(health: Callable[[], dict[str, Any]], profile: str | None) -> l
 
 def build_liveui(data_dir: Path, transport: str, cap: int, profile: str | None) -> Any:
     """The demo app, its live sessions per user capped at `cap` instead of the default."""
-    import os as _os, gc as _gc, time as _time
-    if _os.environ.get("BENCH_GC"):
-        _gc.set_threshold(*map(int, _os.environ["BENCH_GC"].split(",")))
-    _gc_t = [0.0, 0.0]
-    def _cb(phase, info):
-        if phase == "start": _gc_t[1] = _time.perf_counter()
-        else: _gc_t[0] += _time.perf_counter() - _gc_t[1]
-    _gc.callbacks.append(_cb)
-    import builtins; builtins._gc_t = _gc_t
     import demo.app as demo_app
     from demo.config import DemoConfig
     from liveui import LiveSettings
@@ -330,7 +366,7 @@ def build_liveui(data_dir: Path, transport: str, cap: int, profile: str | None) 
         return {
             "tabs": len(registry),
             "connections": sum(len(s.connections) for s in registry.sessions.values()),
-            "simulator": app.state.simulator.running, "gc_s": __import__("builtins")._gc_t[0],
+            "simulator": app.state.simulator.running,
             "slow_client_drops": stats.slow_client_drops,
             "closes": dict(stats.closes),
             "cap": live.settings.max_sessions_per_user,
@@ -605,7 +641,6 @@ class Tab:
     expect: tuple[int, int, float] | None = None
     recording: list[str] | None = None
     conn: Any = None
-    reader: asyncio.Task[None] | None = None
 
     def event(self, text: str, at: float, side: Side) -> None:
         self.events += 1
@@ -737,6 +772,72 @@ class SSETab(asyncio.Protocol):
             self.side.error(f"tab {self.tab.index}: stream lost: {exc}")
 
 
+class WSTab(asyncio.Protocol):
+    """One tab's WebSocket: the `websockets` library's sans-I/O client protocol (the handshake
+    with Origin and Cookie as a browser sends them, frames, pongs, the closing handshake) on a
+    bare asyncio protocol. Its asyncio client (a task, a queue and futures per connection) cost
+    the clients' one core so much at 3,000 tabs that the server waited for them two thirds of
+    the waves."""
+
+    def __init__(self, tab: Tab, side: Side, uri: str, origin: str, cookie: str) -> None:
+        from websockets.client import ClientProtocol
+        from websockets.typing import Origin
+        from websockets.uri import parse_uri
+
+        self.tab, self.side = tab, side
+        self.protocol = ClientProtocol(parse_uri(uri), origin=Origin(origin), max_size=None)
+        request = self.protocol.connect()
+        request.headers["Cookie"] = cookie
+        self.protocol.send_request(request)
+        self.transport: Any = None
+        self.parts: list[bytes] = []
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.flush()
+
+    def flush(self) -> None:
+        for data in self.protocol.data_to_send():
+            if data:
+                self.transport.write(data)
+            elif self.transport.can_write_eof():
+                self.transport.write_eof()
+
+    def data_received(self, data: bytes) -> None:
+        from websockets.frames import Frame, Opcode
+
+        protocol, tab = self.protocol, self.tab
+        protocol.receive_data(data)
+        at = time.monotonic()
+        for event in protocol.events_received():
+            if not isinstance(event, Frame):  # the handshake's response
+                if protocol.handshake_exc is not None:
+                    self.side.error(f"tab {tab.index}: websocket refused: "
+                                    f"{protocol.handshake_exc!r}")
+                continue
+            opcode = event.opcode
+            if opcode is Opcode.TEXT or opcode is Opcode.BINARY or opcode is Opcode.CONT:
+                tab.chunks += 1
+                tab.bytes += len(event.data)
+                self.parts.append(bytes(event.data))
+                if not event.fin:
+                    continue
+                text = b"".join(self.parts).decode()
+                self.parts = []
+                if text == WS_PING:
+                    tab.pings += 1
+                else:
+                    tab.event(text, at, self.side)
+            elif opcode is Opcode.CLOSE and not self.side.closing:
+                self.side.error(f"tab {tab.index}: websocket closed by the server: "
+                                f"{protocol.close_code} {protocol.close_reason}")
+        self.flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.side.closing:
+            self.side.error(f"tab {self.tab.index}: websocket lost: {exc}")
+
+
 @dataclass(eq=False)
 class User:
     name: str
@@ -765,6 +866,8 @@ class Result:
     open_cpu_ms_per_tab: float
     post_ms_p50: float
     health: dict[str, Any]
+    others_cpu_s: float
+    steal_s: float
     sample: list[str]
 
 
@@ -914,34 +1017,12 @@ class Side:
         return f"{base}{joiner}token={quote(attrs['data-token'], safe='')}&c={encoded}"
 
     async def open_ws(self, tab: Tab, path: str, cookie: str) -> None:
-        from websockets.asyncio.client import connect
-
-        ws = await connect(f"ws://127.0.0.1:{self.port}{path}", compression=None,
-                           max_queue=None, max_size=None, open_timeout=TAB_TIMEOUT,
-                           ping_interval=None, close_timeout=1,
-                           origin=f"http://127.0.0.1:{self.port}",  # type: ignore[arg-type]
-                           additional_headers={"Cookie": cookie})
-        tab.conn = ws
-
-        async def read() -> None:
-            try:
-                async for frame in ws:
-                    text = frame if isinstance(frame, str) else frame.decode()
-                    tab.bytes += len(text.encode())
-                    tab.chunks += 1
-                    if text == WS_PING:
-                        tab.pings += 1
-                        continue
-                    tab.event(text, time.monotonic(), self)
-            except Exception as exc:
-                if not self.closing:
-                    self.error(f"tab {tab.index}: websocket failed: {exc!r}")
-                return
-            if not self.closing:
-                self.error(f"tab {tab.index}: websocket closed: {ws.close_code} "
-                           f"{ws.close_reason}")
-
-        tab.reader = asyncio.get_running_loop().create_task(read())
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_connection(
+            lambda: WSTab(tab, self, f"ws://127.0.0.1:{self.port}{path}",
+                          f"http://127.0.0.1:{self.port}", cookie),
+            "127.0.0.1", self.port)
+        tab.conn = transport
 
     async def open_tabs(self, tabs: list[Tab]) -> None:
         gate = asyncio.Semaphore(OPEN_CONCURRENCY)
@@ -1085,6 +1166,8 @@ class Side:
             if health["tabs"] != expected_tabs:
                 raise Failure(f"{self.name}: the server holds {health['tabs']} tabs, not "
                               f"{expected_tabs}: {health}")
+            if health.get("simulator"):
+                raise Failure("liveui: the demo's activity simulator is running")
             if self.profile == "mem":
                 memory = await control.post("/bench/memory", params={"tabs": str(args.tabs)})
                 print(f"{self.name}: tracemalloc over the tab-opening phase, per tab "
@@ -1103,14 +1186,18 @@ class Side:
             if self.profile == "cpu":
                 await control.post("/bench/profile", params={"on": "1"})
             cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
+            disturbance = Disturbance(server.pid)
             for number in range(1, args.commits + 1):
                 posts += await self.wave(users, number, measured=True)
-                rec = sample_tab.recording or []
-                print("WAVE", number, len(rec), [r[:300] for r in rec] if len(rec) > 1 else "")
                 if number == 1:
-                    sample = rec
-                sample_tab.recording = []
+                    sample = sample_tab.recording or []
+                    sample_tab.recording = None
             elapsed, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
+            others, steal = disturbance.seconds()
+            if disturbed(others, elapsed):
+                print(f"{self.name}: WARNING: other processes used {others:.2f} CPU-s during "
+                      f"the {elapsed:.2f} s of measured waves (another bench on these cores?): "
+                      "this run's figures are disturbed", flush=True)
             if self.profile == "cpu":
                 profile = await control.post("/bench/profile", params={"on": "0"})
                 print(f"{self.name}: cProfile over the measured waves:\n{profile.text}",
@@ -1118,7 +1205,6 @@ class Side:
             health = (await control.get("/bench/health")).json()
             if "verified" in health:  # liveui's anti-entropy checks that ran during the waves
                 health["verified_in_waves"] = health["verified"] - before["verified"]
-                health["gc_in_waves"] = round(health["gc_s"] - before["gc_s"], 3)
             if self.errors:
                 raise Failure(f"{self.name}: {self.errors[0]}")
             writes = [(t.events - e) / args.commits for t, (e, _, _) in zip(tabs, counts,
@@ -1145,18 +1231,15 @@ class Side:
                 post_ms_p50=percentile(posts, 0.5) * 1000,
                 health=health,
                 sample=sample,
+                others_cpu_s=others,
+                steal_s=steal,
             )
         finally:
             self.closing = True
             for tab in self.tabs + warm.tabs:
-                if tab.reader is not None:
-                    tab.reader.cancel()
                 if tab.conn is not None:
                     with contextlib.suppress(Exception):
-                        if isinstance(tab.conn, asyncio.BaseTransport):
-                            tab.conn.abort()  # type: ignore[attr-defined]
-                        else:
-                            tab.conn.transport.abort()
+                        tab.conn.abort()
             for user in [warm, *users]:
                 if user.client is not None:
                     with contextlib.suppress(Exception):
@@ -1181,13 +1264,15 @@ def span(values: Iterable[float], digits: int = 0) -> str:
 
 
 def summary(name: str, args: argparse.Namespace, results: list[Result]) -> str:
+    flagged = sum(disturbed(r.others_cpu_s, r.elapsed_s) for r in results)
     return (f"{name}: tabs={args.tabs} users={args.users} transport={args.transport} "
             f"kb_per_tab={span((r.kb_per_tab for r in results), 1)} "
             f"updates_per_cpu_s={span(r.updates_per_cpu_s for r in results)} "
             f"writes_per_tab_commit={span((r.writes_per_tab_commit for r in results), 2)} "
             f"bytes_per_tab_commit={span(r.bytes_per_tab_commit for r in results)} "
             f"p50_ms={span((r.p50_ms for r in results), 1)} "
-            f"p99_ms={span((r.p99_ms for r in results), 1)}")
+            f"p99_ms={span((r.p99_ms for r in results), 1)}"
+            + (f" disturbed_runs={flagged}" if flagged else ""))
 
 
 def detail(name: str, args: argparse.Namespace, run: int, r: Result) -> str:
@@ -1196,10 +1281,11 @@ def detail(name: str, args: argparse.Namespace, run: int, r: Result) -> str:
             f"elapsed_s={r.elapsed_s:.2f} writes_per_tab_commit={r.writes_per_tab_commit:.2f} "
             f"(per tab {r.writes_min:.2f}-{r.writes_max:.2f}) "
             f"bytes_per_tab_commit={r.bytes_per_tab_commit:.0f} "
-            f"{'http_chunks' if args.transport == 'sse' else 'ws_messages'}_per_tab_commit="
+            f"{'http_chunks' if args.transport == 'sse' else 'ws_frames'}_per_tab_commit="
             f"{r.chunks_per_tab_commit:.2f} pings={r.pings} "
             f"p50_ms={r.p50_ms:.1f} p99_ms={r.p99_ms:.1f} post_ms_p50={r.post_ms_p50:.1f} "
             f"open_s={r.open_s:.1f} open_server_cpu_ms_per_tab={r.open_cpu_ms_per_tab:.2f} "
+            f"others_cpu_s={r.others_cpu_s:.2f} steal_s={r.steal_s:.2f} "
             f"server={json.dumps(r.health, separators=(',', ':'))}")
 
 
