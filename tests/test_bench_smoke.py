@@ -103,3 +103,15 @@ def test_aggregates_beside_counters() -> None:
 def test_uploads() -> None:
     out = bench("bench.uploads", "--size-mb", "2")
     assert "liveui-refused" in out and "naive-body" in out and "peak growth MB" in out
+
+
+@pytest.mark.parametrize("transport", ["sse", "ws"])
+def test_real_commits(transport: str) -> None:
+    out = bench("bench.real_commits", "--transport", transport, "--tabs", "6", "--users", "2",
+                "--commits", "2")
+    # One write per tab per commit on both sides: the contract the figures are taken under.
+    assert f"liveui: tabs=6 users=2 transport={transport} " in out
+    sides = ("liveui: tabs", "baseline: tabs")
+    summary = [line for line in out.splitlines() if line.startswith(sides)]
+    assert len(summary) == 2 and all("writes_per_tab_commit=1.00 " in line for line in summary)
+    assert "ratio_updates_per_cpu_s=" in out
