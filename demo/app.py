@@ -23,6 +23,7 @@ from liveui import (
     Dispatch,
     DispatchSettings,
     Endpoint,
+    LiveStreams,
     LiveUI,
     Node,
     Presence,
@@ -125,6 +126,8 @@ def create_app(config: DemoConfig | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
+            # The live streams ahead of the rest: they need none of it (docs/live.md).
+            Middleware(LiveStreams, live=live),
             Middleware(SecurityHeaders, https=config.https),
             # before any body is parsed; the ticket form's paths may carry an attachment
             Middleware(RequestSizeLimit, max_body=MAX_BODY,

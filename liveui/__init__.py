@@ -56,6 +56,7 @@ from .live.context import LiveContext
 from .live.dropdown import NotificationDropdown
 from .live.form import FieldErrors, FileField, Form, TextField, Validation
 from .live.live_settings import LiveSettings
+from .live.live_streams import LiveStreams
 from .live.metric import LiveMetric
 from .live.paths import static_dir, templates_dir
 from .live.tags import install_templates
@@ -108,6 +109,7 @@ __all__ = [
     "LiveError",
     "LiveMetric",
     "LiveSettings",
+    "LiveStreams",
     "LiveUI",
     "LiveuiError",
     "MemoryRevocationStore",

@@ -27,7 +27,7 @@ EXPECTED = {
     "user_topic",
     # live UI and templates
     "LiveBadge", "LiveChart", "LiveCollection", "LiveComponent", "LiveContext", "LiveSettings",
-    "LiveUI", "LiveMetric",
+    "LiveUI", "LiveMetric", "LiveStreams",
     "NotificationDropdown", "install_templates", "static_dir", "templates_dir",
     # view params: what a person may change of a component's view (docs/view-params.md)
     "ViewParam", "choice", "pages", "search", "sort",
