@@ -40,6 +40,7 @@ def _state(value: int, version: int) -> dict[str, int]:
 
 
 class LiveBadge(LiveComponent):
+    __slots__ = ("counter",)
     name = "badge"
     template = "liveui/badge.html"
     params_schema = {"counter": str, "label": str, "hide_zero": bool, "id": str}

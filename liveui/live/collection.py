@@ -77,6 +77,10 @@ def _at(row: RowState, version: int) -> RowState:
 
 
 class LiveCollection(LiveComponent):
+    __slots__ = (
+        "_audience_ok", "_extras_shown", "_fed", "_gone", "_info", "_more_link", "_shown",
+        "_source", "_touched", "_user", "has_more", "rows", "version", "view_key", "window",
+    )
     collection: ClassVar[str] = ""
     """The declared collection (`collection(...)` on the model); default: the component name."""
     row_template: ClassVar[str] = ""

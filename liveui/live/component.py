@@ -79,6 +79,9 @@ def _stable_json(value: Any) -> str:
 
 
 class LiveComponent:
+    # Thousands of instances per node (each tab's badges, lists, tables): no instance dict for
+    # the built-in ones (a subclass that declares no __slots__ of its own gets one as usual).
+    __slots__ = ("__weakref__", "_params_json", "_spec_json", "id", "params", "state")
     name: ClassVar[str] = ""
     """The type name used in specs; setting it registers the subclass."""
     template: ClassVar[str] = ""

@@ -86,6 +86,7 @@ def _read(notification: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class NotificationDropdown(LiveComponent):
+    __slots__ = ("_deleted_ids", "_read_before", "_read_ids")
     name = "notifications"
     template = "liveui/notification_dropdown.html"
     item_template = "liveui/notification_item.html"

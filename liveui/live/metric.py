@@ -35,6 +35,7 @@ def _aggregate_update(message: Broadcast) -> AggregateUpdate | None:
 
 
 class LiveMetric(LiveComponent):
+    __slots__ = ("aggregate", "format")
     name = "metric"
     template = "liveui/metric.html"
     params_schema = {
