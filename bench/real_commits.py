@@ -95,8 +95,9 @@ side: liveui, or the baseline with `--profile-side baseline`.
 
 The CPU the rest of the machine used during the measured waves is read from /proc/stat (user
 and system time of all CPUs less the server's and this process's): another bench on the same
-cores makes a run's figures meaningless, and such a run is flagged (a WARNING line,
-`others_cpu_s` in its detail line, `disturbed_runs=` in the summary).
+cores makes a run's latencies meaningless and may inflate its CPU figures (the server's own CPU
+time, but with its caches shared), and such a run is flagged (a WARNING line, `others_cpu_s` in
+its detail line, `disturbed_runs=` in the summary).
 
 Prints, last lines:
     lifted: ...
@@ -1197,7 +1198,8 @@ class Side:
             if disturbed(others, elapsed):
                 print(f"{self.name}: WARNING: other processes used {others:.2f} CPU-s during "
                       f"the {elapsed:.2f} s of measured waves (another bench on these cores?): "
-                      "this run's figures are disturbed", flush=True)
+                      "this run's latencies mean little, its CPU figures may be inflated",
+                      flush=True)
             if self.profile == "cpu":
                 profile = await control.post("/bench/profile", params={"on": "0"})
                 print(f"{self.name}: cProfile over the measured waves:\n{profile.text}",
