@@ -149,6 +149,9 @@ class RowsRead:
     view: View = DEFAULT_VIEW
     """The view this read was made for: its rows match the view's filters (None: they do not)
     and carry its sort keys."""
+    covers: int = 0
+    """Set by the node's feed: the `rows_changed` announcements of the collection, numbered in
+    arrival, up to which this read includes the keys (`CollectionFeed.number`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ import json
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup, escape
 
@@ -57,6 +57,9 @@ from .render import Renderer
 from .row_root import check_row_root
 from .view_params import ViewParam, view_of, view_query
 
+if TYPE_CHECKING:
+    from .collection_feed import CollectionFeed
+
 __all__ = ["LiveCollection"]
 
 _UNSAFE_ID = re.compile(r"[^\w-]")
@@ -78,7 +81,7 @@ def _at(row: RowState, version: int) -> RowState:
 
 class LiveCollection(LiveComponent):
     __slots__ = (
-        "_audience_ok", "_extras_shown", "_fed", "_gone", "_info", "_more_link", "_shown",
+        "_audience_ok", "_extras_shown", "_feed", "_gone", "_info", "_more_link", "_shown",
         "_source", "_touched", "_user", "has_more", "rows", "version", "view_key", "window",
     )
     collection: ClassVar[str] = ""
@@ -135,7 +138,7 @@ class LiveCollection(LiveComponent):
         self._info: CollectionInfo | None = None
         self._audience_ok = False
         self._source: CollectionsSource | None = None
-        self._fed = False
+        self._feed: CollectionFeed | None = None
         self._more_link: str | None = None
 
     # identity ------------------------------------------------------------------------------
@@ -183,7 +186,7 @@ class LiveCollection(LiveComponent):
         self._user = str(ctx.user_id)
         if ctx.feed is not None:
             ctx.feed.watch(name, self.view_key, self)
-            self._fed = True
+            self._feed = ctx.feed
         page = await source.load_page(name, ctx.user_id, limit=self.window, view=self.view_key)
         # An empty page of a collection with an audience may mean "not in it": then no read of
         # it is shown either (checked again here, the audience may have changed).
@@ -240,8 +243,11 @@ class LiveCollection(LiveComponent):
             self._gone.popitem(last=False)
 
     # changes -------------------------------------------------------------------------------
-    def awaits_read(self, message: Broadcast) -> bool:
-        return self._fed and message.event == ROWS_CHANGED
+    def awaited_read(self, message: Broadcast) -> int:
+        feed = self._feed
+        if feed is None or message.event != ROWS_CHANGED:
+            return 0
+        return feed.number(message)
 
     def handle_info(self, message: Broadcast) -> bool | Awaitable[bool]:
         if message.event != ROWS_READ:

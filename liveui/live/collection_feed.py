@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import weakref
 from collections.abc import Callable
@@ -45,6 +46,8 @@ __all__ = ["CollectionFeed"]
 
 log = logging.getLogger("liveui.live")
 
+_NUMBER = "liveui.rows_changed_number"
+
 
 class CollectionFeed:
     def __init__(self, hub: Hub, source: Callable[[], CollectionsSource | None]) -> None:
@@ -56,6 +59,18 @@ class CollectionFeed:
         self._running: dict[str, asyncio.Task[None]] = {}
         self.reads = 0
         """Shared reads made so far (one per collection and view per batch of commits)."""
+        self._announced: dict[str, int] = {}
+
+    def number(self, message: Broadcast) -> int:
+        """The number of this `rows_changed` among its collection's (from 1, in arrival order,
+        the same for every caller): a read with `covers` at least this includes its keys."""
+        return int(message.frame(_NUMBER, self._next_number))
+
+    def _next_number(self, message: Broadcast) -> int:
+        name = message.topic
+        n = self._announced.get(name, 0) + 1
+        self._announced[name] = n
+        return n
 
     def watch(self, name: str, view: View = DEFAULT_VIEW, shown_by: Any = None) -> None:
         """Follow `collection:<name>` in `view` (idempotent): called when a component of it
@@ -84,6 +99,7 @@ class CollectionFeed:
     def deliver(self, message: Broadcast) -> None:
         if message.event != ROWS_CHANGED:
             return
+        self.number(message)  # numbered before its keys wait: the read that takes them covers it
         name = collection_of(message.topic)
         keys = read_rows_changed(message.payload)
         if name is None or not keys:
@@ -100,6 +116,7 @@ class CollectionFeed:
             await asyncio.sleep(0)  # let the commits of this loop turn add their keys
             while self._pending.get(name):
                 keys = self._pending.pop(name)
+                covers = self._announced.get(collection_topic(name), 0)
                 source = self._source()
                 if source is None:
                     return
@@ -118,6 +135,7 @@ class CollectionFeed:
                         self.hub.deliver_local(Broadcast(topic, ROWS_UNREAD, view))
                         continue
                     self.reads += 1
+                    read = dataclasses.replace(read, covers=covers)
                     self.hub.deliver_local(Broadcast(topic, ROWS_READ, read))
         finally:
             self._running.pop(name, None)

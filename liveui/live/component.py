@@ -214,11 +214,12 @@ class LiveComponent:
         """React to a broadcast; return True if the state changed (then it is re-rendered)."""
         return False
 
-    def awaits_read(self, message: Broadcast) -> bool:
-        """Whether `message` announces a read this component will receive next (a collection's
-        `rows_changed`, read once by the node's feed): the tab's patches of the same commit then
-        wait for it, so they leave as one write (`liveui.live.patch_flusher`)."""
-        return False
+    def awaited_read(self, message: Broadcast) -> int:
+        """When `message` announces a read this component will receive next (a collection's
+        `rows_changed`, read once by the node's feed): its number (`CollectionFeed.number`);
+        the tab's patches of the same commit then wait for the read that covers it, so they
+        leave as one write (`liveui.live.patch_flusher`). 0: nothing to wait for."""
+        return 0
 
     async def handle_event(self, event: str, data: Mapping[str, Any], ctx: LiveContext) -> None:
         """React to a user action. Raise `EventRejected` to answer with an error status."""

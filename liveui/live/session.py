@@ -64,7 +64,7 @@ class Stale(enum.IntFlag):
 class LiveSession:
     # Thousands per node: no instance dict.
     __slots__ = (
-        "__weakref__", "_awaiting_rows", "_busy", "_inbox", "_listeners", "_lock",
+        "__weakref__", "_awaited", "_awaiting_rows", "_busy", "_inbox", "_listeners", "_lock",
         "_make_context", "_owned", "_queued", "_sent", "_stale", "_tasks", "auth", "closed",
         "components", "connections", "detached_at", "flusher", "hub", "outbox", "paused",
         "renderer", "session_id", "settings", "stats", "user_id", "verified_at",
@@ -120,6 +120,7 @@ class LiveSession:
         self._awaiting_rows = 0.0
         """Since when a commit's changed rows this tab shows are awaited (0.0: none): its
         patches wait for the read of them."""
+        self._awaited: dict[str, int] | None = None  # collection topic -> the read awaited
 
     # lifecycle -------------------------------------------------------------------------------
     async def start(self, etags: Mapping[str, str | None] | None = None) -> None:
@@ -328,14 +329,25 @@ class LiveSession:
         listeners = self._listeners.get(message.topic, ())
         event = message.event
         if event == ROWS_CHANGED:
-            if not self._awaiting_rows and not paused and any(
-                c.awaits_read(message) for c in listeners
-            ):
-                self._awaiting_rows = time.monotonic()  # this commit's patches wait for its read
+            if not paused:
+                awaited = max([c.awaited_read(message) for c in listeners], default=0)
+                if awaited:  # this commit's patches wait for the read that covers it
+                    if not self._awaiting_rows:
+                        self._awaiting_rows = time.monotonic()
+                    reads = self._awaited
+                    if reads is None:
+                        reads = self._awaited = {}
+                    reads[message.topic] = max(reads.get(message.topic, 0), awaited)
         elif event in (ROWS_READ, ROWS_UNREAD) and self._awaiting_rows:
-            self._awaiting_rows = 0.0
-            if self._queued is not None:
-                self.flusher.mark(self)
+            reads = self._awaited
+            if reads is not None:
+                covers = message.payload.covers if event == ROWS_READ else None
+                if covers is None or covers >= reads.get(message.topic, 0):
+                    reads.pop(message.topic, None)  # a failed read releases what it would cover
+            if not reads:
+                self._awaiting_rows, self._awaited = 0.0, None
+                if self._queued is not None:
+                    self.flusher.mark(self)
         for component in listeners:
             if paused and component.reload_on_resume:
                 self._owe(component.id, Stale.RELOAD)  # its state is reloaded on resume
@@ -522,7 +534,7 @@ class LiveSession:
 
     def release(self) -> None:
         """Stop waiting for a row read (it is late) and write what is queued."""
-        self._awaiting_rows = 0.0
+        self._awaiting_rows, self._awaited = 0.0, None
         self.flush()
 
     def __repr__(self) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from liveui import (
+    Broadcast,
     Dispatch,
     DispatchSettings,
     LiveBadge,
@@ -30,6 +31,7 @@ from liveui import (
     notification_model,
 )
 from liveui.live.patch_flusher import PatchFlusher
+from liveui.row_events import ROWS_CHANGED, ROWS_READ, RowsRead, collection_topic, rows_changed
 from liveui.testing import LiveHarness, live_harness
 
 ROW = '<li id="{{ row_id }}" data-task-id="{{ row.id }}">{{ row.title }}</li>'
@@ -286,3 +288,34 @@ async def test_the_safety_net_releases_only_the_tabs_that_waited_long_enough() -
         while len(released) < 2:
             await asyncio.sleep(0.01)
     assert released == ["old", "new"] and flusher.holding == 0
+
+
+async def test_a_tab_waits_for_the_read_that_covers_its_commit_not_an_earlier_one(
+    board: Board,
+) -> None:
+    hub, registry = board.harness.node.hub, board.harness.live.registry
+    tab = await board.harness.open(board.user, LiveBadge("open_tasks"), MyTasks())
+    await tab.drain()
+    await board.harness.live.feed.stop()  # the reads are delivered by hand here
+    topic = collection_topic("flusher_my_tasks")
+    first = Broadcast(topic, ROWS_CHANGED, rows_changed([1]))
+    hub.deliver_local(first)
+    hub.deliver_local(Broadcast(topic, ROWS_CHANGED, rows_changed([2])))  # a later commit's
+    newer = time.time_ns() // 1000
+    board.harness.broadcast("user:1", "counter_updated",
+                            {"counter": "open_tasks", "value": 5, "version": newer})
+    await asyncio.sleep(0)  # the loop turn's end: the badge is queued, the tab waits
+    assert registry.flusher.holding == 1
+
+    covers_first = board.harness.live.feed.number(first)
+    hub.deliver_local(Broadcast(topic, ROWS_READ, RowsRead("flusher_my_tasks", newer, {},
+                                                           covers=covers_first)))
+    await asyncio.sleep(0)
+    assert registry.flusher.holding == 1 and tab.connection.session.outbox.after(
+        tab.connection.cursor) == []  # the read of the first commit does not cover the second
+
+    hub.deliver_local(Broadcast(topic, ROWS_READ, RowsRead("flusher_my_tasks", newer, {},
+                                                           covers=covers_first + 1)))
+    patch = await tab.next_patch(timeout=2)
+    assert patch.text("liveui-badge-open_tasks") == "5"
+    assert registry.flusher.holding == 0
