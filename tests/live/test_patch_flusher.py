@@ -42,6 +42,12 @@ class MyTasks(LiveCollection):
     collection = "flusher_my_tasks"
     row_template = "task_row.html"
     limit = 5
+    wait_for_reads = True
+
+
+class MyTasksUnwaited(MyTasks):
+    name = "flusher_my_tasks_unwaited"
+    wait_for_reads = False
 
 
 @dataclass
@@ -319,3 +325,16 @@ async def test_a_tab_waits_for_the_read_that_covers_its_commit_not_an_earlier_on
     patch = await tab.next_patch(timeout=2)
     assert patch.text("liveui-badge-open_tasks") == "5"
     assert registry.flusher.holding == 0
+
+
+async def test_by_default_a_collection_does_not_hold_the_commits_other_patches(
+    board: Board,
+) -> None:
+    tab = await board.harness.open(board.user, LiveBadge("open_tasks"), MyTasksUnwaited())
+    await tab.drain()
+    task = await board.add_task("two writes")
+    await board.settle()
+    first, second = await tab.drain()  # the counter first, the row once it is read
+    assert first.text("liveui-badge-open_tasks") == "1"
+    assert any(f'data-task-id="{task}"' in e.html for e in second.inserts())
+    assert board.harness.live.registry.flusher.holding == 0

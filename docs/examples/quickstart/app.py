@@ -24,6 +24,7 @@ from liveui import (
     Dispatch,
     DispatchSettings,
     LiveSettings,
+    LiveStreams,
     LiveUI,
     Node,
     counter,
@@ -125,6 +126,9 @@ app = Starlette(
         Route("/orders", place_order, methods=["POST"], name="place_order"),
         *live.routes(),
     ],
-    middleware=[Middleware(SessionMiddleware, secret_key=SECRET, same_site="lax")],
+    middleware=[
+        Middleware(LiveStreams, live=live),  # first: the live streams need no other middleware
+        Middleware(SessionMiddleware, secret_key=SECRET, same_site="lax"),
+    ],
     lifespan=lifespan,
 )
