@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import subprocess
 import sys
 import tempfile
@@ -55,6 +54,7 @@ from bench.measure import (
     run_clients,
     start_pinned_server,
 )
+from bench.profiling import cpu_profile_endpoint, memory_endpoint
 from bench.servers import SERVERS, WS_IMPLEMENTATIONS, ws_for
 
 SECRET = "bench-live-sessions-secret-32-characters-long"
@@ -106,8 +106,6 @@ def build_app(db: Path, transport: str, profile: str | None) -> Any:
     )
     live = LiveUI(node=node, dispatch=dispatch, secret_key=SECRET,
                   transport="ws" if transport == "ws" else "sse", get_user_id=lambda r: None)
-    profiler: Any = None
-    baseline: Any = None
 
     async def setup(request: Request) -> Response:
         users = int(request.query_params["users"])
@@ -131,44 +129,6 @@ def build_app(db: Path, transport: str, profile: str | None) -> Any:
                              "connections": sum(len(s.connections) for s in sessions),
                              "paused": live.registry.paused_count()})
 
-    async def cpu_profile(request: Request) -> Response:
-        nonlocal profiler
-        import cProfile
-        import io
-        import pstats
-
-        if request.query_params.get("on") == "1":
-            profiler = cProfile.Profile()
-            profiler.enable()
-            return PlainTextResponse("on")
-        profiler.disable()
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out).sort_stats("tottime")
-        stats.print_stats(30)
-        stats.sort_stats("cumulative").print_stats(40)
-        return PlainTextResponse(out.getvalue())
-
-    async def memory(request: Request) -> Response:
-        nonlocal baseline
-        import tracemalloc
-
-        gc.collect()
-        if request.query_params.get("mark") == "1":
-            baseline = tracemalloc.take_snapshot()
-            return PlainTextResponse("marked")
-        snapshot = tracemalloc.take_snapshot()
-        sessions = max(1, len(live.registry))
-        lines = []
-        for group in ("filename", "lineno"):
-            diff = snapshot.compare_to(baseline, group)
-            total = sum(d.size_diff for d in diff)
-            lines.append(f"-- by {group}: {total / 1024 / sessions:.2f} KB/session traced")
-            for d in diff[:30]:
-                frame = d.traceback[0]
-                lines.append(f"{d.size_diff / sessions:9.0f} B/session {d.count_diff:+8d} "
-                             f"{frame.filename}:{frame.lineno if group == 'lineno' else ''}")
-        return PlainTextResponse("\n".join(lines))
-
     @contextlib.asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[None]:
         async with node.lifespan(app):
@@ -182,8 +142,9 @@ def build_app(db: Path, transport: str, profile: str | None) -> Any:
               Route("/broadcast", broadcast, methods=["POST"]),
               Route("/health", health)]
     if profile == "cpu":
-        routes.append(Route("/debug/profile", cpu_profile, methods=["POST"]))
+        routes.append(Route("/debug/profile", cpu_profile_endpoint(), methods=["POST"]))
     if profile == "mem":
+        memory = memory_endpoint("session", lambda request: len(live.registry))
         routes.append(Route("/debug/memory", memory, methods=["POST"]))
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -279,61 +279,21 @@ def raise_nofile() -> None:
 # the servers -----------------------------------------------------------------------------------
 def bench_routes(health: Callable[[], dict[str, Any]], profile: str | None) -> list[Any]:
     """/bench/health, and the profiler's /bench/profile or /bench/memory."""
-    import gc
-
     from starlette.requests import Request
-    from starlette.responses import JSONResponse, PlainTextResponse, Response
+    from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    profiler: Any = None
-    baseline: Any = None
+    from bench.profiling import cpu_profile_endpoint, memory_endpoint
 
     async def health_route(request: Request) -> Response:
         return JSONResponse(health())
 
-    async def cpu_profile(request: Request) -> Response:
-        nonlocal profiler
-        import cProfile
-        import io
-        import pstats
-
-        if request.query_params.get("on") == "1":
-            profiler = cProfile.Profile()
-            profiler.enable()
-            return PlainTextResponse("on")
-        profiler.disable()
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out).sort_stats("tottime")
-        stats.print_stats(30)
-        stats.sort_stats("cumulative").print_stats(40)
-        return PlainTextResponse(out.getvalue())
-
-    async def memory(request: Request) -> Response:
-        nonlocal baseline
-        import tracemalloc
-
-        gc.collect()
-        if request.query_params.get("mark") == "1":
-            baseline = tracemalloc.take_snapshot()
-            return PlainTextResponse("marked")
-        snapshot = tracemalloc.take_snapshot()
-        tabs = max(1, int(request.query_params.get("tabs", "1")))
-        lines = []
-        for group in ("filename", "lineno"):
-            diff = snapshot.compare_to(baseline, group)
-            total = sum(d.size_diff for d in diff)
-            lines.append(f"-- by {group}: {total / 1024 / tabs:.2f} KB/tab traced")
-            for d in diff[:30]:
-                frame = d.traceback[0]
-                lines.append(f"{d.size_diff / tabs:9.0f} B/tab {d.count_diff:+8d} "
-                             f"{frame.filename}:{frame.lineno if group == 'lineno' else ''}")
-        return PlainTextResponse("\n".join(lines))
-
     routes = [Route("/bench/health", health_route)]
     if profile == "cpu":
-        routes.append(Route("/bench/profile", cpu_profile, methods=["POST"]))
+        routes.append(Route("/bench/profile", cpu_profile_endpoint(), methods=["POST"]))
     if profile == "mem":
-        routes.append(Route("/bench/memory", memory, methods=["POST"]))
+        tabs = memory_endpoint("tab", lambda request: int(request.query_params.get("tabs", "1")))
+        routes.append(Route("/bench/memory", tabs, methods=["POST"]))
     return routes
 
 
