@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import subprocess
 import sys
 import time
 from typing import Any
 from urllib.parse import quote
 
 from bench.live_sessions import SECRET, Stats, open_sse, open_ws, page_query, wait_for
-from bench.measure import cpu_seconds, run_clients, start_pinned_server
+from bench.measure import cpu_seconds, run_clients, start_pinned_server, stop_pinned_server
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -138,11 +137,7 @@ async def run(args: argparse.Namespace) -> None:
             else:
                 conn.abort()
         await asyncio.sleep(0.5)  # the server sees the disconnects before it is stopped
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_pinned_server(server)
 
 
 def main(argv: list[str] | None = None) -> None:

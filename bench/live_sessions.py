@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,6 +52,7 @@ from bench.measure import (
     rss_kb,
     run_clients,
     start_pinned_server,
+    stop_pinned_server,
 )
 from bench.profiling import cpu_profile_endpoint, memory_endpoint
 from bench.servers import SERVERS, WS_IMPLEMENTATIONS, ws_for
@@ -454,11 +454,7 @@ async def run(args: argparse.Namespace) -> None:
             else:
                 conn.abort()
         await asyncio.sleep(0.5)  # the server sees the disconnects before it is stopped
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_pinned_server(server)
 
 
 def main(argv: list[str] | None = None) -> None:

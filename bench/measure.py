@@ -18,7 +18,7 @@ import httpx
 
 __all__ = [
     "CONTROL_LIMITS", "GcClock", "cpu_seconds", "cpu_split", "percentile", "rss_kb", "run_clients",
-    "start_pinned_server",
+    "start_pinned_server", "stop_pinned_server",
 ]
 
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -36,6 +36,16 @@ def start_pinned_server(command: list[str]) -> subprocess.Popen[bytes]:
         os.sched_setaffinity(server.pid, {SERVER_CPU})
         os.sched_setaffinity(0, {CLIENT_CPU})
     return server
+
+
+def stop_pinned_server(server: subprocess.Popen[bytes]) -> None:
+    """Terminate the server, killing it if it has not exited within 15 s."""
+    server.terminate()
+    try:
+        server.wait(15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(5)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -122,7 +122,6 @@ import re
 import resource
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -141,6 +140,7 @@ from bench.measure import (
     rss_kb,
     run_clients,
     start_pinned_server,
+    stop_pinned_server,
 )
 
 SECRET = "bench-real-commits-secret-key-32-characters-long"
@@ -1208,12 +1208,7 @@ class Side:
                         await user.client.aclose()
             await control.aclose()
             await asyncio.sleep(0.5)  # the server sees the disconnects before it is stopped
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(5)
+            stop_pinned_server(server)
             shutil.rmtree(tmp, ignore_errors=True)
 
 
