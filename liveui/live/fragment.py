@@ -4,11 +4,13 @@ A `Fragment` is one element with an id. A patch is a list of operations serializ
 out-of-band swaps; liveui.js hands every patch, SSE or WebSocket, to `htmx.swap` with
 `swapStyle: "none"`, so only the OOB parts apply.
 
-Table parts (`<tr>`, `<td>`, `<tbody>`...) cannot stand alone in HTML: parsed at the top of a
-patch they would be dropped or would change how the rest parses. Each operation on one is
-wrapped in its own `<template>` (htmx swaps the OOB elements it finds inside templates), and an
-inserted row travels in a wrapper of the element that may contain it (a `<tbody>` for a
-`<tr>`), whose children htmx inserts.
+Every operation travels in its own `<template>`. htmx applies a patch's top-level OOB elements
+first and those inside templates after, so a patch that mixed the two would not apply in the
+order written: a row inserted and deleted within one write (both ops joined into one SSE event)
+would be deleted before it was inserted, and stay. Inside templates they apply in document
+order. A template also lets table parts (`<tr>`, `<td>`, `<tbody>`...) stand alone: parsed at
+the top of a patch they would be dropped. An inserted row travels in a wrapper of the element
+that may contain it (a `<tbody>` for a `<tr>`), whose children htmx inserts.
 """
 
 from __future__ import annotations
@@ -68,8 +70,7 @@ def _tag(html: str) -> str:
 def _replacement(html: str) -> str:
     # Sessions showing the same value share one rendered string (the render cache), so the
     # swap wrapping it is the same too: made once, not once per session.
-    wrapped = _with_oob(html, "true")
-    return f"<template>{wrapped}</template>" if _TABLE_WRAPPERS.get(_tag(html)) else wrapped
+    return f'<template>{_with_oob(html, "true")}</template>'
 
 
 @functools.lru_cache(maxsize=4096)
@@ -78,7 +79,7 @@ def render_op(op: Op) -> str:
     new row to every tab showing it) share one string, in their outboxes too."""
     fragment = op.fragment
     if op.kind == "delete":
-        return f'<div id="{escape(fragment.id)}" hx-swap-oob="delete"></div>'
+        return f'<template><div id="{escape(fragment.id)}" hx-swap-oob="delete"></div></template>'
     if op.kind == "replace":
         return _replacement(fragment.html)
     wrapper = _TABLE_WRAPPERS.get(_tag(fragment.html))
@@ -86,7 +87,7 @@ def render_op(op: Op) -> str:
     target = escape(f"{fragment.position}:#{fragment.container}")
     if wrapper:
         return f'<template><{wrapper} hx-swap-oob="{target}">{fragment.html}</{wrapper}></template>'
-    return f'<div hx-swap-oob="{target}">{fragment.html}</div>'
+    return f'<template><div hx-swap-oob="{target}">{fragment.html}</div></template>'
 
 
 def render_ops(ops: list[Op]) -> str:

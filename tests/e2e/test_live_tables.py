@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from liveui.live.fragment import Fragment, Op, render_ops
 from tests.e2e.live_pages import not_reloaded, open_live
 from tests.e2e.login_form import BOTH_TRANSPORTS, logged_in_context
 from tests.e2e.walkthrough_server import DemoServer
@@ -160,6 +161,38 @@ def test_a_row_insert_that_reaches_the_page_twice_shows_the_row_once(
     }""", order_id)
     expect(rows).to_have_count(1)
     expect(rows).to_have_attribute("data-again", "1")  # the inserted copy, not the old one
+    assert not_reloaded(page)
+    page.close()
+
+
+def test_one_write_applies_its_operations_in_the_order_written(alice: BrowserContext) -> None:
+    """Patches are joined into one write per loop turn: a row inserted and deleted in the same
+    write must end deleted, and a row inserted then replaced must show the replacement (htmx
+    applies top-level OOB elements before those in templates: the server wraps every op)."""
+    page = open_live(alice, "/orders")
+    first = page.locator("tr[data-order-id]").first
+    rows_id = first.evaluate("row => row.parentElement.id")
+    template = first.evaluate("row => row.outerHTML")
+    row_id = first.get_attribute("id") or ""
+
+    def row(suffix: str, status: str) -> Fragment:
+        html = template.replace(f'id="{row_id}"', f'id="{row_id}-{suffix}"', 1)
+        html = re.sub(r'data-status="[^"]*"', f'data-status="{status}"', html, count=1)
+        return Fragment(f"{row_id}-{suffix}", html, container=rows_id, position="afterbegin")
+
+    patch = render_ops([
+        Op("insert", row("gone", "pending")),
+        Op("insert", row("kept", "pending")),
+        Op("replace", row("gone", "shipped")),
+        Op("delete", row("gone", "")),
+        Op("replace", row("kept", "shipped")),
+    ])
+    page.evaluate("""(patch) => {
+      const sink = document.getElementById('liveui-connection');
+      htmx.swap(sink, patch, {swapStyle: 'none'}, {contextElement: sink});
+    }""", patch)
+    expect(page.locator(f"#{row_id}-gone")).to_have_count(0)
+    expect(page.locator(f"#{row_id}-kept")).to_have_attribute("data-status", "shipped")
     assert not_reloaded(page)
     page.close()
 
