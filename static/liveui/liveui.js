@@ -53,6 +53,12 @@
     liveui.source = source;
     return source;
   };
+  /* WebSocket reconnect backoff: htmx-ext-ws doubles its delay up to 64 s, so after a restart
+     a tab could stay dead for a minute. Full jitter (a restart's thousands of tabs spread out)
+     doubling from 200 ms, capped at 5 s. */
+  htmx.config.wsReconnectDelay = function (retry) {
+    return Math.min(5000, 200 * Math.pow(2, Math.min(retry, 5))) * Math.random();
+  };
   htmx.createWebSocket = function (url) {
     var socket = new WebSocket(connectUrl(url), []);
     socket.binaryType = htmx.config.wsBinaryType;
