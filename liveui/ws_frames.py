@@ -11,7 +11,7 @@ now (its buffer is full, or it is closing); the caller then goes through the ASG
 
 from __future__ import annotations
 
-__all__ = ["RAW_FRAMES", "encode_frame"]
+__all__ = ["RAW_FRAMES", "encode_frame", "encode_text_frame"]
 
 RAW_FRAMES = "liveui.raw_frames"
 
@@ -31,16 +31,35 @@ def encode_frame(frame: str | bytes) -> bytes:
         first, payload = _TEXT, frame.encode()
     else:
         first, payload = _BINARY, frame
-    size = len(payload)
-    if size < 126:
-        header = bytes((first, size))
-    elif size < 65536:
-        header = bytes((first, 126)) + size.to_bytes(2, "big")
-    else:
-        header = bytes((first, 127)) + size.to_bytes(8, "big")
-    data = header + payload
+    data = _header(first, len(payload)) + payload
     _set_last(frame, data)
     return data
+
+
+# The last body encoded by `encode_text_frame`: the tabs a patch goes to share its text object.
+_last_body: tuple[str, bytes] = ("", b"")
+
+
+def encode_text_frame(head: str, body: str) -> bytes:
+    """The text frame of `head + body`, where `body` is shared by many connections (a patch
+    every tab gets) and `head` is each one's own (its event id): the body is encoded once."""
+    global _last_body
+    last = _last_body
+    if last[0] is body:
+        encoded = last[1]
+    else:
+        encoded = body.encode()
+        _last_body = (body, encoded)
+    prefix = head.encode()
+    return _header(_TEXT, len(prefix) + len(encoded)) + prefix + encoded
+
+
+def _header(first: int, size: int) -> bytes:
+    if size < 126:
+        return bytes((first, size))
+    if size < 65536:
+        return bytes((first, 126)) + size.to_bytes(2, "big")
+    return bytes((first, 127)) + size.to_bytes(8, "big")
 
 
 def _set_last(frame: object, data: bytes) -> None:

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -24,6 +24,7 @@ from .._utils import start_eagerly
 from ..close_codes import CloseCode
 from ..errors import Forbidden, SpecError, TokenError
 from ..origin import origin_allowed
+from ..ws_frames import RAW_FRAMES, encode_text_frame
 from .actions import run_event
 from .live_connection import LiveConnection, Outgoing
 from .specs import decode_specs, parse_json
@@ -126,15 +127,27 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
 
 class _DirectWrites:
     """`DirectWriter` of a live WebSocket: patches are sent in the broadcaster's call; a send
-    that has to wait is finished, with the ones after it, by the connection's sender task."""
+    that has to wait is finished, with the ones after it, by the connection's sender task.
 
-    __slots__ = ("websocket",)
+    On a server with the raw-frames extension (`liveui.UvicornWebSocketProtocol`) a patch is
+    written as a pre-encoded frame, its body encoded once for every tab that gets it, instead
+    of through the ASGI `send` and the server's framing; when the connection cannot take it
+    now, it goes through `send`, which waits."""
+
+    __slots__ = ("raw_write", "websocket")
 
     def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket
+        raw = websocket.scope.get("extensions", {}).get(RAW_FRAMES)
+        self.raw_write: Callable[[bytes], bool] | None = raw["write"] if raw else None
 
     def write_now(self, items: list[Outgoing]) -> Awaitable[None] | None:
+        raw_write = self.raw_write
         for index, item in enumerate(items):
+            if raw_write is not None and raw_write(
+                encode_text_frame(f"<!--live:{item.event_id}-->", item.text)
+            ):
+                continue
             waiting = start_eagerly(self.websocket.send_text(_patch_frame(item)))
             if waiting is not None:
                 return self._finish(waiting, items[index + 1:])

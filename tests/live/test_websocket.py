@@ -64,3 +64,65 @@ async def test_an_action_frame_on_the_live_websocket_runs_and_its_patch_comes_ba
             await ws.send(json.dumps({"event": "set", "spec": spec, "n": "42"}))
             # The refused action sent no patch: the first value back is the second action's.
             assert await _next_value(ws) == 42
+
+
+class Echo(LiveComponent):
+    """Shows the last value broadcast on its topic."""
+
+    name = "test_ws_echo"
+    template = "echo.html"
+
+    async def mount(self, ctx: Any) -> None:
+        self.state.setdefault("v", "-")
+
+    def topics(self, user_id: Any) -> list[str]:
+        return ["ws-echo"]
+
+    def authorize(self, ctx: Any) -> bool:
+        return True
+
+    def handle_info(self, message: Any) -> bool:
+        self.state = {"v": message.payload}
+        return True
+
+
+async def test_broadcast_patches_reach_every_tab_as_whole_frames_with_their_own_ids() -> None:
+    """Patches written in the broadcaster's call go out as frames encoded by liveui (the
+    raw-frames extension of liveui's protocol): each tab's frame carries its own patch id in
+    front of the body all tabs share, and nothing is lost, reordered or cut."""
+    live = LiveUI(node=Node(), secret_key=SECRET, get_user_id=lambda r: None, debug=True)
+    live.install_templates(jinja2.Environment(loader=jinja2.DictLoader(
+        {"echo.html": '<p id="{{ id }}" {{ attrs }}>{{ state.v }}</p>'}
+    )))
+    app = Starlette(routes=live.routes(), lifespan=live.node.lifespan)
+    values = ["one", "ü" * 200, "x" * 70_000]  # three frame header sizes
+    with serve(app, timeout_graceful_shutdown=1) as server:
+        tabs = []
+        for user in (1, 2):
+            _, token = make_token(SECRET, user)
+            url = f"{server.ws_url}/liveui/ws?token={token}&c={encode_specs([Echo().spec()])}"
+            tabs.append(await websockets.connect(url, max_size=None))
+        shown = re.compile(r"^<!--live:(\S+)-->.*<p [^>]*>([^<]*)</p>", re.S)
+
+        async def frames(ws: Any, count: int) -> list[tuple[str, str]]:
+            got: list[tuple[str, str]] = []
+            async with asyncio.timeout(5):
+                while len(got) < count:
+                    if found := shown.match(await ws.recv()):
+                        got.append((found.group(1), found.group(2)))
+            return got
+
+        for ws in tabs:
+            assert [v for _, v in await frames(ws, 1)] == ["-"]
+        seen: list[list[tuple[str, str]]] = [[], []]
+        for value in values:  # one at a time: values of one loop turn coalesce to the last
+            live.node.broadcast("ws-echo", "set", value)
+            for got, ws in zip(seen, tabs, strict=True):
+                got.extend(await frames(ws, 1))
+        for ws in tabs:
+            await ws.close()
+    for got in seen:
+        assert [v for _, v in got] == values
+        seqs = [int(event_id.rsplit("-", 1)[1]) for event_id, _ in got]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert [i for i, _ in seen[0]] != [i for i, _ in seen[1]]  # each tab's own ids
