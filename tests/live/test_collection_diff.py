@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import jinja2
+import pytest
 
 from liveui import LiveCollection
+from liveui.live import collection as collection_module
 from liveui.live.fragment import Fragment, Op, render_ops
 from liveui.live.render import Renderer, live_environment
 from liveui.live.session import _moved
@@ -260,3 +262,57 @@ def test_one_changed_row_costs_the_same_in_a_table_of_500() -> None:
     ops = view.changed_ops(renderer)
     assert ops is not None and [op.kind for op in ops] == ["replace"]
     assert looked_at == [250]  # one row rendered or looked up, not 500
+
+
+def test_reads_of_many_users_rows_keep_the_page_the_first_rows_of_its_user(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A session of an owned collection looks only at its user's rows of a large read and the
+    rows it shows (`RowsRead.owned_by`). Against a simulated database — rows given away,
+    taken over, deleted, moved past the limit — the page, refilled as `handle_info` does, is
+    always its user's first rows; and so it is when every row of a read is looked at."""
+    import random
+
+    chance = random.Random(41)
+
+    def check(indexed: bool) -> None:
+        monkeypatch.setattr(collection_module, "_SMALL_READ", 4 if indexed else 10**9)
+        truth = {k: row(k, rank=chance.randrange(30)) for k in range(6)}
+
+        def ordered() -> list[RowState]:
+            return sorted(truth.values(), key=lambda r: r.sort)
+
+        view = shown(ordered()[:3], has_more=True)
+        for version in range(110, 170, 10):
+            changes = []
+            for key in chance.sample(range(40), chance.randrange(5, 25)):
+                roll = chance.random()
+                owner = 1 if roll < 0.4 else chance.randrange(2, 6)
+                changed = None if roll > 0.85 else row(
+                    key, rank=chance.randrange(30), owner=owner, title=f"v{version}")
+                changes.append((key, changed))
+                if changed is not None and changed.owner == 1:
+                    truth[key] = changed
+                else:
+                    truth.pop(key, None)
+            view.apply(read(version, *changes))
+            if len(view.rows) < view.window and view.has_more:  # the refill's query
+                after = view.rows[-1].sort if view.rows else None
+                rest = [r for r in ordered() if after is None or r.sort > after]
+                wanted = view.window - len(view.rows)
+                view._extend(RowsPage(version + 5, rest[:wanted], len(rest) > wanted))
+            first = ordered()
+            assert keys(view) == [r.key for r in first[: len(view.rows)]]
+            assert len(view.rows) == min(view.window, len(first))
+            assert [r.values for r in view.rows] == [r.values for r in first[: len(view.rows)]]
+
+    for _ in range(100):
+        check(indexed=True)
+        check(indexed=False)
+
+
+def test_a_read_indexes_its_rows_by_owner_once() -> None:
+    shared = read(11, (1, row(1, owner=1)), (2, row(2, owner=2)), (3, None), (4, row(4, owner=1)))
+    assert shared.owned_by("1") == [1, 4] and shared.owned_by("2") == [2]
+    assert shared.owned_by("9") == []
+    assert shared.owned_by("1") is shared.owned_by("1")
