@@ -385,7 +385,9 @@ async def run(args: argparse.Namespace) -> None:
         # Warm-up tabs of a user no wave reaches: templates compiled, pools and caches filled.
         warm = [await opener(port, path(users + 1), stats) for _ in range(20)]
         await wait_for(lambda: stats.ready >= len(warm), stats, 30, "the warm-up tabs")
-        await asyncio.sleep(1.0)
+        # Settling: a second for thousands of sessions, a tenth of it for a smoke run of a few.
+        settle = min(1.0, 0.1 + args.sessions / 1000)
+        await asyncio.sleep(settle)
         if args.profile == "mem":
             await http.post("/debug/memory", params={"mark": "1"})
         rss_before = rss_kb(server.pid)
@@ -401,7 +403,7 @@ async def run(args: argparse.Namespace) -> None:
         await wait_for(lambda: stats.ready >= expected_ready, stats, 120, "every first event")
         connect_s = time.perf_counter() - t0
         connect_cpu = cpu_seconds(server.pid) - cpu_before
-        await asyncio.sleep(1.0)  # let the node settle after the connection storm
+        await asyncio.sleep(settle)  # let the node settle after the connection storm
         kb_per_session = (rss_kb(server.pid) - rss_before) / args.sessions
         health = (await http.get("/health")).json()
         if args.profile == "mem":
@@ -453,7 +455,7 @@ async def run(args: argparse.Namespace) -> None:
                 conn[0].transport.abort()
             else:
                 conn.abort()
-        await asyncio.sleep(0.5)  # the server sees the disconnects before it is stopped
+        await asyncio.sleep(settle / 2)  # the server sees the disconnects before it is stopped
         stop_pinned_server(server)
 
 

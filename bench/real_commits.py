@@ -999,12 +999,14 @@ class Side:
 
     async def quiet(self, pid: int, timeout: float = 30.0) -> None:
         """Until no tab got an event for half a second while the server used under a tenth of
-        it (its background work: heartbeats, anti-entropy), a quarter under a profiler."""
-        limit = QUIET_CPU * (2.5 if self.profile else 1)
+        it (its background work: heartbeats, anti-entropy), a quarter under a profiler. A smoke
+        run of a few tabs looks at a fifth of a second (same share of CPU)."""
+        window = 0.5 if len(self.tabs) > 100 else 0.2
+        limit = QUIET_CPU * (2.5 if self.profile else 1) * window / 0.5
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             events, cpu = sum(t.events for t in self.tabs), cpu_seconds(pid)
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(window)
             if cpu_seconds(pid) - cpu < limit and sum(t.events for t in self.tabs) == events:
                 return
         if self.profile:
@@ -1207,7 +1209,8 @@ class Side:
                     with contextlib.suppress(Exception):
                         await user.client.aclose()
             await control.aclose()
-            await asyncio.sleep(0.5)  # the server sees the disconnects before it is stopped
+            # the server sees the disconnects before it is stopped
+            await asyncio.sleep(0.5 if len(self.tabs) > 100 else 0.1)
             stop_pinned_server(server)
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -89,7 +89,7 @@ def test_reconnect_storm(postgres_url: str) -> None:
 
 @pytest.mark.postgres
 def test_soak(postgres_url: str) -> None:
-    out = bench("bench.soak", "--minutes", "2", "--minute-s", "2", "--tabs", "10",
+    out = bench("bench.soak", "--minutes", "2", "--minute-s", "1", "--tabs", "10",
                 "--sockets", "3", "--database-url", postgres_url)
     assert "minute=2 " in out and "rss_max_deviation_pct=" in out
 

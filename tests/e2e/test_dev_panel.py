@@ -39,7 +39,7 @@ def place_order(demo: DemoServer, username: str) -> None:
         assert placed.status_code in (200, 303)
 
 
-def wait_until_settled(page: Page, rows: Locator, quiet: float = 2.5, timeout: float = 20) -> int:
+def wait_until_settled(page: Page, rows: Locator, quiet: float = 1.5, timeout: float = 20) -> int:
     """Wait until the recorded broadcasts stop changing for `quiet` seconds (an order's
     recounts, notification and activity arrive over a moment); returns their count."""
     deadline = time.monotonic() + timeout
