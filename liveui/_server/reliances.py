@@ -76,6 +76,10 @@ RELIANCES: dict[Part, tuple[tuple[str, Callable[[], bool]], ...]] = {
             hasattr(_attr(_WS, "WebSocketsSansIOProtocol"), name) for name in (
                 "run_asgi", "send", "send_receive_event_to_app", "handle_parser_exception",
             ))),
+        ("websockets' frame parser and the server's handshake parser it continues with",
+         lambda: _assigns("websockets.protocol", "Protocol.__init__", "parser", "reader")()
+         and "parse" in _attr("websockets.server", "ServerProtocol.parse").__code__.co_names
+         and _has("websockets.streams", "StreamReader.read_exact")()),
     ),
     "websockets_limits": (
         ("websockets.http11.MAX_LINE_LENGTH",

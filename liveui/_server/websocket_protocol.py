@@ -5,7 +5,9 @@
   only between whole frames of uvicorn's own, while the connection is open and its socket buffer
   below the high-water mark; otherwise the app falls back to the ASGI `send`, which waits;
 - storage for the receive queue and the flow-control event made only while in use (~4 KB
-  less per connection), and the handshake's request and response let go once it is done;
+  less per connection), and the handshake's request and response let go once it is done
+  (websockets' handshake parser keeps the request in its frame while it goes on parsing
+  frames: once the answer is sent it is replaced by a plain frame parser);
 - a text frame that is not UTF-8 closes the connection with 1007 as uvicorn does, but logged as
   the client's mistake it is (one INFO line on `liveui.http`, at most one per address per
   window) instead of uvicorn's ERROR with a traceback.
@@ -24,7 +26,7 @@ import logging
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.protocol import State
+from websockets.protocol import Protocol, State
 
 from ..log_limit import RefusalLog
 from ..ws_frames import RAW_FRAMES
@@ -75,6 +77,14 @@ class UvicornWebSocketProtocol(WebSocketsSansIOProtocol):
             # their headers (websockets' `Headers`: a list per name) are ~20 of the objects the
             # garbage collector would walk for every open connection.
             self.request = self.response = None  # type: ignore[assignment]
+            conn = self.conn
+            # The handshake parser goes on parsing frames with the request held in its frame
+            # for the connection's life (~4 KB). A client sends no frame before the answer, so
+            # nothing is half-read yet: a plain frame parser takes over (websockets itself
+            # swaps its parser this way). A client that sent early keeps the first one.
+            if not conn.reader.buffer:
+                conn.parser = Protocol.parse(conn)
+                next(conn.parser)
 
     def write_frames(self, data: bytes) -> bool:
         """Write whole, pre-encoded frames now; False (nothing written) if the app must wait."""
