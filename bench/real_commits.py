@@ -125,6 +125,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -601,6 +602,8 @@ class Tab:
     badges: dict[tuple[str, int], float] = field(default_factory=dict)
     expect: tuple[int, int, float] | None = None
     recording: list[str] | None = None
+    recent: deque[str] = field(default_factory=lambda: deque(maxlen=4))
+    """The last events, shown when the tab misses a commit."""
     conn: Any = None
 
     def event(self, text: str, at: float, side: Side) -> None:
@@ -612,6 +615,7 @@ class Tab:
             return
         if self.recording is not None:
             self.recording.append(text)
+        self.recent.append(text)
         if "data-order-id" in text:
             for match in ORDER_RE.finditer(text):
                 self.orders.setdefault(int(match.group(1)), at)
@@ -1047,7 +1051,8 @@ class Side:
                 detail = (f"; tab {first.index} ({first.user.name}) waits for order {order_id} "
                           f"and pending_orders={pending} on {list(first.badge_ids)}, has order "
                           f"{order_id in first.orders}, badges "
-                          f"{sorted(k for k in first.badges if k[1] == pending)}")
+                          f"{sorted(k for k in first.badges if k[1] == pending)}; its last "
+                          f"events: {[text[:600] for text in first.recent]}")
             return (f"wave {number}: {len(late)} of {len(self.tabs)} tabs did not receive "
                     f"their user's commit (users: "
                     f"{sorted({t.user.name for t in late})[:10]}){detail}")

@@ -99,7 +99,7 @@ _STOCK: dict[Part, str] = {
     "http": "uvicorn's own httptools protocol (no request bounds of liveui's, more memory per "
             "SSE stream)",
     "websocket": "uvicorn's own websockets-sansio protocol (broadcasts framed per connection, "
-                 "~4 KB more per WebSocket)",
+                 "~10 KB more per WebSocket)",
     "websockets_limits": "websockets' own request-line limit (live pages with long component "
                          "lists cannot open their WebSocket)",
     "asyncio_steps": "one task per SSE stream to notice its client leaving (~1 KB per tab)",

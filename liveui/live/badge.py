@@ -74,7 +74,9 @@ class LiveBadge(LiveComponent):
             # that showed a value keeps it (never a 0 invented by a failing database).
             if not self.state.get("version"):
                 self.state = _state(0, 0)
-        else:
+        elif int(found.version) >= self.state["version"]:
+            # A load older than a broadcast already shown (both read from the database, the
+            # load first) must not roll the value back.
             self.state = _state(int(found.value), int(found.version))
 
     async def mount(self, ctx: LiveContext) -> None:

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import enum
 import inspect
 import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..close_codes import CloseCode
@@ -161,44 +162,60 @@ class LiveSession:
     async def verify(self, ctx: LiveContext | None = None) -> list[str]:
         """Anti-entropy: reload every component from the database and compare its state digest
         (`etag`) with what the page shows; re-render and send only the ones that drifted.
-        Returns their ids (empty when the page was right). `ctx` may be shared by the sessions
-        of one user, so they cost one load."""
-        drifted: list[str] = []
-        before: dict[str, str] = {}
+        Returns their ids (empty when the page was right)."""
+        async with self.held():
+            return await self.verify_held(ctx)
 
-        def remember() -> None:  # under the lock: no broadcast can land between this and mount
-            before.update((cid, c.etag()) for cid, c in self.components.items())
+    async def verify_held(self, ctx: LiveContext | None = None) -> list[str]:
+        """`verify` of a session already `held()`. Sessions of one user may share `ctx` (one
+        load for all): hold them all before the load, so that no broadcast lands in one of them
+        between the load and its turn — the load, older than that broadcast, would roll it
+        back. Their broadcasts are applied when they are let go, newest value winning."""
+        drifted: list[str] = []
+        before = {cid: c.etag() for cid, c in self.components.items()}
 
         def send(component: LiveComponent) -> None:
             if component.etag() != before.get(component.id):
                 drifted.append(component.id)
                 self.push(component)
 
-        await self._remount(send, ctx, remember)
+        await self._mount_all(send, ctx)
         self.verified_at = time.monotonic()
         return drifted
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """While held, broadcasts wait in the session's inbox (a reload from the database is
+        under way); they are applied, in order, when it is let go."""
+        async with self._lock:
+            self._busy += 1
+            try:
+                yield
+            finally:
+                self._busy -= 1
+        self._drain()
 
     async def _remount(
         self,
         send: Callable[[LiveComponent], None],
         ctx: LiveContext | None = None,
-        locked: Callable[[], None] | None = None,
         only: list[LiveComponent] | None = None,
     ) -> None:
-        async with self._lock:
-            self._busy += 1
-            try:
-                if locked is not None:
-                    locked()
-                if ctx is None:
-                    ctx = self._make_context(self.user_id, self)
-                components = list(self.components.values()) if only is None else only
-                await asyncio.gather(*(c.mount(ctx) for c in components))
-                for component in components:
-                    send(component)
-            finally:
-                self._busy -= 1
-            self._drain()
+        async with self.held():
+            await self._mount_all(send, ctx, only)
+
+    async def _mount_all(
+        self,
+        send: Callable[[LiveComponent], None],
+        ctx: LiveContext | None = None,
+        only: list[LiveComponent] | None = None,
+    ) -> None:
+        if ctx is None:
+            ctx = self._make_context(self.user_id, self)
+        components = list(self.components.values()) if only is None else only
+        await asyncio.gather(*(c.mount(ctx) for c in components))
+        for component in components:
+            send(component)
 
     async def replace(self, old: LiveComponent, new: LiveComponent) -> None:
         """Swap `new` in for `old` (same id: a new view of it, docs/view-params.md): mount it,

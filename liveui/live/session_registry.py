@@ -11,6 +11,7 @@ is the one pub/sub resync listener of the node's live sessions (registered by `L
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -262,23 +263,36 @@ class SessionRegistry:
         return repaired
 
     async def _verify_user(self, group: list[LiveSession]) -> int:
+        """One load for the user's sessions, all of them held from before it until each was
+        compared (a broadcast landing in between waits, instead of being rolled back by the
+        older load: `LiveSession.verify_held`)."""
         repaired = 0
         ctx = self.make_context(group[0].user_id, None)
-        for session in group:
-            if session.closed:
-                continue
-            try:
-                drifted = await session.verify(ctx)
-            except Exception:
-                log.exception("liveui: anti-entropy check of %r failed", session)
-                continue
-            self.verified += 1
-            if drifted:
-                repaired += 1
-                log.info(
-                    "liveui: anti-entropy repaired %r: %s", session, ", ".join(map(repr, drifted)),
-                    extra={"liveui_user": str(session.user_id),
-                           "liveui_session": session.session_id,
-                           "liveui_components": drifted},
-                )
+        async with contextlib.AsyncExitStack() as holding:
+            for session in group:
+                await holding.enter_async_context(session.held())
+            for session in group:
+                repaired += self._verified_one(session, await self._check(session, ctx))
         return repaired
+
+    async def _check(self, session: LiveSession, ctx: LiveContext) -> list[str] | None:
+        if session.closed:
+            return None
+        try:
+            return await session.verify_held(ctx)
+        except Exception:
+            log.exception("liveui: anti-entropy check of %r failed", session)
+            return None
+
+    def _verified_one(self, session: LiveSession, drifted: list[str] | None) -> int:
+        if drifted is None:
+            return 0
+        self.verified += 1
+        if not drifted:
+            return 0
+        log.info(
+            "liveui: anti-entropy repaired %r: %s", session, ", ".join(map(repr, drifted)),
+            extra={"liveui_user": str(session.user_id), "liveui_session": session.session_id,
+                   "liveui_components": drifted},
+        )
+        return 1

@@ -174,3 +174,56 @@ class _Recorder:
 
     def deliver(self, message: Broadcast) -> None:
         self.into.append(message)
+
+
+async def test_a_check_never_rolls_a_tab_back_to_its_users_older_load(world: World) -> None:
+    """The sessions of one user share one load per check. A commit's broadcast that lands
+    between that load and a later session's turn must not be undone by the load: the user's
+    sessions wait together (their broadcasts are applied after the check, newest wins)."""
+    import asyncio
+
+    from liveui.user_events import counter_updated, user_topic
+
+    alice = await world.add_user("alice")
+    tabs = [await world.harness.open(alice, LiveBadge("pending_orders"), NotificationDropdown())
+            for _ in range(2)]
+    for tab in tabs:
+        await tab.drain()
+    notifications = world.dispatch.notifications
+    real_load = notifications.load_recent
+    loaded, go = asyncio.Event(), asyncio.Event()
+
+    async def stale_load(user_id: Any, limit: int) -> Any:
+        values = await real_load(user_id, limit=limit)  # read before the commits below
+        loaded.set()
+        await go.wait()
+        return values
+
+    notifications.load_recent = stale_load  # type: ignore[method-assign]
+    try:
+        check = asyncio.ensure_future(
+            world.harness.live.registry.verify([tab.session for tab in tabs]))
+        await asyncio.wait_for(loaded.wait(), 5)
+        await _lost_order(world, alice)  # the commit, and its recount's broadcast
+        newer = time.time_ns() // 1000 + 1_000_000
+        world.harness.live.node.broadcast(
+            user_topic(alice), "counter_updated", counter_updated("pending_orders", 1, newer))
+        nid = await world.notify(alice, title="during the check")  # committed and broadcast
+        await world.dispatch.coalescer.wait_idle()  # its broadcasts delivered (or waiting)
+        go.set()
+        assert await asyncio.wait_for(check, 5) == 0  # nothing drifted: the broadcast came
+    finally:
+        notifications.load_recent = real_load  # type: ignore[method-assign]
+    item = f"liveui-notifications-n-{nid}"
+    for tab in tabs:  # each page shows the commit's count and notification, nothing older after
+        seen = [await tab.next_patch()]
+        while item not in seen[-1].html:
+            seen.append(await tab.next_patch())
+        seen += await tab.drain()
+        badges = [p.text("liveui-badge-pending_orders") for p in seen
+                  if "liveui-badge-pending_orders" in p.ids]
+        assert badges[-1:] == ["1"], badges
+        at = next(i for i, p in enumerate(seen) if item in p.html)
+        assert not any("liveui-notifications" in p.html for p in seen[at + 1:]), \
+            "a later patch changed the list again (an older load rolled it back)"
+    assert await world.harness.live.registry.verify([tab.session for tab in tabs]) == 0
