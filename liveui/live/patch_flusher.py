@@ -18,10 +18,13 @@ latency budget — a busy node delivering a commit to thousands of tabs takes lo
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Protocol
 
 __all__ = ["MAX_HOLD", "PatchFlusher"]
+
+log = logging.getLogger("liveui.live")
 
 MAX_HOLD = 1.0
 """Seconds a session's patches may wait for the row read its commit announced, at most."""
@@ -65,8 +68,11 @@ class PatchFlusher:
     def _flush(self) -> None:
         dirty, self._dirty = self._dirty, []
         for session in dirty:
-            if not session.flush():
-                self._hold(session)
+            try:
+                if not session.flush():
+                    self._hold(session)
+            except Exception:  # one session's failure must not strand the others' patches
+                log.exception("liveui: writing the patches of %r failed", session)
 
     def _hold(self, session: Flushable) -> None:
         self._held.append(session)
@@ -85,7 +91,10 @@ class PatchFlusher:
             if not since:
                 continue  # its read came
             if now - since >= self.max_hold:
-                session.release()
+                try:
+                    session.release()
+                except Exception:
+                    log.exception("liveui: writing the patches of %r failed", session)
             else:
                 waiting.append(session)
                 earliest = min(earliest, since)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+import pytest
 import pytest_asyncio
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -245,6 +246,35 @@ async def test_one_loop_turn_schedules_one_flush_for_every_session() -> None:
     assert flushed == list(range(100))
 
 
+async def test_one_session_failing_to_write_does_not_strand_the_others(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    flushed: list[int] = []
+
+    class Session:
+        def __init__(self, n: int) -> None:
+            self.n = n
+
+        def flush(self) -> bool:
+            if self.n == 1:
+                raise OSError("the socket broke")
+            flushed.append(self.n)
+            return True
+
+        def held_since(self) -> float:  # pragma: no cover - never held here
+            raise AssertionError
+
+        def release(self) -> None:  # pragma: no cover - never held here
+            raise AssertionError
+
+    flusher = PatchFlusher()
+    for n in range(3):
+        flusher.mark(Session(n))
+    await asyncio.sleep(0)
+    assert flushed == [0, 2]
+    assert "writing the patches of" in caplog.text
+
+
 async def test_a_failed_row_read_releases_the_tabs_waiting_for_it(board: Board) -> None:
     registry = board.harness.live.registry
     registry.flusher.max_hold = 30.0  # far beyond the test's timeout: only the failure releases
@@ -327,7 +357,7 @@ async def test_a_tab_waits_for_the_read_that_covers_its_commit_not_an_earlier_on
     assert registry.flusher.holding == 0
 
 
-async def test_by_default_a_collection_does_not_hold_the_commits_other_patches(
+async def test_a_collection_that_does_not_wait_for_reads_lets_the_counters_go_first(
     board: Board,
 ) -> None:
     tab = await board.harness.open(board.user, LiveBadge("open_tasks"), MyTasksUnwaited())
