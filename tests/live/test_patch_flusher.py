@@ -208,23 +208,28 @@ def test_a_flusher_without_a_running_loop_writes_at_once() -> None:
     assert written == ["now"]
 
 
+class Numbered:
+    """A session that is never held: its flush records its number in `flushed` (or raises
+    `fails`)."""
+
+    def __init__(self, n: int, flushed: list[int], fails: Exception | None = None) -> None:
+        self.n, self.flushed, self.fails = n, flushed, fails
+
+    def flush(self) -> bool:
+        if self.fails is not None:
+            raise self.fails
+        self.flushed.append(self.n)
+        return True
+
+    def held_since(self) -> float:  # pragma: no cover - never held here
+        raise AssertionError
+
+    def release(self) -> None:  # pragma: no cover - never held here
+        raise AssertionError
+
+
 async def test_one_loop_turn_schedules_one_flush_for_every_session() -> None:
     flushed: list[int] = []
-
-    class Session:
-        def __init__(self, n: int) -> None:
-            self.n = n
-
-        def flush(self) -> bool:
-            flushed.append(self.n)
-            return True
-
-        def held_since(self) -> float:  # pragma: no cover - never held here
-            raise AssertionError
-
-        def release(self) -> None:  # pragma: no cover - never held here
-            raise AssertionError
-
     flusher = PatchFlusher()
     loop = asyncio.get_running_loop()
     scheduled = 0
@@ -238,7 +243,7 @@ async def test_one_loop_turn_schedules_one_flush_for_every_session() -> None:
     loop.call_soon = counting  # type: ignore[method-assign]
     try:
         for n in range(100):
-            flusher.mark(Session(n))
+            flusher.mark(Numbered(n, flushed))
     finally:
         loop.call_soon = original  # type: ignore[method-assign]
     assert scheduled == 1 and flushed == []
@@ -250,26 +255,9 @@ async def test_one_session_failing_to_write_does_not_strand_the_others(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     flushed: list[int] = []
-
-    class Session:
-        def __init__(self, n: int) -> None:
-            self.n = n
-
-        def flush(self) -> bool:
-            if self.n == 1:
-                raise OSError("the socket broke")
-            flushed.append(self.n)
-            return True
-
-        def held_since(self) -> float:  # pragma: no cover - never held here
-            raise AssertionError
-
-        def release(self) -> None:  # pragma: no cover - never held here
-            raise AssertionError
-
     flusher = PatchFlusher()
     for n in range(3):
-        flusher.mark(Session(n))
+        flusher.mark(Numbered(n, flushed, OSError("the socket broke") if n == 1 else None))
     await asyncio.sleep(0)
     assert flushed == [0, 2]
     assert "writing the patches of" in caplog.text
