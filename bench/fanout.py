@@ -41,34 +41,12 @@ from bench.measure import (
     start_pinned_server,
 )
 from bench.memory_trace import memory_route, start_tracing
+from bench.profiling import cpu_profile_endpoint
 from bench.servers import SERVERS, WS_IMPLEMENTATIONS, ws_for
 
 TOPIC = "bench:room"
 PAD = "x" * 24  # makes the V2 frame about 80 bytes
 
-
-
-_profiler: Any = None
-
-
-async def cpu_profile(request: Any) -> Any:
-    """POST /profile?on=1 starts cProfile in the server; POST /profile stops it and returns the
-    top functions."""
-    import cProfile
-    import io
-    import pstats
-
-    from starlette.responses import PlainTextResponse
-
-    global _profiler
-    if request.query_params.get("on") == "1":
-        _profiler = cProfile.Profile()
-        _profiler.enable()
-        return PlainTextResponse("on")
-    _profiler.disable()
-    out = io.StringIO()
-    pstats.Stats(_profiler, stream=out).sort_stats("tottime").print_stats(25)
-    return PlainTextResponse(out.getvalue())
 
 
 def gc_route(clock: GcClock) -> Any:
@@ -111,7 +89,7 @@ def build_app(pubsub_url: str, trace_memory: bool) -> Any:
         return PlainTextResponse(str(len(endpoint.connections)))
 
     routes = [Route("/broadcast", broadcast, methods=["POST"]), Route("/health", health),
-              Route("/profile", cpu_profile, methods=["POST"]),
+              Route("/profile", cpu_profile_endpoint(), methods=["POST"]),
               endpoint.mount("/socket", BenchSocket())]
     if trace_memory:
         routes.append(memory_route(lambda: len(endpoint.connections)))

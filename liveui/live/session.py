@@ -159,18 +159,14 @@ class LiveSession:
             return
         await self._remount(self._push_full if full else self.push)
 
-    async def verify(self, ctx: LiveContext | None = None) -> list[str]:
-        """Anti-entropy: reload every component from the database and compare its state digest
-        (`etag`) with what the page shows; re-render and send only the ones that drifted.
-        Returns their ids (empty when the page was right)."""
-        async with self.held():
-            return await self.verify_held(ctx)
-
     async def verify_held(self, ctx: LiveContext | None = None) -> list[str]:
-        """`verify` of a session already `held()`. Sessions of one user may share `ctx` (one
-        load for all): hold them all before the load, so that no broadcast lands in one of them
-        between the load and its turn — the load, older than that broadcast, would roll it
-        back. Their broadcasts are applied when they are let go, newest value winning."""
+        """Anti-entropy, for a session already `held()`: reload every component from the
+        database and compare its state digest (`etag`) with what the page shows; re-render and
+        send only the ones that drifted. Returns their ids (empty when the page was right).
+        Sessions of one user may share `ctx` (one load for all): hold them all before the load,
+        so that no broadcast lands in one of them between the load and its turn — the load,
+        older than that broadcast, would roll it back. Their broadcasts are applied when they
+        are let go, newest value winning (`SessionRegistry.verify`)."""
         drifted: list[str] = []
         before = {cid: c.etag() for cid, c in self.components.items()}
 
@@ -224,21 +220,16 @@ class LiveSession:
         applied to `new` after the swap."""
         if new.id != old.id:
             raise ValueError("liveui: a component can only be replaced by one of the same id")
-        async with self._lock:
-            self._busy += 1
-            try:
-                await new.mount(self._make_context(self.user_id, self))
-                if self.closed or self.components.get(old.id) is not old:
-                    return  # closed, or replaced by a newer view meanwhile
-                self.components[new.id] = new
-                self._resubscribe(old, new)
-                html = new.render(self.renderer)
-                started = 0.0 if self.stats.observer is None else time.perf_counter()
-                self._emit([Op("replace", Fragment(new.id, html))], new.id, started)
-                self._seed(new)
-            finally:
-                self._busy -= 1
-            self._drain()
+        async with self.held():
+            await new.mount(self._make_context(self.user_id, self))
+            if self.closed or self.components.get(old.id) is not old:
+                return  # closed, or replaced by a newer view meanwhile
+            self.components[new.id] = new
+            self._resubscribe(old, new)
+            html = new.render(self.renderer)
+            started = 0.0 if self.stats.observer is None else time.perf_counter()
+            self._emit([Op("replace", Fragment(new.id, html))], new.id, started)
+            self._seed(new)
 
     def _resubscribe(self, old: LiveComponent, new: LiveComponent) -> None:
         hub = self.hub
