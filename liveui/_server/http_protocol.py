@@ -185,7 +185,12 @@ class UvicornHttpProtocol(HttpToolsProtocol):
         cycle = self.cycle
         if cycle is not None and type(cycle.message_event) is asyncio.Event:
             cycle.message_event = LightEvent()  # type: ignore[assignment]
-        if cycle is not None and cycle.more_body and not self.parser.should_upgrade():
+        upgrading = self.parser.should_upgrade()
+        if not upgrading:
+            # The scope holds its own path and query; uvicorn reads the URL again only to hand
+            # an upgrade over. A live stream's request lasts as long as its tab (~1 KB each).
+            self.url = b""
+        if cycle is not None and cycle.more_body and not upgrading:
             self._body_bytes = 0
             self._start_timing()  # the body: see deadline_passed
 

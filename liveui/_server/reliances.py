@@ -51,6 +51,18 @@ _HTTP = "uvicorn.protocols.http.httptools_impl"
 _FLOW = "uvicorn.protocols.http.flow_control"
 _WS = "uvicorn.protocols.websockets.websockets_sansio_impl"
 
+
+def _url_readers() -> set[str]:
+    """The methods of uvicorn's HTTP protocol and request cycle that touch `url`."""
+    return {
+        name
+        for cls in ("HttpToolsProtocol", "RequestResponseCycle")
+        for name, method in vars(_attr(_HTTP, cls)).items()
+        if callable(method) and "url" in getattr(getattr(method, "__code__", None),
+                                                 "co_names", ())
+    }
+
+
 RELIANCES: dict[Part, tuple[tuple[str, Callable[[], bool]], ...]] = {
     "http": (
         ("uvicorn's HttpToolsProtocol", _has(_HTTP, "HttpToolsProtocol")),
@@ -66,6 +78,9 @@ RELIANCES: dict[Part, tuple[tuple[str, Callable[[], bool]], ...]] = {
                 "handle_websocket_upgrade", "_unsupported_upgrade_warning", "_should_upgrade",
                 "_unset_keepalive_if_required",
             ))),
+        ("the request URL read after the head only to hand an upgrade over",
+         lambda: _url_readers() == {"on_url", "on_message_begin", "on_headers_complete",
+                                    "handle_websocket_upgrade"}),
     ),
     "websocket": (
         ("uvicorn's WebSocketsSansIOProtocol", _has(_WS, "WebSocketsSansIOProtocol")),

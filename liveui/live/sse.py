@@ -35,6 +35,7 @@ from .._utils import start_eagerly
 from ..errors import Forbidden, SpecError, TokenError
 from .disconnect_watch import DisconnectWatch
 from .live_connection import LiveConnection, Outgoing
+from .request_head import release_request_head
 from .specs import decode_specs
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ class SSEApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await sse_endpoint(Request(scope, receive), self.gate)
+        if isinstance(response, EventStream):
+            release_request_head(scope)  # read: not held for the tab's life
         await response(scope, receive, send)
 
 

@@ -28,6 +28,7 @@ from ..origin import origin_allowed
 from ..ws_frames import RAW_FRAMES, encode_text_frame
 from .actions import run_event
 from .live_connection import LiveConnection, Outgoing
+from .request_head import release_request_head
 from .specs import decode_specs, parse_json
 from .visibility import VISIBILITY_MESSAGES, set_paused
 
@@ -46,7 +47,8 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
         await websocket.close(CloseCode.INTERNAL)  # before accept: an HTTP error answer
         return
     # Parsed here, not through `websocket.query_params` / `.headers`: those are cached on the
-    # WebSocket object, which lives as long as the tab (~1.2 KB a tab for a token read once).
+    # WebSocket object, which lives as long as the tab (~1.2 KB a tab for a token read once);
+    # then the scope lets go of them too (`release_request_head`).
     params = QueryParams(websocket.scope["query_string"])
     token_text, specs, last_event_id = (
         params.get("token"), params.get("c"), params.get("last_event_id"))
@@ -54,6 +56,7 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
     headers = Headers(scope=websocket.scope)
     origin, host = headers.get("origin"), headers.get("host")
     del headers
+    release_request_head(websocket.scope)  # read: not held for the tab's life
     scheme = websocket.scope.get("scheme")
     if not origin_allowed(settings.check_origin, origin, host, scheme):
         log.debug("liveui: live websocket refused: origin not allowed")

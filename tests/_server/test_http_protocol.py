@@ -78,3 +78,22 @@ def test_the_head_bound_makes_room_for_the_longest_upgrade_line() -> None:
     assert raised["http"].limits.max_head_bytes == 32 * 1024
     assert raised["http"].limits.max_headers == 50
     assert raised["h11_max_incomplete_event_size"] == 32 * 1024
+
+
+async def test_a_streamed_response_does_not_hold_its_request_url() -> None:
+    """The scope holds its own path and query: the protocol lets go of the URL it parsed (a
+    live stream's request lasts as long as its tab)."""
+    query = "q=" + "u" * 900
+    with serve(APP) as server:
+        async with (
+            httpx.AsyncClient(base_url=server.url, timeout=30) as client,
+            client.stream("GET", f"/download?chunks=64&{query}") as response,
+        ):
+            assert response.status_code == 200
+            protocols = [c for c in server.server.server_state.connections
+                         if isinstance(c, UvicornHttpProtocol)]
+            assert len(protocols) == 1  # the one request, still streaming
+            assert protocols[0].url == b""
+            assert protocols[0].scope["query_string"] == f"chunks=64&{query}".encode()
+            size = sum([len(part) async for part in response.aiter_bytes()])
+    assert size == 64 * len(CHUNK)
