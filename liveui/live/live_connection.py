@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -41,8 +41,8 @@ class DirectWriter(Protocol):
 
 class LiveConnection:
     __slots__ = (
-        "_close_code", "_closing", "_ping", "_unfinished", "_waiter", "cursor", "direct",
-        "last_write", "max_pending", "session",
+        "_close_code", "_closing", "_ping", "_restart", "_unfinished", "_waiter", "cursor",
+        "direct", "last_write", "max_pending", "session",
     )
 
     def __init__(self, session: SessionView, cursor: int, *, max_pending: int) -> None:
@@ -57,6 +57,8 @@ class LiveConnection:
         self.direct: DirectWriter | None = None
         """Set by a transport that can write in the caller: see `wake`."""
         self._unfinished: Awaitable[None] | None = None
+        self._restart: Callable[[], object] | None = None
+        """Set while the transport rests with no task (`rest`): starts one."""
         self._closing: str | None = None
         self._close_code = CloseCode.TRY_AGAIN
 
@@ -100,8 +102,18 @@ class LiveConnection:
         self._notify()
 
     def _parked(self) -> bool:
+        if self._closing is not None:
+            return False
         waiter = self._waiter
-        return waiter is not None and not waiter.done() and self._closing is None
+        return self._restart is not None or (waiter is not None and not waiter.done())
+
+    def rest(self, restart: Callable[[], object] | None) -> None:
+        """The transport's task ends instead of waiting in `next`: patches are written in the
+        caller (`direct`), and `restart` is called to start a task when there is what only a
+        task can write — a ping, a close, the rest of a write that has to wait. A parked task
+        costs ~1 KB per idle tab; a rest, a callback. None: no restarting (the transport
+        ends)."""
+        self._restart = restart
 
     def ping(self) -> None:
         self._ping = True
@@ -119,6 +131,9 @@ class LiveConnection:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        elif self._restart is not None:
+            restart, self._restart = self._restart, None
+            restart()
 
     def marker(self) -> Outgoing:
         """A no-op patch carrying the id the client is at, so even a quiet stream has one."""
@@ -134,8 +149,9 @@ class LiveConnection:
         self.last_write = time.monotonic()
         return [Outgoing("patch", outbox.event_id(seq), text) for seq, text in pending]
 
-    async def next(self) -> list[Outgoing]:
-        """Wait for something to write; a `close` item is always the last one."""
+    async def next(self, *, wait: bool = True) -> list[Outgoing]:
+        """Wait for something to write; a `close` item is always the last one. `wait=False`:
+        an empty list when there is nothing (the caller then `rest`s, in the same step)."""
         while True:
             unfinished = self._unfinished
             if unfinished is not None:  # a direct write that had to wait: finish it first
@@ -149,6 +165,8 @@ class LiveConnection:
             self._ping = False
             if items:
                 self.last_write = time.monotonic()
+                return items
+            if not wait:
                 return items
             del items  # not held while parked: one list per idle tab, thousands of them
             # Nothing to write: wait for the next notify (state is re-read above on waking).

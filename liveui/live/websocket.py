@@ -90,7 +90,8 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
         return
     open_connections = registry.stats.connections
     open_connections["websocket"] += 1
-    sender = asyncio.ensure_future(_send(websocket, connection))
+    sender = _Sender(websocket, connection)
+    sender.start()
     try:
         while True:
             message = await websocket.receive()
@@ -129,9 +130,7 @@ async def websocket_endpoint(websocket: WebSocket, gate: Gate) -> None:
         pass
     finally:
         connection.direct = None
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await sender
+        await sender.stop()
         connection.session.detach(connection)
         open_connections["websocket"] -= 1
 
@@ -174,19 +173,50 @@ def _patch_frame(item: Outgoing) -> str:
     return f"<!--live:{item.event_id}-->{item.text}"
 
 
-async def _send(websocket: WebSocket, connection: LiveConnection) -> None:
-    try:
-        marker = connection.marker()
-        await websocket.send_text(f"<!--live:{marker.event_id}-->")
-        connection.direct = _DirectWrites(websocket)
-        while True:
-            for item in await connection.next():
-                if item.kind == "patch":
-                    await websocket.send_text(_patch_frame(item))
-                elif item.kind == "ping":
-                    await websocket.send_text("<!--live:ping-->")
-                else:
-                    await websocket.close(item.code, item.text[:120])
+class _Sender:
+    """Writes what the broadcaster cannot write in its own call (`_DirectWrites`): the first
+    marker, pings, the close, and the rest of a write that has to wait. Its task runs only
+    while there is such a thing to write, then ends (`LiveConnection.rest`): an idle tab holds
+    no task, coroutine or future."""
+
+    __slots__ = ("connection", "task", "websocket")
+
+    def __init__(self, websocket: WebSocket, connection: LiveConnection) -> None:
+        self.websocket = websocket
+        self.connection = connection
+        self.task: asyncio.Future[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        self.connection.rest(None)
+        task, self.task = self.task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _run(self) -> None:
+        websocket, connection = self.websocket, self.connection
+        try:
+            if connection.direct is None:  # the first run: the page learns where it is
+                marker = connection.marker()
+                await websocket.send_text(f"<!--live:{marker.event_id}-->")
+                connection.direct = _DirectWrites(websocket)
+            while True:
+                items = await connection.next(wait=False)
+                if not items:
+                    self.task = None
+                    connection.rest(self.start)  # in this step: nothing can come in between
                     return
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        pass
+                for item in items:
+                    if item.kind == "patch":
+                        await websocket.send_text(_patch_frame(item))
+                    elif item.kind == "ping":
+                        await websocket.send_text("<!--live:ping-->")
+                    else:
+                        await websocket.close(item.code, item.text[:120])
+                        return
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass

@@ -5,15 +5,18 @@ Over a real uvicorn on loopback."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import re
+import types
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
 import websockets
 from starlette.applications import Starlette
 
-from liveui import EventRejected, LiveComponent, LiveUI, Node
+from liveui import EventRejected, LiveComponent, LiveSettings, LiveUI, Node
 from liveui.live.session_token import make_token
 from liveui.live.specs import encode_specs
 from liveui.testing import serve
@@ -126,3 +129,58 @@ async def test_broadcast_patches_reach_every_tab_as_whole_frames_with_their_own_
         seqs = [int(event_id.rsplit("-", 1)[1]) for event_id, _ in got]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     assert [i for i, _ in seen[0]] != [i for i, _ in seen[1]]  # each tab's own ids
+
+
+def _sender_tasks() -> int:
+    """Running or parked runs of the live WebSocket's sender, in any loop of this process."""
+    from liveui.live.websocket import _Sender
+
+    code = _Sender._run.__code__
+    return sum(1 for o in gc.get_objects()
+               if type(o) is types.CoroutineType and o.cr_code is code and o.cr_frame is not None)
+
+
+async def _until(check: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not check():
+            await asyncio.sleep(0.02)
+
+
+async def test_an_idle_tab_holds_no_sender_task_and_still_gets_pings_patches_and_its_close() -> (
+    None
+):
+    """What the broadcaster cannot write in its call (a heartbeat, the close) starts the tab's
+    sender task, which ends once it has written it: an idle tab holds no task."""
+    live = LiveUI(node=Node(tick_interval=0.05), secret_key=SECRET, get_user_id=lambda r: None,
+                  debug=True, settings=LiveSettings(heartbeat_interval=0.3))
+    live.install_templates(jinja2.Environment(loader=jinja2.DictLoader(
+        {"echo.html": '<p id="{{ id }}" {{ attrs }}>{{ state.v }}</p>'}
+    )))
+    app = Starlette(routes=live.routes(), lifespan=live.node.lifespan)
+    closed: websockets.ConnectionClosed | None = None
+    with serve(app, timeout_graceful_shutdown=2) as server:
+        _, token = make_token(SECRET, 1)
+        url = f"{server.ws_url}/liveui/ws?token={token}&c={encode_specs([Echo().spec()])}"
+        async with websockets.connect(url) as ws:
+            async with asyncio.timeout(5):
+                while ">-</p>" not in str(await ws.recv()):
+                    pass
+            await _until(lambda: _sender_tasks() == 0)
+            for value in ("a", "b"):  # each after a heartbeat: a task started, then ended
+                async with asyncio.timeout(5):
+                    while str(await ws.recv()) != "<!--live:ping-->":
+                        pass
+                await _until(lambda: _sender_tasks() == 0)
+                live.node.broadcast("ws-echo", "set", value)  # written in the broadcaster's call
+                async with asyncio.timeout(5):
+                    while f">{value}</p>" not in str(await ws.recv()):
+                        pass
+            server.server.should_exit = True  # the server closes every tab with 1012
+            try:
+                async with asyncio.timeout(5):
+                    while True:
+                        await ws.recv()
+            except websockets.ConnectionClosed as exc:
+                closed = exc
+    assert closed is not None and closed.rcvd is not None
+    assert closed.rcvd.code == 1012
