@@ -201,14 +201,21 @@ class LiveCollection(LiveComponent):
         self._set(page)
 
     def _set(self, page: RowsPage) -> None:
-        for row in self.rows:
-            self._touch(row.key, row, None)
+        before = self._shown
         self.rows = list(page.rows)
         self.has_more = page.has_more
         self.version = page.version
-        self._shown = {row.key: row for row in self.rows}
-        for row in self.rows:
-            self._touch(row.key, None, row)
+        shown = self._shown = {row.key: row for row in self.rows}
+        # Only the rows that changed are touched: a row read again unchanged is the same shared
+        # state, so a reload of what the page shows (anti-entropy's check) touches nothing and
+        # leaves nothing held until the next change.
+        for key, row in before.items():
+            if key not in shown:
+                self._touch(key, row, None)
+        for key, row in shown.items():
+            old = before.get(key)
+            if old is not row:
+                self._touch(key, old, row)
         self._gone.clear()
 
     def _touch(self, key: Any, before: RowState | None, after: RowState | None) -> None:

@@ -316,3 +316,23 @@ def test_a_read_indexes_its_rows_by_owner_once() -> None:
     assert shared.owned_by("1") == [1, 4] and shared.owned_by("2") == [2]
     assert shared.owned_by("9") == []
     assert shared.owned_by("1") is shared.owned_by("1")
+
+
+def test_a_reload_of_the_same_rows_touches_nothing_and_a_changed_one_only_its_rows() -> None:
+    """Anti-entropy reloads every page now and then: rows read again unchanged are the same
+    shared states, so nothing is recorded (nor held until the next change), and a reload that
+    did change rows yields the operations for those rows only."""
+    env = jinja2.Environment(loader=jinja2.DictLoader(
+        {"row.html": '<li id="{{ row_id }}">{{ row.get("title", "") }}</li>'}))
+    renderer = Renderer(live_environment(env))
+    first = [row(1), row(2), row(3)]
+    view = shown(first)
+    view.mark_shown(renderer)
+    view._set(RowsPage(11, list(first), False))
+    assert view._touched is None
+    assert view.changed_ops(renderer) == []
+    view._set(RowsPage(12, [first[0], row(2, title="new"), row(4)], False))
+    ops = view.changed_ops(renderer)
+    assert ops is not None
+    assert sorted((op.kind, op.fragment.id) for op in ops) == sorted([
+        ("delete", view.row_id(3)), ("insert", view.row_id(4)), ("replace", view.row_id(2))])
