@@ -451,7 +451,7 @@ class LiveSession:
         for gone in _gone(owned, ids):
             sent.pop(gone, None)
             ops.append(Op("delete", Fragment(gone, "")))
-        self._owned[component.id] = tuple(ids)
+        self._owned[component.id] = _shared_ids(ids)
         # Fragments are listed top to bottom; inserting each at the top reverses them.
         top = [op for op in inserts if op.fragment.position == "afterbegin"]
         bottom = [op for op in inserts if op.fragment.position != "afterbegin"]
@@ -489,7 +489,7 @@ class LiveSession:
             ids.append(fragment.id)
         for gone in _gone(self._owned.get(component.id, ()), ids):
             self._sent.pop(gone, None)
-        self._owned[component.id] = tuple(ids)
+        self._owned[component.id] = _shared_ids(ids)
 
     def _emit(self, ops: list[Op], component_id: str, started: float) -> None:
         if not ops:
@@ -547,6 +547,22 @@ class LiveSession:
 
     def __repr__(self) -> str:
         return f"LiveSession(user={self.user_id!r}, id={self.session_id!r})"
+
+
+_ID_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
+_ID_TUPLES_KEPT = 4096
+
+
+def _shared_ids(ids: list[str]) -> tuple[str, ...]:
+    """`ids` as a tuple, one for every session whose component shows the same fragments (every
+    tab of a page has the same ids): read only, never changed in place."""
+    key = tuple(ids)
+    found = _ID_TUPLES.get(key)
+    if found is None:
+        if len(_ID_TUPLES) >= _ID_TUPLES_KEPT:
+            del _ID_TUPLES[next(iter(_ID_TUPLES))]
+        found = _ID_TUPLES[key] = key
+    return found
 
 
 def _gone(before: tuple[str, ...], now: list[str]) -> list[str]:

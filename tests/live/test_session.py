@@ -138,3 +138,17 @@ async def test_a_session_keeps_a_bounded_number_of_connections() -> None:
         assert tabs[1].connection.closing is None and tabs[2].connection.closing is None
         assert len(tabs[2].session.connections) == 2
 
+
+
+async def test_tabs_of_one_page_share_what_they_remember_of_it() -> None:
+    """Every tab of a page shows the same fragment ids: each session's record of them is one
+    shared tuple, not a copy per tab (thousands of tabs), and stays right as values change."""
+    async with live_harness() as harness:
+        _live_env(harness)
+        tabs = [await harness.open(user, Ticker(feed="b")) for user in (1, 2)]
+        sessions = [tab.connection.session for tab in tabs]
+        owned = [s._owned[Ticker(feed="b").id] for s in sessions]
+        assert owned[0] == (Ticker(feed="b").id,) and owned[0] is owned[1]
+        harness.broadcast("ticks:b", "tick", {"n": 3})
+        for tab in tabs:
+            assert (await tab.next_patch()).text(Ticker(feed="b").id) == "3"
