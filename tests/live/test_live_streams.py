@@ -5,11 +5,11 @@ streams work under a mount's root path."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 import httpx
 import jinja2
+import pytest
 import websockets
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -22,6 +22,7 @@ from liveui import Broadcast, LiveComponent, LiveStreams, LiveUI, Node
 from liveui.live.session_token import make_token
 from liveui.live.specs import encode_specs
 from liveui.testing import serve
+from tests.support.server_log import server_log
 from tests.support.sse import sse_events
 
 
@@ -141,59 +142,45 @@ class Scopes:
         await self.app(scope, receive, send)
 
 
-class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-async def test_an_open_stream_holds_no_request_head_and_logs_no_token() -> None:
+async def test_an_open_stream_holds_no_request_head_and_logs_no_token(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     app, live = _app()
     outer = Scopes(app)
     _, token = make_token("k", 7)
     params = {"token": token, "c": encode_specs([Clock().spec()])}
-    access = Lines()
-    try:
-        with serve(outer, timeout_graceful_shutdown=1, log_level="info",
-                   access_log=True) as server:
-            # after the server's start: its logging set-up replaces the loggers' handlers
-            logging.getLogger("uvicorn.access").addHandler(access)
-            logging.getLogger("uvicorn.error").addHandler(access)
-            async with (
-                httpx.AsyncClient(base_url=server.url, timeout=10) as client,
-                client.stream("GET", "/liveui/sse", params=params) as response,
-            ):
-                events = sse_events(response)
-                async with asyncio.timeout(5):
-                    async for event in events:
-                        if ">0</i>" in event.get("data", ""):
-                            break
-                (sse_scope,) = outer.streams
-                assert sse_scope["headers"] == [] and sse_scope["query_string"] == b""
-                live.node.broadcast("streams-test", "tick", 5)  # and it stays live
-                async with asyncio.timeout(5):
-                    async for event in events:
-                        if ">5</i>" in event.get("data", ""):
-                            break
-            query = httpx.QueryParams(params)
-            url = f"{server.ws_url}/liveui/ws?{query}"
-            async with websockets.connect(url, origin=server.url) as socket:  # type: ignore[arg-type]
-                async with asyncio.timeout(5):
-                    while ">5</i>" not in str(await socket.recv()):
-                        pass
-                ws_scope = outer.streams[1]
-                assert ws_scope["headers"] == [] and ws_scope["query_string"] == b""
-                live.node.broadcast("streams-test", "tick", 6)
-                async with asyncio.timeout(5):
-                    while ">6</i>" not in str(await socket.recv()):
-                        pass
-    finally:
-        logging.getLogger("uvicorn.access").removeHandler(access)
-        logging.getLogger("uvicorn.error").removeHandler(access)
-    logged = [line for line in access.lines if "/liveui/" in line]
+    with serve(outer, timeout_graceful_shutdown=1, log_level="info",
+               access_log=True) as server, server_log(caplog, access=True):
+        async with (
+            httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+            client.stream("GET", "/liveui/sse", params=params) as response,
+        ):
+            events = sse_events(response)
+            async with asyncio.timeout(5):
+                async for event in events:
+                    if ">0</i>" in event.get("data", ""):
+                        break
+            (sse_scope,) = outer.streams
+            assert sse_scope["headers"] == [] and sse_scope["query_string"] == b""
+            live.node.broadcast("streams-test", "tick", 5)  # and it stays live
+            async with asyncio.timeout(5):
+                async for event in events:
+                    if ">5</i>" in event.get("data", ""):
+                        break
+        query = httpx.QueryParams(params)
+        url = f"{server.ws_url}/liveui/ws?{query}"
+        async with websockets.connect(url, origin=server.url) as socket:  # type: ignore[arg-type]
+            async with asyncio.timeout(5):
+                while ">5</i>" not in str(await socket.recv()):
+                    pass
+            ws_scope = outer.streams[1]
+            assert ws_scope["headers"] == [] and ws_scope["query_string"] == b""
+            live.node.broadcast("streams-test", "tick", 6)
+            async with asyncio.timeout(5):
+                while ">6</i>" not in str(await socket.recv()):
+                    pass
+    lines = [record.getMessage() for record in caplog.records]
+    logged = [line for line in lines if "/liveui/" in line]
     assert any("/liveui/sse" in line for line in logged)
     assert any("/liveui/ws" in line for line in logged)
-    assert not any(token in line for line in access.lines), logged
+    assert not any(token in line for line in lines), logged

@@ -9,7 +9,6 @@ import gc
 import json
 import re
 import types
-from collections.abc import Callable
 from typing import Any
 
 import jinja2
@@ -20,6 +19,7 @@ from liveui import EventRejected, LiveComponent, LiveSettings, LiveUI, Node
 from liveui.live.session_token import make_token
 from liveui.live.specs import encode_specs
 from liveui.testing import serve
+from tests.support.waiting import wait_until
 
 SECRET = "k"
 VALUE = re.compile(r"<i [^>]*>(-?\d+)</i>")
@@ -140,10 +140,12 @@ def _sender_tasks() -> int:
                if type(o) is types.CoroutineType and o.cr_code is code and o.cr_frame is not None)
 
 
-async def _until(check: Callable[[], bool]) -> None:
-    async with asyncio.timeout(5):
-        while not check():
-            await asyncio.sleep(0.02)
+def _no_sender() -> bool:
+    return _sender_tasks() == 0
+
+
+def _parked_sender() -> str:
+    return f"{_sender_tasks()} sender task(s) still running or parked"
 
 
 async def test_an_idle_tab_holds_no_sender_task_and_still_gets_pings_patches_and_its_close() -> (
@@ -165,12 +167,12 @@ async def test_an_idle_tab_holds_no_sender_task_and_still_gets_pings_patches_and
             async with asyncio.timeout(5):
                 while ">-</p>" not in str(await ws.recv()):
                     pass
-            await _until(lambda: _sender_tasks() == 0)
+            await wait_until(_no_sender, describe=_parked_sender)
             for value in ("a", "b"):  # each after a heartbeat: a task started, then ended
                 async with asyncio.timeout(5):
                     while str(await ws.recv()) != "<!--live:ping-->":
                         pass
-                await _until(lambda: _sender_tasks() == 0)
+                await wait_until(_no_sender, describe=_parked_sender)
                 live.node.broadcast("ws-echo", "set", value)  # written in the broadcaster's call
                 async with asyncio.timeout(5):
                     while f">{value}</p>" not in str(await ws.recv()):

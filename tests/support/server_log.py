@@ -14,10 +14,15 @@ __all__ = ["server_log"]
 
 
 @contextlib.contextmanager
-def server_log(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    uvicorn_log = logging.getLogger("uvicorn")
-    uvicorn_log.addHandler(caplog.handler)
+def server_log(caplog: pytest.LogCaptureFixture, *, access: bool = False) -> Iterator[None]:
+    """`access`: uvicorn's access log too (its records stop at `uvicorn.access`)."""
+    loggers = [logging.getLogger("uvicorn")]
+    if access:
+        loggers.append(logging.getLogger("uvicorn.access"))
+    for logger in loggers:
+        logger.addHandler(caplog.handler)
     try:
         yield
     finally:
-        uvicorn_log.removeHandler(caplog.handler)
+        for logger in loggers:
+            logger.removeHandler(caplog.handler)
