@@ -328,6 +328,8 @@ def build_liveui(data_dir: Path, transport: str, cap: int, profile: str | None) 
         return {
             "tabs": len(registry),
             "connections": sum(len(s.connections) for s in registry.sessions.values()),
+            "sessions": len(registry.sessions),
+            "attaches": dict(stats.attaches),
             "simulator": app.state.simulator.running,
             "slow_client_drops": stats.slow_client_drops,
             "closes": dict(stats.closes),

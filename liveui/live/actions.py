@@ -90,6 +90,8 @@ async def run_event(
         return 400, f"bad component spec: {exc}"
     session = registry.get(session_id)
     if session is not None and session.user_id == user_id:
+        session = await registry.own(session_id)  # its state may change for this tab alone
+    if session is not None and session.user_id == user_id:
         # Act on this tab's own instance, so its state changes are pushed back at once.
         component = session.components.get(component.id, component)
     else:

@@ -139,6 +139,11 @@ class LiveComponent:
         digest = hashlib.sha1(identity.encode()).hexdigest()[:8]
         return f"live-{self.name}-{digest}"
 
+    @property
+    def params_json(self) -> str:
+        """The params as canonical JSON (sorted keys): equal params, equal strings."""
+        return self._params_json
+
     def spec(self) -> dict[str, Any]:
         return {"c": self.name, "p": self.params}
 

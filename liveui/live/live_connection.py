@@ -33,6 +33,10 @@ class Outgoing:
     """For `close`: why, for the WebSocket (the SSE stream only tells the reason)."""
 
 
+_last_taken: tuple[object, int, Outgoing] = (None, 0, Outgoing("patch"))
+"""The last single patch taken (outbox, seq, item): see `LiveConnection._take_patches`."""
+
+
 class DirectWriter(Protocol):
     def write_now(self, items: list[Outgoing]) -> Awaitable[None] | None:
         """Write `items` in the caller; None when done, else what the transport's task must
@@ -42,11 +46,17 @@ class DirectWriter(Protocol):
 class LiveConnection:
     __slots__ = (
         "_close_code", "_closing", "_ping", "_restart", "_unfinished", "_waiter", "cursor",
-        "direct", "last_write", "max_pending", "session",
+        "direct", "last_write", "max_pending", "session", "tab",
     )
 
-    def __init__(self, session: SessionView, cursor: int, *, max_pending: int) -> None:
+    def __init__(
+        self, session: SessionView, cursor: int, *, max_pending: int, tab: str = ""
+    ) -> None:
         self.session = session
+        """The session it reads: the tab's own, or the one the tabs showing the same page
+        share (it changes when the tab leaves it: `SessionRegistry.own`)."""
+        self.tab = tab
+        """The id of the page (tab) it belongs to."""
         self.cursor = cursor
         self.max_pending = max_pending
         self.last_write = time.monotonic()
@@ -141,12 +151,23 @@ class LiveConnection:
 
     def _take_patches(self) -> list[Outgoing]:
         """The patches newer than the cursor, which moves past them."""
+        global _last_taken
         outbox = self.session.outbox
         pending = outbox.after(self.cursor)
         if not pending:
             return []
         self.cursor = pending[-1][0]
         self.last_write = time.monotonic()
+        if len(pending) == 1:
+            # The tabs sharing a session take the same newest patch: one item for all of them
+            # (the transport then encodes its frame once).
+            seq, text = pending[0]
+            last_outbox, last_seq, last_item = _last_taken
+            if last_outbox is outbox and last_seq == seq and last_item.text is text:
+                return [last_item]
+            item = Outgoing("patch", outbox.event_id(seq), text)
+            _last_taken = (outbox, seq, item)
+            return [item]
         return [Outgoing("patch", outbox.event_id(seq), text) for seq, text in pending]
 
     async def next(self, *, wait: bool = True) -> list[Outgoing]:

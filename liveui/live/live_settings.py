@@ -36,6 +36,10 @@ class LiveSettings:
     max_sessions_per_user: int = 32
     """Live sessions (open pages) one user may hold on a node; policy "oldest closed": one more
     closes that user's oldest, with 1008 / a `liveui-close` event."""
+    share_sessions: bool = True
+    """Tabs of one login that open the same page in the same state share one session until
+    one of them diverges (an action, a view change, hidden): a commit is applied and rendered
+    once for all of them (docs/live.md, Shared sessions). False: one session per tab."""
     max_actions_per_second: float = 20.0
     """Live actions (`POST <prefix>/event` and WebSocket frames) one user may send per second,
     sustained, across all their pages on a node; beyond it actions get 429."""

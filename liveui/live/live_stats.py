@@ -25,8 +25,10 @@ class LiveStats:
         self.connections: Counter[str] = Counter()
         """Open connections by transport ("sse", "websocket"); the transports keep it."""
         self.attaches: Counter[str] = Counter()
-        """How connections found their session: "new", "replay" (Last-Event-ID was still in
-        the buffer) or "resync" (it was not: everything re-rendered from the database)."""
+        """How connections found their session: "new", "joined" (a session other tabs of the
+        same page share), "replay" (Last-Event-ID was still in the buffer), "resync" (it was
+        not: everything re-rendered from the database) or "split" (the tab left a shared
+        session: it got its own, mounted from the database)."""
         self.closes: Counter[str] = Counter()
         """Connections the server closed, by close code."""
         self.slow_client_drops = 0

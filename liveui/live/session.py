@@ -68,7 +68,8 @@ class LiveSession:
         "__weakref__", "_awaited", "_awaiting_rows", "_busy", "_inbox", "_listeners", "_lock",
         "_make_context", "_owned", "_queued", "_sent", "_stale", "_tasks", "auth", "closed",
         "components", "connections", "detached_at", "flusher", "hub", "outbox", "paused",
-        "renderer", "session_id", "settings", "stats", "user_id", "verified_at",
+        "renderer", "session_id", "settings", "shareable", "stats", "tabs", "user_id",
+        "verified_at",
     )
 
     def __init__(
@@ -98,6 +99,12 @@ class LiveSession:
         self.outbox = Outbox(settings.replay_buffer)
         self.connections: list[LiveConnection] = []
         self.detached_at: float | None = time.monotonic()
+        self.tabs: dict[str, float | None] = {session_id: self.detached_at}
+        """The pages (tab ids) this session serves -> since when none of their connections is
+        open (None: one is). Usually one; more while tabs showing the same page share it."""
+        self.shareable = True
+        """Other tabs of the same page may join it: nothing was done to it for one tab only
+        (an action, a view change, a pause: `SessionRegistry.own`)."""
         self.verified_at = time.monotonic()
         self.closed = False
         # Per fragment id, the HTML the page shows: the render cache's shared string (a reference,
@@ -246,17 +253,79 @@ class LiveSession:
                 hub.subscribe(topic, self)
             listeners.append(new)
 
-    def attach(self, cursor: int) -> LiveConnection:
-        connection = LiveConnection(self, cursor, max_pending=self.settings.max_pending)
+    def attach(self, cursor: int, tab: str | None = None) -> LiveConnection:
+        """A connection of page `tab` (default: the page that opened the session) reading the
+        outbox from `cursor`."""
+        tab = self.session_id if tab is None else tab
+        connection = LiveConnection(self, cursor, max_pending=self.settings.max_pending, tab=tab)
         self.connections.append(connection)
+        self.tabs[tab] = None
         self.detached_at = None
-        while len(self.connections) > self.settings.max_connections_per_session:
-            self.connections.pop(0).close("replaced by a newer connection of the same page")
+        same = [c for c in self.connections if c.tab == tab]
+        for oldest in same[: max(0, len(same) - self.settings.max_connections_per_session)]:
+            self.connections.remove(oldest)
+            oldest.close("replaced by a newer connection of the same page")
         return connection
 
     def detach(self, connection: LiveConnection) -> None:
         if connection in self.connections:
             self.connections.remove(connection)
+        now = time.monotonic()
+        tab = connection.tab
+        if tab in self.tabs and not any(c.tab == tab for c in self.connections):
+            self.tabs[tab] = now
+        if not self.connections:
+            self.detached_at = now
+
+    def shows(self, components: list[tuple[LiveComponent, str | None]]) -> bool:
+        """Whether a page of these components, each with the etag it was rendered at, shows
+        exactly what this session does (same components, same params, same state), and
+        nothing is under way that the page could not follow: it may then join."""
+        mine = self.components
+        if (
+            not self.shareable or self.closed or self.paused or self._busy
+            or self._queued is not None or len(mine) != len(components)
+        ):
+            return False
+        for component, etag in components:
+            held = mine.get(component.id)
+            if (
+                etag is None or held is None or type(held) is not type(component)
+                or held.params != component.params or held.etag() != etag
+            ):
+                return False
+        return True
+
+    def hand_over(self, tab: str, to: LiveSession) -> None:
+        """Move page `tab`'s connections to `to`, with the patches they have not written yet
+        (renumbered in `to`'s outbox), and forget the tab here."""
+        since = self.tabs.pop(tab, None)
+        moving = [c for c in self.connections if c.tab == tab]
+        if not moving:
+            to.tabs[tab] = since if since is not None else time.monotonic()
+            return
+        start = min(c.cursor for c in moving)
+        renumbered = [(seq, to.outbox.append(text)) for seq, text in self.outbox.after(start)]
+        for connection in moving:
+            self.connections.remove(connection)
+            connection.cursor = max(
+                (new for old, new in renumbered if old <= connection.cursor), default=0
+            )
+            connection.session = to
+            to.connections.append(connection)
+        to.tabs[tab] = None
+        to.detached_at = None
+        if not self.connections:
+            self.detached_at = time.monotonic()
+        for connection in moving:
+            connection.wake()
+
+    def close_tab(self, tab: str, reason: str, code: CloseCode) -> None:
+        """Close page `tab`'s connections and forget it (the others go on)."""
+        self.tabs.pop(tab, None)
+        for connection in [c for c in self.connections if c.tab == tab]:
+            self.connections.remove(connection)
+            connection.close(reason, code)
         if not self.connections:
             self.detached_at = time.monotonic()
 

@@ -37,6 +37,15 @@ ContextFactory = Callable[[Any, "LiveSession | None"], LiveContext]
 
 __all__ = ["SessionRegistry"]
 
+PageKey = tuple[str, "AuthClaims | None", tuple[tuple[str, str], ...]]
+"""Who looks (user, login) and at what (each component's type and params, in order)."""
+
+
+def _page_key(
+    user_id: Any, auth: AuthClaims | None, components: list[tuple[LiveComponent, str | None]]
+) -> PageKey:
+    return (str(user_id), auth, tuple((c.name, c.params_json) for c, _ in components))
+
 log = logging.getLogger("liveui.live")
 
 
@@ -52,12 +61,17 @@ class SessionRegistry:
         self.renderer = renderer
         self.settings = settings
         self.make_context = make_context
-        self.sessions: dict[str, LiveSession] = {}
+        self.sessions: dict[int, LiveSession] = {}
+        """Every live session once (by `id`): a session tabs share is one entry."""
         self.running = False
         """Set while the node runs: the transports refuse connections before its lifespan."""
         self._not_running_logged = False
-        # Per user, their sessions oldest first (a dict keeps insertion order).
+        # Per tab (page) id, its session; per user, their tabs oldest first (a dict keeps
+        # insertion order); per page a session may be joined on, the newest one.
+        self._tabs: dict[str, LiveSession] = {}
         self._by_user: dict[str, dict[str, LiveSession]] = {}
+        self._pages: dict[PageKey, LiveSession] = {}
+        self._splitting: dict[str, asyncio.Future[None]] = {}
         self.verified = 0
         """Sessions compared with the database by anti-entropy."""
         self.repairs = 0
@@ -68,10 +82,30 @@ class SessionRegistry:
         """Writes each session's patches of a loop turn as one (shared by the node's sessions)."""
 
     def __len__(self) -> int:
-        return len(self.sessions)
+        """Open pages (tabs), whether they share sessions or not."""
+        return len(self._tabs)
 
     def get(self, session_id: str) -> LiveSession | None:
-        return self.sessions.get(session_id)
+        """The session page `session_id` reads (maybe shared with other tabs: to act on it for
+        this tab alone, `own`)."""
+        return self._tabs.get(session_id)
+
+    async def own(self, session_id: str) -> LiveSession | None:
+        """The session of page `session_id` alone, for what concerns that tab only (an action,
+        a view change, a pause): a tab that shares its session leaves it first, for one of its
+        own mounted from the database (`_split`). The session is not shared from then on."""
+        splitting = self._splitting.get(session_id)
+        if splitting is not None:
+            await asyncio.shield(splitting)
+        session = self._tabs.get(session_id)
+        if session is None or session.closed:
+            return session
+        if len(session.tabs) > 1:
+            session = await self._split(session, session_id)
+        if session.shareable:
+            session.shareable = False
+            self._unlist(session)
+        return session
 
     def paused_count(self) -> int:
         """Sessions paused because their tab is hidden (docs/hidden-tabs.md); one pass over
@@ -94,37 +128,39 @@ class SessionRegistry:
 
         A new session's components are authorized first (`LiveComponent.authorize`); one refused
         raises `Forbidden` and nothing is subscribed or mounted."""
-        session = self.sessions.get(session_id)
+        session = self._tabs.get(session_id)
         if session is not None and (session.closed or session.user_id != user_id):
             session = None
         if session is not None:
             seq = session.outbox.parse(last_event_id)
             if seq is not None:
                 self.stats.attaches["replay"] += 1
-                connection = session.attach(seq)  # replay what was missed from the buffer,
+                connection = session.attach(seq, session_id)  # replay what was missed,
                 await session.resume()  # then what a paused tab did not get rendered
                 return connection
+            if len(session.tabs) > 1:  # its page is unknown: a session of its own, all sent
+                self.stats.attaches["resync"] += 1
+                session = await self._split(session, session_id, full=True)
+                return session.attach(0, session_id)
             self.stats.attaches["resync"] += 1
-            connection = session.attach(session.outbox.seq)
+            connection = session.attach(session.outbox.seq, session_id)
             await session.resume()
             await session.resync()
             session.flush()  # the connection's first write: no reason to wait for the loop turn
             return connection
         await self.authorize(user_id, [c for c, _ in components])
-        session = LiveSession(
-            user_id,
-            session_id,
-            (c for c, _ in components),
-            hub=self.hub,
-            renderer=self.renderer,
-            settings=self.settings,
-            make_context=self.make_context,
-            auth=auth,
-            stats=self.stats,
-            flusher=self.flusher,
-        )
+        key = _page_key(user_id, auth, components)
+        shared = self._pages.get(key) if self.settings.share_sessions else None
+        if shared is not None and shared.shows(components):
+            # The page shows what this session does: it follows that session's patches.
+            self.stats.attaches["joined"] += 1
+            self._admit(session_id, shared)
+            return shared.attach(shared.outbox.seq, session_id)
+        session = self._session(user_id, session_id, [c for c, _ in components], auth)
         self.stats.attaches["new"] += 1
-        self._admit(session)
+        self._admit(session_id, session)
+        if self.settings.share_sessions:
+            self._pages[key] = session
         connection = session.attach(0)
         etags: Mapping[str, str | None] = {c.id: etag for c, etag in components}
         try:
@@ -134,6 +170,54 @@ class SessionRegistry:
             raise
         session.flush()  # the connection's first write: no reason to wait for the loop turn
         return connection
+
+    def _session(
+        self, user_id: Any, session_id: str, components: list[LiveComponent],
+        auth: AuthClaims | None,
+    ) -> LiveSession:
+        session = LiveSession(
+            user_id,
+            session_id,
+            components,
+            hub=self.hub,
+            renderer=self.renderer,
+            settings=self.settings,
+            make_context=self.make_context,
+            auth=auth,
+            stats=self.stats,
+            flusher=self.flusher,
+        )
+        self.sessions[id(session)] = session
+        return session
+
+    async def _split(
+        self, shared: LiveSession, tab: str, *, full: bool = False
+    ) -> LiveSession:
+        """Give page `tab` a session of its own: its connections (and the patches they have not
+        written) move to it, and it is mounted from the database like a new page showing what
+        `shared` shows — what differs is sent (`full`: everything, the page is unknown)."""
+        self.stats.attaches["split"] += 1
+        components = [type(c)(**c.params) for c in shared.components.values()]
+        etags = {} if full else {c.id: c.etag() for c in shared.components.values()}
+        session = self._session(shared.user_id, tab, components, shared.auth)
+        session.shareable = False
+        shared.hand_over(tab, session)
+        self._tabs[tab] = session
+        own = self._by_user.get(str(shared.user_id))
+        if own is not None and tab in own:
+            own[tab] = session
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._splitting[tab] = done
+        try:
+            await session.start(etags)
+        except BaseException:
+            self.discard(session, "mount failed")
+            raise
+        finally:
+            del self._splitting[tab]
+            done.set_result(None)
+        session.flush()
+        return session
 
     def refuse_if_not_running(self) -> str | None:
         """A reason to refuse a connection when the node never started (its lifespan did not
@@ -149,16 +233,34 @@ class SessionRegistry:
             )
         return "liveui is not running (its node was never started); see the server log"
 
-    def _admit(self, session: LiveSession) -> None:
+    def _admit(self, tab: str, session: LiveSession) -> None:
         own = self._by_user.setdefault(str(session.user_id), {})
         while len(own) >= self.settings.max_sessions_per_user:
-            oldest = next(iter(own.values()))
+            oldest_tab, oldest = next(iter(own.items()))
             log.info("liveui: %r closed: too many live sessions of one user", oldest,
-                     extra={"liveui_user": str(oldest.user_id),
-                            "liveui_session": oldest.session_id})
-            self.discard(oldest, "too many open pages of this user", CloseCode.POLICY)
-        own[session.session_id] = session
-        self.sessions[session.session_id] = session
+                     extra={"liveui_user": str(oldest.user_id), "liveui_session": oldest_tab})
+            self.drop_tab(oldest_tab, "too many open pages of this user", CloseCode.POLICY)
+        own[tab] = session
+        self._tabs[tab] = session
+
+    def _unlist(self, session: LiveSession) -> None:
+        """No other tab joins `session` from now on."""
+        for key, listed in list(self._pages.items()):
+            if listed is session:
+                del self._pages[key]
+
+    def drop_tab(
+        self, tab: str, reason: str, code: CloseCode = CloseCode.TRY_AGAIN
+    ) -> None:
+        """Close page `tab`'s connections and forget it; its session ends with its last tab."""
+        session = self._tabs.get(tab)
+        if session is None:
+            return
+        if len(session.tabs) <= 1 and tab in session.tabs:
+            self.discard(session, reason, code)
+            return
+        session.close_tab(tab, reason, code)
+        self._forget_tab(tab, session)
 
     async def authorize(self, user_id: Any, components: list[LiveComponent]) -> None:
         """Raise `Forbidden` naming the first component this user may not have."""
@@ -174,11 +276,19 @@ class SessionRegistry:
         self, session: LiveSession, reason: str, code: CloseCode = CloseCode.TRY_AGAIN
     ) -> None:
         session.close(reason, code)
-        if self.sessions.get(session.session_id) is session:
-            del self.sessions[session.session_id]
+        self.sessions.pop(id(session), None)
+        if session.shareable:
+            self._unlist(session)
+        for tab in list(session.tabs):
+            self._forget_tab(tab, session)
+        session.tabs.clear()
+
+    def _forget_tab(self, tab: str, session: LiveSession) -> None:
+        if self._tabs.get(tab) is session:
+            del self._tabs[tab]
         own = self._by_user.get(str(session.user_id))
-        if own is not None and own.get(session.session_id) is session:
-            del own[session.session_id]
+        if own is not None and own.get(tab) is session:
+            del own[tab]
             if not own:
                 del self._by_user[str(session.user_id)]
 
@@ -229,14 +339,18 @@ class SessionRegistry:
         unverified_since = now - settings.verify_interval
         due: list[LiveSession] = []
         for session in list(self.sessions.values()):
-            if session.connections:
-                for connection in session.connections:
-                    if connection.last_write <= quiet_since:
-                        connection.ping()
-            elif session.detached_at is not None and session.detached_at <= expired_before:
+            for connection in session.connections:
+                if connection.last_write <= quiet_since:
+                    connection.ping()
+            gone = [tab for tab, since in session.tabs.items()
+                    if since is not None and since <= expired_before]
+            if gone and len(gone) == len(session.tabs):
                 log.debug("liveui: freeing %r after the grace period", session)
                 self.discard(session, "grace period over")
                 continue
+            for tab in gone:  # tabs of a shared session that did not come back
+                session.tabs.pop(tab, None)
+                self._forget_tab(tab, session)
             if session.paused:
                 continue  # it renders nothing; resuming brings it up to date
             if session.verified_at <= unverified_since and len(due) < settings.verify_per_tick:

@@ -53,6 +53,8 @@ async def change_view(
     if not isinstance(wanted, dict):
         return PlainTextResponse("the view must be a JSON object", 400)
     session = registry.get(session_id)
+    if session is not None and session.user_id == user_id:
+        session = await registry.own(session_id)  # the view is this tab's alone
     if session is None or session.user_id != user_id or session.closed:
         return PlainTextResponse("no live session for this page here; load the view's URL", 409)
     current = session.components.get(component_id)

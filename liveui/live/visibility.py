@@ -35,7 +35,9 @@ async def set_paused(
     if session.user_id != user_id:
         return 403, "this live session belongs to another user"
     if paused:
-        session.pause()
+        session = await registry.own(session_id)  # the tabs it shares a session with go on
+        if session is not None:
+            session.pause()
     else:
         await session.resume()
     return 204, ""

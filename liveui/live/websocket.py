@@ -152,12 +152,16 @@ class _DirectWrites:
         self.raw_write: Callable[[bytes], bool] | None = raw["write"] if raw else None
 
     def write_now(self, items: list[Outgoing]) -> Awaitable[None] | None:
+        global _last_frame
         raw_write = self.raw_write
         for index, item in enumerate(items):
-            if raw_write is not None and raw_write(
-                encode_text_frame(f"<!--live:{item.event_id}-->", item.text)
-            ):
-                continue
+            if raw_write is not None:
+                last_item, frame = _last_frame
+                if last_item is not item:  # tabs sharing a session write the same item
+                    frame = encode_text_frame(f"<!--live:{item.event_id}-->", item.text)
+                    _last_frame = (item, frame)
+                if raw_write(frame):
+                    continue
             waiting = start_eagerly(self.websocket.send_text(_patch_frame(item)))
             if waiting is not None:
                 return self._finish(waiting, items[index + 1:])
@@ -167,6 +171,10 @@ class _DirectWrites:
         await waiting
         for item in rest:
             await self.websocket.send_text(_patch_frame(item))
+
+
+_last_frame: tuple[Outgoing | None, bytes] = (None, b"")
+"""The frame of the last patch written raw, by its item (`_DirectWrites.write_now`)."""
 
 
 def _patch_frame(item: Outgoing) -> str:

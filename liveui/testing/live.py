@@ -31,6 +31,7 @@ from ..live.actions import run_event
 from ..live.app import LiveUI
 from ..live.component import LiveComponent
 from ..live.live_connection import LiveConnection, Outgoing
+from ..live.session import LiveSession
 from ..live.view_change import change_view
 from ..node import Node
 from ..user_events import UserDataSource
@@ -65,12 +66,23 @@ class LiveTab:
 
     def __init__(self, connection: LiveConnection, live: LiveUI | None = None) -> None:
         self.connection = connection
-        self.session = connection.session
         self.live = live
         self._forms: FormSender | None = None
         self._events: deque[ClientEvent] = deque()
         # A transport write takes every pending item at once; patches not yet read wait here.
         self._unread: deque[Outgoing] = deque()
+
+    @property
+    def session(self) -> LiveSession:
+        """The session this tab reads (shared with other tabs of the same page until it acts)."""
+        session = self.connection.session
+        assert isinstance(session, LiveSession)
+        return session
+
+    @property
+    def session_id(self) -> str:
+        """The tab's own id (its page's), also when it shares another tab's session."""
+        return self.connection.tab
 
     async def change_view(self, component_id: str, **view: Any) -> dict[str, Any]:
         """Change a component's view as the page's controls would (docs/view-params.md): the
@@ -78,8 +90,7 @@ class LiveTab:
         (`{"view": ..., "query": ...}`); AssertionError with the reason when refused."""
         if self.live is None:
             raise RuntimeError("change_view needs a tab opened by LiveHarness.open")
-        answer = await change_view(self.live.registry, self.session.user_id,
-                                   self.session.session_id,
+        answer = await change_view(self.live.registry, self.session.user_id, self.session_id,
                                    {"component": component_id, "view": json.dumps(view)})
         body = bytes(answer.body)
         if answer.status_code != 200:
@@ -142,7 +153,7 @@ class LiveTab:
                 **{k: str(v) for k, v in fields.items()}}
         session = self.session
         status, reason = await run_event(
-            self._live().registry, session.user_id, session.session_id, data
+            self._live().registry, session.user_id, self.session_id, data
         )
         return EventResult(status, reason)
 
@@ -161,7 +172,7 @@ class LiveTab:
 
     def _sender(self) -> FormSender:
         if self._forms is None:
-            self._forms = FormSender(self._live(), self.session.user_id, self.session.session_id)
+            self._forms = FormSender(self._live(), self.session.user_id, self.session_id)
         return self._forms
 
     async def submit(
