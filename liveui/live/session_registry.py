@@ -72,6 +72,7 @@ class SessionRegistry:
         self._by_user: dict[str, dict[str, LiveSession]] = {}
         self._pages: dict[PageKey, LiveSession] = {}
         self._splitting: dict[str, asyncio.Future[None]] = {}
+        self._opening: dict[PageKey, asyncio.Future[None]] = {}
         self.verified = 0
         """Sessions compared with the database by anti-entropy."""
         self.repairs = 0
@@ -150,7 +151,11 @@ class SessionRegistry:
             return connection
         await self.authorize(user_id, [c for c, _ in components])
         key = _page_key(user_id, auth, components)
-        shared = self._pages.get(key) if self.settings.share_sessions else None
+        share = self.settings.share_sessions
+        opening = self._opening.get(key) if share else None
+        if opening is not None:  # the same page is being opened: join it once it is loaded
+            await asyncio.shield(opening)
+        shared = self._pages.get(key) if share else None
         if shared is not None and shared.shows(components):
             # The page shows what this session does: it follows that session's patches.
             self.stats.attaches["joined"] += 1
@@ -159,15 +164,21 @@ class SessionRegistry:
         session = self._session(user_id, session_id, [c for c, _ in components], auth)
         self.stats.attaches["new"] += 1
         self._admit(session_id, session)
-        if self.settings.share_sessions:
-            self._pages[key] = session
         connection = session.attach(0)
         etags: Mapping[str, str | None] = {c.id: etag for c, etag in components}
+        opened: asyncio.Future[None] | None = None
+        if share and key not in self._opening:
+            self._pages[key] = session
+            opened = self._opening[key] = asyncio.get_running_loop().create_future()
         try:
             await session.start(etags)
         except BaseException:
             self.discard(session, "mount failed")
             raise
+        finally:
+            if opened is not None:
+                del self._opening[key]
+                opened.set_result(None)
         session.flush()  # the connection's first write: no reason to wait for the loop turn
         return connection
 

@@ -112,9 +112,18 @@ async def sse_endpoint(request: Request, gate: Gate) -> Response | EventStream:
     return EventStream(connection, registry.settings.retry_ms)
 
 
+_last_event: tuple[Outgoing | None, bytes] = (None, b"")
+"""The last patch encoded, by its item: the tabs sharing a session write the same item."""
+
+
 def _encode(item: Outgoing) -> bytes:
+    global _last_event
     if item.kind == "patch":
-        return encode_patch(item.event_id, item.text)
+        last_item, event = _last_event
+        if last_item is not item:
+            event = encode_patch(item.event_id, item.text)
+            _last_event = (item, event)
+        return event
     if item.kind == "ping":
         return _PING
     return ServerSentEvent(item.text, event="liveui-close").encode()
