@@ -606,6 +606,10 @@ class LiveSession:
             connection.wake()
         return True
 
+    def has_unsent(self) -> bool:
+        """Patches are queued and not yet in the outbox (waiting for a row read)."""
+        return self._queued is not None
+
     def held_since(self) -> float:
         return self._awaiting_rows
 

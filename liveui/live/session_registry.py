@@ -73,6 +73,7 @@ class SessionRegistry:
         self._pages: dict[PageKey, LiveSession] = {}
         self._splitting: dict[str, asyncio.Future[None]] = {}
         self._opening: dict[PageKey, asyncio.Future[None]] = {}
+        self._listed: dict[int, PageKey] = {}  # id(session) -> the page it is listed for
         self.verified = 0
         """Sessions compared with the database by anti-entropy."""
         self.repairs = 0
@@ -168,7 +169,9 @@ class SessionRegistry:
         etags: Mapping[str, str | None] = {c.id: etag for c, etag in components}
         opened: asyncio.Future[None] | None = None
         if share and key not in self._opening:
+            self._unlist_page(key)
             self._pages[key] = session
+            self._listed[id(session)] = key
             opened = self._opening[key] = asyncio.get_running_loop().create_future()
         try:
             await session.start(etags)
@@ -209,6 +212,9 @@ class SessionRegistry:
         `shared` shows — what differs is sent (`full`: everything, the page is unknown)."""
         self.stats.attaches["split"] += 1
         components = [type(c)(**c.params) for c in shared.components.values()]
+        # Patches still queued (waiting for a row read) are not in the outbox the tab's
+        # connections take along: its page is behind the shared state, so everything is sent.
+        full = full or shared.has_unsent()
         etags = {} if full else {c.id: c.etag() for c in shared.components.values()}
         session = self._session(shared.user_id, tab, components, shared.auth)
         session.shareable = False
@@ -256,9 +262,14 @@ class SessionRegistry:
 
     def _unlist(self, session: LiveSession) -> None:
         """No other tab joins `session` from now on."""
-        for key, listed in list(self._pages.items()):
-            if listed is session:
-                del self._pages[key]
+        key = self._listed.pop(id(session), None)
+        if key is not None and self._pages.get(key) is session:
+            del self._pages[key]
+
+    def _unlist_page(self, key: PageKey) -> None:
+        listed = self._pages.pop(key, None)
+        if listed is not None:
+            self._listed.pop(id(listed), None)
 
     def drop_tab(
         self, tab: str, reason: str, code: CloseCode = CloseCode.TRY_AGAIN
@@ -288,8 +299,7 @@ class SessionRegistry:
     ) -> None:
         session.close(reason, code)
         self.sessions.pop(id(session), None)
-        if session.shareable:
-            self._unlist(session)
+        self._unlist(session)
         for tab in list(session.tabs):
             self._forget_tab(tab, session)
         session.tabs.clear()

@@ -238,3 +238,18 @@ async def test_tabs_opening_together_wait_for_the_first_and_join_it() -> None:
         tabs = await asyncio.gather(*(_open(harness, 1, f"g{i}") for i in range(5)))
         assert len({id(tab.session) for tab in tabs}) == 1
         assert harness.live.registry.stats.attaches == {"new": 1, "joined": 4}
+
+
+async def test_a_tab_leaving_while_patches_wait_to_be_written_is_sent_everything() -> None:
+    """Patches queued in the shared session (the end of the loop turn, or a row read) are not
+    in the outbox yet: the tab that leaves then cannot trust the shared state as its page's."""
+    Dial.value = 0
+    async with live_harness() as harness:
+        await _harness_env(harness)
+        first, second = await _open(harness, 1, "a"), await _open(harness, 1, "b")
+        Dial.value = 9
+        first.session.deliver(Broadcast("dial", "set", {"n": 9}))  # queued, not written yet
+        assert first.session.has_unsent()
+        await harness.live.registry.own("b")
+        assert (await second.patches_until(lambda p: p.text(Dial().id) == "9/0"))
+        assert (await first.next_patch()).text(Dial().id) == "9/0"
