@@ -97,8 +97,9 @@ def _look(recorder: Recorder) -> dict[str, Any]:
     for live in node.parts(LiveUI):
         for session in list(live.registry.sessions.values()):
             user = str(session.user_id)
-            live_by_user[user] += 1
-            paused_by_user[user] += bool(getattr(session, "paused", False))
+            tabs = len(session.tabs)  # the pages it serves (tabs may share a session)
+            live_by_user[user] += tabs
+            paused_by_user[user] += tabs if session.paused else 0
             for connection in session.connections:
                 depth = session.outbox.pending(connection.cursor, connection.max_pending)
                 if depth:

@@ -188,14 +188,18 @@ def _live(live: LiveUI) -> list[Reading]:
     return [
         _one("liveui_live_sessions", "gauge",
              "Live sessions (one per open page) held by this node.", len(registry)),
+        _one("liveui_live_sessions_shared", "gauge",
+             "Live session states held: tabs of one login showing the same page share one.",
+             len(registry.sessions)),
         _one("liveui_live_sessions_paused", "gauge",
              "Live sessions paused because their tab is hidden (nothing rendered for them).",
              registry.paused_count()),
         _by(CONNECTIONS[0], "gauge", CONNECTIONS[1], "transport",
             {f"live_{name}": n for name, n in stats.connections.items()}),
         _by("liveui_live_attaches_total", "counter",
-            "Live connections by how they found their session: new, replay (from the "
-            "buffer after a reconnect) or resync (re-rendered from the database).",
+            "Live connections by how they found their session: new, joined (shared with "
+            "tabs showing the same page), replay (from the buffer after a reconnect), resync "
+            "(re-rendered from the database) or split (a tab that left a shared session).",
             "kind", stats.attaches),
         _by("liveui_live_closes_total", "counter",
             "Live connections the server closed, by close code.", "code", stats.closes),

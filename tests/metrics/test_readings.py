@@ -93,6 +93,22 @@ async def test_live_sessions_attaches_and_patches_are_counted() -> None:
         assert value(node, "liveui_live_sessions_paused") == 1
 
 
+async def test_tabs_sharing_a_session_count_as_pages_and_one_shared_state() -> None:
+    async with live_harness() as harness:
+        _templates(harness)
+        node = harness.node
+        shown = Ticker()
+        await shown.mount(None)
+        for sid in ("a", "b", "c"):
+            await harness.open(1, Ticker(), session_id=sid, etags={shown.id: shown.etag()})
+        assert value(node, "liveui_live_sessions") == 3
+        assert value(node, "liveui_live_sessions_shared") == 1
+        assert value(node, "liveui_live_attaches_total", kind="joined") == 2
+        assert await set_paused(harness.live.registry, 1, "c", True) == (204, "")
+        assert value(node, "liveui_live_sessions_shared") == 2
+        assert value(node, "liveui_live_attaches_total", kind="split") == 1
+
+
 async def test_a_live_slow_client_is_counted_once_with_its_close_code(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
