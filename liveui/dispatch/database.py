@@ -49,7 +49,11 @@ class Database:
         engine = self._require()
         if isinstance(engine, AsyncEngine):
             async with engine.connect() as conn:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                # SQLite's driver begins a transaction only before a write, so its reads are
+                # already in autocommit; setting it (and resetting it on return to the pool)
+                # would cost two trips to aiosqlite's thread per read.
+                if engine.dialect.name != "sqlite":
+                    await conn.execution_options(isolation_level="AUTOCOMMIT")
                 return await conn.run_sync(fn)
         return await asyncio.to_thread(self._read_blocking, fn)
 
