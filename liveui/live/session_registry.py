@@ -156,6 +156,7 @@ class SessionRegistry:
         opening = self._opening.get(key) if share else None
         if opening is not None:  # the same page is being opened: join it once it is loaded
             await asyncio.shield(opening)
+        self._make_room(user_id)
         shared = self._pages.get(key) if share else None
         if shared is not None and shared.shows(components):
             # The page shows what this session does: it follows that session's patches.
@@ -250,14 +251,19 @@ class SessionRegistry:
             )
         return "liveui is not running (its node was never started); see the server log"
 
-    def _admit(self, tab: str, session: LiveSession) -> None:
-        own = self._by_user.setdefault(str(session.user_id), {})
+    def _make_room(self, user_id: Any) -> None:
+        """Close the user's oldest tabs until one more fits (before a session to join is
+        chosen: the oldest tab may be the last of that session)."""
+        own = self._by_user.get(str(user_id), {})
         while len(own) >= self.settings.max_sessions_per_user:
             oldest_tab, oldest = next(iter(own.items()))
             log.info("liveui: %r closed: too many live sessions of one user", oldest,
                      extra={"liveui_user": str(oldest.user_id), "liveui_session": oldest_tab})
             self.drop_tab(oldest_tab, "too many open pages of this user", CloseCode.POLICY)
-        own[tab] = session
+
+    def _admit(self, tab: str, session: LiveSession) -> None:
+        self._make_room(session.user_id)
+        self._by_user.setdefault(str(session.user_id), {})[tab] = session
         self._tabs[tab] = session
 
     def _unlist(self, session: LiveSession) -> None:

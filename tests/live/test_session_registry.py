@@ -253,3 +253,18 @@ async def test_a_tab_leaving_while_patches_wait_to_be_written_is_sent_everything
         await harness.live.registry.own("b")
         assert (await second.patches_until(lambda p: p.text(Dial().id) == "9/0"))
         assert (await first.next_patch()).text(Dial().id) == "9/0"
+
+
+async def test_a_tab_that_would_join_the_session_the_cap_closes_gets_a_live_one() -> None:
+    """The cap closes the user's oldest tab before a session is chosen to join: that tab may be
+    the only one of the session the new tab would have joined."""
+    Dial.value = 0
+    async with live_harness(settings=LiveSettings(max_sessions_per_user=2)) as harness:
+        await _harness_env(harness)
+        oldest = await _open(harness, 1, "oldest")
+        await _open(harness, 1, "other", id="other-dial")
+        newest = await _open(harness, 1, "newest")
+        assert oldest.connection.closing == "too many open pages of this user"
+        assert not newest.session.closed and newest.session is not oldest.session
+        _broadcast(harness, 6)
+        assert (await newest.patches_until(lambda p: p.text(Dial().id) == "6/0"))
