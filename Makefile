@@ -46,12 +46,14 @@ lint: setup
 	$(VENV)/bin/ruff check liveui demo bench tests docs/examples scripts hatch_build.py
 	$(VENV)/bin/mypy
 
+# Two workers (pytest-xdist): every test makes its own databases, servers and ports, and the
+# browser tests are collected last, so each worker runs them after its asyncio tests.
 test: setup chromium lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 # The inner loop: everything but the browser, phoenix.js and package-building tests (CI runs all).
 test-fast: setup lint
-	$(PY) -m pytest -q -m "not e2e and not compat and not slow"
+	$(PY) -m pytest -q -n 2 -m "not e2e and not compat and not slow"
 
 screenshots: setup chromium
 	$(PY) -m demo.screenshots

@@ -122,7 +122,9 @@ async def test_mark_as_read_of_another_users_notification_is_forbidden(
     assert still["read"] is False
 
 
-@pytest.mark.parametrize("bad_id", ["not-a-uuid", "", 42, None, str(uuid.uuid4())])
+# A fixed unknown id: test ids must be the same in every collection (pytest-xdist's workers).
+@pytest.mark.parametrize("bad_id", ["not-a-uuid", "", 42, None,
+                                    "3f2b8c1e-9a47-4d0e-8b6a-2c5d7e9f1a30"])
 async def test_malformed_or_unknown_id_is_not_found(
     schema: Schema, sessions: async_sessionmaker[Any], dispatch: Dispatch, bad_id: Any,
 ) -> None:
