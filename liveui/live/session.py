@@ -258,13 +258,15 @@ class LiveSession:
         outbox from `cursor`."""
         tab = self.session_id if tab is None else tab
         connection = LiveConnection(self, cursor, max_pending=self.settings.max_pending, tab=tab)
+        connected = tab in self.tabs and self.tabs[tab] is None  # it has connections already
         self.connections.append(connection)
         self.tabs[tab] = None
         self.detached_at = None
-        same = [c for c in self.connections if c.tab == tab]
-        for oldest in same[: max(0, len(same) - self.settings.max_connections_per_session)]:
-            self.connections.remove(oldest)
-            oldest.close("replaced by a newer connection of the same page")
+        if connected:  # a duplicated tab (a tab joining a shared session skips the count)
+            same = [c for c in self.connections if c.tab == tab]
+            for oldest in same[: max(0, len(same) - self.settings.max_connections_per_session)]:
+                self.connections.remove(oldest)
+                oldest.close("replaced by a newer connection of the same page")
         return connection
 
     def detach(self, connection: LiveConnection) -> None:

@@ -49,6 +49,17 @@ def _page_key(
 log = logging.getLogger("liveui.live")
 
 
+def _awaited_by(waiting: dict[Any, asyncio.Future[None]], key: Any) -> Callable[[], None]:
+    """Put a future under `key` that others may await; returns what resolves and removes it."""
+    future = waiting[key] = asyncio.get_running_loop().create_future()
+
+    def resolve() -> None:
+        del waiting[key]
+        future.set_result(None)
+
+    return resolve
+
+
 class SessionRegistry:
     def __init__(
         self,
@@ -168,23 +179,30 @@ class SessionRegistry:
         self._admit(session_id, session)
         connection = session.attach(0)
         etags: Mapping[str, str | None] = {c.id: etag for c, etag in components}
-        opened: asyncio.Future[None] | None = None
+        loaded: Callable[[], None] | None = None
         if share and key not in self._opening:
             self._unlist_page(key)
             self._pages[key] = session
             self._listed[id(session)] = key
-            opened = self._opening[key] = asyncio.get_running_loop().create_future()
+            loaded = _awaited_by(self._opening, key)
+        await self._start(session, etags, loaded)
+        return connection
+
+    async def _start(
+        self, session: LiveSession, etags: Mapping[str, str | None],
+        loaded: Callable[[], None] | None,
+    ) -> None:
+        """Mount `session`, then write its first patch at once (no reason to wait for the loop
+        turn); `loaded` is called once the mount is over, whether it worked or not."""
         try:
             await session.start(etags)
         except BaseException:
             self.discard(session, "mount failed")
             raise
         finally:
-            if opened is not None:
-                del self._opening[key]
-                opened.set_result(None)
-        session.flush()  # the connection's first write: no reason to wait for the loop turn
-        return connection
+            if loaded is not None:
+                loaded()
+        session.flush()
 
     def _session(
         self, user_id: Any, session_id: str, components: list[LiveComponent],
@@ -224,17 +242,7 @@ class SessionRegistry:
         own = self._by_user.get(str(shared.user_id))
         if own is not None and tab in own:
             own[tab] = session
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._splitting[tab] = done
-        try:
-            await session.start(etags)
-        except BaseException:
-            self.discard(session, "mount failed")
-            raise
-        finally:
-            del self._splitting[tab]
-            done.set_result(None)
-        session.flush()
+        await self._start(session, etags, _awaited_by(self._splitting, tab))
         return session
 
     def refuse_if_not_running(self) -> str | None:
