@@ -25,6 +25,7 @@ from .live_settings import LiveSettings
 from .live_stats import LiveStats
 from .patch_flusher import PatchFlusher
 from .session import LiveSession
+from .shared_pages import SharedPages, awaited_by, page_key
 
 if TYPE_CHECKING:
     from ..auth.claims import AuthClaims
@@ -37,27 +38,8 @@ ContextFactory = Callable[[Any, "LiveSession | None"], LiveContext]
 
 __all__ = ["SessionRegistry"]
 
-PageKey = tuple[str, "AuthClaims | None", tuple[tuple[str, str], ...]]
-"""Who looks (user, login) and at what (each component's type and params, in order)."""
-
-
-def _page_key(
-    user_id: Any, auth: AuthClaims | None, components: list[tuple[LiveComponent, str | None]]
-) -> PageKey:
-    return (str(user_id), auth, tuple((c.name, c.params_json) for c, _ in components))
-
 log = logging.getLogger("liveui.live")
 
-
-def _awaited_by(waiting: dict[Any, asyncio.Future[None]], key: Any) -> Callable[[], None]:
-    """Put a future under `key` that others may await; returns what resolves and removes it."""
-    future = waiting[key] = asyncio.get_running_loop().create_future()
-
-    def resolve() -> None:
-        del waiting[key]
-        future.set_result(None)
-
-    return resolve
 
 
 class SessionRegistry:
@@ -81,10 +63,9 @@ class SessionRegistry:
         # insertion order); per page a session may be joined on, the newest one.
         self._tabs: dict[str, LiveSession] = {}
         self._by_user: dict[str, dict[str, LiveSession]] = {}
-        self._pages: dict[PageKey, LiveSession] = {}
+        self.shared = SharedPages()
+        """The sessions a new tab of the same page may join (docs/live.md, Shared sessions)."""
         self._splitting: dict[str, asyncio.Future[None]] = {}
-        self._opening: dict[PageKey, asyncio.Future[None]] = {}
-        self._listed: dict[int, PageKey] = {}  # id(session) -> the page it is listed for
         self.verified = 0
         """Sessions compared with the database by anti-entropy."""
         self.repairs = 0
@@ -117,7 +98,7 @@ class SessionRegistry:
             session = await self._split(session, session_id)
         if session.shareable:
             session.shareable = False
-            self._unlist(session)
+            self.shared.unlist(session)
         return session
 
     def paused_count(self) -> int:
@@ -162,13 +143,12 @@ class SessionRegistry:
             session.flush()  # the connection's first write: no reason to wait for the loop turn
             return connection
         await self.authorize(user_id, [c for c, _ in components])
-        key = _page_key(user_id, auth, components)
+        key = page_key(user_id, auth, components)
         share = self.settings.share_sessions
-        opening = self._opening.get(key) if share else None
-        if opening is not None:  # the same page is being opened: join it once it is loaded
-            await asyncio.shield(opening)
+        if share:  # the same page is being opened: join it once it is loaded
+            await self.shared.opened(key)
         self._make_room(user_id)
-        shared = self._pages.get(key) if share else None
+        shared = self.shared.get(key) if share else None
         if shared is not None and shared.shows(components):
             # The page shows what this session does: it follows that session's patches.
             self.stats.attaches["joined"] += 1
@@ -179,13 +159,7 @@ class SessionRegistry:
         self._admit(session_id, session)
         connection = session.attach(0)
         etags: Mapping[str, str | None] = {c.id: etag for c, etag in components}
-        loaded: Callable[[], None] | None = None
-        if share and key not in self._opening:
-            self._unlist_page(key)
-            self._pages[key] = session
-            self._listed[id(session)] = key
-            loaded = _awaited_by(self._opening, key)
-        await self._start(session, etags, loaded)
+        await self._start(session, etags, self.shared.list(key, session) if share else None)
         return connection
 
     async def _start(
@@ -242,7 +216,7 @@ class SessionRegistry:
         own = self._by_user.get(str(shared.user_id))
         if own is not None and tab in own:
             own[tab] = session
-        await self._start(session, etags, _awaited_by(self._splitting, tab))
+        await self._start(session, etags, awaited_by(self._splitting, tab))
         return session
 
     def refuse_if_not_running(self) -> str | None:
@@ -274,17 +248,6 @@ class SessionRegistry:
         self._by_user.setdefault(str(session.user_id), {})[tab] = session
         self._tabs[tab] = session
 
-    def _unlist(self, session: LiveSession) -> None:
-        """No other tab joins `session` from now on."""
-        key = self._listed.pop(id(session), None)
-        if key is not None and self._pages.get(key) is session:
-            del self._pages[key]
-
-    def _unlist_page(self, key: PageKey) -> None:
-        listed = self._pages.pop(key, None)
-        if listed is not None:
-            self._listed.pop(id(listed), None)
-
     def drop_tab(
         self, tab: str, reason: str, code: CloseCode = CloseCode.TRY_AGAIN
     ) -> None:
@@ -313,7 +276,7 @@ class SessionRegistry:
     ) -> None:
         session.close(reason, code)
         self.sessions.pop(id(session), None)
-        self._unlist(session)
+        self.shared.unlist(session)
         for tab in list(session.tabs):
             self._forget_tab(tab, session)
         session.tabs.clear()
