@@ -28,8 +28,13 @@ class Dial(LiveComponent):
 
     async def mount(self, ctx: Any) -> None:
         self.state = {"n": Dial.value, "mine": 0}
+        if Dial.mount_read is not None:  # a test holds the mount after its read
+            Dial.mount_read.set()
+            await Dial.mount_done.wait()
 
     value = 0  # what "the database" holds: mount reads it
+    mount_read: asyncio.Event | None = None
+    mount_done = asyncio.Event()
 
     def topics(self, user_id: Any) -> list[str]:
         return ["dial"]
@@ -114,10 +119,16 @@ async def test_a_broadcast_during_the_split_reaches_the_tab_that_left() -> None:
         await _harness_env(harness)
         first, second = await _open(harness, 1, "a"), await _open(harness, 1, "b")
         registry = harness.live.registry
-        task = asyncio.ensure_future(registry.own("b"))
-        await asyncio.sleep(0)  # the split subscribed and is mounting
-        _broadcast(harness, 7)
-        own = await task
+        Dial.mount_read, Dial.mount_done = asyncio.Event(), asyncio.Event()
+        try:
+            task = asyncio.ensure_future(registry.own("b"))
+            async with asyncio.timeout(5):
+                await Dial.mount_read.wait()  # the split's mount has read 0 and is not over
+            _broadcast(harness, 7)  # committed after that read: it must not be lost
+            Dial.mount_done.set()
+            own = await task
+        finally:
+            Dial.mount_read = None
         assert own is second.session and own is not first.session
         assert (await second.patches_until(lambda p: p.text(Dial().id) == "7/0"))
         assert (await first.next_patch()).text(Dial().id) == "7/0"
