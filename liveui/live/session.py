@@ -67,7 +67,7 @@ class LiveSession:
     __slots__ = (
         "__weakref__", "_awaited", "_awaiting_rows", "_busy", "_inbox", "_listeners", "_lock",
         "_make_context", "_owned", "_queued", "_sent", "_stale", "_tasks", "auth", "closed",
-        "components", "connections", "detached_at", "flusher", "hub", "outbox", "paused",
+        "components", "connections", "flusher", "hub", "outbox", "paused",
         "renderer", "session_id", "settings", "shareable", "stats", "tabs", "user_id",
         "verified_at",
     )
@@ -98,8 +98,7 @@ class LiveSession:
         self.stats = stats if stats is not None else LiveStats()
         self.outbox = Outbox(settings.replay_buffer)
         self.connections: list[LiveConnection] = []
-        self.detached_at: float | None = time.monotonic()
-        self.tabs: dict[str, float | None] = {session_id: self.detached_at}
+        self.tabs: dict[str, float | None] = {session_id: time.monotonic()}
         """The pages (tab ids) this session serves -> since when none of their connections is
         open (None: one is). Usually one; more while tabs showing the same page share it."""
         self.shareable = True
@@ -261,7 +260,6 @@ class LiveSession:
         connected = tab in self.tabs and self.tabs[tab] is None  # it has connections already
         self.connections.append(connection)
         self.tabs[tab] = None
-        self.detached_at = None
         if connected:  # a duplicated tab (a tab joining a shared session skips the count)
             same = [c for c in self.connections if c.tab == tab]
             for oldest in same[: max(0, len(same) - self.settings.max_connections_per_session)]:
@@ -272,29 +270,21 @@ class LiveSession:
     def detach(self, connection: LiveConnection) -> None:
         if connection in self.connections:
             self.connections.remove(connection)
-        now = time.monotonic()
         tab = connection.tab
         if tab in self.tabs and not any(c.tab == tab for c in self.connections):
-            self.tabs[tab] = now
-        if not self.connections:
-            self.detached_at = now
+            self.tabs[tab] = time.monotonic()  # its grace period starts (`SessionRegistry.check`)
 
     def shows(self, components: list[tuple[LiveComponent, str | None]]) -> bool:
-        """Whether a page of these components, each with the etag it was rendered at, shows
-        exactly what this session does (same components, same params, same state), and
-        nothing is under way that the page could not follow: it may then join."""
-        mine = self.components
-        if (
-            not self.shareable or self.closed or self.paused or self._busy
-            or self._queued is not None or len(mine) != len(components)
-        ):
+        """Whether a page of the same components (the registry's page key says so: same
+        types, params and order), each with the etag it was rendered at, shows exactly what
+        this session does, and nothing is under way that the page could not follow: it may
+        then join."""
+        if not self.shareable or self.closed or self.paused or self._busy or self._queued:
             return False
+        mine = self.components
         for component, etag in components:
             held = mine.get(component.id)
-            if (
-                etag is None or held is None or type(held) is not type(component)
-                or held.params != component.params or held.etag() != etag
-            ):
+            if etag is None or held is None or held.etag() != etag:
                 return False
         return True
 
@@ -316,9 +306,6 @@ class LiveSession:
             connection.session = to
             to.connections.append(connection)
         to.tabs[tab] = None
-        to.detached_at = None
-        if not self.connections:
-            self.detached_at = time.monotonic()
         for connection in moving:
             connection.wake()
 
@@ -328,8 +315,6 @@ class LiveSession:
         for connection in [c for c in self.connections if c.tab == tab]:
             self.connections.remove(connection)
             connection.close(reason, code)
-        if not self.connections:
-            self.detached_at = time.monotonic()
 
     def close(self, reason: str = "session closed", code: CloseCode = CloseCode.TRY_AGAIN) -> None:
         if self.closed:
