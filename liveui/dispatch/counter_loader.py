@@ -1,6 +1,9 @@
 """`CounterLoader`: counter values for a user, and the grouped recount after commits.
 
-Cost contract: a recompute costs one `GROUP BY owner` query per owner counter (over just the
+Cost contract: a recompute of a lone commit (at most `FOLDED_MAX` subqueries: a few owners)
+costs ONE statement for every counter and aggregate it moved, the clock in it
+(`FoldedRecount`), plus one membership query per audience whose global counter moved. A larger
+recompute (a batch, a burst) costs one `GROUP BY owner` query per owner counter (over just the
 owners the commits touched) and one query per global counter, whose single value is fanned out
 to every member of its audience (one membership query per audience), plus, on PostgreSQL, one
 read of the database clock for the versions. Loading a user's counters (page render, reconnect,
@@ -36,6 +39,7 @@ from .changes import ChangeSet
 from .counter_declaration import Counter, CounterValue
 from .counter_registry import CounterRegistry
 from .database import Database
+from .folded_recount import FoldedRecount, FoldedValues
 from .load_batcher import LoadBatcher
 from .one_of import one_of
 from .values import ReadClock
@@ -86,6 +90,7 @@ class CounterLoader:
         self.database = database
         self.broadcast = broadcast
         self.clock = ReadClock(database.dialect)
+        self.folded: FoldedRecount[CounterLoader] = FoldedRecount(self.clock)
         self.batcher: LoadBatcher[dict[str, Any]] = LoadBatcher(self._load_batch)
 
     # what a subclass loading another kind of declaration overrides -----------------------------
@@ -312,9 +317,14 @@ class CounterLoader:
             return 0  # nothing declared moved: not even the clock is read
 
         def read(conn: Connection) -> tuple[list[_Count], dict[str, list[Any]]]:
-            # One version for the whole recount, read before any of its queries.
-            started = self.clock.read(conn)
-            counts = [n for loader in loaders for n in loader._recount(conn, changes, started)]
+            sources = [(loader, loader._declared()) for loader in loaders]
+            folded = self.folded.read(conn, sources, changes)
+            if folded is None:
+                # One version for the whole recount, read before any of its queries.
+                started = self.clock.read(conn)
+                counts = [n for loader in loaders for n in loader._recount(conn, changes, started)]
+            else:
+                counts = self._folded_counts(conn, *folded)
             audiences = {n.counter.audience for n in counts if n.counter.is_global}
             return counts, self._audience_members(conn, audiences)
 
@@ -335,6 +345,22 @@ class CounterLoader:
                 send(user_topic(owner), c, n, count.started)
                 sent += 1
         return sent
+
+    def _folded_counts(
+        self, conn: Connection, started: int, found: list[FoldedValues[CounterLoader]]
+    ) -> list[_Count]:
+        counts: list[_Count] = []
+        for loader, c, values in found:
+            if c.owner is not None and c.audience != "user":
+                try:
+                    values = loader._members_only(conn, c.audience, values)
+                except Exception:
+                    conn.rollback()
+                    log.exception("liveui.dispatch: recounting counter %r failed; keeping its "
+                                  "last values", c.name)
+                    continue
+            counts.append(_Count(c, started, values, loader))
+        return counts
 
     def _recount(self, conn: Connection, changes: ChangeSet, started: int) -> list[_Count]:
         counters = self._declared()

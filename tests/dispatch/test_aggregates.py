@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from liveui import ConfigurationError, Dispatch, DispatchSettings, aggregate, async_url, counter
+from liveui.dispatch.folded_recount import FOLDED_MAX
 from liveui.testing import BroadcastRecorder
 
 both_databases = pytest.mark.parametrize(
@@ -358,7 +359,9 @@ async def test_one_grouped_query_per_aggregate_for_all_the_owners_a_commit_touch
     sales = shop.Sale.__tablename__
     grouped = [q for q in statements if sales in q and "GROUP BY" in q]
     # spent, biggest, skus, units_value, price_total (owner aggregates; "settled" waits for its
-    # action) and the completed_sales counter: one GROUP BY each, whatever the number of owners.
+    # action) and the completed_sales counter: one GROUP BY each, whatever the number of owners
+    # (too many subqueries to fold into one statement, as a lone commit's are: below).
+    assert 6 * len(users) > FOLDED_MAX
     assert len(grouped) == 6, "\n".join(grouped)
     unowned = [q for q in statements if sales in q and "GROUP BY" not in q]
     assert len(unowned) == 4, "\n".join(unowned)  # revenue, avg_sale, smallest, admin_sales
@@ -371,6 +374,43 @@ async def test_one_grouped_query_per_aggregate_for_all_the_owners_a_commit_touch
     assert len(clock) == (1 if shop_engine.dialect.name == "postgresql" else 0), clock
     for u in users:
         assert len(dispatch_broadcasts.aggregate_values(u, "spent")) == 1
+
+
+@both_databases
+async def test_a_lone_commit_reads_every_counter_and_aggregate_it_moved_in_one_statement(
+    shop: Shop, shop_engine: AsyncEngine, shop_sessions: async_sessionmaker[Any],
+    shop_dispatch: Dispatch, dispatch_broadcasts: BroadcastRecorder,
+) -> None:
+    [alice] = await add_users(shop_sessions, shop, 1)
+    await add_users(shop_sessions, shop, 1, admins=1)
+    await shop_dispatch.wait_idle()
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(shop_engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with shop_sessions() as s:
+            s.add(sale(shop, alice, 250))
+            await s.commit()
+        await dispatch_broadcasts.assert_aggregate_broadcast(alice, "spent", "2.50")
+        await shop_dispatch.wait_idle()
+    finally:
+        event.remove(shop_engine.sync_engine, "before_cursor_execute", seen)
+    sales = shop.Sale.__tablename__
+    # The owner's five aggregates and counter, and the four unowned ones: one statement, each
+    # a subquery with its own filter, the clock (PostgreSQL) in it too.
+    reads = [q for q in statements if sales in q]
+    assert len(reads) == 1, "\n".join(reads)
+    assert "GROUP BY" not in reads[0]
+    assert [q for q in statements if "statement_timestamp" in q] == (
+        reads if shop_engine.dialect.name == "postgresql" else [])
+    members = [q for q in statements if sales not in q]
+    assert len(members) == 2, "\n".join(members)  # the admins, and every user ("smallest")
+    assert dispatch_broadcasts.counter_values(alice, "completed_sales")[-1] == 1
+    assert dispatch_broadcasts.aggregate_values(alice, "biggest")[-1] == "2.50"
 
 
 async def test_a_failed_read_is_left_out_never_shown_as_zero(
