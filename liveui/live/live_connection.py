@@ -19,7 +19,7 @@ from ..close_codes import CloseCode
 if TYPE_CHECKING:
     from .session_view import SessionView
 
-__all__ = ["DirectWriter", "LiveConnection", "Outgoing"]
+__all__ = ["DirectWriter", "Fresh", "LiveConnection", "Outgoing"]
 
 log = logging.getLogger("liveui.live")
 
@@ -35,6 +35,17 @@ class Outgoing:
 
 _last_taken: tuple[object, int, Outgoing] = (None, 0, Outgoing("patch"))
 """The last single patch taken (outbox, seq, item): see `LiveConnection._take_patches`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fresh:
+    """The one patch a session's flush just appended, taken once for all its connections:
+    a connection one patch behind writes `items` as they are (see `LiveConnection.wake`)."""
+
+    seq: int
+    items: list[Outgoing]
+    """[the patch]: one list and one item for every tab (the transports encode it once)."""
+    now: float
 
 
 class DirectWriter(Protocol):
@@ -76,7 +87,28 @@ class LiveConnection:
     def closing(self) -> str | None:
         return self._closing
 
-    def wake(self) -> None:
+    def wake(self, fresh: Fresh | None = None) -> None:
+        """Write what is new, or have the transport's task write it. `fresh`: the patch just
+        appended, for a connection that has written everything before it."""
+        if (
+            fresh is not None
+            and self.cursor == fresh.seq - 1
+            and self.direct is not None
+            and self._unfinished is None
+            and self._parked()
+        ):
+            # The common case of a broadcast, a thousand times over in a shared session: no
+            # outbox walk, no item of its own.
+            self.cursor = fresh.seq
+            self.last_write = fresh.now
+            try:
+                self._unfinished = self.direct.write_now(fresh.items)
+            except Exception as exc:  # the client is gone: the transport's task ends
+                self.close(f"write failed: {exc!r}"[:120])
+                return
+            if self._unfinished is not None:
+                self._notify()
+            return
         outbox = self.session.outbox
         # Newer seqs than the cursor bound what is pending (coalescing only removes): counted
         # only when that bound is over the limit.

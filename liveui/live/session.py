@@ -35,7 +35,7 @@ from ..row_events import ROWS_CHANGED, ROWS_READ, ROWS_UNREAD
 from .client_events import client_event_html
 from .component import LiveComponent
 from .fragment import Fragment, Op, joined, render_ops
-from .live_connection import LiveConnection
+from .live_connection import Fresh, LiveConnection, Outgoing
 from .live_stats import LiveStats
 from .outbox import Outbox
 from .patch_flusher import PatchFlusher
@@ -585,12 +585,17 @@ class LiveSession:
         self._queued = None
         if len(queued) == 1:
             # One element replaced: a newer value of it supersedes this one in the outbox.
-            self.outbox.append(*queued[0])
+            text, key = queued[0]
         else:
-            self.outbox.append(joined(tuple(text for text, _ in queued)))
+            text, key = joined(tuple(text for text, _ in queued)), None
+        seq = self.outbox.append(text, key)
         self.stats.writes += 1
-        for connection in list(self.connections):
-            connection.wake()
+        connections = self.connections
+        if connections:
+            item = Outgoing("patch", self.outbox.event_id(seq), text)
+            fresh = Fresh(seq, [item], time.monotonic())
+            for connection in list(connections):
+                connection.wake(fresh)
         return True
 
     def has_unsent(self) -> bool:
