@@ -94,7 +94,7 @@ class Dispatch:
             user_id_attr,
         )
         self.state = ChannelState(self.counters, self.notifications, self.aggregates)
-        self.hooks = SessionHooks(self.registry, self._committed)
+        self.hooks = SessionHooks(self.registry, self._committed, self.database.dialect)
         self.coalescer = Coalescer(self.settings.coalesce_window, self._recompute)
         self._warned_unwatched = False
         self.hand_made = HandMadeBroadcasts(

@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstanceState, Session, SessionTransaction, sessionmaker
+from sqlalchemy.sql.elements import ClauseElement
 
 from .changes import ChangeSet
 from .counter_declaration import Counter
 from .counter_registry import CounterRegistry
+from .row_filter import RowFilter, row_filter
 
 __all__ = ["SessionHooks"]
 
@@ -29,9 +31,17 @@ _EVENTS = ("before_flush", "after_flush", "after_commit", "after_transaction_end
 
 
 class SessionHooks:
-    def __init__(self, registry: CounterRegistry, committed: Callable[[ChangeSet], None]) -> None:
+    def __init__(
+        self,
+        registry: CounterRegistry,
+        committed: Callable[[ChangeSet], None],
+        dialect: str | None = None,
+    ) -> None:
         self.registry = registry
         self._committed = committed
+        self.dialect = dialect
+        """The database's dialect: which comparisons `RowFilter` may answer in Python."""
+        self._filters: dict[int, RowFilter | None] = {}
         self._key = ("liveui.dispatch", id(self))
         self.installed = 0
         """How many factories, classes or sessions `install` hooked."""
@@ -91,8 +101,34 @@ class SessionHooks:
                 for c in self.registry.measured_for_class(type(obj)):
                     if c.owner_key is not None and c.owner_key not in inspect(obj).dict:
                         getattr(obj, c.owner_key)
+            self._note_computed(session)
         except Exception:
             log.exception("liveui.dispatch: reading counter owners before flush failed")
+
+    def _note_computed(self, session: Session) -> None:
+        """Rows given a value the database computes (`n = Order.n + 1`): the flush expires that
+        attribute with its history, so after it the row looks unchanged. Noted now."""
+        for obj in session.dirty:
+            counters = self.registry.measured_for_class(type(obj))
+            if not counters:
+                continue
+            state: InstanceState[Any] = inspect(obj)
+            computed = {
+                key for key, attr in state.attrs.items()
+                if any(isinstance(v, ClauseElement) for v in attr.history.added)
+            }
+            if not computed:
+                continue
+            for c in counters:
+                if "update" not in c.on or (c.watched is not None and not c.watched & computed):
+                    continue
+                changes = self.pending(session)
+                if c.owner_key is None:
+                    changes.touch(c.name, is_global=True)
+                    continue
+                for owner in _owners(state, c.owner_key):
+                    if not isinstance(owner, ClauseElement):  # a computed owner: unknowable
+                        changes.touch(c.name, owner)
 
     def _after_flush(self, session: Session, flush_context: Any) -> None:
         try:
@@ -126,6 +162,8 @@ class SessionHooks:
                 for c in counters:
                     if kind not in c.on or (kind == "update" and not _moved(state, c)):
                         continue
+                    if self._uncounted(c, state, kind):
+                        continue
                     if changes is None:
                         changes = self.pending(session)
                     if c.owner_key is None:
@@ -133,6 +171,23 @@ class SessionHooks:
                     else:
                         for owner in _owners(state, c.owner_key):
                             changes.touch(c.name, owner)
+
+    def _uncounted(self, c: Counter, state: InstanceState[Any], kind: str) -> bool:
+        """Whether `c` certainly counts this row neither before nor after the change (its
+        `where` answered in Python where that is exact: `RowFilter`)."""
+        key = id(c)
+        if key in self._filters:
+            test = self._filters[key]
+        else:
+            test = self._filters[key] = row_filter(state.mapper, c.where, self.dialect)
+        if test is None:
+            return False
+        if kind == "insert":
+            return test.excludes(_new_values(state, test.keys))
+        old = _old_values(state, test.keys)
+        if kind == "delete":
+            return test.excludes(old)
+        return test.excludes(old) and test.excludes(_new_values(state, test.keys))
 
     def _after_commit(self, session: Session) -> None:
         changes = session.info.pop(self._key, None)
@@ -163,3 +218,23 @@ def _owners(state: InstanceState[Any], key: str) -> set[Any]:
         owners.add(state.dict[key])
     owners.discard(None)
     return owners
+
+
+def _new_values(state: InstanceState[Any], keys: Iterable[str]) -> dict[str, Any]:
+    """The row's values as flushed (a key the flush left unloaded is absent: unknown)."""
+    loaded = state.dict
+    return {key: loaded[key] for key in keys if key in loaded}
+
+
+def _old_values(state: InstanceState[Any], keys: Iterable[str]) -> dict[str, Any]:
+    """The row's values before this flush changed it, where they were loaded."""
+    old: dict[str, Any] = {}
+    for key in keys:
+        history = state.attrs[key].history
+        if history.deleted:
+            old[key] = history.deleted[0]
+        elif history.unchanged:
+            old[key] = history.unchanged[0]
+        elif not history.added and key in state.dict:
+            old[key] = state.dict[key]
+    return old
