@@ -100,7 +100,7 @@ def row_filter(mapper: Mapper[Any], where: ColumnElement[bool] | None,
     keys: set[str] = set()
     try:
         test = _compile(where, mapper, dialect in _EXACT_STRINGS, keys)
-    except _Unsupported:
+    except Exception:  # _Unsupported, or an expression this walk does not know
         return None
     return RowFilter(test, frozenset(keys))
 
