@@ -4,8 +4,9 @@ failed read that is never shown as 0. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -140,6 +141,22 @@ async def add_users(sessions: async_sessionmaker[Any], shop: Shop, n: int,
         s.add_all(users)
         await s.commit()
         return [u.id for u in users]
+
+
+@contextlib.contextmanager
+def selects_of(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SELECT statements `engine` runs inside the block."""
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
 
 
 def sale(shop: Shop, user_id: int, cents: int, **fields: Any) -> Any:
@@ -341,21 +358,12 @@ async def test_one_grouped_query_per_aggregate_for_all_the_owners_a_commit_touch
 ) -> None:
     users = await add_users(shop_sessions, shop, 6, admins=1)
     await shop_dispatch.wait_idle()
-    statements: list[str] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    event.listen(shop_engine.sync_engine, "before_cursor_execute", seen)
-    try:
+    with selects_of(shop_engine) as statements:
         async with shop_sessions() as s:
             s.add_all([sale(shop, u, 100 * (i + 1), sku=str(i)) for i, u in enumerate(users)])
             await s.commit()
         await dispatch_broadcasts.assert_aggregate_broadcast(users[-1], "spent", "6.00")
         await shop_dispatch.wait_idle()
-    finally:
-        event.remove(shop_engine.sync_engine, "before_cursor_execute", seen)
     sales = shop.Sale.__tablename__
     grouped = [q for q in statements if sales in q and "GROUP BY" in q]
     # spent, biggest, skus, units_value, price_total (owner aggregates; "settled" waits for its
@@ -384,21 +392,12 @@ async def test_a_lone_commit_reads_every_counter_and_aggregate_it_moved_in_one_s
     [alice] = await add_users(shop_sessions, shop, 1)
     await add_users(shop_sessions, shop, 1, admins=1)
     await shop_dispatch.wait_idle()
-    statements: list[str] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    event.listen(shop_engine.sync_engine, "before_cursor_execute", seen)
-    try:
+    with selects_of(shop_engine) as statements:
         async with shop_sessions() as s:
             s.add(sale(shop, alice, 250))
             await s.commit()
         await dispatch_broadcasts.assert_aggregate_broadcast(alice, "spent", "2.50")
         await shop_dispatch.wait_idle()
-    finally:
-        event.remove(shop_engine.sync_engine, "before_cursor_execute", seen)
     sales = shop.Sale.__tablename__
     # The owner's five aggregates and counter, and the four unowned ones: one statement, each
     # a subquery with its own filter, the clock (PostgreSQL) in it too.
