@@ -152,10 +152,10 @@ def _constant(element: Any, python_type: type) -> Any:
     if isinstance(element, BindParameter) and element.callable is None:
         value = element.value
         if element.expanding:
-            if not isinstance(value, (list, tuple)) or not all(
+            if not isinstance(value, (list, tuple)) or not value or not all(
                 type(v) is python_type for v in value
             ):
-                raise _Unsupported
+                raise _Unsupported  # an empty list: how NULL compares with it varies
             return frozenset(value)
         if type(value) is python_type:
             return value
