@@ -66,8 +66,8 @@ class LiveSession:
     # Thousands per node: no instance dict.
     __slots__ = (
         "__weakref__", "_awaited", "_awaiting_rows", "_busy", "_inbox", "_listeners", "_lock",
-        "_make_context", "_owned", "_queued", "_sent", "_stale", "_tasks", "auth", "closed",
-        "components", "connections", "flusher", "hub", "outbox", "paused",
+        "_make_context", "_owned", "_per_tab", "_queued", "_sent", "_stale", "_tasks", "auth",
+        "closed", "components", "connections", "flusher", "hub", "outbox", "paused",
         "renderer", "session_id", "settings", "shareable", "stats", "tabs", "user_id",
         "verified_at",
     )
@@ -97,7 +97,11 @@ class LiveSession:
         self._make_context = make_context
         self.stats = stats if stats is not None else LiveStats()
         self.outbox = Outbox(settings.replay_buffer)
-        self.connections: list[LiveConnection] = []
+        self.connections: dict[LiveConnection, None] = {}
+        """The open connections, in the order they came (a dict: removing one of thousands in
+        a shared session costs no scan)."""
+        self._per_tab: dict[str, int] = {}
+        """Open connections per tab id."""
         self.tabs: dict[str, float | None] = {session_id: time.monotonic()}
         """The pages (tab ids) this session serves -> since when none of their connections is
         open (None: one is). Usually one; more while tabs showing the same page share it."""
@@ -257,21 +261,31 @@ class LiveSession:
         outbox from `cursor`."""
         tab = self.session_id if tab is None else tab
         connection = LiveConnection(self, cursor, max_pending=self.settings.max_pending, tab=tab)
-        connected = tab in self.tabs and self.tabs[tab] is None  # it has connections already
-        self.connections.append(connection)
+        self._add(connection)
         self.tabs[tab] = None
-        if connected:  # a duplicated tab (a tab joining a shared session skips the count)
-            same = [c for c in self.connections if c.tab == tab]
-            for oldest in same[: max(0, len(same) - self.settings.max_connections_per_session)]:
-                self.connections.remove(oldest)
+        over = self._per_tab[tab] - self.settings.max_connections_per_session
+        if over > 0:  # a duplicated tab: its oldest connections make way
+            for oldest in [c for c in self.connections if c.tab == tab][:over]:
+                self._remove(oldest)
                 oldest.close("replaced by a newer connection of the same page")
         return connection
 
+    def _add(self, connection: LiveConnection) -> None:
+        self.connections[connection] = None
+        self._per_tab[connection.tab] = self._per_tab.get(connection.tab, 0) + 1
+
+    def _remove(self, connection: LiveConnection) -> None:
+        if self.connections.pop(connection, False) is None:  # it was there
+            left = self._per_tab[connection.tab] - 1
+            if left:
+                self._per_tab[connection.tab] = left
+            else:
+                del self._per_tab[connection.tab]
+
     def detach(self, connection: LiveConnection) -> None:
-        if connection in self.connections:
-            self.connections.remove(connection)
+        self._remove(connection)
         tab = connection.tab
-        if tab in self.tabs and not any(c.tab == tab for c in self.connections):
+        if tab in self.tabs and tab not in self._per_tab:
             self.tabs[tab] = time.monotonic()  # its grace period starts (`SessionRegistry.check`)
 
     def shows(self, components: list[tuple[LiveComponent, str | None]]) -> bool:
@@ -299,12 +313,12 @@ class LiveSession:
         start = min(c.cursor for c in moving)
         renumbered = [(seq, to.outbox.append(text)) for seq, text in self.outbox.after(start)]
         for connection in moving:
-            self.connections.remove(connection)
+            self._remove(connection)
             connection.cursor = max(
                 (new for old, new in renumbered if old <= connection.cursor), default=0
             )
             connection.session = to
-            to.connections.append(connection)
+            to._add(connection)
         to.tabs[tab] = None
         for connection in moving:
             connection.wake()
@@ -313,7 +327,7 @@ class LiveSession:
         """Close page `tab`'s connections and forget it (the others go on)."""
         self.tabs.pop(tab, None)
         for connection in [c for c in self.connections if c.tab == tab]:
-            self.connections.remove(connection)
+            self._remove(connection)
             connection.close(reason, code)
 
     def close(self, reason: str = "session closed", code: CloseCode = CloseCode.TRY_AGAIN) -> None:
