@@ -39,7 +39,7 @@ from .changes import ChangeSet
 from .counter_declaration import Counter, CounterValue
 from .counter_registry import CounterRegistry
 from .database import Database
-from .folded_recount import FoldedRecount, FoldedValues
+from .folded_recount import FoldedRecount, FoldedValues, scalar_counts
 from .load_batcher import LoadBatcher
 from .one_of import one_of
 from .values import ReadClock
@@ -284,15 +284,7 @@ class CounterLoader:
         return {name: self._wrap(n, int(started)) for name, n in counted.items()}
 
     def _count(self, c: Counter, user_id: Any) -> list[Any]:
-        out = []
-        for measured in c.measure():
-            query: Select[Any] = select(measured).select_from(c.model)
-            if c.where is not None:
-                query = query.where(c.where)
-            if c.owner is not None:
-                query = query.where(c.owner == coerce_id(c.owner, user_id))
-            out.append(query.scalar_subquery())
-        return out
+        return scalar_counts(c, None if c.owner is None else coerce_id(c.owner, user_id))
 
     # recomputing after commits ---------------------------------------------------------------
     def moves(self, changes: ChangeSet) -> bool:

@@ -29,7 +29,7 @@ from .values import ReadClock
 Source = TypeVar("Source")
 """Whoever declared the counters of one mapping (the loader that broadcasts them)."""
 
-__all__ = ["FOLDED_MAX", "FoldedRecount", "FoldedValues"]
+__all__ = ["FOLDED_MAX", "FoldedRecount", "FoldedValues", "scalar_counts"]
 
 FOLDED_MAX = 16
 """Most scalar subqueries one recount folds into a single statement."""
@@ -126,14 +126,22 @@ def _build(moved: list[tuple[Any, Counter, list[Any]]], clock: ReadClock) -> _Sh
     columns: list[Any] = [] if clock.column is None else [clock.column]
     widths: list[int] = []
     for i, (_, c, owners) in enumerate(moved):
-        measured = c.measure()
-        widths.append(len(measured))
+        widths.append(len(c.measure()))
         for j in range(len(owners)):
-            for column in measured:
-                query: Select[Any] = select(column).select_from(c.model)
-                if c.where is not None:
-                    query = query.where(c.where)
-                if c.owner is not None:
-                    query = query.where(c.owner == bindparam(f"o{i}_{j}", type_=c.owner.type))
-                columns.append(query.scalar_subquery())
+            owner = None if c.owner is None else bindparam(f"o{i}_{j}", type_=c.owner.type)
+            columns += scalar_counts(c, owner)
     return _Shape(select(*columns), tuple(widths))
+
+
+def scalar_counts(c: Counter, owner: Any) -> list[Any]:
+    """`c`'s measured columns as scalar subqueries over its rows (of `owner`, a value or a
+    bound parameter, for an owner counter)."""
+    out = []
+    for measured in c.measure():
+        query: Select[Any] = select(measured).select_from(c.model)
+        if c.where is not None:
+            query = query.where(c.where)
+        if c.owner is not None:
+            query = query.where(c.owner == owner)
+        out.append(query.scalar_subquery())
+    return out

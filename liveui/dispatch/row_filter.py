@@ -1,6 +1,8 @@
-"""`RowFilter`: a counter's `where`, answered in Python for a row the flush just wrote, where
-Python gives the database's answer — so a commit whose rows a counter cannot count does not
-recount it (a new *pending* order moves no sum of *completed* ones).
+"""`RowFilter`: a counter's `where`, answered in Python for a row the flush just inserted, where
+Python gives the database's answer — so a new row a counter cannot count does not recount it
+(a new *pending* order moves no sum of *completed* ones). The session hooks ask it about
+inserts only: an update or a delete finds the row as the database has it, which may not be
+what its session loaded.
 
 Only what compares exactly alike in Python and in SQL is answered; everything else is "cannot
 tell", and the counter is recounted as before:
@@ -111,9 +113,9 @@ def _compile(element: Any, mapper: Mapper[Any], strings: bool, keys: set[str]) -
     if isinstance(element, BooleanClauseList):
         parts = [_compile(c, mapper, strings, keys) for c in element.clauses]
         if element.operator is operators.and_:
-            return lambda values: _and([p(values) for p in parts])
+            return lambda values: _join([p(values) for p in parts], False)
         if element.operator is operators.or_:
-            return lambda values: _or([p(values) for p in parts])
+            return lambda values: _join([p(values) for p in parts], True)
         raise _Unsupported
     if isinstance(element, UnaryExpression) and element.operator is operators.inv:
         inner = _compile(element.element, mapper, strings, keys)
@@ -214,20 +216,14 @@ def _compare(values: Values, key: str, python_type: type, test: Callable[[Any], 
     return test(value)
 
 
-def _and(answers: list[Any]) -> Any:
-    if False in answers:
-        return False
+def _join(answers: list[Any], decisive: bool) -> Any:
+    """`AND` (decisive: False) or `OR` (decisive: True) in SQL's three values, UNKNOWN
+    wherever an unknown part could change the answer."""
+    if decisive in answers:
+        return decisive
     if any(a is UNKNOWN for a in answers):
         return UNKNOWN
-    return None if None in answers else True
-
-
-def _or(answers: list[Any]) -> Any:
-    if True in answers:
-        return True
-    if any(a is UNKNOWN for a in answers):
-        return UNKNOWN
-    return None if None in answers else False
+    return None if None in answers else not decisive
 
 
 def _not(answer: Any) -> Any:
