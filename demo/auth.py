@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -37,6 +38,7 @@ __all__ = [
     "current_user_id",
     "log_in",
     "log_out",
+    "require_login",
     "require_user",
 ]
 
@@ -113,14 +115,27 @@ async def check_csrf(request: Request) -> dict[str, Any]:
     return form
 
 
-async def require_user(request: Request) -> User:
+def require_login(request: Request) -> str:
+    """The logged-in user's id as the cookie has it (no database read), else a redirect to log
+    in: checked before a form is read, so a logged-out POST goes to the login page."""
     user_id = current_user_id(request)
     if user_id is not None and user_id.isdigit() and len(user_id) < 19:
-        async with request.app.state.sessions() as session:
-            user = await session.get(User, int(user_id))
-        if user is not None:
-            return user
+        return user_id
     raise HTTPException(303, headers={"Location": f"/login?next={request.url.path}"})
+
+
+async def require_user(request: Request, session: AsyncSession | None = None) -> User:
+    """The logged-in user, read in `session` when the request has one open (an action reads
+    the user and makes its change in one session), else in a session of its own."""
+    user_id = int(require_login(request))
+    if session is not None:
+        user = await session.get(User, user_id)
+    else:
+        async with request.app.state.sessions() as own:
+            user = await own.get(User, user_id)
+    if user is None:
+        raise HTTPException(303, headers={"Location": f"/login?next={request.url.path}"})
+    return user
 
 
 class TooManyAttempts(Exception):

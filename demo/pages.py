@@ -12,6 +12,7 @@ from typing import Any
 
 from markupsafe import escape
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -28,6 +29,7 @@ from .auth import (
     current_user_id,
     log_in,
     log_out,
+    require_login,
     require_user,
     retry_after_header,
 )
@@ -93,21 +95,25 @@ def back(request: Request, default: str, flash: str | None = None) -> Response:
     return RedirectResponse(default, status_code=303)
 
 
-Handler = Callable[[Request, User, dict[str, Any]], Awaitable[str | None]]
+Handler = Callable[[Request, AsyncSession, User, dict[str, Any]], Awaitable[str | None]]
+"""An action: the request, the one database session it reads the user in and makes its change
+in, that user, and the form's fields."""
 
 
 def action(path: str, redirect: str, handler: Handler) -> Route:
     """A POST endpoint: logged-in user, CSRF-checked form, ActionError shown as a flash."""
 
     async def endpoint(request: Request) -> Response:
-        user = await require_user(request)
-        form = await check_csrf(request)
-        try:
-            flash = await handler(request, user, form)
-        except services.ActionError as exc:
-            if exc.status == 403:
-                raise HTTPException(403, str(exc)) from None
-            flash = str(exc)
+        require_login(request)
+        form = await check_csrf(request)  # read before a database connection is taken
+        async with request.app.state.sessions() as session:
+            user = await require_user(request, session)
+            try:
+                flash = await handler(request, session, user, form)
+            except services.ActionError as exc:
+                if exc.status == 403:
+                    raise HTTPException(403, str(exc)) from None
+                flash = str(exc)
         return back(request, redirect, flash)
 
     return Route(path, endpoint, methods=["POST"])
@@ -265,61 +271,71 @@ async def spa_page(request: Request) -> Response:
 
 
 # actions ---------------------------------------------------------------------------------------
-async def _place_order(request: Request, user: User, form: dict[str, Any]) -> str:
-    async with request.app.state.sessions() as session:
-        order = await services.place_order(session, user)
+async def _place_order(
+    request: Request, session: AsyncSession, user: User, form: dict[str, Any]
+) -> str:
+    order = await services.place_order(session, user)
     return f"Order #{order.id} placed: {order.item}."
 
 
-async def _cancel_order(request: Request, user: User, form: dict[str, Any]) -> str:
-    async with request.app.state.sessions() as session:
-        order = await services.cancel_order(
-            session, request.app.state.dispatch, _id(request, form), user
-        )
+async def _cancel_order(
+    request: Request, session: AsyncSession, user: User, form: dict[str, Any]
+) -> str:
+    order = await services.cancel_order(
+        session, request.app.state.dispatch, _id(request, form), user
+    )
     return f"Order #{order.id} cancelled."
 
 
-async def _complete_order(request: Request, user: User, form: dict[str, Any]) -> str:
-    async with request.app.state.sessions() as session:
-        order = await services.complete_order(
-            session, request.app.state.dispatch, _id(request, form), user
-        )
+async def _complete_order(
+    request: Request, session: AsyncSession, user: User, form: dict[str, Any]
+) -> str:
+    order = await services.complete_order(
+        session, request.app.state.dispatch, _id(request, form), user
+    )
     return f"Order #{order.id} completed; {order.user.display_name} was notified."
 
 
-async def _add_item(request: Request, user: User, form: dict[str, Any]) -> str:
-    async with request.app.state.sessions() as session:
-        item = await services.add_cart_item(session, user)
+async def _add_item(
+    request: Request, session: AsyncSession, user: User, form: dict[str, Any]
+) -> str:
+    item = await services.add_cart_item(session, user)
     return f"Added {item.name} to your cart."
 
 
-async def _remove_item(request: Request, user: User, form: dict[str, Any]) -> str:
-    async with request.app.state.sessions() as session:
-        await services.remove_cart_item(session, _id(request, form), user)
+async def _remove_item(
+    request: Request, session: AsyncSession, user: User, form: dict[str, Any]
+) -> str:
+    await services.remove_cart_item(session, _id(request, form), user)
     return "Item removed."
 
 
-async def _close_ticket(request: Request, user: User, form: dict[str, Any]) -> str:
-    async with request.app.state.sessions() as session:
-        ticket = await services.close_ticket(session, _id(request, form), user)
+async def _close_ticket(
+    request: Request, session: AsyncSession, user: User, form: dict[str, Any]
+) -> str:
+    ticket = await services.close_ticket(session, _id(request, form), user)
     return f"Ticket #{ticket.id} closed."
 
 
-async def _request_reseller(request: Request, user: User, form: dict[str, Any]) -> str:
-    async with request.app.state.sessions() as session:
-        await services.request_reseller(session, user)
+async def _request_reseller(
+    request: Request, session: AsyncSession, user: User, form: dict[str, Any]
+) -> str:
+    await services.request_reseller(session, user)
     return "Request sent; an admin will review it."
 
 
-async def _approve_reseller(request: Request, user: User, form: dict[str, Any]) -> str:
-    async with request.app.state.sessions() as session:
-        await services.approve_reseller(
-            session, request.app.state.dispatch, _id(request, form), user
-        )
+async def _approve_reseller(
+    request: Request, session: AsyncSession, user: User, form: dict[str, Any]
+) -> str:
+    await services.approve_reseller(
+        session, request.app.state.dispatch, _id(request, form), user
+    )
     return "Reseller access approved."
 
 
-async def _toggle_simulation(request: Request, user: User, form: dict[str, Any]) -> str:
+async def _toggle_simulation(
+    request: Request, session: AsyncSession, user: User, form: dict[str, Any]
+) -> str:
     if not user.is_admin:
         raise services.ActionError("Only an admin can simulate activity.", 403)
     simulator = request.app.state.simulator
@@ -343,12 +359,13 @@ def _interval(raw: Any) -> float:
     return value
 
 
-async def _log_out_everywhere(request: Request, user: User, form: dict[str, Any]) -> str:
+async def _log_out_everywhere(
+    request: Request, session: AsyncSession, user: User, form: dict[str, Any]
+) -> str:
     """Admin: end every login of a user (browsers and tokens) on every node."""
     if not user.is_admin:
         raise services.ActionError("Only an admin can log users out.", 403)
-    async with request.app.state.sessions() as session:
-        target = await session.get(User, _id(request))
+    target = await session.get(User, _id(request))
     if target is None:
         raise services.ActionError("No such user.", 404)
     await request.app.state.node.revocations.revoke_user(target.id)
@@ -376,14 +393,14 @@ def _live_action(handler: Handler) -> Any:
     async def run(request: Request, user_id: Any, fields: Any) -> str | None:
         async with request.app.state.sessions() as session:
             user = await session.get(User, int(user_id))
-        if user is None:
-            raise EventRejected(403, "Your account is gone; log in again.")
-        try:
-            return await handler(request, user, dict(fields))
-        except services.ActionError as exc:
-            raise EventRejected(exc.status, str(exc)) from None
-        except HTTPException as exc:
-            raise EventRejected(exc.status_code, str(exc.detail)) from None
+            if user is None:
+                raise EventRejected(403, "Your account is gone; log in again.")
+            try:
+                return await handler(request, session, user, dict(fields))
+            except services.ActionError as exc:
+                raise EventRejected(exc.status, str(exc)) from None
+            except HTTPException as exc:
+                raise EventRejected(exc.status_code, str(exc.detail)) from None
 
     return run
 

@@ -126,6 +126,10 @@ class Aggregate(Counter):
             return (func.count(distinct(of)),)
         return (getattr(func, self.kind)(of),)
 
+    @property
+    def width(self) -> int:
+        return 2 if self.kind == "avg" else 1
+
     def read(self, row: Any) -> Decimal | None:
         raw = row[0]
         if self.kind == "count_distinct":

@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import and_, func, inspect, or_
+from sqlalchemy import BigInteger, Boolean, Integer, SmallInteger, and_, false, func, inspect, or_
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
@@ -56,6 +56,27 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _VIEW_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _VIEWS_KEPT = 256
 """Bound collections per view kept ready (views are few; the bound keeps forged ones cheap)."""
+_INTEGER = re.compile(r"^-?[0-9]{1,19}$")
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _equals(column: Any, value: str) -> ColumnElement[bool]:
+    """`column = value` for a filter's value from a URL (text), as the column's type: a number
+    or a boolean the column cannot hold matches no row (PostgreSQL would refuse the query)."""
+    kind = column.type
+    if isinstance(kind, Boolean):
+        flag = _BOOLEANS.get(value.strip().lower())
+        return false() if flag is None else column.is_(flag)
+    if isinstance(kind, Integer):
+        bits = 16 if isinstance(kind, SmallInteger) else 64 if isinstance(kind, BigInteger) else 32
+        text = value.strip()
+        if not _INTEGER.match(text):
+            return false()
+        number = int(text)
+        if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1):
+            return false()
+        return column == number  # type: ignore[no-any-return]
+    return column == value  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +171,7 @@ class Collection:
             column = self.filters.get(key)
             if column is None:
                 raise ValueError(f"collection {self.name!r} declares no filter {key!r}")
-            clauses.append(column == value)
+            clauses.append(_equals(column, value))
         if view.search:
             if not self.search:
                 raise ValueError(f"collection {self.name!r} declares no search")

@@ -25,7 +25,7 @@ from .collection_declaration import Collection
 from .counter_loader import coerce_id
 from .counter_registry import CounterRegistry
 from .database import Database
-from .one_of import one_of
+from .one_of import one_of_param
 from .values import ReadClock
 
 __all__ = ["CollectionLoader"]
@@ -34,6 +34,8 @@ log = logging.getLogger("liveui.dispatch")
 
 KEY_CHUNK = 5_000
 MAX_PAGE = 500
+KEY_READS_KEPT = 256
+"""Re-read statements kept, one per (collection, view) read since the cache was last full."""
 
 
 class CollectionLoader:
@@ -48,6 +50,9 @@ class CollectionLoader:
         # render for every tab showing it, not one per tab).
         self._known: weakref.WeakValueDictionary[tuple[str, View, Any], RowState] = (
             weakref.WeakValueDictionary())
+        # Built once per (collection, view), the keys bound at execution: SQLAlchemy then finds
+        # the compiled form without walking a new statement on every re-read.
+        self._key_reads: dict[tuple[str, View], Select[Any]] = {}
 
     def info(self, name: str) -> CollectionInfo:
         return self.registry.collection(name).info
@@ -127,13 +132,21 @@ class CollectionLoader:
         c = self._bound(name, view)
         wanted = [_coerce_key(c, k) for k in keys]
 
+        query = self._key_reads.get((name, view))
+        if query is None:
+            if len(self._key_reads) >= KEY_READS_KEPT:
+                self._key_reads.clear()
+            query = self._base(c).where(
+                one_of_param(self.database.dialect, c.primary_key, "keys")
+            )
+            self._key_reads[(name, view)] = query
+
         def load(conn: Connection) -> RowsRead:
             version = self.clock.read(conn)
             found: dict[Any, RowState | None] = dict.fromkeys(wanted)
             for i in range(0, len(wanted), KEY_CHUNK):
                 chunk = wanted[i : i + KEY_CHUNK]
-                query = self._base(c).where(one_of(conn, c.primary_key, chunk))
-                for row in self._states(conn, c, query, version):
+                for row in self._states(conn, c, query, version, {"keys": chunk}):
                     found[row.key] = row
             return RowsRead(name, version, found, view)
 
@@ -215,12 +228,13 @@ class CollectionLoader:
         return query
 
     def _states(
-        self, conn: Connection, c: Collection, query: Select[Any], version: int
+        self, conn: Connection, c: Collection, query: Select[Any], version: int,
+        params: dict[str, Any] | None = None,
     ) -> list[RowState]:
         self.queries += 1
         # A session on the caller's connection: `row` functions may follow relationships.
         with Session(bind=conn) as session:
-            instances = session.scalars(query).unique().all()
+            instances = session.scalars(query, params).unique().all()
             return [c.state(instance, version) for instance in instances]
 
 

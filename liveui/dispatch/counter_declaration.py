@@ -179,6 +179,11 @@ class Counter:
         """The SQL aggregate columns one read selects (per owner when grouped)."""
         return (func.count(),)
 
+    @property
+    def width(self) -> int:
+        """How many columns `measure` selects (without building them)."""
+        return 1
+
     def read(self, row: Any) -> Any:
         """The value from the columns `measure` selected, in order."""
         return int(row[0])

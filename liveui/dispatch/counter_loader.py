@@ -41,7 +41,7 @@ from .counter_registry import CounterRegistry
 from .database import Database
 from .folded_recount import FoldedRecount, FoldedValues, scalar_counts
 from .load_batcher import LoadBatcher
-from .one_of import one_of
+from .one_of import one_of, one_of_param
 from .values import ReadClock
 
 __all__ = ["CounterLoader", "coerce_id"]
@@ -91,6 +91,9 @@ class CounterLoader:
         self.broadcast = broadcast
         self.clock = ReadClock(database.dialect)
         self.folded: FoldedRecount[CounterLoader] = FoldedRecount(self.clock)
+        # Per audience, built once: who is in it, and which of some owners (`members`) are.
+        self._audiences: dict[str, Select[Any]] = {}
+        self._members_of: dict[str, Select[Any]] = {}
         self.batcher: LoadBatcher[dict[str, Any]] = LoadBatcher(self._load_batch)
 
     # what a subclass loading another kind of declaration overrides -----------------------------
@@ -393,9 +396,11 @@ class CounterLoader:
         members: dict[str, list[Any]] = {}
         for audience in sorted(audiences):
             try:
-                query = select(self.registry.user_id_column).where(
-                    self.registry.audience_filter(audience)
-                )
+                query = self._audiences.get(audience)
+                if query is None:
+                    query = self._audiences[audience] = select(
+                        self.registry.user_id_column
+                    ).where(self.registry.audience_filter(audience))
                 members[audience] = list(conn.execute(query).scalars())
             except Exception:
                 conn.rollback()
@@ -408,15 +413,17 @@ class CounterLoader:
     ) -> dict[Any, Any]:
         """An owner counter with an audience goes to the owners in that audience only, the
         same rule `load_counters_for_user` applies: the recount must not tell the others."""
-        column = self.registry.user_id_column
+        query = self._members_of.get(audience)
+        if query is None:
+            column = self.registry.user_id_column
+            query = self._members_of[audience] = select(column).where(
+                one_of_param(self.database.dialect, column, "members"),
+                self.registry.audience_filter(audience),
+            )
         members: set[Any] = set()
         ordered = list(values)
         for i in range(0, len(ordered), OWNER_CHUNK):
-            chunk = ordered[i : i + OWNER_CHUNK]
-            query = select(column).where(
-                one_of(conn, column, chunk), self.registry.audience_filter(audience)
-            )
-            members.update(conn.execute(query).scalars())
+            members.update(conn.execute(query, {"members": ordered[i : i + OWNER_CHUNK]}).scalars())
         return {owner: n for owner, n in values.items() if owner in members}
 
     @staticmethod

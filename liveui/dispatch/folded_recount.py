@@ -115,7 +115,7 @@ def _moved(
             ordered = list(owners)
             if c is None or not ordered or (c.owner is None) != (ordered == [None]):
                 continue  # not this loader's, or not what the grouped recount would read
-            width += len(ordered) * len(c.measure())
+            width += len(ordered) * c.width
             if width > FOLDED_MAX:
                 return None
             moved.append((source, c, ordered))
@@ -126,7 +126,7 @@ def _build(moved: list[tuple[Any, Counter, list[Any]]], clock: ReadClock) -> _Sh
     columns: list[Any] = [] if clock.column is None else [clock.column]
     widths: list[int] = []
     for i, (_, c, owners) in enumerate(moved):
-        widths.append(len(c.measure()))
+        widths.append(c.width)
         for j in range(len(owners)):
             owner = None if c.owner is None else bindparam(f"o{i}_{j}", type_=c.owner.type)
             columns += scalar_counts(c, owner)

@@ -1,4 +1,6 @@
-"""`one_of(conn, column, values)`: `column IN (values)` written for the batched loads.
+"""`one_of(conn, column, values)`: `column IN (values)` written for the batched loads;
+`one_of_param(dialect, column, name)` the same test with the values bound at execution
+(`{name: values}`), for a statement built once and run many times.
 
 SQLAlchemy renders an `IN` list as one bound parameter per value at every execution (with a
 type cast each on asyncpg), and every batch size is a new statement for the driver to prepare.
@@ -15,7 +17,7 @@ from sqlalchemy import ColumnElement, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
-__all__ = ["one_of"]
+__all__ = ["one_of", "one_of_param"]
 
 
 def one_of(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
@@ -23,3 +25,9 @@ def one_of(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElemen
         array = bindparam(None, list(values), type_=ARRAY(column.type))
         return column == any_(array)  # type: ignore[no-any-return]
     return column.in_(values)  # type: ignore[no-any-return]
+
+
+def one_of_param(dialect: str | None, column: Any, name: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
+    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]

@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, func
+from sqlalchemy import BigInteger, Select, cast, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -46,15 +46,15 @@ class ReadClock:
     def __init__(self, dialect: str | None) -> None:
         self.dialect = dialect
         self.column: ColumnElement[Any] | None = None
+        self._statement: Select[Any] | None = None
         if dialect == "postgresql":
             # Taken when the statement arrives, before its snapshot: microseconds since epoch.
             epoch = func.extract("epoch", func.statement_timestamp())
             self.column = cast(func.floor(epoch * 1_000_000), BigInteger)
+            self._statement = select(self.column)
 
     def read(self, conn: Connection) -> int:
         """A version for the statements run next on `conn` (each takes a later snapshot)."""
-        if self.column is None:
+        if self._statement is None:
             return now_version()
-        from sqlalchemy import select
-
-        return int(conn.execute(select(self.column)).scalar_one())
+        return int(conn.execute(self._statement).scalar_one())

@@ -1,0 +1,201 @@
+"""The reads dispatch runs after every commit, on SQLite and PostgreSQL. They are built once and
+bound at execution (the re-read of changed rows per collection and view, the members of an
+audience, which owners are in it) and must still answer every call with that call's keys and
+owners. A view's filter value (text from a URL) is compared as the column's type, and one the
+column cannot hold matches nothing. A declaration's `width` is how many columns its `measure`
+selects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Boolean, ForeignKey, String, event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from liveui import Dispatch, DispatchSettings, aggregate, async_url, collection, counter
+from liveui.row_events import View
+from liveui.testing import BroadcastRecorder
+from tests.support.dispatch_schema import both_databases
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Member(Base):
+    __tablename__ = "reuse_members"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vip: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Entry(Base):
+    __tablename__ = "reuse_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("reuse_members.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    cents: Mapped[int] = mapped_column(default=0)
+    paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    __counters__ = [
+        # an owner counter with an audience: only the owners who are VIPs hear it
+        counter("vip_open", where=lambda: Entry.status == "open", owner=lambda: Entry.user_id,
+                audience="vip"),
+    ]
+    __aggregates__ = [
+        aggregate("spent", "sum", of=lambda: Entry.cents, owner=lambda: Entry.user_id),
+        aggregate("average", "avg", of=lambda: Entry.cents, owner=lambda: Entry.user_id),
+        aggregate("biggest", "max", of=lambda: Entry.cents, owner=lambda: Entry.user_id),
+        aggregate("kinds", "count_distinct", of=lambda: Entry.cents,
+                  owner=lambda: Entry.user_id),
+    ]
+    __collections__ = [
+        collection("open_entries", where=lambda: Entry.status == "open",
+                   owner=lambda: Entry.user_id, order_by=lambda: [Entry.id.desc()],
+                   filters={"cents": lambda: Entry.cents, "paid": lambda: Entry.paid}),
+    ]
+
+
+@pytest.fixture
+async def setup(database_url: str) -> Any:
+    engine = create_async_engine(async_url(database_url))
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.drop_all)
+        await conn.run_sync(Base.metadata.create_all)
+    recorder = BroadcastRecorder()
+    settings = DispatchSettings(models=[Entry], user_model=Member,
+                                audiences={"vip": lambda: Member.vip == True},  # noqa: E712
+                                coalesce_window=0.005)
+    dispatch = Dispatch(settings, engine=engine, broadcast=recorder)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    dispatch.install(sessions)
+    try:
+        yield engine, sessions, dispatch, recorder
+    finally:
+        await dispatch.stop()
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.drop_all)
+        await engine.dispose()
+
+
+def _selects(engine: AsyncEngine) -> list[str]:
+    seen: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    return seen
+
+
+@both_databases
+async def test_the_reread_of_changed_rows_answers_each_calls_keys(setup: Any) -> None:
+    engine, sessions, dispatch, _ = setup
+    async with sessions() as s:
+        s.add_all([Member(id=1), Member(id=2)])
+        await s.flush()
+        entries = [Entry(user_id=1 + i % 2, status="open" if i % 3 else "done", cents=i % 2)
+                   for i in range(9)]
+        s.add_all(entries)
+        await s.commit()
+    await dispatch.wait_idle()  # the commit's own recount is not counted below
+    by_id = {e.id: e for e in entries}
+    plain, odd = View((), "", ""), View((("cents", "1"),), "", "")
+
+    def shown(key: int, view: View) -> bool:
+        e = by_id.get(key)
+        return e is not None and e.status == "open" and (view == plain or e.cents == 1)
+
+    selects = _selects(engine)
+    ids = sorted(by_id)
+    asked = [ids[:1], ids[1:4], [ids[4], 999], ids, ids[2:4]]
+    for view in (plain, odd, plain):
+        for keys in asked:
+            selects.clear()
+            read = await dispatch.collections.load_keys("open_entries", keys, view)
+            assert read.view == view
+            assert {k: r is not None for k, r in read.rows.items()} == {
+                k: shown(k, view) for k in keys
+            }, (keys, view)
+            for key, row in read.rows.items():
+                if row is not None:
+                    assert row.values["id"] == key and row.owner == by_id[key].user_id
+            assert len([t for t in selects if "FROM reuse_entries" in t]) == 1  # (+ PG's clock)
+    if engine.dialect.name == "postgresql":  # one text for any number of keys (`= ANY`)
+        texts = set()
+        for keys in asked:
+            selects.clear()
+            await dispatch.collections.load_keys("open_entries", keys, plain)
+            texts.update(t for t in selects if "FROM reuse_entries" in t)
+        assert len(texts) == 1
+
+
+@both_databases
+async def test_an_owner_counter_with_an_audience_reaches_its_members_only_every_time(
+    setup: Any,
+) -> None:
+    _, sessions, dispatch, recorder = setup
+    async with sessions() as s:
+        s.add_all([Member(id=i, vip=i % 2 == 0) for i in range(1, 7)])
+        await s.commit()
+    rounds = [[1, 2], [2, 3, 4, 5, 6], [4], [1, 3, 5], [6, 2]]
+    for owners in rounds:
+        recorder.clear()
+        async with sessions() as s:
+            s.add_all([Entry(user_id=u) for u in owners])
+            await s.commit()
+        await dispatch.wait_idle()
+        for user in range(1, 7):
+            heard = recorder.counter_values(user, "vip_open")
+            if user in owners and user % 2 == 0:
+                async with sessions() as s:
+                    open_now = len((await s.execute(
+                        Entry.__table__.select().where(Entry.user_id == user))).all())
+                assert heard == [open_now], (owners, user)
+            else:
+                assert heard == [], (owners, user)  # not a VIP, or nothing of theirs moved
+
+
+def test_a_declarations_width_is_what_its_measure_selects() -> None:
+    settings = DispatchSettings(models=[Entry], user_model=Member,
+                                audiences={"vip": lambda: Member.vip == True})  # noqa: E712
+    dispatch = Dispatch(settings)
+    declared = [*dispatch.registry.counters.values(), *dispatch.registry.aggregates.values()]
+    assert {c.name for c in declared} >= {"vip_open", "spent", "average", "biggest", "kinds"}
+    for c in declared:
+        assert c.width == len(c.measure()), c.name
+    assert dispatch.registry.aggregates["average"].width == 2
+
+
+@both_databases
+async def test_a_filter_value_is_compared_as_its_columns_type(setup: Any) -> None:
+    _, sessions, dispatch, _ = setup
+    async with sessions() as s:
+        s.add(Member(id=1))
+        await s.flush()
+        entries = [Entry(user_id=1, cents=c, paid=p)
+                   for c, p in ((5, True), (7, False), (-3, True))]
+        s.add_all(entries)
+        await s.commit()
+    await dispatch.wait_idle()
+    keys = [e.id for e in entries]
+
+    async def rows(**filters: str) -> list[int]:
+        view = View(tuple(sorted(filters.items())), "", "")
+        page = await dispatch.collections.load_page("open_entries", 1, limit=10, view=view)
+        read = await dispatch.collections.load_keys("open_entries", keys, view)
+        assert sorted(r.key for r in page.rows) == sorted(
+            k for k, r in read.rows.items() if r is not None)  # the page and the re-read agree
+        return sorted(r.key for r in page.rows)
+
+    five, seven, minus = keys
+    assert await rows(cents="5") == [five]
+    assert await rows(cents=" -3 ") == [minus]
+    assert await rows(paid="true") == [five, minus]
+    assert await rows(paid="0") == [seven]
+    assert await rows(cents="5", paid="false") == []
+    # what an integer or boolean column cannot hold matches nothing (PostgreSQL would refuse it)
+    for cents in ("five", "5.0", "--5", "", "99999999999", "1" * 40):
+        assert await rows(cents=cents) == [], cents
+    assert await rows(paid="yes") == []
