@@ -6,23 +6,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from liveui import Dispatch, async_url
 from liveui.testing import BroadcastRecorder
-from tests.support.dispatch_schema import Schema, add_users, both_databases, settings_for
-
-
-def _count_selects(engine: AsyncEngine) -> list[str]:
-    seen: list[str] = []
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append(statement)
-
-    return seen
+from tests.support.dispatch_schema import (
+    Schema,
+    add_users,
+    both_databases,
+    record_selects,
+    settings_for,
+)
 
 
 @both_databases
@@ -41,7 +35,7 @@ async def test_many_users_loading_together_cost_one_query_per_counter(
             s.add_all([schema.Ticket(user_id=u, done=i % 2 == 0) for i, u in enumerate(users)])
             await s.commit()
         total_pending = sum(i % 4 for i in range(60))
-        statements = _count_selects(engine)
+        statements = record_selects(engine)
         # Each user asked twice (two tabs), one as the string a topic carries.
         loads = [dispatch.counters.load_counter_values(u) for u in users]
         loads += [dispatch.counters.load_counter_values(str(u)) for u in users]
@@ -84,7 +78,7 @@ async def test_first_pages_of_notifications_of_many_users_cost_one_query(
             await dispatch.notify_many(None, targets, title=f"n{n}")
         await dispatch.wait_idle()
         expected = {u: await dispatch.notifications.load_recent(u, limit=4) for u in users}
-        statements = _count_selects(engine)
+        statements = record_selects(engine)
         pages = await asyncio.gather(
             *(dispatch.notifications.load_recent(u, limit=4) for u in users)
         )
@@ -122,7 +116,7 @@ async def test_batches_of_any_size_are_one_statement_text_on_postgresql(
         async with sessions() as s:
             s.add_all([schema.Order(user_id=u) for i, u in enumerate(users) for _ in range(i)])
             await s.commit()
-        statements = _count_selects(engine)
+        statements = record_selects(engine)
         texts: list[set[str]] = []
         for batch in (users[:3], users[3:]):
             statements.clear()

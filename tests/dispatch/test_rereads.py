@@ -7,60 +7,74 @@ selects."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import Boolean, ForeignKey, String, event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from liveui import Dispatch, DispatchSettings, aggregate, async_url, collection, counter
 from liveui.row_events import View
 from liveui.testing import BroadcastRecorder
-from tests.support.dispatch_schema import both_databases
+from tests.support.dispatch_schema import both_databases, record_selects
 
 
-class Base(DeclarativeBase):
-    pass
+@dataclass(frozen=True)
+class Models:
+    Base: Any
+    Member: Any
+    Entry: Any
 
 
-class Member(Base):
-    __tablename__ = "reuse_members"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    vip: Mapped[bool] = mapped_column(Boolean, default=False)
+def make_models() -> Models:
+    """Tables of their own (a random prefix): the PostgreSQL runs of two workers never meet."""
+    prefix = "t" + uuid.uuid4().hex[:10]
 
+    class Base(DeclarativeBase):
+        pass
 
-class Entry(Base):
-    __tablename__ = "reuse_entries"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("reuse_members.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="open")
-    cents: Mapped[int] = mapped_column(default=0)
-    paid: Mapped[bool] = mapped_column(Boolean, default=False)
-    __counters__ = [
-        # an owner counter with an audience: only the owners who are VIPs hear it
-        counter("vip_open", where=lambda: Entry.status == "open", owner=lambda: Entry.user_id,
-                audience="vip"),
-    ]
-    __aggregates__ = [
-        aggregate("spent", "sum", of=lambda: Entry.cents, owner=lambda: Entry.user_id),
-        aggregate("average", "avg", of=lambda: Entry.cents, owner=lambda: Entry.user_id),
-        aggregate("biggest", "max", of=lambda: Entry.cents, owner=lambda: Entry.user_id),
-        aggregate("kinds", "count_distinct", of=lambda: Entry.cents,
-                  owner=lambda: Entry.user_id),
-    ]
-    __collections__ = [
-        collection("open_entries", where=lambda: Entry.status == "open",
-                   owner=lambda: Entry.user_id, order_by=lambda: [Entry.id.desc()],
-                   filters={"cents": lambda: Entry.cents, "paid": lambda: Entry.paid}),
-    ]
+    class Member(Base):
+        __tablename__ = f"{prefix}_members"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        vip: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    class Entry(Base):
+        __tablename__ = f"{prefix}_entries"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        user_id: Mapped[int] = mapped_column(ForeignKey(f"{prefix}_members.id"), index=True)
+        status: Mapped[str] = mapped_column(String(20), default="open")
+        cents: Mapped[int] = mapped_column(default=0)
+        paid: Mapped[bool] = mapped_column(Boolean, default=False)
+        __counters__ = [
+            # an owner counter with an audience: only the owners who are VIPs hear it
+            counter("vip_open", where=lambda: Entry.status == "open",
+                    owner=lambda: Entry.user_id, audience="vip"),
+        ]
+        __aggregates__ = [
+            aggregate("spent", "sum", of=lambda: Entry.cents, owner=lambda: Entry.user_id),
+            aggregate("average", "avg", of=lambda: Entry.cents, owner=lambda: Entry.user_id),
+            aggregate("biggest", "max", of=lambda: Entry.cents, owner=lambda: Entry.user_id),
+            aggregate("kinds", "count_distinct", of=lambda: Entry.cents,
+                      owner=lambda: Entry.user_id),
+        ]
+        __collections__ = [
+            collection("open_entries", where=lambda: Entry.status == "open",
+                       owner=lambda: Entry.user_id, order_by=lambda: [Entry.id.desc()],
+                       filters={"cents": lambda: Entry.cents, "paid": lambda: Entry.paid}),
+        ]
+
+    return Models(Base, Member, Entry)
 
 
 @pytest.fixture
 async def setup(database_url: str) -> Any:
+    models = make_models()
+    Base, Member, Entry = models.Base, models.Member, models.Entry
     engine = create_async_engine(async_url(database_url))
     async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.drop_all)
         await conn.run_sync(Base.metadata.create_all)
     recorder = BroadcastRecorder()
     settings = DispatchSettings(models=[Entry], user_model=Member,
@@ -70,7 +84,7 @@ async def setup(database_url: str) -> Any:
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     dispatch.install(sessions)
     try:
-        yield engine, sessions, dispatch, recorder
+        yield engine, sessions, dispatch, recorder, models
     finally:
         await dispatch.stop()
         async with engine.begin() as conn:
@@ -78,20 +92,10 @@ async def setup(database_url: str) -> Any:
         await engine.dispose()
 
 
-def _selects(engine: AsyncEngine) -> list[str]:
-    seen: list[str] = []
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append(statement)
-
-    return seen
-
-
 @both_databases
 async def test_the_reread_of_changed_rows_answers_each_calls_keys(setup: Any) -> None:
-    engine, sessions, dispatch, _ = setup
+    engine, sessions, dispatch, _, models = setup
+    Member, Entry = models.Member, models.Entry
     async with sessions() as s:
         s.add_all([Member(id=1), Member(id=2)])
         await s.flush()
@@ -107,7 +111,8 @@ async def test_the_reread_of_changed_rows_answers_each_calls_keys(setup: Any) ->
         e = by_id.get(key)
         return e is not None and e.status == "open" and (view == plain or e.cents == 1)
 
-    selects = _selects(engine)
+    table = f"FROM {Entry.__tablename__}"
+    selects = record_selects(engine)
     ids = sorted(by_id)
     asked = [ids[:1], ids[1:4], [ids[4], 999], ids, ids[2:4]]
     for view in (plain, odd, plain):
@@ -121,13 +126,13 @@ async def test_the_reread_of_changed_rows_answers_each_calls_keys(setup: Any) ->
             for key, row in read.rows.items():
                 if row is not None:
                     assert row.values["id"] == key and row.owner == by_id[key].user_id
-            assert len([t for t in selects if "FROM reuse_entries" in t]) == 1  # (+ PG's clock)
+            assert len([t for t in selects if table in t]) == 1  # (+ PG's clock)
     if engine.dialect.name == "postgresql":  # one text for any number of keys (`= ANY`)
         texts = set()
         for keys in asked:
             selects.clear()
             await dispatch.collections.load_keys("open_entries", keys, plain)
-            texts.update(t for t in selects if "FROM reuse_entries" in t)
+            texts.update(t for t in selects if table in t)
         assert len(texts) == 1
 
 
@@ -135,7 +140,8 @@ async def test_the_reread_of_changed_rows_answers_each_calls_keys(setup: Any) ->
 async def test_an_owner_counter_with_an_audience_reaches_its_members_only_every_time(
     setup: Any,
 ) -> None:
-    _, sessions, dispatch, recorder = setup
+    _, sessions, dispatch, recorder, models = setup
+    Member, Entry = models.Member, models.Entry
     async with sessions() as s:
         s.add_all([Member(id=i, vip=i % 2 == 0) for i in range(1, 7)])
         await s.commit()
@@ -158,6 +164,8 @@ async def test_an_owner_counter_with_an_audience_reaches_its_members_only_every_
 
 
 def test_a_declarations_width_is_what_its_measure_selects() -> None:
+    models = make_models()
+    Member, Entry = models.Member, models.Entry
     settings = DispatchSettings(models=[Entry], user_model=Member,
                                 audiences={"vip": lambda: Member.vip == True})  # noqa: E712
     dispatch = Dispatch(settings)
@@ -170,7 +178,8 @@ def test_a_declarations_width_is_what_its_measure_selects() -> None:
 
 @both_databases
 async def test_a_filter_value_is_compared_as_its_columns_type(setup: Any) -> None:
-    _, sessions, dispatch, _ = setup
+    _, sessions, dispatch, _, models = setup
+    Member, Entry = models.Member, models.Entry
     async with sessions() as s:
         s.add(Member(id=1))
         await s.flush()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -144,3 +144,15 @@ async def add_users(sessions: async_sessionmaker[Any], schema: Schema, n: int,
         s.add_all(users)
         await s.commit()
         return [u.id for u in users]
+
+
+def record_selects(engine: AsyncEngine) -> list[str]:
+    """A list that every SELECT `engine` runs from now on is appended to."""
+    seen: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    return seen
