@@ -210,6 +210,16 @@ class Collection:
         owner = getattr(instance, self.owner_key) if self.owner_key is not None else None
         return RowState(self.key_of(instance), owner, sort, raw, values, version)
 
+    def columns_state(self, columns: dict[str, Any], version: int = 0) -> RowState:
+        """`state` of a row read as its columns, `{attribute key: value}` in `column_keys`
+        order (a collection without a `row` function): the same row, without an instance.
+        The dict becomes the row's values."""
+        raw = tuple(columns[o.key] for o in self.order)
+        sort = tuple(Descending(v) if o.descending else v
+                     for o, v in zip(self.order, raw, strict=True))
+        owner = columns[self.owner_key] if self.owner_key is not None else None
+        return RowState(columns[self.primary_key_attr], owner, sort, raw, columns, version)
+
     def after(self, cursor: Sequence[Any]) -> ColumnElement[bool]:
         """Rows strictly after `cursor` (a row's raw order values) in the collection's order:
         keyset pagination, so a page never repeats or skips a row when rows come and go."""

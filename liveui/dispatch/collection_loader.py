@@ -222,7 +222,12 @@ class CollectionLoader:
     # helpers ----------------------------------------------------------------------------------
     @staticmethod
     def _base(c: Collection) -> Select[Any]:
-        query: Select[Any] = select(c.model)
+        # Without a `row` function a row is its columns: read as columns, not as instances
+        # (no identity map, no eager loads of relationships the row never shows).
+        query: Select[Any] = (
+            select(c.model) if c.row is not None
+            else select(*(getattr(c.model, key) for key in c.column_keys))
+        )
         if c.where is not None:
             query = query.where(c.where)
         return query
@@ -232,6 +237,10 @@ class CollectionLoader:
         params: dict[str, Any] | None = None,
     ) -> list[RowState]:
         self.queries += 1
+        if c.row is None:
+            keys = c.column_keys  # selected in this order (labels are column names, not keys)
+            return [c.columns_state(dict(zip(keys, row, strict=True)), version)
+                    for row in conn.execute(query, params)]
         # A session on the caller's connection: `row` functions may follow relationships.
         with Session(bind=conn) as session:
             instances = session.scalars(query, params).unique().all()

@@ -2,8 +2,10 @@
 bound at execution (the re-read of changed rows per collection and view, the members of an
 audience, which owners are in it) and must still answer every call with that call's keys and
 owners. A view's filter value (text from a URL) is compared as the column's type, and one the
-column cannot hold matches nothing. A declaration's `width` is how many columns its `measure`
-selects."""
+column cannot hold matches nothing. A collection without a `row` function is read as columns,
+not instances, and its rows are what the instances would give: keyed by attribute (a column
+named otherwise in the table), deferred columns included, a subclass's rows only. A
+declaration's `width` is how many columns its `measure` selects."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
 
 from liveui import Dispatch, DispatchSettings, aggregate, async_url, collection, counter
 from liveui.row_events import View
@@ -208,3 +210,69 @@ async def test_a_filter_value_is_compared_as_its_columns_type(setup: Any) -> Non
     for cents in ("five", "5.0", "--5", "", "99999999999", "1" * 40):
         assert await rows(cents=cents) == [], cents
     assert await rows(paid="yes") == []
+
+
+@both_databases
+async def test_a_collection_without_a_row_function_reads_what_its_instances_hold(
+    database_url: str,
+) -> None:
+    prefix = "t" + uuid.uuid4().hex[:10]
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Person(Base):
+        __tablename__ = f"{prefix}_people"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    class Thing(Base):
+        __tablename__ = f"{prefix}_things"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        user_id: Mapped[int] = mapped_column(ForeignKey(f"{prefix}_people.id"))
+        label: Mapped[str] = mapped_column("db_label", String(20))  # named otherwise in SQL
+        note: Mapped[str] = deferred(mapped_column(String(20), default="n"))
+        kind: Mapped[str] = mapped_column(String(10))
+        __mapper_args__ = {"polymorphic_on": kind, "polymorphic_identity": "thing"}
+        __collections__ = [
+            collection("things", owner=lambda: Thing.user_id, order_by=lambda: [Thing.label]),
+        ]
+
+    class Gadget(Thing):
+        __mapper_args__ = {"polymorphic_identity": "gadget"}
+        __collections__ = [
+            collection("gadgets", owner=lambda: Gadget.user_id,
+                       order_by=lambda: [Gadget.id.desc()]),
+        ]
+
+    engine = create_async_engine(async_url(database_url))
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    settings = DispatchSettings(models=[Thing, Gadget], user_model=Person)
+    dispatch = Dispatch(settings, engine=engine, broadcast=BroadcastRecorder())
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    try:
+        async with sessions() as s:
+            s.add(Person(id=1))
+            await s.flush()
+            made = [Thing(user_id=1, label="b", note="first"), Gadget(user_id=1, label="a"),
+                    Thing(user_id=1, label="c", note="third"), Gadget(user_id=1, label="d")]
+            s.add_all(made)
+            await s.commit()
+        expected = {t.id: {"id": t.id, "user_id": 1, "label": t.label, "note": t.note,
+                           "kind": t.kind} for t in made}
+        for name, shown in (("things", made), ("gadgets", [t for t in made
+                                                           if isinstance(t, Gadget)])):
+            page = await dispatch.collections.load_page(name, 1, limit=10)
+            read = await dispatch.collections.load_keys(name, [t.id for t in made])
+            assert {r.key for r in page.rows} == {t.id for t in shown}, name
+            assert {k for k, r in read.rows.items() if r is not None} == {t.id for t in shown}
+            for row in [*page.rows, *(r for r in read.rows.values() if r is not None)]:
+                assert row.values == expected[row.key] and row.owner == 1
+        page = await dispatch.collections.load_page("things", 1, limit=10)
+        assert [r.values["label"] for r in page.rows] == ["a", "b", "c", "d"]
+        assert page.rows[0].sort == ("a", page.rows[0].key)
+    finally:
+        await dispatch.stop()
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.drop_all)
+        await engine.dispose()
