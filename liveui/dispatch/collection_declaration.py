@@ -39,7 +39,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Integer, SmallInteger, and_, false, func, inspect, or_
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Integer,
+    Select,
+    SmallInteger,
+    and_,
+    false,
+    func,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
@@ -47,6 +59,7 @@ from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from ..errors import ConfigurationError
 from ..row_events import DEFAULT_VIEW, CollectionInfo, Descending, RowState, View
 from .lazy_columns import Lazy, attribute_key, resolve_lazy
+from .one_of import one_of_param
 
 __all__ = ["Collection", "CollectionSpec", "OrderColumn", "bind_collection", "collection"]
 
@@ -150,6 +163,8 @@ class Collection:
     _views: OrderedDict[View, Collection] = field(
         default_factory=OrderedDict, compare=False, repr=False
     )
+    _by_key: dict[str | None, Select[Any]] = field(default_factory=dict, compare=False, repr=False)
+    """`rows_by_key` per dialect: built once, kept as long as this (view of the) collection."""
 
     @property
     def info(self) -> CollectionInfo:
@@ -188,7 +203,7 @@ class Collection:
             first = OrderColumn(chosen.column, chosen.key, descending)
             order = (first,) if chosen.key == self.primary_key_attr else (first, tie)
         where = and_(*clauses) if clauses else None
-        bound = replace(self, where=where, order=order, _views=OrderedDict())
+        bound = replace(self, where=where, order=order, _views=OrderedDict(), _by_key={})
         self._views[view] = bound
         while len(self._views) > _VIEWS_KEPT:
             self._views.popitem(last=False)
@@ -209,6 +224,26 @@ class Collection:
             values = {key: getattr(instance, key) for key in self.column_keys}
         owner = getattr(instance, self.owner_key) if self.owner_key is not None else None
         return RowState(self.key_of(instance), owner, sort, raw, values, version)
+
+    def select_rows(self) -> Select[Any]:
+        """Its rows, filtered by `where`. Without a `row` function a row is its columns: they are
+        selected in `column_keys` order (for `columns_state`), not loaded as instances (no
+        identity map, no eager loads of relationships the row never shows)."""
+        query: Select[Any] = (
+            select(self.model) if self.row is not None
+            else select(*(getattr(self.model, key) for key in self.column_keys))
+        )
+        return query if self.where is None else query.where(self.where)
+
+    def rows_by_key(self, dialect: str | None) -> Select[Any]:
+        """`select_rows` of the keys bound at execution as `keys`: built once, so SQLAlchemy
+        finds its compiled form without walking a new statement on every re-read."""
+        query = self._by_key.get(dialect)
+        if query is None:
+            query = self._by_key[dialect] = self.select_rows().where(
+                one_of_param(dialect, self.primary_key, "keys")
+            )
+        return query
 
     def columns_state(self, columns: dict[str, Any], version: int = 0) -> RowState:
         """`state` of a row read as its columns, `{attribute key: value}` in `column_keys`

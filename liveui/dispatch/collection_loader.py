@@ -25,7 +25,6 @@ from .collection_declaration import Collection
 from .counter_loader import coerce_id
 from .counter_registry import CounterRegistry
 from .database import Database
-from .one_of import one_of_param
 from .values import ReadClock
 
 __all__ = ["CollectionLoader"]
@@ -34,8 +33,6 @@ log = logging.getLogger("liveui.dispatch")
 
 KEY_CHUNK = 5_000
 MAX_PAGE = 500
-KEY_READS_KEPT = 256
-"""Re-read statements kept, one per (collection, view) read since the cache was last full."""
 
 
 class CollectionLoader:
@@ -50,9 +47,6 @@ class CollectionLoader:
         # render for every tab showing it, not one per tab).
         self._known: weakref.WeakValueDictionary[tuple[str, View, Any], RowState] = (
             weakref.WeakValueDictionary())
-        # Built once per (collection, view), the keys bound at execution: SQLAlchemy then finds
-        # the compiled form without walking a new statement on every re-read.
-        self._key_reads: dict[tuple[str, View], Select[Any]] = {}
 
     def info(self, name: str) -> CollectionInfo:
         return self.registry.collection(name).info
@@ -98,7 +92,7 @@ class CollectionLoader:
             version = self.clock.read(conn)
             if not self._member(conn, c, user_id):
                 return RowsPage(version, [], False)
-            query = self._base(c).order_by(*c.order_clauses()).limit(limit + 1)
+            query = c.select_rows().order_by(*c.order_clauses()).limit(limit + 1)
             if c.owner is not None:
                 try:
                     query = query.where(c.owner == coerce_id(c.owner, user_id))
@@ -132,14 +126,7 @@ class CollectionLoader:
         c = self._bound(name, view)
         wanted = [_coerce_key(c, k) for k in keys]
 
-        query = self._key_reads.get((name, view))
-        if query is None:
-            if len(self._key_reads) >= KEY_READS_KEPT:
-                self._key_reads.clear()
-            query = self._base(c).where(
-                one_of_param(self.database.dialect, c.primary_key, "keys")
-            )
-            self._key_reads[(name, view)] = query
+        query = c.rows_by_key(self.database.dialect)
 
         def load(conn: Connection) -> RowsRead:
             version = self.clock.read(conn)
@@ -220,25 +207,13 @@ class CollectionLoader:
         return await self.database.read(load)
 
     # helpers ----------------------------------------------------------------------------------
-    @staticmethod
-    def _base(c: Collection) -> Select[Any]:
-        # Without a `row` function a row is its columns: read as columns, not as instances
-        # (no identity map, no eager loads of relationships the row never shows).
-        query: Select[Any] = (
-            select(c.model) if c.row is not None
-            else select(*(getattr(c.model, key) for key in c.column_keys))
-        )
-        if c.where is not None:
-            query = query.where(c.where)
-        return query
-
     def _states(
         self, conn: Connection, c: Collection, query: Select[Any], version: int,
         params: dict[str, Any] | None = None,
     ) -> list[RowState]:
         self.queries += 1
         if c.row is None:
-            keys = c.column_keys  # selected in this order (labels are column names, not keys)
+            keys = c.column_keys  # `select_rows` order (its labels are column names, not keys)
             return [c.columns_state(dict(zip(keys, row, strict=True)), version)
                     for row in conn.execute(query, params)]
         # A session on the caller's connection: `row` functions may follow relationships.

@@ -21,13 +21,13 @@ __all__ = ["one_of", "one_of_param"]
 
 
 def one_of(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-    if conn.dialect.name == "postgresql":
-        array = bindparam(None, list(values), type_=ARRAY(column.type))
-        return column == any_(array)  # type: ignore[no-any-return]
-    return column.in_(values)  # type: ignore[no-any-return]
+    return one_of_param(conn.dialect.name, column, None, list(values))
 
 
-def one_of_param(dialect: str | None, column: Any, name: str) -> ColumnElement[bool]:
+def one_of_param(
+    dialect: str | None, column: Any, name: str | None, values: list[Any] | None = None
+) -> ColumnElement[bool]:
     if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
-    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
+        array = bindparam(name, values, type_=ARRAY(column.type))
+        return column == any_(array)  # type: ignore[no-any-return]
+    return column.in_(bindparam(name, values, expanding=True))  # type: ignore[no-any-return]

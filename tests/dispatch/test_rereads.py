@@ -129,6 +129,11 @@ async def test_the_reread_of_changed_rows_answers_each_calls_keys(setup: Any) ->
                 if row is not None:
                     assert row.values["id"] == key and row.owner == by_id[key].user_id
             assert len([t for t in selects if table in t]) == 1  # (+ PG's clock)
+    # built once per view of the collection, and each view its own
+    declared = dispatch.registry.collection("open_entries")
+    dialect = engine.dialect.name
+    assert declared.rows_by_key(dialect) is declared.rows_by_key(dialect)
+    assert declared.for_view(odd).rows_by_key(dialect) is not declared.rows_by_key(dialect)
     if engine.dialect.name == "postgresql":  # one text for any number of keys (`= ANY`)
         texts = set()
         for keys in asked:
