@@ -43,10 +43,10 @@ def live_open(page: Page) -> bool:
     ))
 
 
-def open_tab(context: BrowserContext) -> Page:
-    """A new tab on PAGE: loaded within NEW_TAB, then live."""
+def open_tab(context: BrowserContext, path: str = PAGE) -> Page:
+    """A new tab on `path`: loaded within NEW_TAB, then live."""
     page = context.new_page()
-    page.goto(PAGE, timeout=NEW_TAB * 1000)
+    page.goto(path, timeout=NEW_TAB * 1000)
     until(lambda: live_open(page), 10, "a new tab's live connection to open")
     page.evaluate("window.__sameDocument = true")  # gone if anything reloads the page
     return page
@@ -116,8 +116,7 @@ def test_every_tab_of_one_browser_stays_live(
     order_id = demo.query(
         "SELECT max(id) FROM orders WHERE user_id = ? AND status = 'pending'", user_id
     )[0][0]
-    admin_page = admin.new_page()
-    admin_page.goto("/admin")
+    admin_page = open_tab(admin, "/admin")  # live before it acts, as alice's tabs are
     row = admin_page.locator(f'tr[data-order-id="{order_id}"]')
     with admin_page.expect_response(lambda r: "/liveui/event" in r.url, timeout=ACTION * 1000):
         row.get_by_role("button", name="Complete").click()
